@@ -1,0 +1,38 @@
+namespace Soma.Core.Storage;
+
+/// <summary>
+/// The transactional outbox: work appended in the caller's transaction and delivered after it commits,
+/// claimed under time-limited leases so that many dispatchers never deliver the same row at once.
+/// </summary>
+public interface IOutbox
+{
+    /// <summary>
+    /// Appends <paramref name="message"/> inside <paramref name="transaction"/>. Returns false, adding nothing,
+    /// when a row with the same (tenant, topic, dedupe key) already exists.
+    /// </summary>
+    Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Claims up to <see cref="OutboxClaimRequest.BatchSize"/> pending rows, oldest first, whose next attempt is due and
+    /// which no live lease holds, leasing them to the claimer. Concurrent claimers never receive the same row.
+    /// </summary>
+    Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks the rows sent, for those the owner still leases. Returns how many were marked.</summary>
+    Task<int> MarkSentAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records a failed delivery: counts the attempt, keeps <paramref name="error"/>, releases the lease and schedules the
+    /// next attempt, or dead-letters the row once <see cref="OutboxOptions.MaxAttempts"/> is reached.
+    /// </summary>
+    Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
+
+    /// <summary>The row, or null when it does not exist for this tenant.</summary>
+    Task<OutboxEntry?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>Pending and dead-lettered counts and the oldest pending age, per tenant that has any.</summary>
+    Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's dead-lettered rows, oldest first.</summary>
+    Task<IReadOnlyList<OutboxEntry>> ListDeadLetteredAsync(string tenantId, int limit, CancellationToken cancellationToken = default);
+}

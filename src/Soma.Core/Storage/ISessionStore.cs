@@ -1,0 +1,29 @@
+namespace Soma.Core.Storage;
+
+/// <summary>Sessions and their messages. Every read and write is scoped by tenant: another tenant's session does not exist.</summary>
+public interface ISessionStore
+{
+    /// <summary>Inserts a new session inside <paramref name="transaction"/>.</summary>
+    Task CreateAsync(IStoreTransaction transaction, Session session, CancellationToken cancellationToken = default);
+
+    /// <summary>The session, or null when it does not exist for this tenant.</summary>
+    Task<Session?> GetAsync(string tenantId, Guid sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's sessions, newest first.</summary>
+    Task<Page<Session>> ListAsync(string tenantId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the title. Returns false when the session does not exist for this tenant.</summary>
+    Task<bool> UpdateTitleAsync(IStoreTransaction transaction, string tenantId, Guid sessionId, string? title, DateTimeOffset updatedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the session and its messages. Returns false when it does not exist for this tenant.</summary>
+    Task<bool> DeleteAsync(IStoreTransaction transaction, string tenantId, Guid sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends a message inside <paramref name="transaction"/>. Returns false (and writes nothing) when the
+    /// session does not exist for the message's tenant.
+    /// </summary>
+    Task<bool> AppendMessageAsync(IStoreTransaction transaction, SessionMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>The session's messages, oldest first. An unknown session yields an empty page.</summary>
+    Task<Page<SessionMessage>> ListMessagesAsync(string tenantId, Guid sessionId, PageRequest page, CancellationToken cancellationToken = default);
+}

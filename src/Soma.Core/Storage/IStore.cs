@@ -1,0 +1,20 @@
+using Soma.Core.Health;
+
+namespace Soma.Core.Storage;
+
+/// <summary>
+/// The configured store engine: migrations, transactions and health. Writes that must happen together
+/// (a message, its run, its outbox rows) share one <see cref="IStoreTransaction"/> from <see cref="BeginAsync"/>.
+/// </summary>
+public interface IStore : IHealthReporter
+{
+    /// <summary>The engine's name: <c>sqlite</c> or <c>postgres</c>.</summary>
+    string Engine { get; }
+
+    /// <summary>Applies every versioned migration not yet applied, in order, each in its own transaction.</summary>
+    /// <returns>The names of the migrations applied by this call (empty when the schema was current).</returns>
+    Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a write transaction. Disposing it without <see cref="IStoreTransaction.CommitAsync"/> rolls it back.</summary>
+    Task<IStoreTransaction> BeginAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,14 @@
+namespace Soma.Core.Storage;
+
+/// <summary>What a dispatcher asks for when it claims outbox rows.</summary>
+/// <param name="LeaseOwner">A name unique to this claimer (process and loop); only it may mark the rows.</param>
+/// <param name="BatchSize">At most this many rows, oldest first.</param>
+/// <param name="LeaseDuration">How long the rows stay reserved for this claimer.</param>
+public sealed record OutboxClaimRequest(string LeaseOwner, int BatchSize, TimeSpan LeaseDuration)
+{
+    /// <summary>Only this tenant's rows, or every tenant's when null.</summary>
+    public string? TenantId { get; init; }
+
+    /// <summary>Only rows of these topics, or every topic when null.</summary>
+    public IReadOnlyCollection<string>? Topics { get; init; }
+}

@@ -1,1 +1,3 @@
-return 0;
+using Soma.Server.Cli;
+
+return await SomaCommandLine.InvokeAsync(args);

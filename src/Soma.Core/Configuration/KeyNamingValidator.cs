@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Soma.Core.Configuration;
+
+/// <summary>
+/// Runs the data annotations of an options class and reports each failure under its full configuration key
+/// (<c>Soma:Outbox:MaxAttempts: …</c>), so a bad setting names exactly what to fix.
+/// </summary>
+/// <typeparam name="TOptions">The options class.</typeparam>
+/// <param name="sectionName">The section the options are bound from.</param>
+internal sealed class KeyNamingValidator<TOptions>(string sectionName) : IValidateOptions<TOptions>
+    where TOptions : class
+{
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        var results = new List<ValidationResult>();
+        if (Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        return ValidateOptionsResult.Fail(results.Select(r =>
+        {
+            var member = r.MemberNames.FirstOrDefault();
+            var value = member is null ? null : typeof(TOptions).GetProperty(member)?.GetValue(options);
+            var key = member is null ? sectionName : $"{sectionName}:{member}";
+            return $"{key}: {r.ErrorMessage} (got '{value}').";
+        }));
+    }
+}

@@ -1,0 +1,22 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Soma.Gateway.Health;
+using Soma.Gateway.Sessions;
+
+namespace Soma.Gateway;
+
+/// <summary>Source-generated JSON for every type the gateway reads or writes (snake_case on the wire).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CreateSessionRequest))]
+[JsonSerializable(typeof(UpdateSessionRequest))]
+[JsonSerializable(typeof(SessionResponse))]
+[JsonSerializable(typeof(MessageResponse))]
+[JsonSerializable(typeof(PageResponse<SessionResponse>))]
+[JsonSerializable(typeof(PageResponse<MessageResponse>))]
+[JsonSerializable(typeof(LivenessResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(DateTimeOffset))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(int))]
+internal sealed partial class GatewayJsonContext : JsonSerializerContext;

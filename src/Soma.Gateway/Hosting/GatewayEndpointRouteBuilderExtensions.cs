@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Builder;
+using Soma.Gateway.Health;
+using Soma.Gateway.Sessions;
+
+namespace Soma.Gateway.Hosting;
+
+/// <summary>Maps the gateway's middleware and endpoints.</summary>
+public static class GatewayEndpointRouteBuilderExtensions
+{
+    /// <summary>Adds error handling, authentication and every gateway endpoint to <paramref name="app"/>.</summary>
+    public static WebApplication MapSomaGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        HealthEndpoints.Map(app);
+        SessionEndpoints.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

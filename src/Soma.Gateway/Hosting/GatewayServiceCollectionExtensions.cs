@@ -1,0 +1,95 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Soma.Contracts.Identity;
+using Soma.Core.Configuration;
+using Soma.Gateway.Auth;
+using Soma.Gateway.Problems;
+
+namespace Soma.Gateway.Hosting;
+
+/// <summary>Registers the HTTP gateway: authentication, problem responses, OpenAPI, metrics and JSON settings.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>The prefix of every SomaAgent <see cref="System.Diagnostics.Metrics.Meter"/> and <see cref="System.Diagnostics.ActivitySource"/>.</summary>
+    public const string TelemetryPrefix = "Soma.";
+
+    /// <summary>
+    /// Adds the gateway's services. Every endpoint requires an authenticated caller with a tenant unless it opts out
+    /// with <c>AllowAnonymous</c> (only <c>/healthz</c> and <c>/readyz</c> do).
+    /// </summary>
+    public static WebApplicationBuilder AddSomaGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        services.BindAndValidate<GatewayOptions>(GatewayOptions.SectionName);
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IIdGenerator>(sp => new UuidV7Generator(sp.GetRequiredService<TimeProvider>()));
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var gateway = context.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+            kestrel.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        services.Configure<KestrelServerOptions>(_ => { });
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<JwtBearerOptions>, JwtBearerSetup>());
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build());
+
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDetailsSetup.Customize);
+        services.Configure<JsonOptions>(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
+        });
+
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new OpenApiInfo
+            {
+                Title = "SomaAgent API",
+                Version = "v1",
+                Description = "Durable, governed AI agents for many tenants. Every endpoint except /healthz and /readyz needs a bearer token.",
+            };
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "JWT",
+                Description = "A token from 'soma token issue' (claims: tenant, sub, roles).",
+            };
+            document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
+            return Task.CompletedTask;
+        }));
+
+        services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddMeter(TelemetryPrefix + "*")
+                .AddAspNetCoreInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddSource(TelemetryPrefix + "*")
+                .AddAspNetCoreInstrumentation());
+
+        return builder;
+    }
+}

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Soma.Core.Storage;
+using Soma.Core.Tenancy;
+using Soma.Server.Hosting;
+
+namespace Soma.Server.Cli;
+
+/// <summary><c>soma serve</c>: runs the platform until Ctrl-C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string?>("--data") { Description = "Data directory (default ./.soma; key Soma:DataDir).", HelpName = "dir" };
+        var urls = new Option<string?>("--urls") { Description = "Listen URLs, ';'-separated (default http://127.0.0.1:8010; key Urls).", HelpName = "urls" };
+        var roles = new Option<string?>("--roles") { Description = $"Roles to run, comma-separated (default all: {SomaRoles.All}; key Soma:Roles).", HelpName = "roles" };
+        var command = new Command("serve", "Run the platform: HTTP API and every configured role.") { data, urls, roles };
+        command.SetAction((parse, cancellationToken) =>
+            RunAsync(new ServeSettings(parse.GetValue(data), parse.GetValue(urls), parse.GetValue(roles)), cancellationToken));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(ServeSettings settings, CancellationToken cancellationToken)
+    {
+        WebApplication app;
+        try
+        {
+            app = SomaApp.Build(settings);
+        }
+        catch (OptionsValidationException ex)
+        {
+            return ConfigurationError(ex.Failures);
+        }
+
+        await using (app)
+        {
+            string? adminToken;
+            try
+            {
+                adminToken = await SomaApp.PrepareAsync(app, cancellationToken);
+            }
+            catch (Exception ex) when (ConfigurationFailures(ex) is { } failures)
+            {
+                return ConfigurationError(failures);
+            }
+            catch (StoreException ex)
+            {
+                await Console.Error.WriteLineAsync($"soma: the store is not usable: {ex.Message}");
+                return ExitCodes.Failed;
+            }
+
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"soma: cannot listen: {ex.Message}");
+                return ExitCodes.Failed;
+            }
+
+            PrintBanner(app, adminToken);
+            await app.WaitForShutdownAsync(cancellationToken);
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static void PrintBanner(WebApplication app, string? adminToken)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var url = addresses.FirstOrDefault() ?? "(no address)";
+        var engine = app.Services.GetRequiredService<IStore>().Engine;
+
+        // The banner goes to stdout, not the log: tokens never enter a log sink.
+        Console.Out.WriteLine($"SomaAgent is listening on {url}");
+        Console.Out.WriteLine($"  store: {engine}; data: {SomaConfiguration.ResolveDataDir(app.Configuration)}");
+        if (adminToken is not null)
+        {
+            Console.Out.WriteLine($"  first start: an admin token for tenant '{TenantId.Default}' (valid {SomaApp.AdminTokenLifetime.TotalDays:0} days):");
+            Console.Out.WriteLine($"  {adminToken}");
+            Console.Out.WriteLine($"  try: curl -H \"Authorization: Bearer <token>\" {url}/v1/health");
+        }
+        else
+        {
+            Console.Out.WriteLine($"  issue a token: soma token issue --tenant {TenantId.Default} --sub you --roles admin");
+        }
+
+        Console.Out.Flush();
+    }
+
+    private static IEnumerable<string>? ConfigurationFailures(Exception ex) => ex switch
+    {
+        OptionsValidationException validation => validation.Failures,
+        AggregateException aggregate when aggregate.InnerExceptions.All(e => ConfigurationFailures(e) is not null) =>
+            aggregate.InnerExceptions.SelectMany(e => ConfigurationFailures(e)!),
+        // The binder's own message names the key: "Failed to convert configuration value at 'Soma:…' to type …".
+        InvalidOperationException { Message: var m } when m.Contains("configuration value", StringComparison.Ordinal) => [m],
+        _ => null,
+    };
+
+    private static int ConfigurationError(IEnumerable<string> failures)
+    {
+        Console.Error.WriteLine("soma: the configuration is not valid:");
+        foreach (var failure in failures)
+        {
+            Console.Error.WriteLine($"  - {failure}");
+        }
+
+        return ExitCodes.BadInput;
+    }
+}

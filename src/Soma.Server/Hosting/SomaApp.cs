@@ -1,0 +1,100 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Soma.Core.Configuration;
+using Soma.Core.Outbox;
+using Soma.Core.Storage;
+using Soma.Core.Tenancy;
+using Soma.Gateway.Auth;
+using Soma.Gateway.Hosting;
+using Soma.Storage.Postgres;
+using Soma.Storage.Sqlite;
+
+namespace Soma.Server.Hosting;
+
+/// <summary>The composition root: which adapters and roles this process runs, from configuration.</summary>
+internal static class SomaApp
+{
+    public static WebApplication Build(ServeSettings settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddSomaSources(settings.ToOverrides());
+        var configuration = builder.Configuration;
+        var dataDir = SomaConfiguration.ResolveDataDir(configuration);
+
+        if (SomaRoles.TryParse(configuration["Soma:Roles"], out _) is { } roleError)
+        {
+            throw new OptionsValidationException("Soma:Roles", typeof(SomaOptions), [roleError]);
+        }
+
+        var services = builder.Services;
+        services.AddOptions<SomaOptions>().BindConfiguration(SomaOptions.SectionName);
+        services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>());
+        services.BindAndValidate<OutboxOptions>(OutboxOptions.SectionName);
+        services.AddOptions<OutboxMonitorOptions>().BindConfiguration(OutboxMonitorOptions.SectionName);
+        services.PostConfigure<AuthOptions>(auth => auth.Hs256KeyPath ??= SomaConfiguration.ResolveHs256KeyPath(configuration));
+
+        var provider = configuration[$"{StoreOptions.SectionName}:Provider"] ?? "sqlite";
+        if (string.Equals(provider, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddOptions<PostgresStoreOptions>().BindConfiguration(PostgresStoreOptions.SectionName).ValidateOnStart();
+            services.AddPostgresStore();
+        }
+        else
+        {
+            services.AddOptions<SqliteStoreOptions>().BindConfiguration(SqliteStoreOptions.SectionName).ValidateOnStart();
+            services.PostConfigure<SqliteStoreOptions>(o => o.Path = string.IsNullOrWhiteSpace(o.Path) ? Path.Combine(dataDir, "soma.db") : Path.GetFullPath(o.Path));
+            services.AddSqliteStore();
+        }
+
+        services.AddSingleton<OutboxMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxMonitor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Core.Health.IHealthReporter, OutboxMonitor>(sp => sp.GetRequiredService<OutboxMonitor>()));
+
+        builder.AddSomaGateway();
+        var app = builder.Build();
+        app.MapSomaGateway();
+        return app;
+    }
+
+    /// <summary>
+    /// Everything between building and listening: validate every option (nothing is written when one is wrong), create
+    /// the data directory (0700) and the HS256 key (0600) on first start, and migrate the store.
+    /// </summary>
+    /// <returns>An admin token for the default tenant when this was the first start (the key was just created), else null.</returns>
+    /// <exception cref="OptionsValidationException">A setting is wrong; the failures name their keys.</exception>
+    /// <exception cref="StoreException">The store cannot be reached or migrated.</exception>
+    public static async Task<string?> PrepareAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+
+        var dataDir = SomaConfiguration.ResolveDataDir(app.Configuration);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dataDir);
+        }
+        else
+        {
+            Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        string? adminToken = null;
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        if (auth.Mode == AuthMode.Hs256)
+        {
+            var key = Hs256KeyFile.LoadOrCreate(auth.Hs256KeyPath!, out var firstStart);
+            if (firstStart)
+            {
+                adminToken = new TokenIssuer(key, auth.Issuer, auth.Audience, TimeProvider.System)
+                    .Issue(TenantId.Default, "admin", ["admin"], AdminTokenLifetime);
+            }
+        }
+
+        await app.Services.GetRequiredService<IStore>().MigrateAsync(cancellationToken);
+        return adminToken;
+    }
+
+    /// <summary>How long the first start's admin token is valid.</summary>
+    public static readonly TimeSpan AdminTokenLifetime = TimeSpan.FromDays(30);
+}

@@ -1,0 +1,28 @@
+namespace Soma.Server.Hosting;
+
+/// <summary>The roles one <c>soma serve</c> process can run; later capabilities add theirs here.</summary>
+internal static class SomaRoles
+{
+    /// <summary>The HTTP API.</summary>
+    public const string Gateway = "gateway";
+
+    public static readonly IReadOnlyList<string> Known = [Gateway];
+
+    public static string All => string.Join(',', Known);
+
+    /// <summary>Parses a comma-separated role list; returns an error message naming the unknown role, or null.</summary>
+    public static string? TryParse(string? value, out IReadOnlySet<string> roles)
+    {
+        var parsed = (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(r => r.ToLowerInvariant())
+            .ToHashSet(StringComparer.Ordinal);
+        roles = parsed;
+        if (parsed.Count == 0)
+        {
+            return $"Soma:Roles (--roles) must name at least one role; available: {All}.";
+        }
+
+        var unknown = parsed.FirstOrDefault(r => !Known.Contains(r));
+        return unknown is null ? null : $"Soma:Roles (--roles) names unknown role '{unknown}'; available: {All}.";
+    }
+}

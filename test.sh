@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The project's one test command (README): installs what the tests need when it is missing, builds with warnings as
+# errors, checks formatting, runs every test suite on real engines, and builds the docs. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- 1. Engines and tools from Debian's packages -------------------------------------------------------------
+missing=()
+have_pg() { command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; }
+have_pg && id postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v mkdocs >/dev/null 2>&1 || missing+=(mkdocs)
+/usr/bin/python3 -c 'import material' >/dev/null 2>&1 || missing+=(mkdocs-material)
+/usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  step "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- 2. Build strictly and check formatting -------------------------------------------------------------------
+step "restore"
+dotnet restore SomaAgent.slnx --verbosity quiet
+step "build (warnings are errors)"
+dotnet build SomaAgent.slnx --no-restore -c Release -warnaserror --verbosity quiet -clp:NoSummary
+step "format check"
+dotnet format SomaAgent.slnx --no-restore --verify-no-changes --verbosity quiet
+
+# --- 3. Every test suite --------------------------------------------------------------------------------------
+step "tests"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test SomaAgent.slnx --no-build -c Release --verbosity quiet 2>&1 | tee "$log"
+test_rc=${PIPESTATUS[0]}
+set -e
+
+# --- 4. Docs --------------------------------------------------------------------------------------------------
+step "docs (mkdocs build --strict)"
+site=$(mktemp -d)
+docs_rc=0
+mkdocs build --strict --quiet --site-dir "$site" || docs_rc=$?
+rm -rf "$site"
+
+# One closing line that any reader of this output can count.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+[ "$docs_rc" -eq 0 ] && passed=$((passed + 1)) || failed=$((failed + 1))
+echo
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$test_rc" -ne 0 ] || [ "$docs_rc" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi

@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Soma.Gateway.Auth;
+using Soma.Server.Hosting;
+
+namespace Soma.Gateway.Tests;
+
+/// <summary>A real SomaAgent server (Kestrel on a free loopback port, a fresh data directory) for HTTP tests.</summary>
+public sealed class RunningServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly DirectoryInfo _dataDir;
+
+    private RunningServer(WebApplication app, DirectoryInfo dataDir, Uri baseAddress)
+    {
+        _app = app;
+        _dataDir = dataDir;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string DataDir => _dataDir.FullName;
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? configuration = null)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("soma-gw-");
+        var settings = new ServeSettings(DataDir: dataDir.FullName, Urls: "http://127.0.0.1:0")
+        {
+            Extra = configuration ?? new Dictionary<string, string?>(),
+        };
+        var app = SomaApp.Build(settings);
+        await SomaApp.PrepareAsync(app, CancellationToken.None);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RunningServer(app, dataDir, new Uri(address));
+    }
+
+    /// <summary>A client with no token.</summary>
+    public HttpClient Anonymous() => new() { BaseAddress = BaseAddress };
+
+    /// <summary>A client with a token of <paramref name="tenant"/> signed by this server's key.</summary>
+    public HttpClient For(string tenant, string subject = "tester", params string[] roles)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", IssueToken(tenant, subject, roles));
+        return client;
+    }
+
+    public string IssueToken(string tenant, string subject = "tester", string[]? roles = null, TimeSpan? lifetime = null, TimeProvider? clock = null) =>
+        new TokenIssuer(Hs256KeyFile.Load(Path.Combine(DataDir, "jwt-hs256.key")), "soma", "soma", clock ?? TimeProvider.System)
+            .Issue(tenant, subject, roles ?? [], lifetime ?? TimeSpan.FromHours(1));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            _dataDir.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a closing handle; the OS temp cleaner gets it.
+        }
+    }
+}

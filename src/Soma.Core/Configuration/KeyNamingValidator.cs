@@ -25,7 +25,16 @@ internal sealed class KeyNamingValidator<TOptions>(string sectionName) : IValida
             var member = r.MemberNames.FirstOrDefault();
             var value = member is null ? null : typeof(TOptions).GetProperty(member)?.GetValue(options);
             var key = member is null ? sectionName : $"{sectionName}:{member}";
-            return $"{key}: {r.ErrorMessage} (got '{value}').";
+            return member is not null && IsSecret(member)
+                ? $"{key}: {r.ErrorMessage}"
+                : $"{key}: {r.ErrorMessage} (got '{value}').";
         }));
     }
+
+    // Connection strings and keys may hold credentials: a start-up error must never print them.
+    private static bool IsSecret(string member) =>
+        member.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase)
+        || member.Contains("Password", StringComparison.OrdinalIgnoreCase)
+        || member.Contains("Secret", StringComparison.OrdinalIgnoreCase)
+        || member.EndsWith("Key", StringComparison.OrdinalIgnoreCase);
 }

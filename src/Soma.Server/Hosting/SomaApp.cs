@@ -38,14 +38,12 @@ internal static class SomaApp
         var provider = configuration[$"{StoreOptions.SectionName}:Provider"] ?? "sqlite";
         if (string.Equals(provider, "postgres", StringComparison.OrdinalIgnoreCase))
         {
-            services.AddOptions<PostgresStoreOptions>().BindConfiguration(PostgresStoreOptions.SectionName).ValidateOnStart();
             services.AddPostgresStore();
         }
         else
         {
-            services.AddOptions<SqliteStoreOptions>().BindConfiguration(SqliteStoreOptions.SectionName).ValidateOnStart();
-            services.PostConfigure<SqliteStoreOptions>(o => o.Path = string.IsNullOrWhiteSpace(o.Path) ? Path.Combine(dataDir, "soma.db") : Path.GetFullPath(o.Path));
             services.AddSqliteStore();
+            services.PostConfigure<SqliteStoreOptions>(o => o.Path = string.IsNullOrWhiteSpace(o.Path) ? Path.Combine(dataDir, "soma.db") : Path.GetFullPath(o.Path));
         }
 
         services.AddSingleton<OutboxMonitor>();

@@ -1,0 +1,208 @@
+using System.Data.Common;
+using Microsoft.Extensions.Options;
+using Soma.Core.Storage;
+using static Soma.Storage.Postgres.PostgresCommands;
+
+namespace Soma.Storage.Postgres;
+
+/// <summary>
+/// The transactional outbox on PostgreSQL. A claim is one statement: pick the oldest ready rows with
+/// <c>FOR UPDATE SKIP LOCKED</c> (concurrent claimers skip each other's rows instead of waiting) and lease them.
+/// </summary>
+public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> options) : IOutbox
+{
+    private const string EntryColumns =
+        "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";
+
+    private const int MaxErrorLength = 4000;
+
+    private readonly int _maxAttempts = options.Value.MaxAttempts;
+
+    /// <inheritdoc />
+    public async Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        using var command = store.Own(transaction).CreateCommand("""
+            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
+            VALUES (@id, @tenant, @topic, @dedupe, @partition, @payload, @created, @next)
+            ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
+            """);
+        command.Add("id", message.Id);
+        command.Add("tenant", message.TenantId);
+        command.Add("topic", message.Topic);
+        command.Add("dedupe", message.DedupeKey);
+        command.AddText("partition", message.PartitionKey);
+        command.Add("payload", message.Payload);
+        command.Add("created", message.CreatedAt);
+        command.Add("next", store.TimeProvider.GetUtcNow());
+        return await ExecuteAsync(command, "append to the outbox", cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.LeaseOwner);
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(request.LeaseDuration, TimeSpan.Zero);
+
+        var now = store.TimeProvider.GetUtcNow();
+        var filter = (request.TenantId is null ? "" : " AND tenant_id = @tenant")
+            + (request.Topics is null ? "" : " AND topic = ANY(@topics)");
+
+        // A row whose lease ran out as often as it may be attempted crashed or hung its workers every time: the first
+        // CTE dead-letters it instead of handing it out forever. The two CTEs pick disjoint rows (attempts < max).
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            WITH poisoned AS (
+                UPDATE outbox SET status = 2, lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = 'lease expired ' || attempts || ' times without an outcome' || COALESCE(' (last error: ' || last_error || ')', '')
+                WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE status = 0 AND lease_expires_at <= @now AND attempts >= @max{filter}
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING id),
+            picked AS (
+                SELECT id FROM outbox
+                WHERE status = 0 AND next_attempt_at <= @now
+                  AND (lease_expires_at IS NULL OR (lease_expires_at <= @now AND attempts < @max)){filter}
+                ORDER BY created_at, id
+                LIMIT @batch
+                FOR UPDATE SKIP LOCKED)
+            UPDATE outbox o SET lease_owner = @owner, lease_expires_at = @expires, attempts = o.attempts + 1
+            FROM picked WHERE o.id = picked.id
+            RETURNING {string.Join(", ", EntryColumns.Split(", ").Select(c => "o." + c))}
+            """;
+        command.Add("now", now);
+        command.Add("max", _maxAttempts);
+        command.Add("owner", request.LeaseOwner);
+        command.Add("expires", now + request.LeaseDuration);
+        command.Add("batch", request.BatchSize);
+        if (request.TenantId is not null)
+        {
+            command.Add("tenant", request.TenantId);
+        }
+
+        if (request.Topics is not null)
+        {
+            command.Add("topics", request.Topics.ToArray());
+        }
+
+        var entries = await ReadAllAsync(command, ReadEntry, "claim outbox rows", cancellationToken).ConfigureAwait(false);
+
+        // RETURNING does not promise an order.
+        entries.Sort(static (a, b) => a.Message.CreatedAt != b.Message.CreatedAt
+            ? a.Message.CreatedAt.CompareTo(b.Message.CreatedAt)
+            : a.Message.Id.CompareTo(b.Message.Id));
+        return entries;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> MarkSentAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE outbox SET status = 1, sent_at = @now, lease_owner = NULL, lease_expires_at = NULL
+            WHERE status = 0 AND lease_owner = @owner AND id = ANY(@ids)
+            """;
+        command.Add("now", store.TimeProvider.GetUtcNow());
+        command.Add("owner", leaseOwner);
+        command.Add("ids", ids.ToArray());
+        return await ExecuteAsync(command, "mark outbox rows sent", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        ArgumentNullException.ThrowIfNull(error);
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE outbox SET
+                status = CASE WHEN attempts >= @max THEN 2 ELSE 0 END,
+                next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL, last_error = @error
+            WHERE id = @id AND status = 0 AND lease_owner = @owner
+            RETURNING status
+            """;
+        command.Add("max", _maxAttempts);
+        command.Add("next", nextAttemptAt);
+        command.Add("error", error.Length > MaxErrorLength ? error[..MaxErrorLength] : error);
+        command.Add("id", id);
+        command.Add("owner", leaseOwner);
+        var statuses = await ReadAllAsync(command, r => r.GetInt16(0), "record an outbox failure", cancellationToken).ConfigureAwait(false);
+        return statuses switch
+        {
+            [] => OutboxFailureOutcome.NotOwned,
+            [(short)OutboxStatus.DeadLettered] => OutboxFailureOutcome.DeadLettered,
+            _ => OutboxFailureOutcome.RetryScheduled,
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxEntry?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {EntryColumns} FROM outbox WHERE id = @id AND tenant_id = @tenant";
+        command.Add("id", id);
+        command.Add("tenant", tenantId);
+        return (await ReadAllAsync(command, ReadEntry, "read an outbox row", cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default)
+    {
+        // Two grouped queries, each served by its partial index, so sent rows never get scanned.
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT tenant_id, sum(pending)::bigint, min(oldest), sum(dead)::bigint FROM (
+                SELECT tenant_id, count(*) AS pending, min(created_at) AS oldest, 0 AS dead FROM outbox WHERE status = 0 GROUP BY tenant_id
+                UNION ALL
+                SELECT tenant_id, 0, NULL, count(*) FROM outbox WHERE status = 2 GROUP BY tenant_id) depth
+            GROUP BY tenant_id ORDER BY tenant_id
+            """;
+        return await ReadAllAsync(command, r => new OutboxDepth(r.GetString(0), r.GetInt64(1), NullableTime(r, 2), r.GetInt64(3)), "measure the outbox", cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ListDeadLetteredAsync(string tenantId, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {EntryColumns} FROM outbox WHERE tenant_id = @tenant AND status = 2 ORDER BY created_at, id LIMIT @limit";
+        command.Add("tenant", tenantId);
+        command.Add("limit", Math.Clamp(limit, 1, PageRequest.MaxLimit));
+        return await ReadAllAsync(command, ReadEntry, "list dead-lettered outbox rows", cancellationToken).ConfigureAwait(false);
+    }
+
+    private static OutboxEntry ReadEntry(DbDataReader r) => new(
+        new OutboxMessage
+        {
+            Id = r.GetGuid(0),
+            TenantId = r.GetString(1),
+            Topic = r.GetString(2),
+            DedupeKey = r.GetString(3),
+            PartitionKey = NullableString(r, 4),
+            Payload = r.GetString(5),
+            CreatedAt = Time(r, 6),
+        },
+        (OutboxStatus)r.GetInt16(7),
+        r.GetInt32(8),
+        Time(r, 9),
+        NullableString(r, 10),
+        NullableTime(r, 11),
+        NullableString(r, 12),
+        NullableTime(r, 13));
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Soma.Core.Configuration;
+using Soma.Core.Health;
+using Soma.Core.Storage;
+using Soma.Storage.Postgres;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the PostgreSQL adapters of every store port.</summary>
+public static class PostgresServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the PostgreSQL store (options bound and validated from <c>Soma:Store:Postgres</c>) as the
+    /// <see cref="IStore"/>, <see cref="ISessionStore"/>, <see cref="IOutbox"/> and <see cref="IAuditLog"/>.
+    /// </summary>
+    public static OptionsBuilder<PostgresStoreOptions> AddPostgresStore(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.BindAndValidate<PostgresStoreOptions>(PostgresStoreOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<PostgresStore>();
+        services.TryAddSingleton<IStore>(sp => sp.GetRequiredService<PostgresStore>());
+        services.TryAddSingleton<ISessionStore, PostgresSessionStore>();
+        services.TryAddSingleton<IOutbox, PostgresOutbox>();
+        services.TryAddSingleton<IAuditLog, PostgresAuditLog>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, PostgresStore>(sp => sp.GetRequiredService<PostgresStore>()));
+        return options;
+    }
+}

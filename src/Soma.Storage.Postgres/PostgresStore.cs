@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Soma.Core.Health;
+using Soma.Core.Storage;
+
+namespace Soma.Storage.Postgres;
+
+/// <summary>
+/// The scale-out store on PostgreSQL through one pooled <see cref="NpgsqlDataSource"/>. Many processes may share the
+/// database: claims use <c>FOR UPDATE SKIP LOCKED</c> and migrations take an advisory lock.
+/// Commands and readers are disposed with plain <c>using</c>: disposing them does no I/O once their rows are read.
+/// </summary>
+public sealed partial class PostgresStore : IStore, IAsyncDisposable
+{
+    // Any fixed number works; it only has to be the same in every process that migrates this database.
+    private const long MigrationLockKey = 0x536f6d614d696772;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the store; no connection is opened until the first call.</summary>
+    public PostgresStore(IOptions<PostgresStoreOptions> options, TimeProvider timeProvider, ILogger<PostgresStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (string.IsNullOrWhiteSpace(options.Value.ConnectionString))
+        {
+            throw new ArgumentException("Soma:Store:Postgres:ConnectionString is required.", nameof(options));
+        }
+
+        TimeProvider = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var builder = new NpgsqlDataSourceBuilder(options.Value.ConnectionString);
+        builder.ConnectionStringBuilder.ApplicationName ??= "soma";
+        _dataSource = builder.Build();
+    }
+
+    /// <inheritdoc />
+    public string Engine => "postgres";
+
+    /// <summary>The clock every adapter on this store uses for "now".</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        var newlyApplied = new List<string>();
+        var transaction = await BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            try
+            {
+                // The lock serializes concurrent migrators (several processes starting at once); it ends with the transaction.
+                await ExecuteAsync(transaction, $"SELECT pg_advisory_xact_lock({MigrationLockKey})", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(transaction,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL)",
+                    cancellationToken).ConfigureAwait(false);
+
+                var applied = new HashSet<string>(StringComparer.Ordinal);
+                using (var command = transaction.CreateCommand("SELECT name FROM schema_migrations"))
+                using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        applied.Add(reader.GetString(0));
+                    }
+                }
+
+                foreach (var (name, sql) in LoadMigrations().Where(m => !applied.Contains(m.Name)))
+                {
+                    await ExecuteAsync(transaction, sql, cancellationToken).ConfigureAwait(false);
+                    using var record = transaction.CreateCommand("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)");
+                    record.Parameters.Add(new NpgsqlParameter { Value = name });
+                    record.Parameters.Add(new NpgsqlParameter { Value = TimeProvider.GetUtcNow() });
+                    await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    newlyApplied.Add(name);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException ex)
+            {
+                throw Translate(ex, "migrate the database");
+            }
+        }
+
+        foreach (var name in newlyApplied)
+        {
+            Log.MigrationApplied(_logger, name);
+        }
+
+        return newlyApplied;
+    }
+
+    /// <inheritdoc />
+    public async Task<IStoreTransaction> BeginAsync(CancellationToken cancellationToken = default) =>
+        await BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<ComponentHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
+        var details = new Dictionary<string, object?>
+        {
+            ["engine"] = Engine,
+            ["host"] = settings.Host,
+            ["port"] = settings.Port,
+            ["database"] = settings.Database,
+        };
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var command = new NpgsqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            details["server_version"] = connection.ServerVersion;
+            details["latency_ms"] = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
+            return new ComponentHealth("store", HealthStatus.Normal, details);
+        }
+        catch (StoreException ex)
+        {
+            details["error"] = ex.Message;
+            return new ComponentHealth("store", HealthStatus.Down, details);
+        }
+        catch (NpgsqlException ex)
+        {
+            details["error"] = ex.Message;
+            return new ComponentHealth("store", HealthStatus.Down, details);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>Opens a pooled connection.</summary>
+    internal async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex, "connect");
+        }
+    }
+
+    /// <summary>Unwraps a transaction handed in by a caller, refusing one from another store.</summary>
+    internal PostgresStoreTransaction Own(IStoreTransaction transaction)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return transaction is PostgresStoreTransaction own && ReferenceEquals(own.Store, this)
+            ? own.EnsureActive()
+            : throw new ArgumentException("The transaction was not started by this PostgreSQL store.", nameof(transaction));
+    }
+
+    /// <summary>Maps an engine error to the store's exception, saying whether a retry can help.</summary>
+    internal static StoreException Translate(NpgsqlException ex, string operation) =>
+        new($"PostgreSQL could not {operation}: {(ex is PostgresException pg ? $"{pg.SqlState} {pg.MessageText}" : ex.Message)}", ex.IsTransient, ex);
+
+    private async Task<PostgresStoreTransaction> BeginTransactionAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            return new PostgresStoreTransaction(this, connection, transaction);
+        }
+        catch (NpgsqlException ex)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Translate(ex, "start a transaction");
+        }
+    }
+
+    private static async Task ExecuteAsync(PostgresStoreTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        using var command = transaction.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static List<(string Name, string Sql)> LoadMigrations()
+    {
+        var assembly = typeof(PostgresStore).Assembly;
+        var migrations = new List<(string, string)>();
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)
+                ?? throw new InvalidOperationException($"Migration resource {resource} is missing.");
+            using var reader = new StreamReader(stream);
+            migrations.Add((Path.GetFileNameWithoutExtension(resource["migrations/".Length..]), reader.ReadToEnd()));
+        }
+
+        return migrations;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Applied PostgreSQL migration {Migration}")]
+        public static partial void MigrationApplied(ILogger logger, string migration);
+    }
+}

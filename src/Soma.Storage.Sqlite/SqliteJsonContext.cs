@@ -1,0 +1,7 @@
+using System.Text.Json.Serialization;
+
+namespace Soma.Storage.Sqlite;
+
+/// <summary>Source-generated JSON for the id and topic lists handed to <c>json_each</c>.</summary>
+[JsonSerializable(typeof(string[]))]
+internal sealed partial class SqliteJsonContext : JsonSerializerContext;

@@ -1,0 +1,252 @@
+using System.Data.Common;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Soma.Core.Storage;
+using static Soma.Storage.Sqlite.SqliteCommands;
+using static Soma.Storage.Sqlite.SqliteValues;
+
+namespace Soma.Storage.Sqlite;
+
+/// <summary>
+/// The transactional outbox on SQLite. Claims run under the store's single writer, so a claim's select-and-lease is
+/// atomic without row locks: the equivalent of <c>FOR UPDATE SKIP LOCKED</c> when there is only one writer.
+/// </summary>
+public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> options) : IOutbox
+{
+    private const string EntryColumns =
+        "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";
+
+    private const int MaxErrorLength = 4000;
+
+    private readonly int _maxAttempts = options.Value.MaxAttempts;
+
+    /// <inheritdoc />
+    public async Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        using var command = store.Own(transaction).CreateCommand("""
+            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
+            VALUES ($id, $tenant, $topic, $dedupe, $partition, $payload, $created, $next)
+            ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
+            """);
+        command.Parameters.AddWithValue("$id", Id(message.Id));
+        command.Parameters.AddWithValue("$tenant", message.TenantId);
+        command.Parameters.AddWithValue("$topic", message.Topic);
+        command.Parameters.AddWithValue("$dedupe", message.DedupeKey);
+        command.Parameters.AddWithValue("$partition", OrNull(message.PartitionKey));
+        command.Parameters.AddWithValue("$payload", message.Payload);
+        command.Parameters.AddWithValue("$created", Ticks(message.CreatedAt));
+        command.Parameters.AddWithValue("$next", Ticks(store.TimeProvider.GetUtcNow()));
+        return await ExecuteAsync(command, "append to the outbox", cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.LeaseOwner);
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(request.LeaseDuration, TimeSpan.Zero);
+
+        var now = store.TimeProvider.GetUtcNow();
+        var filter = (request.TenantId is null ? "" : " AND tenant_id = $tenant")
+            + (request.Topics is null ? "" : " AND topic IN (SELECT value FROM json_each($topics))");
+        var entries = new List<OutboxEntry>(request.BatchSize);
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A row whose lease ran out as often as it may be attempted crashed or hung its workers every time:
+            // dead-letter it instead of handing it out forever.
+            using (var poison = transaction.CreateCommand($"""
+                UPDATE outbox SET status = 2, lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = 'lease expired ' || attempts || ' times without an outcome' || COALESCE(' (last error: ' || last_error || ')', '')
+                WHERE status = 0 AND lease_expires_at <= $now AND attempts >= $max{filter}
+                """))
+            {
+                AddClaimParameters(poison, request, now);
+                poison.Parameters.AddWithValue("$max", _maxAttempts);
+                await poison.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            using (var claim = transaction.CreateCommand($"""
+                UPDATE outbox SET lease_owner = $owner, lease_expires_at = $expires, attempts = attempts + 1
+                WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){filter}
+                    ORDER BY created_at, id LIMIT $batch)
+                RETURNING {EntryColumns}
+                """))
+            {
+                AddClaimParameters(claim, request, now);
+                claim.Parameters.AddWithValue("$owner", request.LeaseOwner);
+                claim.Parameters.AddWithValue("$expires", Ticks(now + request.LeaseDuration));
+                claim.Parameters.AddWithValue("$batch", request.BatchSize);
+                using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    entries.Add(ReadEntry(reader));
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteStore.Translate(ex, "claim outbox rows");
+        }
+
+        // RETURNING does not promise an order.
+        entries.Sort(static (a, b) => a.Message.CreatedAt != b.Message.CreatedAt
+            ? a.Message.CreatedAt.CompareTo(b.Message.CreatedAt)
+            : string.CompareOrdinal(Id(a.Message.Id), Id(b.Message.Id)));
+        return entries;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> MarkSentAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var command = transaction.CreateCommand("""
+            UPDATE outbox SET status = 1, sent_at = $now, lease_owner = NULL, lease_expires_at = NULL
+            WHERE status = 0 AND lease_owner = $owner AND id IN (SELECT value FROM json_each($ids))
+            """);
+        command.Parameters.AddWithValue("$now", Ticks(store.TimeProvider.GetUtcNow()));
+        command.Parameters.AddWithValue("$owner", leaseOwner);
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids.Select(Id).ToArray(), SqliteJsonContext.Default.StringArray));
+        var marked = await ExecuteAsync(command, "mark outbox rows sent", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return marked;
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        ArgumentNullException.ThrowIfNull(error);
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var command = transaction.CreateCommand("""
+            UPDATE outbox SET
+                status = CASE WHEN attempts >= $max THEN 2 ELSE 0 END,
+                next_attempt_at = $next, lease_owner = NULL, lease_expires_at = NULL, last_error = $error
+            WHERE id = $id AND status = 0 AND lease_owner = $owner
+            RETURNING status
+            """);
+        command.Parameters.AddWithValue("$max", _maxAttempts);
+        command.Parameters.AddWithValue("$next", Ticks(nextAttemptAt));
+        command.Parameters.AddWithValue("$error", error.Length > MaxErrorLength ? error[..MaxErrorLength] : error);
+        command.Parameters.AddWithValue("$id", Id(id));
+        command.Parameters.AddWithValue("$owner", leaseOwner);
+        object? status;
+        try
+        {
+            status = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteStore.Translate(ex, "record an outbox failure");
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return status switch
+        {
+            null => OutboxFailureOutcome.NotOwned,
+            long s when s == (long)OutboxStatus.DeadLettered => OutboxFailureOutcome.DeadLettered,
+            _ => OutboxFailureOutcome.RetryScheduled,
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxEntry?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {EntryColumns} FROM outbox WHERE id = $id AND tenant_id = $tenant";
+        command.Parameters.AddWithValue("$id", Id(id));
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default)
+    {
+        // Two grouped queries, each served by its partial index, so sent rows never get scanned.
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT tenant_id, COUNT(*), MIN(created_at), 0 FROM outbox WHERE status = 0 GROUP BY tenant_id
+            UNION ALL
+            SELECT tenant_id, 0, NULL, COUNT(*) FROM outbox WHERE status = 2 GROUP BY tenant_id
+            """;
+        var depths = new Dictionary<string, OutboxDepth>(StringComparer.Ordinal);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var row = new OutboxDepth(reader.GetString(0), reader.GetInt64(1), NullableTime(reader, 2), reader.GetInt64(3));
+            depths[row.TenantId] = depths.TryGetValue(row.TenantId, out var seen)
+                ? new OutboxDepth(row.TenantId, seen.Pending + row.Pending, seen.OldestPendingAt ?? row.OldestPendingAt, seen.DeadLettered + row.DeadLettered)
+                : row;
+        }
+
+        return [.. depths.Values.OrderBy(d => d.TenantId, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ListDeadLetteredAsync(string tenantId, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {EntryColumns} FROM outbox WHERE tenant_id = $tenant AND status = 2 ORDER BY created_at, id LIMIT $limit";
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, PageRequest.MaxLimit));
+        var entries = new List<OutboxEntry>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(ReadEntry(reader));
+        }
+
+        return entries;
+    }
+
+    private static void AddClaimParameters(SqliteCommand command, OutboxClaimRequest request, DateTimeOffset now)
+    {
+        command.Parameters.AddWithValue("$now", Ticks(now));
+        if (request.TenantId is not null)
+        {
+            command.Parameters.AddWithValue("$tenant", request.TenantId);
+        }
+
+        if (request.Topics is not null)
+        {
+            command.Parameters.AddWithValue("$topics", JsonSerializer.Serialize(request.Topics.ToArray(), SqliteJsonContext.Default.StringArray));
+        }
+    }
+
+    private static OutboxEntry ReadEntry(DbDataReader r) => new(
+        new OutboxMessage
+        {
+            Id = Id(r, 0),
+            TenantId = r.GetString(1),
+            Topic = r.GetString(2),
+            DedupeKey = r.GetString(3),
+            PartitionKey = NullableString(r, 4),
+            Payload = r.GetString(5),
+            CreatedAt = Time(r, 6),
+        },
+        (OutboxStatus)r.GetInt32(7),
+        r.GetInt32(8),
+        Time(r, 9),
+        NullableString(r, 10),
+        NullableTime(r, 11),
+        NullableString(r, 12),
+        NullableTime(r, 13));
+}

@@ -1,0 +1,121 @@
+using System.Data.Common;
+using Soma.Core.Storage;
+using static Soma.Storage.Sqlite.SqliteCommands;
+using static Soma.Storage.Sqlite.SqliteValues;
+
+namespace Soma.Storage.Sqlite;
+
+/// <summary>Sessions and their messages on SQLite.</summary>
+public sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
+{
+    private const string SessionColumns = "id, tenant_id, title, metadata, created_at, updated_at";
+    private const string MessageColumns = "id, tenant_id, session_id, role, content, metadata, created_at";
+
+    /// <inheritdoc />
+    public async Task CreateAsync(IStoreTransaction transaction, Session session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        using var command = store.Own(transaction).CreateCommand(
+            "INSERT INTO sessions (tenant_id, id, title, metadata, created_at, updated_at) VALUES ($tenant, $id, $title, $metadata, $created, $updated)");
+        command.Parameters.AddWithValue("$tenant", session.TenantId);
+        command.Parameters.AddWithValue("$id", Id(session.Id));
+        command.Parameters.AddWithValue("$title", OrNull(session.Title));
+        command.Parameters.AddWithValue("$metadata", OrNull(session.Metadata));
+        command.Parameters.AddWithValue("$created", Ticks(session.CreatedAt));
+        command.Parameters.AddWithValue("$updated", Ticks(session.UpdatedAt));
+        await ExecuteAsync(command, "create a session", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<Session?> GetAsync(string tenantId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SessionColumns} FROM sessions WHERE tenant_id = $tenant AND id = $id";
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$id", Id(sessionId));
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadSession(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<Session>> ListAsync(string tenantId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var cursor = PageCursor.Parse(page);
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {SessionColumns} FROM sessions
+            WHERE tenant_id = $tenant {(cursor is null ? "" : "AND (created_at < $time OR (created_at = $time AND id < $after))")}
+            ORDER BY created_at DESC, id DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        AddPaging(command, page, cursor);
+        return await ReadPageAsync(command, page.Limit, ReadSession, s => new PageCursor(s.CreatedAt, s.Id), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> UpdateTitleAsync(IStoreTransaction transaction, string tenantId, Guid sessionId, string? title, DateTimeOffset updatedAt, CancellationToken cancellationToken = default)
+    {
+        using var command = store.Own(transaction).CreateCommand(
+            "UPDATE sessions SET title = $title, updated_at = $updated WHERE tenant_id = $tenant AND id = $id");
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$id", Id(sessionId));
+        command.Parameters.AddWithValue("$title", OrNull(title));
+        command.Parameters.AddWithValue("$updated", Ticks(updatedAt));
+        return await ExecuteAsync(command, "update a session", cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(IStoreTransaction transaction, string tenantId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        using var command = store.Own(transaction).CreateCommand("DELETE FROM sessions WHERE tenant_id = $tenant AND id = $id");
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$id", Id(sessionId));
+        return await ExecuteAsync(command, "delete a session", cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> AppendMessageAsync(IStoreTransaction transaction, SessionMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+
+        // Inserting through a SELECT on the session makes "no such session (for this tenant)" an outcome, not an error.
+        using var command = store.Own(transaction).CreateCommand("""
+            INSERT INTO session_messages (tenant_id, id, session_id, role, content, metadata, created_at)
+            SELECT $tenant, $id, $session, $role, $content, $metadata, $created
+            FROM sessions WHERE tenant_id = $tenant AND id = $session
+            """);
+        command.Parameters.AddWithValue("$tenant", message.TenantId);
+        command.Parameters.AddWithValue("$id", Id(message.Id));
+        command.Parameters.AddWithValue("$session", Id(message.SessionId));
+        command.Parameters.AddWithValue("$role", message.Role);
+        command.Parameters.AddWithValue("$content", message.Content);
+        command.Parameters.AddWithValue("$metadata", OrNull(message.Metadata));
+        command.Parameters.AddWithValue("$created", Ticks(message.CreatedAt));
+        return await ExecuteAsync(command, "append a message", cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<SessionMessage>> ListMessagesAsync(string tenantId, Guid sessionId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var cursor = PageCursor.Parse(page);
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {MessageColumns} FROM session_messages
+            WHERE tenant_id = $tenant AND session_id = $session {(cursor is null ? "" : "AND (created_at > $time OR (created_at = $time AND id > $after))")}
+            ORDER BY created_at, id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$session", Id(sessionId));
+        AddPaging(command, page, cursor);
+        return await ReadPageAsync(command, page.Limit, ReadMessage, m => new PageCursor(m.CreatedAt, m.Id), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Session ReadSession(DbDataReader r) =>
+        new(Id(r, 0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), Time(r, 4), Time(r, 5));
+
+    private static SessionMessage ReadMessage(DbDataReader r) =>
+        new(Id(r, 0), r.GetString(1), Id(r, 2), r.GetString(3), r.GetString(4), NullableString(r, 5), Time(r, 6));
+}

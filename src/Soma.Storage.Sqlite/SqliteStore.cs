@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Soma.Core.Health;
+using Soma.Core.Storage;
+
+namespace Soma.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. Writes go through a single writer connection guarded by a gate
+/// (SQLite allows one writer at a time anyway; queueing in-process is cheaper than lock retries), each write
+/// transaction starts with <c>BEGIN IMMEDIATE</c>. Reads use pooled connections and never block the writer.
+/// SQLite does its I/O synchronously, so the adapters dispose commands, readers and connections with plain
+/// <c>using</c>: an async dispose would only add a thread hop.
+/// </summary>
+public sealed partial class SqliteStore : IStore, IAsyncDisposable
+{
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly SqliteStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _connectionString;
+    private SqliteConnection? _writer;
+    private bool _disposed;
+
+    /// <summary>Creates the store; nothing is opened until the first call.</summary>
+    public SqliteStore(IOptions<SqliteStoreOptions> options, TimeProvider timeProvider, ILogger<SqliteStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _options = options.Value;
+        if (string.IsNullOrWhiteSpace(_options.Path))
+        {
+            throw new ArgumentException("Soma:Store:Sqlite:Path must name the database file.", nameof(options));
+        }
+
+        TimeProvider = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = System.IO.Path.GetFullPath(_options.Path),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <inheritdoc />
+    public string Engine => "sqlite";
+
+    /// <summary>The full path of the database file.</summary>
+    public string Path => System.IO.Path.GetFullPath(_options.Path);
+
+    /// <summary>The clock every adapter on this store uses for "now".</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        var migrations = LoadMigrations();
+        using var transaction = await BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var connection = transaction.Connection;
+        await ExecuteAsync(connection, transaction.Transaction,
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)",
+            cancellationToken).ConfigureAwait(false);
+
+        var applied = new HashSet<string>(StringComparer.Ordinal);
+        using (var command = transaction.CreateCommand("SELECT name FROM schema_migrations"))
+        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied.Add(reader.GetString(0));
+            }
+        }
+
+        var newlyApplied = new List<string>();
+        foreach (var (name, sql) in migrations)
+        {
+            if (applied.Contains(name))
+            {
+                continue;
+            }
+
+            await ExecuteAsync(connection, transaction.Transaction, sql, cancellationToken).ConfigureAwait(false);
+            using var record = transaction.CreateCommand("INSERT INTO schema_migrations (name, applied_at) VALUES ($name, $at)");
+            record.Parameters.AddWithValue("$name", name);
+            record.Parameters.AddWithValue("$at", TimeProvider.GetUtcNow().UtcTicks);
+            await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            newlyApplied.Add(name);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var name in newlyApplied)
+        {
+            Log.MigrationApplied(_logger, name, Path);
+        }
+
+        return newlyApplied;
+    }
+
+    /// <inheritdoc />
+    public async Task<IStoreTransaction> BeginAsync(CancellationToken cancellationToken = default) =>
+        await BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<ComponentHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        var details = new Dictionary<string, object?>
+        {
+            ["engine"] = Engine,
+            ["path"] = Path,
+            ["synchronous"] = _options.Synchronous.ToString().ToUpperInvariant(),
+        };
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode";
+            details["journal_mode"] = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            details["latency_ms"] = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
+            return new ComponentHealth("store", HealthStatus.Normal, details);
+        }
+        catch (SqliteException ex)
+        {
+            details["error"] = ex.Message;
+            return new ComponentHealth("store", HealthStatus.Down, details);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                SqliteConnection.ClearPool(_writer);
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+
+        SqliteConnection.ClearAllPools();
+        _writeGate.Dispose();
+    }
+
+    /// <summary>Takes the write gate and starts an immediate transaction on the writer connection.</summary>
+    internal async Task<SqliteStoreTransaction> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writer = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            return new SqliteStoreTransaction(this, writer, transaction, _writeGate);
+        }
+        catch (SqliteException ex)
+        {
+            _writeGate.Release();
+            throw Translate(ex, "start a transaction");
+        }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a pooled connection for reading.</summary>
+    internal async Task<SqliteConnection> OpenReadAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Translate(ex, "open the database");
+        }
+    }
+
+    /// <summary>Unwraps a transaction handed in by a caller, refusing one from another store.</summary>
+    internal SqliteStoreTransaction Own(IStoreTransaction transaction)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return transaction is SqliteStoreTransaction own && ReferenceEquals(own.Store, this)
+            ? own.EnsureActive()
+            : throw new ArgumentException("The transaction was not started by this SQLite store.", nameof(transaction));
+    }
+
+    /// <summary>Maps an engine error to the store's exception, saying whether a retry can help.</summary>
+    internal static StoreException Translate(SqliteException ex, string operation)
+    {
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6): another writer held the lock longer than the busy timeout.
+        var transient = ex.SqliteErrorCode is 5 or 6;
+        return new StoreException($"SQLite could not {operation}: {ex.Message}", transient, ex);
+    }
+
+    private async Task<SqliteConnection> GetWriterAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is { State: System.Data.ConnectionState.Open })
+        {
+            return _writer;
+        }
+
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        // The writer is not pooled: its pragmas are set once and it lives as long as the store.
+        var writer = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
+        await writer.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var synchronous = _options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
+        await ExecuteAsync(writer, null,
+            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds};",
+            cancellationToken).ConfigureAwait(false);
+        _writer = writer;
+        return writer;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static List<(string Name, string Sql)> LoadMigrations()
+    {
+        var assembly = typeof(SqliteStore).Assembly;
+        var migrations = new List<(string, string)>();
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)
+                ?? throw new InvalidOperationException($"Migration resource {resource} is missing.");
+            using var reader = new StreamReader(stream);
+            migrations.Add((System.IO.Path.GetFileNameWithoutExtension(resource["migrations/".Length..]), reader.ReadToEnd()));
+        }
+
+        return migrations;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied SQLite migration {Migration} to {Path}")]
+        public static partial void MigrationApplied(ILogger logger, string migration, string path);
+    }
+}

@@ -1,0 +1,80 @@
+using Microsoft.Data.Sqlite;
+using Soma.Core.Storage;
+
+namespace Soma.Storage.Sqlite;
+
+/// <summary>A write transaction on the writer connection; holds the store's write gate until disposed.</summary>
+internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
+{
+    private readonly SemaphoreSlim _gate;
+    private bool _completed;
+    private bool _disposed;
+
+    public SqliteStoreTransaction(SqliteStore store, SqliteConnection connection, SqliteTransaction transaction, SemaphoreSlim gate)
+    {
+        Store = store;
+        Connection = connection;
+        Transaction = transaction;
+        _gate = gate;
+    }
+
+    public SqliteStore Store { get; }
+
+    public SqliteConnection Connection { get; }
+
+    public SqliteTransaction Transaction { get; }
+
+    public SqliteCommand CreateCommand(string sql)
+    {
+        var command = Connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    public SqliteStoreTransaction EnsureActive()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _completed ? throw new InvalidOperationException("The transaction has already been committed.") : this;
+    }
+
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureActive();
+        try
+        {
+            await Transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            _completed = true;
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteStore.Translate(ex, "commit");
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    // SQLite does its I/O synchronously; an async rollback would only add a thread hop.
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            // Disposing rolls back whatever was not committed.
+            Transaction.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -139,6 +139,8 @@ public sealed class SessionApiTests(ServerFixture fixture) : IClassFixture<Serve
     [Theory]
     [InlineData("/v1/sessions?limit=0", "limit")]
     [InlineData("/v1/sessions?limit=501", "limit")]
+    [InlineData("/v1/sessions?cursor=not-a-cursor", "cursor")]
+    [InlineData("/v1/sessions?limit=2&cursor=AAAA", "cursor")]
     public async Task Out_of_range_paging_is_400_naming_the_parameter(string url, string parameter)
     {
         using var client = Server.For(ServerFixture.NewTenant());

@@ -73,9 +73,9 @@ internal static class SessionEndpoints
     private static async Task<Results<Ok<PageResponse<SessionResponse>>, ProblemHttpResult>> ListAsync(
         ClaimsPrincipal user, ISessionStore sessions, int? limit, string? cursor, CancellationToken cancellationToken)
     {
-        if (ToPageRequest(limit, cursor) is not { } page)
+        if (ValidatePaging(limit, cursor, out var page) is { } pagingProblem)
         {
-            return Problem.InvalidParameter("limit", $"'limit' must be between 1 and {PageRequest.MaxLimit}.");
+            return pagingProblem;
         }
 
         var result = await sessions.ListAsync(user.GetTenantId(), page, cancellationToken);
@@ -131,9 +131,9 @@ internal static class SessionEndpoints
     private static async Task<Results<Ok<PageResponse<MessageResponse>>, ProblemHttpResult>> ListMessagesAsync(
         Guid id, ClaimsPrincipal user, ISessionStore sessions, int? limit, string? cursor, CancellationToken cancellationToken)
     {
-        if (ToPageRequest(limit, cursor) is not { } page)
+        if (ValidatePaging(limit, cursor, out var page) is { } pagingProblem)
         {
-            return Problem.InvalidParameter("limit", $"'limit' must be between 1 and {PageRequest.MaxLimit}.");
+            return pagingProblem;
         }
 
         var tenant = user.GetTenantId();
@@ -146,10 +146,18 @@ internal static class SessionEndpoints
         return TypedResults.Ok(new PageResponse<MessageResponse>([.. result.Items.Select(ToResponse)], result.NextCursor));
     }
 
-    private static PageRequest? ToPageRequest(int? limit, string? cursor) =>
-        limit is null ? new PageRequest(Cursor: cursor)
-        : limit is >= 1 and <= PageRequest.MaxLimit ? new PageRequest(limit.Value, cursor)
-        : null;
+    private static ProblemHttpResult? ValidatePaging(int? limit, string? cursor, out PageRequest page)
+    {
+        page = new PageRequest(limit ?? 50, cursor);
+        if (limit is not null and (< 1 or > PageRequest.MaxLimit))
+        {
+            return Problem.InvalidParameter("limit", $"'limit' must be between 1 and {PageRequest.MaxLimit}.");
+        }
+
+        return cursor is not null && !PageCursor.TryDecode(cursor, out _)
+            ? Problem.InvalidParameter("cursor", "'cursor' is not a cursor this API returned; pass next_cursor from the previous page.")
+            : null;
+    }
 
     private static ProblemHttpResult? ValidateTitle(string? title) =>
         title is { Length: > MaxTitleLength }

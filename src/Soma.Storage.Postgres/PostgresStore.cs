@@ -69,7 +69,7 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
                     }
                 }
 
-                foreach (var (name, sql) in LoadMigrations().Where(m => !applied.Contains(m.Name)))
+                foreach (var (name, sql) in EmbeddedMigrations.Load(typeof(PostgresStore).Assembly).Where(m => !applied.Contains(m.Name)))
                 {
                     await ExecuteAsync(transaction, sql, cancellationToken).ConfigureAwait(false);
                     using var record = transaction.CreateCommand("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)");
@@ -180,21 +180,6 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
     {
         using var command = transaction.CreateCommand(sql);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static List<(string Name, string Sql)> LoadMigrations()
-    {
-        var assembly = typeof(PostgresStore).Assembly;
-        var migrations = new List<(string, string)>();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            using var stream = assembly.GetManifestResourceStream(resource)
-                ?? throw new InvalidOperationException($"Migration resource {resource} is missing.");
-            using var reader = new StreamReader(stream);
-            migrations.Add((Path.GetFileNameWithoutExtension(resource["migrations/".Length..]), reader.ReadToEnd()));
-        }
-
-        return migrations;
     }
 
     private static partial class Log

@@ -58,7 +58,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     /// <inheritdoc />
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        var migrations = LoadMigrations();
+        var migrations = EmbeddedMigrations.Load(typeof(SqliteStore).Assembly);
         using var transaction = await BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         var connection = transaction.Connection;
         await ExecuteAsync(connection, transaction.Transaction,
@@ -250,21 +250,6 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         command.Transaction = transaction;
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static List<(string Name, string Sql)> LoadMigrations()
-    {
-        var assembly = typeof(SqliteStore).Assembly;
-        var migrations = new List<(string, string)>();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            using var stream = assembly.GetManifestResourceStream(resource)
-                ?? throw new InvalidOperationException($"Migration resource {resource} is missing.");
-            using var reader = new StreamReader(stream);
-            migrations.Add((System.IO.Path.GetFileNameWithoutExtension(resource["migrations/".Length..]), reader.ReadToEnd()));
-        }
-
-        return migrations;
     }
 
     private static partial class Log

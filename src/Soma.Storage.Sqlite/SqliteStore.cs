@@ -17,7 +17,7 @@ namespace Soma.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteStore : IStore, IAsyncDisposable
 {
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly WriterGate _writeGate = new();
     private readonly SqliteStoreOptions _options;
     private readonly ILogger _logger;
     private readonly string _connectionString;
@@ -138,7 +138,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
             return;
         }
 
-        await _writeGate.WaitAsync().ConfigureAwait(false);
+        await _writeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             _disposed = true;
@@ -155,7 +155,6 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        _writeGate.Dispose();
     }
 
     /// <summary>Takes the write gate and starts an immediate transaction on the writer connection.</summary>

@@ -6,11 +6,11 @@ namespace Soma.Storage.Sqlite;
 /// <summary>A write transaction on the writer connection; holds the store's write gate until disposed.</summary>
 internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
 {
-    private readonly SemaphoreSlim _gate;
+    private readonly WriterGate _gate;
     private bool _completed;
     private bool _disposed;
 
-    public SqliteStoreTransaction(SqliteStore store, SqliteConnection connection, SqliteTransaction transaction, SemaphoreSlim gate)
+    public SqliteStoreTransaction(SqliteStore store, SqliteConnection connection, SqliteTransaction transaction, WriterGate gate)
     {
         Store = store;
         Connection = connection;

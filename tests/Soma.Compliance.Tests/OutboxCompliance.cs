@@ -1,0 +1,372 @@
+using System.Collections.Concurrent;
+using Soma.Core.Storage;
+
+namespace Soma.Compliance.Tests;
+
+public sealed class SqliteOutboxCompliance(SqliteEngine engine) : OutboxCompliance<SqliteEngine>(engine);
+
+public sealed class PostgresOutboxCompliance(PostgresEngine engine) : OutboxCompliance<PostgresEngine>(engine);
+
+/// <summary>The outbox contract every engine keeps (see docs/operations/storage.md).</summary>
+public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuite<TEngine>(engine)
+    where TEngine : StoreEngine
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    private IOutbox Outbox => Ports.Outbox;
+
+    [Fact]
+    public async Task A_committed_append_is_visible_and_claimable()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant, payload: "{\"hello\":\"wörld ✓\"}", partitionKey: "session-1");
+        Assert.True(await InTransactionAsync(tx => Outbox.AppendAsync(tx, message)));
+
+        var entry = await Outbox.GetAsync(tenant, message.Id);
+        Assert.NotNull(entry);
+        Assert.Equal(OutboxStatus.Pending, entry.Status);
+        Assert.Equal(0, entry.Attempts);
+        Assert.Equal(message.Payload, entry.Message.Payload);
+        Assert.Equal("session-1", entry.Message.PartitionKey);
+        Assert.Equal(message.CreatedAt.ToUnixTimeMilliseconds(), entry.Message.CreatedAt.ToUnixTimeMilliseconds());
+
+        var claimed = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease));
+        Assert.Equal(message.Id, Assert.Single(claimed).Message.Id);
+    }
+
+    [Fact]
+    public async Task A_rolled_back_transaction_leaves_no_outbox_row_and_no_other_write()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant);
+        var session = new Session(Guid.CreateVersion7(), tenant, "rolled back", null, Clock.GetUtcNow(), Clock.GetUtcNow());
+        await using (var transaction = await Store.BeginAsync())
+        {
+            Assert.True(await Outbox.AppendAsync(transaction, message));
+            await Ports.Sessions.CreateAsync(transaction, session);
+
+            // Disposed without a commit.
+        }
+
+        Assert.Null(await Outbox.GetAsync(tenant, message.Id));
+        Assert.Null(await Ports.Sessions.GetAsync(tenant, session.Id));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease)));
+        Assert.DoesNotContain(await Outbox.GetDepthAsync(), d => d.TenantId == tenant);
+    }
+
+    [Fact]
+    public async Task An_uncommitted_append_is_not_claimable()
+    {
+        var tenant = NewTenant();
+        await using var transaction = await Store.BeginAsync();
+        await Outbox.AppendAsync(transaction, Message(tenant));
+        var claim = Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease) { TenantId = tenant });
+
+        // SQLite's single writer makes the claim wait for the transaction; PostgreSQL answers at once. Either way the
+        // claim must not hand out the row while it is uncommitted.
+        if (await Task.WhenAny(claim, Task.Delay(TimeSpan.FromMilliseconds(300))) == claim)
+        {
+            Assert.Empty(await claim);
+        }
+
+        await transaction.DisposeAsync();
+        Assert.Empty(await claim);
+    }
+
+    [Fact]
+    public async Task A_duplicate_dedupe_key_is_ignored_per_tenant_and_topic_and_the_transaction_still_commits()
+    {
+        var tenant = NewTenant();
+        var first = Message(tenant, dedupeKey: "k1");
+        var duplicate = Message(tenant, dedupeKey: "k1");
+        var otherTopic = Message(tenant, dedupeKey: "k1", topic: "memory.v1");
+        var otherTenant = Message(NewTenant(), dedupeKey: "k1");
+        var results = await InTransactionAsync(async tx => new[]
+        {
+            await Outbox.AppendAsync(tx, first),
+            await Outbox.AppendAsync(tx, duplicate),
+            await Outbox.AppendAsync(tx, otherTopic),
+            await Outbox.AppendAsync(tx, otherTenant),
+        });
+
+        Assert.Equal([true, false, true, true], results);
+        Assert.NotNull(await Outbox.GetAsync(tenant, first.Id));
+        Assert.Null(await Outbox.GetAsync(tenant, duplicate.Id));
+        Assert.NotNull(await Outbox.GetAsync(tenant, otherTopic.Id));
+
+        // In a later transaction too.
+        Assert.False(await InTransactionAsync(tx => Outbox.AppendAsync(tx, Message(tenant, dedupeKey: "k1"))));
+    }
+
+    [Fact]
+    public async Task Claims_are_oldest_first_bounded_by_batch_and_filtered_by_tenant_and_topic()
+    {
+        var tenant = NewTenant();
+        var other = NewTenant();
+        var messages = new List<OutboxMessage>();
+        for (var i = 0; i < 5; i++)
+        {
+            messages.Add(Message(tenant, createdAt: Start.AddSeconds(10 - i)));
+        }
+
+        var memory = Message(tenant, topic: "memory.v1", createdAt: Start.AddSeconds(-100));
+        var foreign = Message(other, createdAt: Start.AddSeconds(-200));
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in messages.Append(memory).Append(foreign))
+            {
+                await Outbox.AppendAsync(tx, m);
+            }
+        });
+
+        var claimed = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 3, Lease) { TenantId = tenant, Topics = ["conversation.v1"] });
+        Assert.Equal(messages.OrderBy(m => m.CreatedAt).Take(3).Select(m => m.Id), claimed.Select(c => c.Message.Id));
+        Assert.All(claimed, c =>
+        {
+            Assert.Equal("w1", c.LeaseOwner);
+            Assert.Equal(1, c.Attempts);
+            Assert.Equal(Start + Lease, c.LeaseExpiresAt);
+        });
+
+        var rest = await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 10, Lease) { TenantId = tenant, Topics = ["conversation.v1"] });
+        Assert.Equal(2, rest.Count);
+        var memoryOnly = await Outbox.ClaimAsync(new OutboxClaimRequest("w3", 10, Lease) { Topics = ["memory.v1"] });
+        Assert.Equal(memory.Id, Assert.Single(memoryOnly).Message.Id);
+        var anything = await Outbox.ClaimAsync(new OutboxClaimRequest("w4", 10, Lease));
+        Assert.Equal(foreign.Id, Assert.Single(anything).Message.Id);
+    }
+
+    [Fact]
+    public async Task Eight_concurrent_claimers_never_claim_the_same_row_and_together_claim_every_row()
+    {
+        var tenants = new[] { NewTenant(), NewTenant(), NewTenant() };
+        var ids = new HashSet<Guid>();
+        for (var batch = 0; batch < 4; batch++)
+        {
+            await InTransactionAsync(async tx =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    var message = Message(tenants[i % 3], createdAt: Start.AddMilliseconds((batch * 100) + i));
+                    ids.Add(message.Id);
+                    await Outbox.AppendAsync(tx, message);
+                }
+            });
+        }
+
+        var claims = new ConcurrentBag<(string Owner, Guid Id)>();
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var claimers = Enumerable.Range(0, 8).Select(n => Task.Run(async () =>
+        {
+            var owner = $"claimer-{n}";
+            await go.Task;
+            while (await Outbox.ClaimAsync(new OutboxClaimRequest(owner, 10, Lease)) is { Count: > 0 } claimed)
+            {
+                foreach (var entry in claimed)
+                {
+                    claims.Add((owner, entry.Message.Id));
+                }
+
+                // Give the others a turn, as a dispatcher that delivers its batch would.
+                await Task.Yield();
+            }
+        })).ToArray();
+        go.SetResult();
+        await Task.WhenAll(claimers);
+
+        var duplicates = claims.GroupBy(c => c.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.Empty(duplicates);
+        Assert.Equal(ids.Count, claims.Count);
+        Assert.True(ids.SetEquals(claims.Select(c => c.Id)));
+        Assert.True(claims.Select(c => c.Owner).Distinct().Count() > 1, "the claimers should have raced, not run one after another");
+    }
+
+    [Fact]
+    public async Task A_live_lease_is_not_claimed_again_but_an_expired_one_is_and_the_old_owner_is_fenced()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant);
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+        Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("old", 10, Lease)));
+
+        Clock.Advance(Lease - TimeSpan.FromSeconds(1));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("new", 10, Lease)));
+
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        var reclaimed = Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("new", 10, Lease)));
+        Assert.Equal(message.Id, reclaimed.Message.Id);
+        Assert.Equal("new", reclaimed.LeaseOwner);
+        Assert.Equal(2, reclaimed.Attempts);
+
+        Assert.Equal(0, await Outbox.MarkSentAsync("old", [message.Id]));
+        Assert.Equal(OutboxFailureOutcome.NotOwned, await Outbox.MarkFailedAsync("old", message.Id, "late", Clock.GetUtcNow()));
+        Assert.Equal(1, await Outbox.MarkSentAsync("new", [message.Id]));
+    }
+
+    [Fact]
+    public async Task A_sent_row_is_never_claimed_again_and_only_the_owner_can_mark_it()
+    {
+        var tenant = NewTenant();
+        var mine = Message(tenant, createdAt: Start.AddMilliseconds(-2));
+        var theirs = Message(tenant, createdAt: Start.AddMilliseconds(-1));
+        await InTransactionAsync(async tx =>
+        {
+            await Outbox.AppendAsync(tx, mine);
+            await Outbox.AppendAsync(tx, theirs);
+        });
+        await Outbox.ClaimAsync(new OutboxClaimRequest("me", 1, Lease));
+        await Outbox.ClaimAsync(new OutboxClaimRequest("them", 1, Lease));
+
+        Assert.Equal(1, await Outbox.MarkSentAsync("me", [mine.Id, theirs.Id]));
+        Clock.Advance(TimeSpan.FromSeconds(5));
+        var sent = await Outbox.GetAsync(tenant, mine.Id);
+        Assert.Equal(OutboxStatus.Sent, sent!.Status);
+        Assert.Equal(Start, sent.SentAt);
+        Assert.Equal(OutboxStatus.Pending, (await Outbox.GetAsync(tenant, theirs.Id))!.Status);
+
+        Clock.Advance(TimeSpan.FromHours(1));
+        var later = await Outbox.ClaimAsync(new OutboxClaimRequest("me", 10, Lease));
+        Assert.Equal(theirs.Id, Assert.Single(later).Message.Id);
+        Assert.Equal(0, await Outbox.MarkSentAsync("me", [mine.Id]));
+    }
+
+    [Fact]
+    public async Task A_failure_schedules_the_next_attempt_and_keeps_the_error()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant);
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+        await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease));
+
+        var retryAt = Start.AddMinutes(1);
+        Assert.Equal(OutboxFailureOutcome.RetryScheduled, await Outbox.MarkFailedAsync("w1", message.Id, "bus unavailable", retryAt));
+        var entry = await Outbox.GetAsync(tenant, message.Id);
+        Assert.Equal(OutboxStatus.Pending, entry!.Status);
+        Assert.Equal("bus unavailable", entry.LastError);
+        Assert.Null(entry.LeaseOwner);
+        Assert.Equal(retryAt, entry.NextAttemptAt);
+
+        Clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 10, Lease)));
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 10, Lease))).Attempts);
+    }
+
+    [Fact]
+    public async Task After_max_attempts_a_failure_dead_letters_the_row_which_stays_visible_with_its_last_error()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant);
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            var claimed = Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease)));
+            Assert.Equal(attempt, claimed.Attempts);
+            var outcome = await Outbox.MarkFailedAsync("w", message.Id, $"failure {attempt}", Clock.GetUtcNow());
+            Assert.Equal(attempt < 3 ? OutboxFailureOutcome.RetryScheduled : OutboxFailureOutcome.DeadLettered, outcome);
+        }
+
+        Clock.Advance(TimeSpan.FromDays(1));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease)));
+        var entry = await Outbox.GetAsync(tenant, message.Id);
+        Assert.Equal(OutboxStatus.DeadLettered, entry!.Status);
+        Assert.Equal("failure 3", entry.LastError);
+        Assert.Equal(3, entry.Attempts);
+
+        var dead = Assert.Single(await Outbox.ListDeadLetteredAsync(tenant, 10));
+        Assert.Equal(message.Id, dead.Message.Id);
+        Assert.Equal("failure 3", dead.LastError);
+        Assert.Empty(await Outbox.ListDeadLetteredAsync(NewTenant(), 10));
+    }
+
+    [Fact]
+    public async Task A_row_whose_lease_keeps_expiring_is_dead_lettered_instead_of_looping_forever()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant);
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest($"crashing-{attempt}", 10, Lease)));
+            Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("next", 10, Lease)));
+        var entry = await Outbox.GetAsync(tenant, message.Id);
+        Assert.Equal(OutboxStatus.DeadLettered, entry!.Status);
+        Assert.Contains("lease expired", entry.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Depth_counts_pending_and_dead_lettered_rows_per_tenant_with_the_oldest_pending_time()
+    {
+        var busy = NewTenant();
+        var quiet = NewTenant();
+        var oldest = Message(busy, createdAt: Start.AddMinutes(-10));
+        var sent = Message(busy, createdAt: Start.AddMinutes(-20));
+        var doomed = Message(quiet, createdAt: Start.AddMinutes(-30));
+        await InTransactionAsync(async tx =>
+        {
+            await Outbox.AppendAsync(tx, oldest);
+            await Outbox.AppendAsync(tx, Message(busy, createdAt: Start.AddMinutes(-5)));
+            await Outbox.AppendAsync(tx, sent);
+            await Outbox.AppendAsync(tx, doomed);
+        });
+        await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = quiet });
+        Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("w", 1, Lease) { TenantId = busy }));
+        await Outbox.MarkSentAsync("w", [sent.Id]);
+        await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = quiet });
+        for (var i = 0; i < 2; i++)
+        {
+            Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+            await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = quiet });
+        }
+
+        Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = quiet });
+
+        var depths = (await Outbox.GetDepthAsync()).ToDictionary(d => d.TenantId);
+        Assert.Equal(2, depths[busy].Pending);
+        Assert.Equal(0, depths[busy].DeadLettered);
+        Assert.Equal(oldest.CreatedAt.ToUnixTimeMilliseconds(), depths[busy].OldestPendingAt!.Value.ToUnixTimeMilliseconds());
+        Assert.Equal(0, depths[quiet].Pending);
+        Assert.Equal(1, depths[quiet].DeadLettered);
+    }
+
+    [Fact]
+    public async Task A_large_unicode_payload_round_trips_exactly()
+    {
+        var tenant = NewTenant();
+        var payload = "{\"text\":\"" + string.Concat(Enumerable.Repeat("héllo wörld — 你好 🌍 ", 3000)) + "\"}";
+        var message = Message(tenant, payload: payload);
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+        Assert.Equal(payload, (await Outbox.GetAsync(tenant, message.Id))!.Message.Payload);
+        Assert.Equal(payload, Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("w", 1, Lease))).Message.Payload);
+    }
+
+    [Fact]
+    public async Task Another_tenants_row_is_not_visible()
+    {
+        var message = Message(NewTenant());
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+        Assert.Null(await Outbox.GetAsync(NewTenant(), message.Id));
+    }
+
+    private OutboxMessage Message(
+        string tenant, string? dedupeKey = null, string topic = "conversation.v1", string payload = "{}", string? partitionKey = null, DateTimeOffset? createdAt = null)
+    {
+        var id = Guid.CreateVersion7();
+        return new OutboxMessage
+        {
+            Id = id,
+            TenantId = tenant,
+            Topic = topic,
+            DedupeKey = dedupeKey ?? id.ToString(),
+            PartitionKey = partitionKey,
+            Payload = payload,
+            CreatedAt = createdAt ?? Clock.GetUtcNow(),
+        };
+    }
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using Soma.Core.Storage;
+using Soma.Storage.Postgres;
+using Soma.Storage.Sqlite;
+using Soma.Testing;
+
+namespace Soma.Compliance.Tests;
+
+/// <summary>The ports of one fresh, migrated, empty store.</summary>
+public sealed record StorePorts(IStore Store, ISessionStore Sessions, IOutbox Outbox, IAuditLog Audit, IAsyncDisposable Owner) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Owner.DisposeAsync();
+}
+
+/// <summary>An engine the compliance suites run against; each <see cref="CreateAsync"/> is a fresh store.</summary>
+public abstract class StoreEngine : IAsyncLifetime
+{
+    public abstract string Name { get; }
+
+    public async Task<StorePorts> CreateAsync(TimeProvider time, OutboxOptions? outbox = null)
+    {
+        var ports = await OpenAsync(time, Options.Create(outbox ?? new OutboxOptions()));
+        await ports.Store.MigrateAsync();
+        return ports;
+    }
+
+    /// <summary>Opens an unmigrated store.</summary>
+    public abstract Task<StorePorts> OpenAsync(TimeProvider time, IOptions<OutboxOptions> outbox);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+}
+
+public sealed class SqliteEngine : StoreEngine
+{
+    private readonly TempDirectory _directory = new("soma-sqlite");
+
+    public override string Name => "sqlite";
+
+    /// <summary>The file the next <see cref="OpenAsync"/> uses; a new one for each store unless set.</summary>
+    public string NewPath() => Path.Combine(_directory.Path, $"{Guid.NewGuid():N}.db");
+
+    public override Task<StorePorts> OpenAsync(TimeProvider time, IOptions<OutboxOptions> outbox) =>
+        Task.FromResult(Open(NewPath(), time, outbox));
+
+    public static StorePorts Open(string path, TimeProvider time, IOptions<OutboxOptions> outbox)
+    {
+        var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path }), time);
+        return new StorePorts(store, new SqliteSessionStore(store), new SqliteOutbox(store, outbox), new SqliteAuditLog(store), store);
+    }
+
+    public override Task DisposeAsync()
+    {
+        _directory.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PostgresEngine : StoreEngine
+{
+    private PostgresServer? _server;
+
+    public override string Name => "postgres";
+
+    public PostgresServer Server => _server ?? throw new InvalidOperationException("The PostgreSQL server has not started.");
+
+    public override async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
+
+    public override async Task<StorePorts> OpenAsync(TimeProvider time, IOptions<OutboxOptions> outbox)
+    {
+        var connectionString = await Server.CreateDatabaseAsync();
+        var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString }), time);
+        return new StorePorts(store, new PostgresSessionStore(store), new PostgresOutbox(store, outbox), new PostgresAuditLog(store), store);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}

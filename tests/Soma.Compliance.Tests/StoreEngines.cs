@@ -17,6 +17,9 @@ public abstract class StoreEngine : IAsyncLifetime
 {
     public abstract string Name { get; }
 
+    /// <summary>A credential in the store's settings that must never show in health details or errors.</summary>
+    public virtual string? Secret => null;
+
     public async Task<StorePorts> CreateAsync(TimeProvider time, OutboxOptions? outbox = null)
     {
         var ports = await OpenAsync(time, Options.Create(outbox ?? new OutboxOptions()));
@@ -63,13 +66,16 @@ public sealed class PostgresEngine : StoreEngine
 
     public override string Name => "postgres";
 
+    // The test server trusts loopback connections, so any password works: it is only there to be kept secret.
+    public override string Secret => "hunter2-not-shown";
+
     public PostgresServer Server => _server ?? throw new InvalidOperationException("The PostgreSQL server has not started.");
 
     public override async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
 
     public override async Task<StorePorts> OpenAsync(TimeProvider time, IOptions<OutboxOptions> outbox)
     {
-        var connectionString = await Server.CreateDatabaseAsync();
+        var connectionString = await Server.CreateDatabaseAsync() + $";Password={Secret}";
         var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString }), time);
         return new StorePorts(store, new PostgresSessionStore(store), new PostgresOutbox(store, outbox), new PostgresAuditLog(store), store);
     }

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Json.Schema;
+
+namespace Soma.Contracts.Schemas;
+
+/// <summary>
+/// Validates events against the registry, choosing the schema by each event's <c>schema</c> field. Errors name the
+/// failing field by JSON pointer. Valid events cost one fast pass; only invalid ones are evaluated again to explain.
+/// </summary>
+public sealed class EventValidator(SchemaRegistry registry)
+{
+    // The schemas close their objects with additionalProperties (not unevaluatedProperties), so nothing needs
+    // annotations: skipping them is most of what makes a valid event cheap.
+    private static readonly EvaluationOptions FlagOptions = CreateFlagOptions();
+    private static readonly EvaluationOptions ListOptions = new() { OutputFormat = OutputFormat.List };
+
+    /// <summary>Validates an event against the schema its <c>schema</c> field names.</summary>
+    public ValidationResult Validate(JsonElement @event)
+    {
+        if (@event.ValueKind != JsonValueKind.Object)
+        {
+            return new ValidationResult(null, false, [new ValidationError("", $"An event is a JSON object, not {Describe(@event.ValueKind)}.")]);
+        }
+
+        if (!@event.TryGetProperty("schema", out var schemaField) || schemaField.ValueKind != JsonValueKind.String)
+        {
+            return new ValidationResult(null, false, [new ValidationError("/schema", "The event has no 'schema' field naming its schema (e.g. \"agent.steps.v1\").")]);
+        }
+
+        return Validate(@event, schemaField.GetString()!);
+    }
+
+    /// <summary>Validates an event against a named schema (e.g. <c>envelope.v1</c>).</summary>
+    public ValidationResult Validate(JsonElement @event, string schemaName)
+    {
+        ArgumentNullException.ThrowIfNull(schemaName);
+        if (!registry.TryGet(schemaName, out var schema))
+        {
+            return new ValidationResult(schemaName, false, [new ValidationError("/schema", $"Unknown schema '{schemaName}'. Known: {string.Join(", ", registry.SchemaNames.Order(StringComparer.Ordinal))}.")]);
+        }
+
+        if (schema.Evaluate(@event, FlagOptions).IsValid)
+        {
+            return new ValidationResult(schemaName, true, []);
+        }
+
+        return new ValidationResult(schemaName, false, Explain(schema.Evaluate(@event, ListOptions)));
+    }
+
+    private static EvaluationOptions CreateFlagOptions()
+    {
+        var options = new EvaluationOptions { OutputFormat = OutputFormat.Flag };
+        options.IgnoreAllAnnotations();
+        return options;
+    }
+
+    private static List<ValidationError> Explain(EvaluationResults results)
+    {
+        var errors = new List<ValidationError>();
+        foreach (var node in (results.Details ?? []).Append(results))
+        {
+            if (node.Errors is null)
+            {
+                continue;
+            }
+
+            foreach (var (keyword, message) in node.Errors)
+            {
+                errors.Add(new ValidationError(Pointer(node, keyword), message));
+            }
+        }
+
+        // The deepest pointer is the most useful; a parent that failed only because a child did adds nothing.
+        var distinct = errors.DistinctBy(e => (e.Pointer, e.Message)).ToList();
+        var specific = distinct.Where(e => !distinct.Any(o => o.Pointer.Length > e.Pointer.Length && o.Pointer.StartsWith(e.Pointer + "/", StringComparison.Ordinal))).ToList();
+        return [.. specific.OrderByDescending(e => e.Pointer.Count(c => c == '/')).ThenBy(e => e.Pointer, StringComparer.Ordinal)];
+    }
+
+    private static string Pointer(EvaluationResults node, string keyword)
+    {
+        var pointer = node.InstanceLocation.ToString();
+
+        // A missing required field is reported on its parent; name the field itself.
+        if (keyword == "required" && node.Errors!.TryGetValue(keyword, out var message) && MissingName(message) is { } missing)
+        {
+            return $"{pointer}/{missing}";
+        }
+
+        return pointer;
+    }
+
+    private static string? MissingName(string message)
+    {
+        // "Required properties [\"workflow\"] are not present" (JsonSchema.Net's wording).
+        var start = message.IndexOf("[\"", StringComparison.Ordinal);
+        var end = start < 0 ? -1 : message.IndexOf("\"", start + 2, StringComparison.Ordinal);
+        return start < 0 || end < 0 ? null : message[(start + 2)..end];
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+}

@@ -6,7 +6,6 @@ using Soma.Core.Storage;
 using Soma.Core.Tenancy;
 using Soma.Gateway.Auth;
 using Soma.Gateway.Hosting;
-using Soma.Storage.Postgres;
 using Soma.Storage.Sqlite;
 
 namespace Soma.Server.Hosting;

@@ -59,14 +59,24 @@ public sealed class EventValidator(SchemaRegistry registry)
         var errors = new List<ValidationError>();
         foreach (var node in (results.Details ?? []).Append(results))
         {
-            if (node.Errors is null)
+            // A failing "if" only means that branch does not apply: it is not a fault of the event.
+            if (node.Errors is null || IsConditionEvaluation(node))
             {
                 continue;
             }
 
+            var pointer = node.InstanceLocation.ToString();
             foreach (var (keyword, message) in node.Errors)
             {
-                errors.Add(new ValidationError(Pointer(node, keyword), message));
+                if (keyword == "required" && MissingNames(message) is { Count: > 0 } missing)
+                {
+                    // A missing field is reported on its parent; name each missing field instead.
+                    errors.AddRange(missing.Select(name => new ValidationError($"{pointer}/{name}", $"Required field '{name}' is missing.")));
+                }
+                else
+                {
+                    errors.Add(new ValidationError(pointer, message));
+                }
             }
         }
 
@@ -76,25 +86,23 @@ public sealed class EventValidator(SchemaRegistry registry)
         return [.. specific.OrderByDescending(e => e.Pointer.Count(c => c == '/')).ThenBy(e => e.Pointer, StringComparer.Ordinal)];
     }
 
-    private static string Pointer(EvaluationResults node, string keyword)
+    private static bool IsConditionEvaluation(EvaluationResults node)
     {
-        var pointer = node.InstanceLocation.ToString();
-
-        // A missing required field is reported on its parent; name the field itself.
-        if (keyword == "required" && node.Errors!.TryGetValue(keyword, out var message) && MissingName(message) is { } missing)
-        {
-            return $"{pointer}/{missing}";
-        }
-
-        return pointer;
+        var path = node.EvaluationPath.ToString();
+        return path.EndsWith("/if", StringComparison.Ordinal) || path.Contains("/if/", StringComparison.Ordinal);
     }
 
-    private static string? MissingName(string message)
+    private static List<string> MissingNames(string message)
     {
-        // "Required properties [\"workflow\"] are not present" (JsonSchema.Net's wording).
-        var start = message.IndexOf("[\"", StringComparison.Ordinal);
-        var end = start < 0 ? -1 : message.IndexOf("\"", start + 2, StringComparison.Ordinal);
-        return start < 0 || end < 0 ? null : message[(start + 2)..end];
+        // JsonSchema.Net words it: Required properties ["a","b"] are not present.
+        var open = message.IndexOf('[', StringComparison.Ordinal);
+        var close = message.LastIndexOf(']');
+        if (open < 0 || close < open)
+        {
+            return [];
+        }
+
+        return [.. message[(open + 1)..close].Split(',').Select(n => n.Trim().Trim('"')).Where(n => n.Length > 0)];
     }
 
     private static string Describe(JsonValueKind kind) => kind switch

@@ -16,7 +16,8 @@ public abstract class AuditLogCompliance<TEngine>(TEngine engine) : ComplianceSu
     public async Task Records_round_trip_newest_first_in_pages_filtered_by_action_and_tenant()
     {
         var tenant = NewTenant();
-        var records = Enumerable.Range(0, 9).Select(i => Record(tenant, i % 3 == 0 ? "tool.call" : "session.delete", Start.AddSeconds(i))).ToList();
+        // Three records share each time: the id breaks the tie, and paging must neither skip nor repeat one.
+        var records = Enumerable.Range(0, 9).Select(i => Record(tenant, i % 3 == 0 ? "tool.call" : "session.delete", Start.AddSeconds(i / 3))).ToList();
         var full = records[4] with { Reason = "policy tools.deny_shell", PolicyRevision = "rev-42", TraceId = "4bf92f3577b34da6a3ce929d0e0e4736", Details = "{\"tool\":\"shell\"}" };
         records[4] = full;
         await InTransactionAsync(async tx =>
@@ -39,14 +40,14 @@ public abstract class AuditLogCompliance<TEngine>(TEngine engine) : ComplianceSu
         }
         while (cursor is not null);
 
-        Assert.Equal(records.OrderByDescending(r => r.Time).Select(r => r.Id), seen.Select(r => r.Id));
+        Assert.Equal(records.OrderByDescending(r => r.Time).ThenByDescending(r => r.Id).Select(r => r.Id), seen.Select(r => r.Id));
         Assert.Equal(full, seen.Single(r => r.Id == full.Id));
         var bare = seen.Single(r => r.Id == records[0].Id);
         Assert.Null(bare.Reason);
         Assert.Null(bare.Details);
 
         var toolCalls = await Audit.ListAsync(tenant, new PageRequest(50), "tool.call");
-        Assert.Equal(records.Where(r => r.Action == "tool.call").OrderByDescending(r => r.Time).Select(r => r.Id), toolCalls.Items.Select(r => r.Id));
+        Assert.Equal(records.Where(r => r.Action == "tool.call").OrderByDescending(r => r.Time).ThenByDescending(r => r.Id).Select(r => r.Id), toolCalls.Items.Select(r => r.Id));
         Assert.Null(toolCalls.NextCursor);
     }
 

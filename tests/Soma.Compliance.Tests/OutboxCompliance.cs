@@ -19,7 +19,8 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     public async Task A_committed_append_is_visible_and_claimable()
     {
         var tenant = NewTenant();
-        var message = Message(tenant, payload: "{\"hello\":\"wörld ✓\"}", partitionKey: "session-1");
+        // A time with sub-millisecond digits: the stores keep microseconds, so milliseconds must survive.
+        var message = Message(tenant, payload: "{\"hello\":\"wörld ✓\"}", partitionKey: "session-1", createdAt: Start.AddTicks(1_234_567));
         Assert.True(await InTransactionAsync(tx => Outbox.AppendAsync(tx, message)));
 
         var entry = await Outbox.GetAsync(tenant, message.Id);
@@ -29,6 +30,7 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         Assert.Equal(message.Payload, entry.Message.Payload);
         Assert.Equal("session-1", entry.Message.PartitionKey);
         Assert.Equal(message.CreatedAt.ToUnixTimeMilliseconds(), entry.Message.CreatedAt.ToUnixTimeMilliseconds());
+        Assert.Equal(message with { CreatedAt = entry.Message.CreatedAt }, entry.Message);
 
         var claimed = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease));
         Assert.Equal(message.Id, Assert.Single(claimed).Message.Id);
@@ -55,11 +57,16 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
-    public async Task An_uncommitted_append_is_not_claimable()
+    public async Task An_uncommitted_append_is_neither_visible_nor_claimable()
     {
         var tenant = NewTenant();
+        var message = Message(tenant);
         await using var transaction = await Store.BeginAsync();
-        await Outbox.AppendAsync(transaction, Message(tenant));
+        await Outbox.AppendAsync(transaction, message);
+
+        // Reads never wait for a writer on either engine (WAL, MVCC); a read that blocks fails here instead of hanging.
+        Assert.Null(await Outbox.GetAsync(tenant, message.Id).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain(await Outbox.GetDepthAsync().WaitAsync(TimeSpan.FromSeconds(10)), d => d.TenantId == tenant);
         var claim = Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease) { TenantId = tenant });
 
         // SQLite's single writer makes the claim wait for the transaction; PostgreSQL answers at once. Either way the
@@ -120,6 +127,7 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         });
 
         var claimed = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 3, Lease) { TenantId = tenant, Topics = ["conversation.v1"] });
+        Assert.Equal(3, claimed.Count);
         Assert.Equal(messages.OrderBy(m => m.CreatedAt).Take(3).Select(m => m.Id), claimed.Select(c => c.Message.Id));
         Assert.All(claimed, c =>
         {
@@ -129,11 +137,30 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         });
 
         var rest = await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 10, Lease) { TenantId = tenant, Topics = ["conversation.v1"] });
-        Assert.Equal(2, rest.Count);
+        Assert.Equal(messages.OrderBy(m => m.CreatedAt).Skip(3).Select(m => m.Id), rest.Select(c => c.Message.Id));
         var memoryOnly = await Outbox.ClaimAsync(new OutboxClaimRequest("w3", 10, Lease) { Topics = ["memory.v1"] });
         Assert.Equal(memory.Id, Assert.Single(memoryOnly).Message.Id);
         var anything = await Outbox.ClaimAsync(new OutboxClaimRequest("w4", 10, Lease));
         Assert.Equal(foreign.Id, Assert.Single(anything).Message.Id);
+    }
+
+    [Fact]
+    public async Task Rows_appended_at_the_same_time_are_claimed_in_id_order()
+    {
+        var tenant = NewTenant();
+        var messages = Enumerable.Range(0, 6).Select(_ => Message(tenant, createdAt: Start)).ToList();
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in messages.AsEnumerable().Reverse())
+            {
+                await Outbox.AppendAsync(tx, m);
+            }
+        });
+
+        var first = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 4, Lease));
+        var second = await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 4, Lease));
+        Assert.Equal(messages.OrderBy(m => m.Id).Select(m => m.Id), first.Concat(second).Select(c => c.Message.Id));
+        Assert.Equal(2, second.Count);
     }
 
     [Fact]
@@ -239,12 +266,18 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease));
 
         var retryAt = Start.AddMinutes(1);
+        Assert.Equal(OutboxFailureOutcome.NotOwned, await Outbox.MarkFailedAsync("intruder", message.Id, "not mine", retryAt));
         Assert.Equal(OutboxFailureOutcome.RetryScheduled, await Outbox.MarkFailedAsync("w1", message.Id, "bus unavailable", retryAt));
         var entry = await Outbox.GetAsync(tenant, message.Id);
         Assert.Equal(OutboxStatus.Pending, entry!.Status);
         Assert.Equal("bus unavailable", entry.LastError);
         Assert.Null(entry.LeaseOwner);
+        Assert.Null(entry.LeaseExpiresAt);
+        Assert.Equal(1, entry.Attempts);
         Assert.Equal(retryAt, entry.NextAttemptAt);
+
+        // The lease is gone: the former owner can no longer mark the row.
+        Assert.Equal(0, await Outbox.MarkSentAsync("w1", [message.Id]));
 
         Clock.Advance(TimeSpan.FromSeconds(59));
         Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 10, Lease)));
@@ -278,6 +311,44 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         Assert.Equal(message.Id, dead.Message.Id);
         Assert.Equal("failure 3", dead.LastError);
         Assert.Empty(await Outbox.ListDeadLetteredAsync(NewTenant(), 10));
+        Assert.Equal(0, await Outbox.MarkSentAsync("w", [message.Id]));
+        Assert.Equal(OutboxFailureOutcome.NotOwned, await Outbox.MarkFailedAsync("w", message.Id, "again", Clock.GetUtcNow()));
+        Assert.Equal(OutboxStatus.DeadLettered, (await Outbox.GetAsync(tenant, message.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task Dead_lettered_rows_are_listed_oldest_first_up_to_the_limit_and_only_for_their_tenant()
+    {
+        var tenant = NewTenant();
+        var other = NewTenant();
+        var messages = Enumerable.Range(0, 3).Select(i => Message(tenant, createdAt: Start.AddSeconds(-i))).ToList();
+        var foreign = Message(other, createdAt: Start.AddSeconds(-10));
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in messages.Append(foreign))
+            {
+                await Outbox.AppendAsync(tx, m);
+            }
+        });
+
+        // Every claim's lease runs out; the claim after the last allowed attempt dead-letters them all.
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            Assert.Equal(4, (await Outbox.ClaimAsync(new OutboxClaimRequest("crashing", 10, Lease))).Count);
+            Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("next", 10, Lease)));
+        var oldestTwo = await Outbox.ListDeadLetteredAsync(tenant, 2);
+        Assert.Equal(messages.OrderBy(m => m.CreatedAt).Take(2).Select(m => m.Id), oldestTwo.Select(e => e.Message.Id));
+        Assert.All(oldestTwo, e => Assert.Equal(OutboxStatus.DeadLettered, e.Status));
+        Assert.Equal(3, (await Outbox.ListDeadLetteredAsync(tenant, 10)).Count);
+        Assert.Equal(foreign.Id, Assert.Single(await Outbox.ListDeadLetteredAsync(other, 10)).Message.Id);
+
+        var depths = (await Outbox.GetDepthAsync()).ToDictionary(d => d.TenantId);
+        Assert.Equal(3, depths[tenant].DeadLettered);
+        Assert.Equal(0, depths[tenant].Pending);
+        Assert.Null(depths[tenant].OldestPendingAt);
     }
 
     [Fact]
@@ -295,7 +366,10 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("next", 10, Lease)));
         var entry = await Outbox.GetAsync(tenant, message.Id);
         Assert.Equal(OutboxStatus.DeadLettered, entry!.Status);
-        Assert.Contains("lease expired", entry.LastError, StringComparison.Ordinal);
+        Assert.Contains("lease", entry.LastError, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("expire", entry.LastError, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(3, entry.Attempts);
+        Assert.Equal(message.Id, Assert.Single(await Outbox.ListDeadLetteredAsync(tenant, 10)).Message.Id);
     }
 
     [Fact]

@@ -14,8 +14,6 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
     private const string EntryColumns =
         "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";
 
-    private const int MaxErrorLength = 4000;
-
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
     /// <inheritdoc />
@@ -42,9 +40,7 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
     public async Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.LeaseOwner);
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.BatchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(request.LeaseDuration, TimeSpan.Zero);
+        request.EnsureValid();
 
         var now = store.TimeProvider.GetUtcNow();
         var filter = (request.TenantId is null ? "" : " AND tenant_id = @tenant")
@@ -136,7 +132,7 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
             """;
         command.Add("max", _maxAttempts);
         command.Add("next", nextAttemptAt);
-        command.Add("error", error.Length > MaxErrorLength ? error[..MaxErrorLength] : error);
+        command.Add("error", error.Length > OutboxEntry.MaxErrorLength ? error[..OutboxEntry.MaxErrorLength] : error);
         command.Add("id", id);
         command.Add("owner", leaseOwner);
         var statuses = await ReadAllAsync(command, r => r.GetInt16(0), "record an outbox failure", cancellationToken).ConfigureAwait(false);

@@ -17,8 +17,6 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
     private const string EntryColumns =
         "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";
 
-    private const int MaxErrorLength = 4000;
-
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
     /// <inheritdoc />
@@ -45,9 +43,7 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
     public async Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.LeaseOwner);
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.BatchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(request.LeaseDuration, TimeSpan.Zero);
+        request.EnsureValid();
 
         var now = store.TimeProvider.GetUtcNow();
         var filter = (request.TenantId is null ? "" : " AND tenant_id = $tenant")
@@ -141,7 +137,7 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
             """);
         command.Parameters.AddWithValue("$max", _maxAttempts);
         command.Parameters.AddWithValue("$next", Ticks(nextAttemptAt));
-        command.Parameters.AddWithValue("$error", error.Length > MaxErrorLength ? error[..MaxErrorLength] : error);
+        command.Parameters.AddWithValue("$error", error.Length > OutboxEntry.MaxErrorLength ? error[..OutboxEntry.MaxErrorLength] : error);
         command.Parameters.AddWithValue("$id", Id(id));
         command.Parameters.AddWithValue("$owner", leaseOwner);
         object? status;

@@ -14,7 +14,9 @@ public interface IOutbox
 
     /// <summary>
     /// Claims up to <see cref="OutboxClaimRequest.BatchSize"/> pending rows, oldest first, whose next attempt is due and
-    /// which no live lease holds, leasing them to the claimer. Concurrent claimers never receive the same row.
+    /// which no live lease holds, leasing them to the claimer and counting one attempt each. Concurrent claimers never
+    /// receive the same row. A row whose lease expired after <see cref="OutboxOptions.MaxAttempts"/> attempts is
+    /// dead-lettered instead of being handed out again.
     /// </summary>
     Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default);
 
@@ -22,8 +24,9 @@ public interface IOutbox
     Task<int> MarkSentAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Records a failed delivery: counts the attempt, keeps <paramref name="error"/>, releases the lease and schedules the
-    /// next attempt, or dead-letters the row once <see cref="OutboxOptions.MaxAttempts"/> is reached.
+    /// Records a failed delivery: keeps <paramref name="error"/>, releases the lease and schedules the next attempt, or
+    /// dead-letters the row when it has been attempted <see cref="OutboxOptions.MaxAttempts"/> times. Answers
+    /// <see cref="OutboxFailureOutcome.NotOwned"/> when the caller no longer holds the lease.
     /// </summary>
     Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
 

@@ -11,4 +11,13 @@ public sealed record OutboxClaimRequest(string LeaseOwner, int BatchSize, TimeSp
 
     /// <summary>Only rows of these topics, or every topic when null.</summary>
     public IReadOnlyCollection<string>? Topics { get; init; }
+
+    /// <summary>Throws for a request no store can serve: no owner, a batch below 1, a lease that is not positive.</summary>
+    /// <exception cref="ArgumentException">The request is not valid.</exception>
+    public void EnsureValid()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(LeaseOwner);
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(LeaseDuration, TimeSpan.Zero);
+    }
 }

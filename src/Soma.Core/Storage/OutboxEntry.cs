@@ -3,7 +3,7 @@ namespace Soma.Core.Storage;
 /// <summary>An outbox row with its delivery state.</summary>
 /// <param name="Message">What was appended.</param>
 /// <param name="Status">Pending, sent or dead-lettered.</param>
-/// <param name="Attempts">Failed deliveries recorded so far.</param>
+/// <param name="Attempts">Delivery attempts so far: every claim counts one.</param>
 /// <param name="NextAttemptAt">Not claimable before this time.</param>
 /// <param name="LeaseOwner">The claimer holding it, or null.</param>
 /// <param name="LeaseExpiresAt">When the claimer's lease runs out; after it the row can be claimed again.</param>
@@ -17,4 +17,8 @@ public sealed record OutboxEntry(
     string? LeaseOwner,
     DateTimeOffset? LeaseExpiresAt,
     string? LastError,
-    DateTimeOffset? SentAt);
+    DateTimeOffset? SentAt)
+{
+    /// <summary>The longest <see cref="LastError"/> a store keeps; longer errors are cut.</summary>
+    public const int MaxErrorLength = 4000;
+}

@@ -8,7 +8,7 @@ public sealed class OutboxOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Soma:Outbox";
 
-    /// <summary>Failed deliveries after which a row is dead-lettered. Default 10.</summary>
+    /// <summary>Delivery attempts (claims) after which a failure or an expired lease dead-letters a row. Default 10.</summary>
     [Range(1, 1000)]
     public int MaxAttempts { get; set; } = 10;
 }

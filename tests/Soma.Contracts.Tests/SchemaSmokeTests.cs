@@ -91,6 +91,14 @@ public sealed class SchemaSmokeTests
     }
 
     [Fact]
+    public void An_unknown_field_is_named_in_the_error_message()
+    {
+        var result = Validator.Validate(Read("agent.runs.v1", "invalid", "unknown-data-field.json"));
+        var error = Assert.Single(result.Errors, e => e.Pointer == "/data/colour");
+        Assert.Contains("'colour'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_or_missing_schema_name_is_an_error_at_the_schema_field()
     {
         using var unknown = JsonDocument.Parse("""{"schema":"agent.nothing.v9","type":"x.y"}""");

@@ -73,6 +73,11 @@ public sealed class EventValidator(SchemaRegistry registry)
                     // A missing field is reported on its parent; name each missing field instead.
                     errors.AddRange(missing.Select(name => new ValidationError($"{pointer}/{name}", $"Required field '{name}' is missing.")));
                 }
+                else if (keyword == "false" || message.Contains("false schema", StringComparison.Ordinal))
+                {
+                    // A closed object evaluates an unknown property against the schema 'false'.
+                    errors.Add(new ValidationError(pointer, $"Unknown field '{pointer[(pointer.LastIndexOf('/') + 1)..]}' is not allowed here."));
+                }
                 else
                 {
                     errors.Add(new ValidationError(pointer, message));

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
 using Soma.Core.Health;
+using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Storage.Postgres;
 
@@ -12,7 +13,8 @@ public static class PostgresServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the PostgreSQL store (options bound and validated from <c>Soma:Store:Postgres</c>) as the
-    /// <see cref="IStore"/>, <see cref="ISessionStore"/>, <see cref="IOutbox"/> and <see cref="IAuditLog"/>.
+    /// <see cref="IStore"/>, <see cref="ISessionStore"/>, <see cref="IOutbox"/>, <see cref="IAuditLog"/>, <see cref="IRunStore"/>,
+    /// <see cref="ICheckpointStore"/> and <see cref="IEffectsLedger"/>.
     /// </summary>
     public static OptionsBuilder<PostgresStoreOptions> AddPostgresStore(this IServiceCollection services)
     {
@@ -24,6 +26,9 @@ public static class PostgresServiceCollectionExtensions
         services.TryAddSingleton<ISessionStore, PostgresSessionStore>();
         services.TryAddSingleton<IOutbox, PostgresOutbox>();
         services.TryAddSingleton<IAuditLog, PostgresAuditLog>();
+        services.TryAddSingleton<IRunStore, PostgresRunStore>();
+        services.TryAddSingleton<ICheckpointStore, PostgresCheckpointStore>();
+        services.TryAddSingleton<IEffectsLedger, PostgresEffectsLedger>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, PostgresStore>(sp => sp.GetRequiredService<PostgresStore>()));
         return options;
     }

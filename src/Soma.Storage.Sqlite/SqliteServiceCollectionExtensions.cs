@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
 using Soma.Core.Health;
+using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Storage.Sqlite;
 
@@ -12,7 +13,8 @@ public static class SqliteServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the embedded SQLite store (options bound and validated from <c>Soma:Store:Sqlite</c>) as the
-    /// <see cref="IStore"/>, <see cref="ISessionStore"/>, <see cref="IOutbox"/> and <see cref="IAuditLog"/>.
+    /// <see cref="IStore"/>, <see cref="ISessionStore"/>, <see cref="IOutbox"/>, <see cref="IAuditLog"/>, <see cref="IRunStore"/>,
+    /// <see cref="ICheckpointStore"/> and <see cref="IEffectsLedger"/>.
     /// </summary>
     public static OptionsBuilder<SqliteStoreOptions> AddSqliteStore(this IServiceCollection services)
     {
@@ -24,6 +26,9 @@ public static class SqliteServiceCollectionExtensions
         services.TryAddSingleton<ISessionStore, SqliteSessionStore>();
         services.TryAddSingleton<IOutbox, SqliteOutbox>();
         services.TryAddSingleton<IAuditLog, SqliteAuditLog>();
+        services.TryAddSingleton<IRunStore, SqliteRunStore>();
+        services.TryAddSingleton<ICheckpointStore, SqliteCheckpointStore>();
+        services.TryAddSingleton<IEffectsLedger, SqliteEffectsLedger>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, SqliteStore>(sp => sp.GetRequiredService<SqliteStore>()));
         return options;
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Storage.Postgres;
 using Soma.Storage.Sqlite;
@@ -9,6 +10,12 @@ namespace Soma.Compliance.Tests;
 /// <summary>The ports of one fresh, migrated, empty store.</summary>
 public sealed record StorePorts(IStore Store, ISessionStore Sessions, IOutbox Outbox, IAuditLog Audit, IAsyncDisposable Owner) : IAsyncDisposable
 {
+    public required IRunStore Runs { get; init; }
+
+    public required ICheckpointStore Checkpoints { get; init; }
+
+    public required IEffectsLedger Effects { get; init; }
+
     public ValueTask DisposeAsync() => Owner.DisposeAsync();
 }
 
@@ -50,7 +57,12 @@ public sealed class SqliteEngine : StoreEngine
     public static StorePorts Open(string path, TimeProvider time, IOptions<OutboxOptions> outbox)
     {
         var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path }), time);
-        return new StorePorts(store, new SqliteSessionStore(store), new SqliteOutbox(store, outbox), new SqliteAuditLog(store), store);
+        return new StorePorts(store, new SqliteSessionStore(store), new SqliteOutbox(store, outbox), new SqliteAuditLog(store), store)
+        {
+            Runs = new SqliteRunStore(store),
+            Checkpoints = new SqliteCheckpointStore(store),
+            Effects = new SqliteEffectsLedger(store),
+        };
     }
 
     public override Task DisposeAsync()
@@ -77,7 +89,12 @@ public sealed class PostgresEngine : StoreEngine
     {
         var connectionString = await Server.CreateDatabaseAsync() + $";Password={Secret}";
         var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString }), time);
-        return new StorePorts(store, new PostgresSessionStore(store), new PostgresOutbox(store, outbox), new PostgresAuditLog(store), store);
+        return new StorePorts(store, new PostgresSessionStore(store), new PostgresOutbox(store, outbox), new PostgresAuditLog(store), store)
+        {
+            Runs = new PostgresRunStore(store),
+            Checkpoints = new PostgresCheckpointStore(store),
+            Effects = new PostgresEffectsLedger(store),
+        };
     }
 
     public override async Task DisposeAsync()

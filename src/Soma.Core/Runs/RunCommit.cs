@@ -1,0 +1,33 @@
+namespace Soma.Core.Runs;
+
+/// <summary>
+/// A change to a run, committed only if the run is still at <see cref="ExpectedVersion"/> (and, for a worker, still
+/// leased to <see cref="LeaseOwner"/>): a stale or fenced writer changes nothing.
+/// </summary>
+/// <param name="TenantId">The owning tenant.</param>
+/// <param name="RunId">The run.</param>
+/// <param name="ExpectedVersion">The run version the writer read.</param>
+/// <param name="State">The new state.</param>
+public sealed record RunCommit(string TenantId, Guid RunId, long ExpectedVersion, RunState State)
+{
+    /// <summary>The worker that must still hold the lease, or null for a change made outside a worker (cancel, resume).</summary>
+    public string? LeaseOwner { get; init; }
+
+    /// <summary>A new checkpoint to write with the change; it gets the next checkpoint version.</summary>
+    public CheckpointData? Checkpoint { get; init; }
+
+    /// <summary>The output (JSON) when the run succeeded.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>The error (JSON) when the run failed.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>What the run waits for when it is waiting.</summary>
+    public string? WaitingFor { get; init; }
+
+    /// <summary>Not runnable before this time (a retry backoff), or null for at once.</summary>
+    public DateTimeOffset? WakeAt { get; init; }
+
+    /// <summary>Whether to give up the lease with the change (the worker is done with the run for now).</summary>
+    public bool ReleaseLease { get; init; }
+}

@@ -1,0 +1,218 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Soma.Core.Runs;
+using Soma.Core.Storage;
+using static Soma.Storage.Sqlite.SqliteCommands;
+using static Soma.Storage.Sqlite.SqliteValues;
+
+namespace Soma.Storage.Sqlite;
+
+/// <summary>Workflow runs on SQLite. Leases and commits run under the store's single writer.</summary>
+public sealed class SqliteRunStore(SqliteStore store) : IRunStore
+{
+    private const string Columns =
+        "id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, output, error, waiting_for, idempotency_key, trace_parent, lease_owner, lease_expires_at, wake_at, ended_at";
+
+    /// <inheritdoc />
+    public async Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var own = store.Own(transaction);
+        using (var insert = own.CreateCommand($"""
+            INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent)
+            VALUES ($id, $tenant, $workflow, $workflowVersion, $state, $version, $checkpointVersion, $input, $created, $updated, $key, $trace)
+            ON CONFLICT DO NOTHING
+            """))
+        {
+            insert.Parameters.AddWithValue("$id", Id(run.Id));
+            insert.Parameters.AddWithValue("$tenant", run.TenantId);
+            insert.Parameters.AddWithValue("$workflow", run.Workflow);
+            insert.Parameters.AddWithValue("$workflowVersion", run.WorkflowVersion);
+            insert.Parameters.AddWithValue("$state", (int)run.State);
+            insert.Parameters.AddWithValue("$version", run.Version);
+            insert.Parameters.AddWithValue("$checkpointVersion", run.CheckpointVersion);
+            insert.Parameters.AddWithValue("$input", run.Input);
+            insert.Parameters.AddWithValue("$created", Ticks(run.CreatedAt));
+            insert.Parameters.AddWithValue("$updated", Ticks(run.UpdatedAt));
+            insert.Parameters.AddWithValue("$key", OrNull(run.IdempotencyKey));
+            insert.Parameters.AddWithValue("$trace", OrNull(run.TraceParent));
+            if (await ExecuteAsync(insert, "accept a run", cancellationToken).ConfigureAwait(false) == 1)
+            {
+                return run;
+            }
+        }
+
+        // A run with this idempotency key (or id) exists: that one is the answer.
+        using var existing = own.CreateCommand(run.IdempotencyKey is null
+            ? $"SELECT {Columns} FROM runs WHERE tenant_id = $tenant AND id = $id"
+            : $"SELECT {Columns} FROM runs WHERE tenant_id = $tenant AND idempotency_key = $key");
+        existing.Parameters.AddWithValue("$tenant", run.TenantId);
+        existing.Parameters.AddWithValue("$id", Id(run.Id));
+        existing.Parameters.AddWithValue("$key", OrNull(run.IdempotencyKey));
+        using var reader = await existing.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? Read(reader)
+            : throw new StoreException($"Run {run.Id} conflicts with a run of another tenant.");
+    }
+
+    /// <inheritdoc />
+    public async Task<RunRecord?> GetAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM runs WHERE tenant_id = $tenant AND id = $id";
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$id", Id(runId));
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<RunRecord>> ListAsync(string tenantId, RunQuery query, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var cursor = PageCursor.Parse(page);
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {Columns} FROM runs
+            WHERE tenant_id = $tenant{(query.State is null ? "" : " AND state = $state")}{(query.Workflow is null ? "" : " AND workflow = $workflow")}
+            {(cursor is null ? "" : "AND (created_at < $time OR (created_at = $time AND id < $after))")}
+            ORDER BY created_at DESC, id DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$state", query.State is { } state ? (int)state : DBNull.Value);
+        command.Parameters.AddWithValue("$workflow", OrNull(query.Workflow));
+        AddPaging(command, page, cursor);
+        return await ReadPageAsync(command, page.Limit, Read, r => new PageCursor(r.CreatedAt, r.Id), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunRecord>> AcquireAsync(RunLeaseRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.EnsureValid();
+        var now = store.TimeProvider.GetUtcNow();
+        var runs = new List<RunRecord>();
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        using (var command = transaction.CreateCommand($"""
+            UPDATE runs SET lease_owner = $owner, lease_expires_at = $expires
+            WHERE rowid IN (
+                SELECT rowid FROM runs
+                WHERE state IN (0, 1) AND (wake_at IS NULL OR wake_at <= $now) AND (lease_expires_at IS NULL OR lease_expires_at <= $now)
+                ORDER BY created_at, id LIMIT $max)
+            RETURNING {Columns}
+            """))
+        {
+            command.Parameters.AddWithValue("$owner", request.Owner);
+            command.Parameters.AddWithValue("$expires", Ticks(now + request.Duration));
+            command.Parameters.AddWithValue("$now", Ticks(now));
+            command.Parameters.AddWithValue("$max", request.MaxRuns);
+            try
+            {
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    runs.Add(Read(reader));
+                }
+            }
+            catch (SqliteException ex)
+            {
+                throw SqliteStore.Translate(ex, "lease runs");
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        runs.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
+        return runs;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RenewLeaseAsync(string owner, string tenantId, Guid runId, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var command = transaction.CreateCommand(
+            "UPDATE runs SET lease_expires_at = $expires WHERE tenant_id = $tenant AND id = $id AND lease_owner = $owner");
+        command.Parameters.AddWithValue("$expires", Ticks(store.TimeProvider.GetUtcNow() + duration));
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$id", Id(runId));
+        command.Parameters.AddWithValue("$owner", owner);
+        var renewed = await ExecuteAsync(command, "renew a run lease", cancellationToken).ConfigureAwait(false) == 1;
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return renewed;
+    }
+
+    /// <inheritdoc />
+    public async Task<RunCommitResult> CommitAsync(IStoreTransaction transaction, RunCommit commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        var own = store.Own(transaction);
+        var now = store.TimeProvider.GetUtcNow();
+        long version;
+        long checkpointVersion;
+        using (var update = own.CreateCommand("""
+            UPDATE runs SET
+                state = $state, version = version + 1, checkpoint_version = checkpoint_version + $checkpoint,
+                output = $output, error = $error, waiting_for = $waitingFor, wake_at = $wakeAt, updated_at = $now,
+                ended_at = CASE WHEN $state IN (3, 4, 5) THEN $now ELSE NULL END,
+                lease_owner = CASE WHEN $release THEN NULL ELSE lease_owner END,
+                lease_expires_at = CASE WHEN $release THEN NULL ELSE lease_expires_at END
+            WHERE tenant_id = $tenant AND id = $id AND version = $expected AND ($owner IS NULL OR lease_owner = $owner)
+            RETURNING version, checkpoint_version
+            """))
+        {
+            update.Parameters.AddWithValue("$state", (int)commit.State);
+            update.Parameters.AddWithValue("$checkpoint", commit.Checkpoint is null ? 0 : 1);
+            update.Parameters.AddWithValue("$output", OrNull(commit.Output));
+            update.Parameters.AddWithValue("$error", OrNull(commit.Error));
+            update.Parameters.AddWithValue("$waitingFor", OrNull(commit.WaitingFor));
+            update.Parameters.AddWithValue("$wakeAt", commit.WakeAt is { } wake ? Ticks(wake) : DBNull.Value);
+            update.Parameters.AddWithValue("$now", Ticks(now));
+            update.Parameters.AddWithValue("$release", commit.ReleaseLease);
+            update.Parameters.AddWithValue("$tenant", commit.TenantId);
+            update.Parameters.AddWithValue("$id", Id(commit.RunId));
+            update.Parameters.AddWithValue("$expected", commit.ExpectedVersion);
+            update.Parameters.AddWithValue("$owner", OrNull(commit.LeaseOwner));
+            using var reader = await update.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return RunCommitResult.Refused;
+            }
+
+            version = reader.GetInt64(0);
+            checkpointVersion = reader.GetInt64(1);
+        }
+
+        if (commit.Checkpoint is { } checkpoint)
+        {
+            using var insert = own.CreateCommand("""
+                INSERT INTO checkpoints (tenant_id, run_id, version, format_version, state, created_at)
+                VALUES ($tenant, $run, $version, $format, $state, $now)
+                """);
+            insert.Parameters.AddWithValue("$tenant", commit.TenantId);
+            insert.Parameters.AddWithValue("$run", Id(commit.RunId));
+            insert.Parameters.AddWithValue("$version", checkpointVersion);
+            insert.Parameters.AddWithValue("$format", checkpoint.FormatVersion);
+            insert.Parameters.AddWithValue("$state", checkpoint.State);
+            insert.Parameters.AddWithValue("$now", Ticks(now));
+            await ExecuteAsync(insert, "write a checkpoint", cancellationToken).ConfigureAwait(false);
+        }
+
+        return new RunCommitResult(true, version, checkpointVersion);
+    }
+
+    private static RunRecord Read(DbDataReader r) => new(
+        Id(r, 0), r.GetString(1), r.GetString(2), r.GetInt32(3), (RunState)r.GetInt32(4), r.GetInt64(5), r.GetInt64(6), r.GetString(7), Time(r, 8), Time(r, 9))
+    {
+        Output = NullableString(r, 10),
+        Error = NullableString(r, 11),
+        WaitingFor = NullableString(r, 12),
+        IdempotencyKey = NullableString(r, 13),
+        TraceParent = NullableString(r, 14),
+        LeaseOwner = NullableString(r, 15),
+        LeaseExpiresAt = NullableTime(r, 16),
+        WakeAt = NullableTime(r, 17),
+        EndedAt = NullableTime(r, 18),
+    };
+}

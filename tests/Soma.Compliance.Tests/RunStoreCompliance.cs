@@ -1,0 +1,285 @@
+using System.Collections.Concurrent;
+using Soma.Core.Runs;
+using Soma.Core.Storage;
+
+namespace Soma.Compliance.Tests;
+
+public sealed class SqliteRunStoreCompliance(SqliteEngine engine) : RunStoreCompliance<SqliteEngine>(engine);
+
+public sealed class PostgresRunStoreCompliance(PostgresEngine engine) : RunStoreCompliance<PostgresEngine>(engine);
+
+/// <summary>The run, checkpoint and effects-ledger contract every engine keeps.</summary>
+public abstract class RunStoreCompliance<TEngine>(TEngine engine) : ComplianceSuite<TEngine>(engine)
+    where TEngine : StoreEngine
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    private IRunStore Runs => Ports.Runs;
+
+    private ICheckpointStore Checkpoints => Ports.Checkpoints;
+
+    private IEffectsLedger Effects => Ports.Effects;
+
+    [Fact]
+    public async Task An_accepted_run_round_trips_and_is_invisible_to_other_tenants()
+    {
+        var tenant = NewTenant();
+        var run = NewRun(tenant) with { IdempotencyKey = "order-1", TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
+        var created = await InTransactionAsync(tx => Runs.CreateAsync(tx, run));
+        Assert.Equal(run, created);
+
+        var read = await Runs.GetAsync(tenant, run.Id);
+        Assert.Equal(run, read);
+        Assert.Null(await Runs.GetAsync(NewTenant(), run.Id));
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_returns_the_first_run_and_adds_nothing()
+    {
+        var tenant = NewTenant();
+        var first = NewRun(tenant) with { IdempotencyKey = "k" };
+        var second = NewRun(tenant) with { IdempotencyKey = "k", Input = "{\"other\":true}" };
+        await InTransactionAsync(tx => Runs.CreateAsync(tx, first));
+        var answer = await InTransactionAsync(tx => Runs.CreateAsync(tx, second));
+
+        Assert.Equal(first.Id, answer.Id);
+        Assert.Equal(first.Input, answer.Input);
+        Assert.Null(await Runs.GetAsync(tenant, second.Id));
+
+        // Another tenant may use the same key.
+        var other = NewRun(NewTenant()) with { IdempotencyKey = "k" };
+        Assert.Equal(other.Id, (await InTransactionAsync(tx => Runs.CreateAsync(tx, other))).Id);
+    }
+
+    [Fact]
+    public async Task A_rolled_back_acceptance_leaves_no_run()
+    {
+        var run = NewRun(NewTenant());
+        await using (var transaction = await Store.BeginAsync())
+        {
+            await Runs.CreateAsync(transaction, run);
+        }
+
+        Assert.Null(await Runs.GetAsync(run.TenantId, run.Id));
+        Assert.Empty(await Runs.AcquireAsync(new RunLeaseRequest("w", 10, Lease)));
+    }
+
+    [Fact]
+    public async Task Listing_is_newest_first_filtered_and_paged()
+    {
+        var tenant = NewTenant();
+        var runs = Enumerable.Range(0, 7).Select(i => NewRun(tenant, Start.AddSeconds(i)) with { Workflow = i % 2 == 0 ? "demo.pipeline" : "demo.approval" }).ToList();
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var run in runs)
+            {
+                await Runs.CreateAsync(tx, run);
+            }
+        });
+
+        var seen = new List<Guid>();
+        string? cursor = null;
+        do
+        {
+            var page = await Runs.ListAsync(tenant, new RunQuery(), new PageRequest(3, cursor));
+            seen.AddRange(page.Items.Select(r => r.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(runs.OrderByDescending(r => r.CreatedAt).Select(r => r.Id), seen);
+        var approvals = await Runs.ListAsync(tenant, new RunQuery(Workflow: "demo.approval"), new PageRequest(50));
+        Assert.Equal(3, approvals.Items.Count);
+        Assert.Empty((await Runs.ListAsync(tenant, new RunQuery(State: RunState.Succeeded), new PageRequest(50))).Items);
+        Assert.Equal(7, (await Runs.ListAsync(tenant, new RunQuery(State: RunState.Accepted), new PageRequest(50))).Items.Count);
+    }
+
+    [Fact]
+    public async Task Workers_never_acquire_the_same_run_and_an_expired_lease_is_taken_over()
+    {
+        var tenant = NewTenant();
+        var ids = new List<Guid>();
+        await InTransactionAsync(async tx =>
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                var run = NewRun(tenant, Start.AddMilliseconds(i));
+                ids.Add(run.Id);
+                await Runs.CreateAsync(tx, run);
+            }
+        });
+
+        var acquired = new ConcurrentBag<Guid>();
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var workers = Enumerable.Range(0, 6).Select(n => Task.Run(async () =>
+        {
+            await go.Task;
+            while (await Runs.AcquireAsync(new RunLeaseRequest($"worker-{n}", 4, Lease)) is { Count: > 0 } runs)
+            {
+                foreach (var run in runs)
+                {
+                    Assert.Equal($"worker-{n}", run.LeaseOwner);
+                    acquired.Add(run.Id);
+                }
+
+                await Task.Yield();
+            }
+        })).ToArray();
+        go.SetResult();
+        await Task.WhenAll(workers);
+        Assert.Equal(ids.Order(), acquired.Order());
+
+        Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var takenOver = await Runs.AcquireAsync(new RunLeaseRequest("rescuer", 100, Lease));
+        Assert.Equal(60, takenOver.Count);
+        Assert.All(takenOver, r => Assert.Equal("rescuer", r.LeaseOwner));
+    }
+
+    [Fact]
+    public async Task A_commit_is_a_compare_and_swap_a_stale_or_fenced_writer_changes_nothing()
+    {
+        var tenant = NewTenant();
+        var run = NewRun(tenant);
+        await InTransactionAsync(tx => Runs.CreateAsync(tx, run));
+        var leased = Assert.Single(await Runs.AcquireAsync(new RunLeaseRequest("w1", 1, Lease)));
+        Assert.Equal(0, leased.Version);
+
+        var first = await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 0, RunState.Running) { LeaseOwner = "w1", Checkpoint = new CheckpointData(1, "{\"steps\":{\"a\":1}}") }));
+        Assert.Equal(new RunCommitResult(true, 1, 1), first);
+
+        // Stale: the same expected version again.
+        var stale = await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 0, RunState.Running) { LeaseOwner = "w1", Checkpoint = new CheckpointData(1, "{}") }));
+        Assert.False(stale.Committed);
+
+        // Fenced: the lease expired and another worker took the run; the first worker's commit is refused.
+        Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal("w2", Assert.Single(await Runs.AcquireAsync(new RunLeaseRequest("w2", 1, Lease))).LeaseOwner);
+        var fenced = await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 1, RunState.Running) { LeaseOwner = "w1", Checkpoint = new CheckpointData(1, "{\"lost\":true}") }));
+        Assert.False(fenced.Committed);
+        Assert.False(await Runs.RenewLeaseAsync("w1", tenant, run.Id, Lease));
+
+        var second = await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 1, RunState.Succeeded) { LeaseOwner = "w2", Checkpoint = new CheckpointData(1, "{\"done\":true}"), Output = "{\"total\":3}", ReleaseLease = true }));
+        Assert.Equal(new RunCommitResult(true, 2, 2), second);
+
+        var final = await Runs.GetAsync(tenant, run.Id);
+        Assert.Equal(RunState.Succeeded, final!.State);
+        Assert.Equal("{\"total\":3}", final.Output);
+        Assert.Equal(Clock.GetUtcNow(), final.EndedAt);
+        Assert.Null(final.LeaseOwner);
+        Assert.Equal([1L, 2L], await Checkpoints.ListVersionsAsync(tenant, run.Id));
+        Assert.Equal("{\"done\":true}", (await Checkpoints.GetLatestAsync(tenant, run.Id))!.State);
+        Assert.Equal("{\"steps\":{\"a\":1}}", (await Checkpoints.GetAsync(tenant, run.Id, 1))!.State);
+        Assert.Null(await Checkpoints.GetAsync(NewTenant(), run.Id, 1));
+    }
+
+    [Fact]
+    public async Task A_change_outside_a_worker_bumps_the_version_so_the_worker_is_fenced()
+    {
+        var tenant = NewTenant();
+        var run = NewRun(tenant);
+        await InTransactionAsync(tx => Runs.CreateAsync(tx, run));
+        await Runs.AcquireAsync(new RunLeaseRequest("w1", 1, Lease));
+
+        var cancel = await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 0, RunState.Cancelled) { ReleaseLease = true }));
+        Assert.True(cancel.Committed);
+        Assert.Equal(0, cancel.CheckpointVersion);
+
+        var late = await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 0, RunState.Running) { LeaseOwner = "w1" }));
+        Assert.False(late.Committed);
+        Assert.Equal(RunState.Cancelled, (await Runs.GetAsync(tenant, run.Id))!.State);
+
+        // Ended and waiting runs are not handed to workers.
+        Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Empty(await Runs.AcquireAsync(new RunLeaseRequest("w2", 10, Lease)));
+    }
+
+    [Fact]
+    public async Task A_run_is_not_acquired_before_its_wake_time_nor_while_waiting()
+    {
+        var tenant = NewTenant();
+        var backingOff = NewRun(tenant);
+        var waiting = NewRun(tenant, Start.AddMilliseconds(1));
+        await InTransactionAsync(async tx =>
+        {
+            await Runs.CreateAsync(tx, backingOff);
+            await Runs.CreateAsync(tx, waiting);
+        });
+        await Runs.AcquireAsync(new RunLeaseRequest("w", 10, Lease));
+        await InTransactionAsync(async tx =>
+        {
+            await Runs.CommitAsync(tx, new RunCommit(tenant, backingOff.Id, 0, RunState.Running) { LeaseOwner = "w", WakeAt = Start.AddMinutes(1), ReleaseLease = true });
+            await Runs.CommitAsync(tx, new RunCommit(tenant, waiting.Id, 0, RunState.Waiting) { LeaseOwner = "w", WaitingFor = "approval", ReleaseLease = true });
+        });
+
+        Assert.Empty(await Runs.AcquireAsync(new RunLeaseRequest("w", 10, Lease)));
+        Assert.Equal("approval", (await Runs.GetAsync(tenant, waiting.Id))!.WaitingFor);
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(backingOff.Id, Assert.Single(await Runs.AcquireAsync(new RunLeaseRequest("w", 10, Lease))).Id);
+    }
+
+    [Fact]
+    public async Task A_rolled_back_commit_writes_no_checkpoint_and_keeps_the_version()
+    {
+        var tenant = NewTenant();
+        var run = NewRun(tenant);
+        await InTransactionAsync(tx => Runs.CreateAsync(tx, run));
+        await Runs.AcquireAsync(new RunLeaseRequest("w", 1, Lease));
+        await using (var transaction = await Store.BeginAsync())
+        {
+            Assert.True((await Runs.CommitAsync(transaction, new RunCommit(tenant, run.Id, 0, RunState.Running) { LeaseOwner = "w", Checkpoint = new CheckpointData(1, "{}") })).Committed);
+            await Effects.RecordAsync(transaction, new EffectRecord(tenant, run.Id, "k", "{}", Start));
+        }
+
+        Assert.Equal(0, (await Runs.GetAsync(tenant, run.Id))!.Version);
+        Assert.Empty(await Checkpoints.ListVersionsAsync(tenant, run.Id));
+        Assert.Null(await Effects.GetAsync(tenant, run.Id, "k"));
+    }
+
+    [Fact]
+    public async Task An_effect_is_recorded_once_and_its_result_returned()
+    {
+        var tenant = NewTenant();
+        var runId = Guid.CreateVersion7();
+        var effect = new EffectRecord(tenant, runId, $"{runId:N}/charge/0", "{\"charge_id\":\"ch_1\"}", Start);
+        Assert.True(await InTransactionAsync(tx => Effects.RecordAsync(tx, effect)));
+        Assert.False(await InTransactionAsync(tx => Effects.RecordAsync(tx, effect with { Result = "{\"charge_id\":\"ch_2\"}" })));
+
+        Assert.Equal(effect, await Effects.GetAsync(tenant, runId, effect.Key));
+        Assert.Null(await Effects.GetAsync(NewTenant(), runId, effect.Key));
+        Assert.Equal([effect], await Effects.ListAsync(tenant, runId));
+    }
+
+    [Fact]
+    public async Task Pruning_keeps_the_last_versions_of_ended_runs_and_never_touches_live_ones()
+    {
+        var tenant = NewTenant();
+        var ended = NewRun(tenant);
+        var live = NewRun(tenant, Start.AddMilliseconds(1));
+        await InTransactionAsync(async tx =>
+        {
+            await Runs.CreateAsync(tx, ended);
+            await Runs.CreateAsync(tx, live);
+        });
+        await Runs.AcquireAsync(new RunLeaseRequest("w", 10, Lease));
+        for (var v = 0; v < 5; v++)
+        {
+            var last = v == 4;
+            await InTransactionAsync(async tx =>
+            {
+                await Runs.CommitAsync(tx, new RunCommit(tenant, ended.Id, v, last ? RunState.Succeeded : RunState.Running) { LeaseOwner = "w", Checkpoint = new CheckpointData(1, $"{{\"v\":{v}}}") });
+                await Runs.CommitAsync(tx, new RunCommit(tenant, live.Id, v, RunState.Running) { LeaseOwner = "w", Checkpoint = new CheckpointData(1, $"{{\"v\":{v}}}") });
+            });
+        }
+
+        Assert.Equal(3, await Checkpoints.PruneAsync(keepLast: 2, endedBefore: Start.AddDays(-1)));
+        Assert.Equal([4L, 5L], await Checkpoints.ListVersionsAsync(tenant, ended.Id));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], await Checkpoints.ListVersionsAsync(tenant, live.Id));
+
+        Clock.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(1, await Checkpoints.PruneAsync(keepLast: 2, endedBefore: Clock.GetUtcNow().AddDays(-1)));
+        Assert.Equal([5L], await Checkpoints.ListVersionsAsync(tenant, ended.Id));
+    }
+
+    private RunRecord NewRun(string tenant, DateTimeOffset? at = null) =>
+        new(Guid.CreateVersion7(), tenant, "demo.pipeline", 1, RunState.Accepted, 0, 0, "{\"order\":42}", at ?? Clock.GetUtcNow(), at ?? Clock.GetUtcNow());
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Soma.Contracts.Events;
+using Soma.Contracts.Identity;
+using Soma.Core.Runs;
+using Soma.Core.Storage;
+using Soma.Orchestration.Checkpoints;
+using Soma.Orchestration.Workflows;
+
+namespace Soma.Orchestration.Runs;
+
+/// <summary>
+/// Starting, resuming and cancelling runs on behalf of a tenant. Starting commits the accepted run (and its
+/// <c>run.accepted</c> event) before it answers, so an accepted run never vanishes; workers take it from there.
+/// </summary>
+public sealed class RunService(
+    IStore store,
+    IRunStore runs,
+    ICheckpointStore checkpoints,
+    IOutbox outbox,
+    IIdGenerator ids,
+    WorkflowRegistry workflows,
+    TimeProvider time)
+{
+    private readonly RunEvents _events = new(outbox, ids, time);
+
+    /// <summary>Accepts a run of a registered workflow (the newest version when none is given).</summary>
+    public async Task<RunStartResult> StartAsync(
+        string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
+    {
+        if (!workflows.TryGet(workflow, version, out var definition))
+        {
+            return new RunStartResult.WorkflowNotFound(version is null ? $"Workflow '{workflow}' is not registered." : $"Workflow '{workflow}' version {version} is not registered.");
+        }
+
+        if (definition.ValidateInput(input) is { Count: > 0 } errors)
+        {
+            return new RunStartResult.InvalidInput([.. errors.Select(e => (e.Pointer, e.Message))]);
+        }
+
+        var now = time.GetUtcNow();
+        var run = new RunRecord(ids.NewId(), tenantId, definition.Name, definition.Version, RunState.Accepted, 0, 0, input.GetRawText(), now, now)
+        {
+            IdempotencyKey = idempotencyKey,
+            TraceParent = traceParent,
+        };
+        var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var accepted = await runs.CreateAsync(transaction, run, cancellationToken).ConfigureAwait(false);
+            if (accepted.Id != run.Id)
+            {
+                return new RunStartResult.Accepted(accepted, Existing: true);
+            }
+
+            await _events.AppendAsync(transaction, accepted, new RunAccepted(0, RunEvents.Workflow(accepted)), cancellationToken, idempotencyKey).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new RunStartResult.Accepted(accepted, Existing: false);
+        }
+    }
+
+    /// <summary>
+    /// Resumes a waiting run with the input it waits for, or a failed run from its last checkpoint (its failed steps
+    /// run again with fresh attempts). Any other state is a conflict.
+    /// </summary>
+    public async Task<RunChangeResult> ResumeAsync(string tenantId, Guid runId, JsonElement? input, CancellationToken cancellationToken = default)
+    {
+        var run = await runs.GetAsync(tenantId, runId, cancellationToken).ConfigureAwait(false);
+        if (run is null)
+        {
+            return RunChangeResult.NotFound;
+        }
+
+        if (run.State is not (RunState.Waiting or RunState.Failed))
+        {
+            return RunChangeResult.Conflict($"Run {runId} is {run.State.ToString().ToLowerInvariant()}; only a waiting or failed run can be resumed.");
+        }
+
+        var latest = await checkpoints.GetLatestAsync(tenantId, runId, cancellationToken).ConfigureAwait(false);
+        var state = latest is null ? RunCheckpoint.Empty : CheckpointFormat.Read(latest.FormatVersion, latest.State);
+        var from = run.State == RunState.Waiting ? ResumedFrom.Waiting : ResumedFrom.Failed;
+        if (run.State == RunState.Waiting)
+        {
+            var resumeInput = input ?? JsonDocument.Parse("null").RootElement.Clone();
+            foreach (var (key, _) in state.Steps.Where(s => s.Value.Status == StepStatus.Waiting))
+            {
+                state = state with { ResumeInputs = state.ResumeInputs.SetItem(key, resumeInput) };
+            }
+        }
+        else
+        {
+            // From the last checkpoint: what succeeded stays, what failed runs again from its first attempt.
+            state = state with { Steps = state.Steps.RemoveRange(state.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key)) };
+        }
+
+        var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var result = await runs.CommitAsync(transaction, new RunCommit(tenantId, runId, run.Version, RunState.Running)
+            {
+                Checkpoint = new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(state)),
+                ReleaseLease = true,
+            }, cancellationToken).ConfigureAwait(false);
+            if (!result.Committed)
+            {
+                return RunChangeResult.Conflict($"Run {runId} changed while it was being resumed; try again.");
+            }
+
+            var resumed = run with { State = RunState.Running, Version = result.Version, CheckpointVersion = result.CheckpointVersion };
+            await _events.AppendAsync(transaction, resumed, new RunResumed(resumed.Version, RunEvents.Workflow(resumed), resumed.CheckpointVersion, from), cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return RunChangeResult.Changed(resumed);
+        }
+    }
+
+    /// <summary>Cancels a run that has not ended; its worker is fenced off at its next commit.</summary>
+    public async Task<RunChangeResult> CancelAsync(string tenantId, Guid runId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var run = await runs.GetAsync(tenantId, runId, cancellationToken).ConfigureAwait(false);
+        if (run is null)
+        {
+            return RunChangeResult.NotFound;
+        }
+
+        if (run.IsEnded)
+        {
+            return RunChangeResult.Conflict($"Run {runId} has already {run.State.ToString().ToLowerInvariant()}.");
+        }
+
+        var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var result = await runs.CommitAsync(transaction, new RunCommit(tenantId, runId, run.Version, RunState.Cancelled) { ReleaseLease = true }, cancellationToken).ConfigureAwait(false);
+            if (!result.Committed)
+            {
+                return RunChangeResult.Conflict($"Run {runId} changed while it was being cancelled; try again.");
+            }
+
+            var cancelled = run with { State = RunState.Cancelled, Version = result.Version };
+            await _events.AppendAsync(transaction, cancelled, new RunCancelled(cancelled.Version, RunEvents.Workflow(cancelled), reason), cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return RunChangeResult.Changed(cancelled);
+        }
+    }
+}

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -30,6 +29,14 @@ public sealed partial class RunExecutor(
     IOptions<OrchestrationOptions> options,
     ILogger<RunExecutor> logger)
 {
+    private readonly IStore _store = store;
+    private readonly IRunStore _runs = runs;
+    private readonly ICheckpointStore _checkpoints = checkpoints;
+    private readonly IEffectsLedger _effects = effects;
+    private readonly WorkflowRegistry _workflows = workflows;
+    private readonly TimeProvider _time = time;
+    private readonly OrchestrationOptions _options = options.Value;
+    private readonly ILogger _logger = logger;
     /// <summary>The activity source of runs and steps.</summary>
     public static readonly ActivitySource ActivitySource = new("Soma.Orchestration");
 
@@ -43,7 +50,7 @@ public sealed partial class RunExecutor(
         activity?.SetTag("soma.run_id", leased.Id);
         activity?.SetTag("soma.tenant", leased.TenantId);
         using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
+        var lease = TimeSpan.FromSeconds(_options.LeaseSeconds);
         var renewal = RenewAsync(leased, owner, lease, leaseLost);
         try
         {
@@ -52,11 +59,11 @@ public sealed partial class RunExecutor(
         }
         catch (RunFencedException ex)
         {
-            Log.Fenced(logger, leased.Id, ex.Message);
+            Log.Fenced(_logger, leased.Id, ex.Message);
         }
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            Log.Fenced(logger, leased.Id, "the lease could not be renewed");
+            Log.Fenced(_logger, leased.Id, "the lease could not be renewed");
         }
         finally
         {
@@ -71,8 +78,8 @@ public sealed partial class RunExecutor(
         {
             while (true)
             {
-                await Task.Delay(lease / 3, time, leaseLost.Token).ConfigureAwait(false);
-                if (!await runs.RenewLeaseAsync(owner, run.TenantId, run.Id, lease, leaseLost.Token).ConfigureAwait(false))
+                await Task.Delay(lease / 3, _time, leaseLost.Token).ConfigureAwait(false);
+                if (!await _runs.RenewLeaseAsync(owner, run.TenantId, run.Id, lease, leaseLost.Token).ConfigureAwait(false))
                 {
                     // Someone else holds the run now (or it was cancelled): stop the steps, commit nothing more.
                     await leaseLost.CancelAsync().ConfigureAwait(false);
@@ -85,7 +92,7 @@ public sealed partial class RunExecutor(
         }
         catch (StoreException ex)
         {
-            Log.RenewFailed(logger, run.Id, ex.Message);
+            Log.RenewFailed(_logger, run.Id, ex.Message);
             await leaseLost.CancelAsync().ConfigureAwait(false);
         }
     }
@@ -101,7 +108,7 @@ public sealed partial class RunExecutor(
 
         public async Task RunAsync()
         {
-            if (!executor.workflows.TryGet(_run.Workflow, _run.WorkflowVersion, out var workflow))
+            if (!executor._workflows.TryGet(_run.Workflow, _run.WorkflowVersion, out var workflow))
             {
                 await FailRunAsync(new StepError("workflow.unknown", $"Workflow {_run.Workflow} v{_run.WorkflowVersion} is not registered in this worker.", false)).ConfigureAwait(false);
                 return;
@@ -109,7 +116,7 @@ public sealed partial class RunExecutor(
 
             _workflow = workflow;
             _input = JsonDocument.Parse(_run.Input).RootElement.Clone();
-            if (await executor.checkpoints.GetLatestAsync(_run.TenantId, _run.Id, cancellationToken).ConfigureAwait(false) is { } latest)
+            if (await executor._checkpoints.GetLatestAsync(_run.TenantId, _run.Id, cancellationToken).ConfigureAwait(false) is { } latest)
             {
                 _state = CheckpointFormat.Read(latest.FormatVersion, latest.State);
             }
@@ -138,7 +145,7 @@ public sealed partial class RunExecutor(
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var scan = Scan(executor.time.GetUtcNow());
+                var scan = Scan(executor._time.GetUtcNow());
                 if (scan.Bookkeeping != _state)
                 {
                     await CommitAsync(RunState.Running, scan.Bookkeeping, (tx, r) => AppendSkippedAsync(tx, r, scan.Skipped)).ConfigureAwait(false);
@@ -177,8 +184,8 @@ public sealed partial class RunExecutor(
 
                     if (scan.NextWake is { } wake)
                     {
-                        var delay = wake - executor.time.GetUtcNow();
-                        if (delay > TimeSpan.FromSeconds(executor.options.Value.LeaseSeconds) / 2)
+                        var delay = wake - executor._time.GetUtcNow();
+                        if (delay > TimeSpan.FromSeconds(executor._options.LeaseSeconds) / 2)
                         {
                             // A long backoff: give the run back; a worker picks it up when it is due.
                             await CommitAsync(RunState.Running, null, null, wakeAt: wake, release: true).ConfigureAwait(false);
@@ -187,7 +194,7 @@ public sealed partial class RunExecutor(
 
                         if (delay > TimeSpan.Zero)
                         {
-                            await Task.Delay(delay, executor.time, cancellationToken).ConfigureAwait(false);
+                            await Task.Delay(delay, executor._time, cancellationToken).ConfigureAwait(false);
                         }
 
                         continue;
@@ -359,7 +366,7 @@ public sealed partial class RunExecutor(
 
         private async Task<StepCompletion> ExecuteStepAsync(Work work)
         {
-            var started = executor.time.GetUtcNow();
+            var started = executor._time.GetUtcNow();
             var timestamp = Stopwatch.GetTimestamp();
             var effectKey = work.Step.HasSideEffects ? EffectKeys.For(_run.Id, work.Step.Id, work.Iteration) : null;
             using var activity = ActivitySource.StartActivity($"step {work.Key}");
@@ -367,7 +374,7 @@ public sealed partial class RunExecutor(
             activity?.SetTag("soma.attempt", work.Attempt);
             try
             {
-                if (effectKey is not null && await executor.effects.GetAsync(_run.TenantId, _run.Id, effectKey, cancellationToken).ConfigureAwait(false) is { } done)
+                if (effectKey is not null && await executor._effects.GetAsync(_run.TenantId, _run.Id, effectKey, cancellationToken).ConfigureAwait(false) is { } done)
                 {
                     // Completed before (the commit that followed it was lost): return the recorded result, do not run again.
                     return new StepCompletion(work.Key, work.Step, work.Iteration, work.Attempt, StepOutcome.Succeeded(JsonDocument.Parse(done.Result).RootElement.Clone()), started, 0, effectKey, FromLedger: true) { StartCheckpointVersion = work.StartCheckpointVersion };
@@ -381,7 +388,7 @@ public sealed partial class RunExecutor(
 
                 var context = new StepContext(
                     _run.Id, _run.TenantId, work.Key, work.Attempt, work.Iteration, effectKey, _input, work.Outputs,
-                    executor.time.GetUtcNow(), StableRandom.For(_run.Id, work.Key, work.Attempt),
+                    executor._time.GetUtcNow(), StableRandom.For(_run.Id, work.Key, work.Attempt),
                     _state.ResumeInputs.TryGetValue(work.Key, out var resume) ? resume : null);
                 StepOutcome outcome;
                 try
@@ -395,7 +402,7 @@ public sealed partial class RunExecutor(
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // The exception text stays in the worker's log; the checkpoint and events carry its type only.
-                    Log.StepThrew(executor.logger, ex, _run.Id, work.Key);
+                    Log.StepThrew(executor._logger, ex, _run.Id, work.Key);
                     outcome = StepOutcome.Fail("step.exception", $"The step threw {ex.GetType().Name}.", retryable: true);
                 }
 
@@ -410,19 +417,19 @@ public sealed partial class RunExecutor(
         private async Task RecordAsync(StepCompletion done)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var now = executor.time.GetUtcNow();
+            var now = executor._time.GetUtcNow();
             var previous = _state.Step(done.Key);
             var resumeInputs = _state.ResumeInputs.Remove(done.Key);
             StepRecord record;
             switch (done.Outcome)
             {
-                case StepSucceeded succeeded:
+                case StepOutcome.StepSucceeded succeeded:
                     record = new StepRecord { Status = StepStatus.Succeeded, Attempts = done.Attempt, Output = succeeded.Output, StartedAt = done.StartedAt, EndedAt = now, DurationMs = done.DurationMs };
                     break;
-                case StepWaiting waiting:
+                case StepOutcome.StepWaiting waiting:
                     record = new StepRecord { Status = StepStatus.Waiting, Attempts = done.Attempt, WaitingFor = waiting.WaitingFor, StartedAt = done.StartedAt, EndedAt = now, DurationMs = done.DurationMs };
                     break;
-                case StepFailure failure:
+                case StepOutcome.StepFailure failure:
                     var error = new StepError(failure.Code, failure.Message, failure.Retryable);
                     if (failure.Retryable && done.Attempt < done.Definition.Policy.MaxAttempts)
                     {
@@ -445,7 +452,7 @@ public sealed partial class RunExecutor(
             {
                 if (done is { EffectKey: { } key, FromLedger: false } && record.Status == StepStatus.Succeeded)
                 {
-                    await executor.effects.RecordAsync(tx, new EffectRecord(r.TenantId, r.Id, key, record.Output!.Value.GetRawText(), now), cancellationToken).ConfigureAwait(false);
+                    await executor._effects.RecordAsync(tx, new EffectRecord(r.TenantId, r.Id, key, record.Output!.Value.GetRawText(), now), cancellationToken).ConfigureAwait(false);
                 }
 
                 await AppendStepEventsAsync(tx, r, done, record).ConfigureAwait(false);
@@ -490,31 +497,31 @@ public sealed partial class RunExecutor(
             }
 
             var json = output.ToJsonString();
-            var duration = (executor.time.GetUtcNow() - _run.CreatedAt).TotalMilliseconds;
+            var duration = (executor._time.GetUtcNow() - _run.CreatedAt).TotalMilliseconds;
             await CommitAsync(RunState.Succeeded, null, (tx, r) =>
                 executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonDocument.Parse(json).RootElement.Clone()), cancellationToken),
                 output: json, release: true).ConfigureAwait(false);
-            Log.RunEnded(executor.logger, _run.Id, "succeeded");
+            Log.RunEnded(executor._logger, _run.Id, "succeeded");
         }
 
         private async Task FailRunAsync(StepError error)
         {
-            var duration = (executor.time.GetUtcNow() - _run.CreatedAt).TotalMilliseconds;
+            var duration = (executor._time.GetUtcNow() - _run.CreatedAt).TotalMilliseconds;
             var json = JsonSerializer.Serialize(new Dictionary<string, object> { ["code"] = error.Code, ["message"] = error.Message, ["retryable"] = error.Retryable });
             await CommitAsync(RunState.Failed, null, (tx, r) =>
                 executor._events.AppendAsync(tx, r, new RunFailed(r.Version, RunEvents.Workflow(r), duration, ToEventError(error), r.CheckpointVersion), cancellationToken),
                 error: json, release: true).ConfigureAwait(false);
-            Log.RunEnded(executor.logger, _run.Id, "failed");
+            Log.RunEnded(executor._logger, _run.Id, "failed");
         }
 
         private async Task CommitAsync(
             RunState state, RunCheckpoint? next, Func<IStoreTransaction, RunRecord, Task>? alongside,
             string? output = null, string? error = null, string? waitingFor = null, DateTimeOffset? wakeAt = null, bool release = false)
         {
-            var transaction = await executor.store.BeginAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = await executor._store.BeginAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var result = await executor.runs.CommitAsync(transaction, new RunCommit(_run.TenantId, _run.Id, _run.Version, state)
+                var result = await executor._runs.CommitAsync(transaction, new RunCommit(_run.TenantId, _run.Id, _run.Version, state)
                 {
                     LeaseOwner = owner,
                     Checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next)),

@@ -183,6 +183,27 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
         return await ReadAllAsync(command, ReadEntry, "list dead-lettered outbox rows", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ListPartitionAsync(string tenantId, string partitionKey, Guid? after, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {EntryColumns} FROM outbox
+            WHERE tenant_id = @tenant AND partition_key = @partition{(after is null ? "" : " AND id > @after")}
+            ORDER BY id LIMIT @limit
+            """;
+        command.Add("tenant", tenantId);
+        command.Add("partition", partitionKey);
+        if (after is { } a)
+        {
+            command.Add("after", a);
+        }
+
+        command.Add("limit", Math.Clamp(limit, 1, PageRequest.MaxLimit));
+        return await ReadAllAsync(command, ReadEntry, "read an event log", cancellationToken).ConfigureAwait(false);
+    }
+
     private static OutboxEntry ReadEntry(DbDataReader r) => new(
         new OutboxMessage
         {

@@ -213,6 +213,30 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         return entries;
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ListPartitionAsync(string tenantId, string partitionKey, Guid? after, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {EntryColumns} FROM outbox
+            WHERE tenant_id = $tenant AND partition_key = $partition{(after is null ? "" : " AND id > $after")}
+            ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$partition", partitionKey);
+        command.Parameters.AddWithValue("$after", after is { } a ? Id(a) : DBNull.Value);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, PageRequest.MaxLimit));
+        var entries = new List<OutboxEntry>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(ReadEntry(reader));
+        }
+
+        return entries;
+    }
+
     private static void AddClaimParameters(SqliteCommand command, OutboxClaimRequest request, DateTimeOffset now)
     {
         command.Parameters.AddWithValue("$now", Ticks(now));

@@ -428,6 +428,32 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         Assert.Null(await Outbox.GetAsync(NewTenant(), message.Id));
     }
 
+    [Fact]
+    public async Task A_partition_lists_in_id_order_whatever_the_delivery_state_and_resumes_after_an_id()
+    {
+        var tenant = NewTenant();
+        var ids = new List<Guid>();
+        await InTransactionAsync(async tx =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var message = Message(tenant, partitionKey: "run-1") with { Id = Guid.CreateVersion7(Start.AddMilliseconds(i)) };
+                ids.Add(message.Id);
+                await Outbox.AppendAsync(tx, message);
+            }
+
+            await Outbox.AppendAsync(tx, Message(tenant, partitionKey: "run-2"));
+            await Outbox.AppendAsync(tx, Message(NewTenant(), partitionKey: "run-1"));
+        });
+        var claimed = await Outbox.ClaimAsync(new OutboxClaimRequest("w", 2, Lease) { TenantId = tenant });
+        await Outbox.MarkSentAsync("w", [.. claimed.Select(c => c.Message.Id)]);
+
+        Assert.Equal(ids, (await Outbox.ListPartitionAsync(tenant, "run-1", null, 100)).Select(e => e.Message.Id));
+        Assert.Equal(ids.Skip(2), (await Outbox.ListPartitionAsync(tenant, "run-1", ids[1], 100)).Select(e => e.Message.Id));
+        Assert.Equal(ids.Take(3), (await Outbox.ListPartitionAsync(tenant, "run-1", null, 3)).Select(e => e.Message.Id));
+        Assert.Empty(await Outbox.ListPartitionAsync(tenant, "run-1", ids[^1], 100));
+    }
+
     private OutboxMessage Message(
         string tenant, string? dedupeKey = null, string topic = "conversation.v1", string payload = "{}", string? partitionKey = null, DateTimeOffset? createdAt = null)
     {

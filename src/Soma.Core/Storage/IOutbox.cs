@@ -38,4 +38,10 @@ public interface IOutbox
 
     /// <summary>The tenant's dead-lettered rows, oldest first.</summary>
     Task<IReadOnlyList<OutboxEntry>> ListDeadLetteredAsync(string tenantId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The tenant's rows with this partition key (whatever their delivery state), in id order, after
+    /// <paramref name="after"/> when given: the replayable event log of one run or session.
+    /// </summary>
+    Task<IReadOnlyList<OutboxEntry>> ListPartitionAsync(string tenantId, string partitionKey, Guid? after, int limit, CancellationToken cancellationToken = default);
 }

@@ -1,0 +1,69 @@
+using System.Net.Http.Json;
+using Soma.Orchestration.Workflows;
+
+namespace Soma.Orchestration.Demo;
+
+/// <summary>
+/// The workflows shipped with the server: <c>demo.pipeline</c>, ten steps with a fan-out/fan-in of pure steps and one
+/// side-effecting webhook call, and <c>demo.approval</c>, which waits for an input and then continues.
+/// </summary>
+public static class DemoWorkflows
+{
+    /// <summary>Builds <c>demo.pipeline</c> v1.</summary>
+    public static WorkflowDefinition Pipeline(HttpClient http, DemoOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WorkflowDefinition.Create("demo.pipeline", 1)
+            .WithInputSchema("""
+                {"type":"object","properties":{"order":{"type":"integer","minimum":1}},"required":["order"],"additionalProperties":false}
+                """)
+            .Step("fetch", (c, _) => Done(new { order = c.Input.GetProperty("order").GetInt32() }));
+        foreach (var part in (string[])["price", "stock", "customer", "shipping"])
+        {
+            builder.Step($"enrich-{part}", (c, _) => Done(new { part, order = c.Outputs["fetch"].GetProperty("order").GetInt32() }), o => o.After("fetch"));
+        }
+
+        return builder
+            .Step("merge", (c, _) => Done(new { parts = c.Outputs.Count }), o => o.After("enrich-price", "enrich-stock", "enrich-customer", "enrich-shipping"))
+            .Step("score", (c, _) => Done(new { score = c.Outputs["merge"].GetProperty("parts").GetInt32() * 10 }), o => o.After("merge"))
+            .Step("notify", (c, ct) => NotifyAsync(http, options, c, ct), o => o.After("score").SideEffecting())
+            .Step("archive", (c, _) => Done(new { archived = true }), o => o.After("notify"))
+            .Step("done", (c, _) => Done(new { order = c.Input.GetProperty("order").GetInt32(), archived = c.Outputs["archive"].GetProperty("archived").GetBoolean() }), o => o.After("archive"))
+            .Build();
+    }
+
+    /// <summary>Builds <c>demo.approval</c> v1.</summary>
+    public static WorkflowDefinition Approval() =>
+        WorkflowDefinition.Create("demo.approval", 1)
+            .Step("prepare", (c, _) => Done(new { requested = true }))
+            .Step("approve", (c, _) => ValueTask.FromResult(c.ResumeInput is { } decision ? StepOutcome.Succeeded(decision) : StepOutcome.Wait("approval")), o => o.After("prepare"))
+            .Step("finish", (c, _) => Done(new { decision = c.Outputs["approve"] }), o => o.After("approve"))
+            .Build();
+
+    private static async ValueTask<StepOutcome> NotifyAsync(HttpClient http, DemoOptions options, StepContext context, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(options.WebhookUrl))
+        {
+            return StepOutcome.Succeeded(new { delivered = false, reason = "Soma:Demo:WebhookUrl is not set" });
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.WebhookUrl)
+        {
+            Content = JsonContent.Create(new { run_id = context.RunId, step = context.StepId, score = context.Outputs["score"].GetProperty("score").GetInt32() }),
+        };
+
+        // The receiver dedupes on this key; it is the same on every attempt and every resume of this step.
+        request.Headers.Add("Idempotency-Key", context.IdempotencyKey);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var retryable = (int)response.StatusCode >= 500 || response.StatusCode == System.Net.HttpStatusCode.TooManyRequests;
+            return StepOutcome.Fail($"http.{(int)response.StatusCode}", $"The webhook answered {(int)response.StatusCode}.", retryable);
+        }
+
+        return StepOutcome.Succeeded(new { delivered = true, status = (int)response.StatusCode });
+    }
+
+    private static ValueTask<StepOutcome> Done<T>(T value) => ValueTask.FromResult(StepOutcome.Succeeded(value));
+}

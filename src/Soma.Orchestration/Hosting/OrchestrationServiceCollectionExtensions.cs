@@ -1,0 +1,48 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Soma.Core.Configuration;
+using Soma.Orchestration.Demo;
+using Soma.Orchestration.Runs;
+using Soma.Orchestration.Workflows;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the orchestrator.</summary>
+public static class OrchestrationServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the workflow registry (every <see cref="WorkflowDefinition"/> registered as a service, plus the demo
+    /// workflows), the run service and the executor. The stores come from a storage adapter.
+    /// </summary>
+    public static IServiceCollection AddSomaOrchestration(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.BindAndValidate<OrchestrationOptions>(OrchestrationOptions.SectionName);
+        services.BindAndValidate<DemoOptions>(DemoOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton("soma.demo", (_, _) => new HttpClient { Timeout = TimeSpan.FromSeconds(10) });
+        services.AddSingleton(sp => DemoWorkflows.Pipeline(sp.GetRequiredKeyedService<HttpClient>("soma.demo"), sp.GetRequiredService<IOptions<DemoOptions>>().Value));
+        services.AddSingleton(_ => DemoWorkflows.Approval());
+        services.TryAddSingleton(sp =>
+        {
+            var registry = new WorkflowRegistry();
+            foreach (var definition in sp.GetServices<WorkflowDefinition>())
+            {
+                registry.Register(definition);
+            }
+
+            return registry;
+        });
+        services.TryAddSingleton<RunService>();
+        services.TryAddSingleton<RunExecutor>();
+        return services;
+    }
+
+    /// <summary>Adds the worker role: a background service that leases and executes runs.</summary>
+    public static IServiceCollection AddSomaWorker(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddHostedService<RunWorker>();
+        return services;
+    }
+}

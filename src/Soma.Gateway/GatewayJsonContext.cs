@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Soma.Gateway.Health;
+using Soma.Gateway.Runs;
 using Soma.Gateway.Sessions;
 
 namespace Soma.Gateway;
@@ -13,6 +14,13 @@ namespace Soma.Gateway;
 [JsonSerializable(typeof(MessageResponse))]
 [JsonSerializable(typeof(PageResponse<SessionResponse>))]
 [JsonSerializable(typeof(PageResponse<MessageResponse>))]
+[JsonSerializable(typeof(StartRunRequest))]
+[JsonSerializable(typeof(ResumeRunRequest))]
+[JsonSerializable(typeof(RunAcceptedResponse))]
+[JsonSerializable(typeof(RunResponse))]
+[JsonSerializable(typeof(PageResponse<RunResponse>))]
+[JsonSerializable(typeof(IReadOnlyList<StepResponse>))]
+[JsonSerializable(typeof(CheckpointResponse))]
 [JsonSerializable(typeof(LivenessResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(DateTimeOffset))]

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Soma.Gateway.Health;
+using Soma.Gateway.Runs;
 using Soma.Gateway.Sessions;
 
 namespace Soma.Gateway.Hosting;
@@ -18,6 +19,7 @@ public static class GatewayEndpointRouteBuilderExtensions
 
         HealthEndpoints.Map(app);
         SessionEndpoints.Map(app);
+        RunEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

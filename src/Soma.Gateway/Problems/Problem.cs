@@ -29,4 +29,8 @@ internal static class Problem
 
     public static ProblemHttpResult InvalidParameter(string parameter, string detail) =>
         Create(StatusCodes.Status400BadRequest, ProblemTypes.InvalidParameter, "Invalid query parameter", detail, new Dictionary<string, object?> { ["parameter"] = parameter });
+
+    /// <summary>409: the resource's state does not allow the request.</summary>
+    public static ProblemHttpResult Conflict(string detail) =>
+        Create(StatusCodes.Status409Conflict, ProblemTypes.Conflict, "Conflict", detail);
 }

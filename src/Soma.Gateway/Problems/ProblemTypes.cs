@@ -50,6 +50,9 @@ public static class ProblemTypes
     /// <summary>503: a component the request needs is down; try again later.</summary>
     public const string Unavailable = Prefix + "unavailable";
 
+    /// <summary>The resource is in a state that does not allow the request (e.g. resuming a run that is not waiting or failed).</summary>
+    public const string Conflict = Prefix + "conflict";
+
     /// <summary>500: an unexpected error; details are in the server log under the response's trace id.</summary>
     public const string Internal = Prefix + "internal";
 
@@ -62,6 +65,7 @@ public static class ProblemTypes
         404 => NotFound,
         405 => MethodNotAllowed,
         413 => BodyTooLarge,
+        409 => Conflict,
         415 => UnsupportedMediaType,
         503 => Unavailable,
         _ => status >= 500 ? Internal : Prefix + "http-" + status,

@@ -73,7 +73,7 @@ internal static class SessionEndpoints
     private static async Task<Results<Ok<PageResponse<SessionResponse>>, ProblemHttpResult>> ListAsync(
         ClaimsPrincipal user, ISessionStore sessions, int? limit, string? cursor, CancellationToken cancellationToken)
     {
-        if (ValidatePaging(limit, cursor, out var page) is { } pagingProblem)
+        if (Paging.Validate(limit, cursor, out var page) is { } pagingProblem)
         {
             return pagingProblem;
         }
@@ -131,7 +131,7 @@ internal static class SessionEndpoints
     private static async Task<Results<Ok<PageResponse<MessageResponse>>, ProblemHttpResult>> ListMessagesAsync(
         Guid id, ClaimsPrincipal user, ISessionStore sessions, int? limit, string? cursor, CancellationToken cancellationToken)
     {
-        if (ValidatePaging(limit, cursor, out var page) is { } pagingProblem)
+        if (Paging.Validate(limit, cursor, out var page) is { } pagingProblem)
         {
             return pagingProblem;
         }
@@ -144,19 +144,6 @@ internal static class SessionEndpoints
 
         var result = await sessions.ListMessagesAsync(tenant, id, page, cancellationToken);
         return TypedResults.Ok(new PageResponse<MessageResponse>([.. result.Items.Select(ToResponse)], result.NextCursor));
-    }
-
-    private static ProblemHttpResult? ValidatePaging(int? limit, string? cursor, out PageRequest page)
-    {
-        page = new PageRequest(limit ?? 50, cursor);
-        if (limit is not null and (< 1 or > PageRequest.MaxLimit))
-        {
-            return Problem.InvalidParameter("limit", $"'limit' must be between 1 and {PageRequest.MaxLimit}.");
-        }
-
-        return cursor is not null && !PageCursor.TryDecode(cursor, out _)
-            ? Problem.InvalidParameter("cursor", "'cursor' is not a cursor this API returned; pass next_cursor from the previous page.")
-            : null;
     }
 
     private static ProblemHttpResult? ValidateTitle(string? title) =>

@@ -24,16 +24,17 @@ internal sealed class InputSchema
     {
         try
         {
-            using var parsed = JsonDocument.Parse(text);
+            // Not a disposable JsonDocument: the compiled schema keeps referring to the elements it was built from.
+            var document = JsonElement.Parse(text);
 
             // A registry of its own: two workflows may well use the same $id, and the global registry refuses that.
             var options = new BuildOptions { SchemaRegistry = new Json.Schema.SchemaRegistry(), Dialect = Dialect.Draft202012 };
-            var schema = JsonSchema.Build(parsed.RootElement, options);
+            var schema = JsonSchema.Build(document, options);
 
             // Building does not resolve references; one evaluation finds the ones the root reaches.
             schema.Evaluate(Null, FlagOptions);
             error = null;
-            return new InputSchema(schema, parsed.RootElement.Clone());
+            return new InputSchema(schema, document);
         }
         catch (Exception ex) when (ex is JsonException or JsonSchemaException or RefResolutionException or ArgumentException or InvalidOperationException)
         {

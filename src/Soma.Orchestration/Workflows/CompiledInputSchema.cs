@@ -4,14 +4,14 @@ using Json.Schema;
 namespace Soma.Orchestration.Workflows;
 
 /// <summary>A workflow's compiled input schema (JSON Schema draft 2020-12 unless the schema names another dialect).</summary>
-internal sealed class InputSchema
+internal sealed class CompiledInputSchema
 {
     private static readonly EvaluationOptions FlagOptions = CreateFlagOptions();
     private static readonly EvaluationOptions ListOptions = new() { OutputFormat = OutputFormat.List };
     private static readonly JsonElement Null = JsonElement.Parse("null");
     private readonly JsonSchema _schema;
 
-    private InputSchema(JsonSchema schema, JsonElement document)
+    private CompiledInputSchema(JsonSchema schema, JsonElement document)
     {
         _schema = schema;
         Document = document;
@@ -20,7 +20,7 @@ internal sealed class InputSchema
     public JsonElement Document { get; }
 
     /// <summary>Compiles the schema text; on failure returns null and says why.</summary>
-    public static InputSchema? TryCompile(string text, out string? error)
+    public static CompiledInputSchema? TryCompile(string text, out string? error)
     {
         try
         {
@@ -34,7 +34,7 @@ internal sealed class InputSchema
             // Building does not resolve references; one evaluation finds the ones the root reaches.
             schema.Evaluate(Null, FlagOptions);
             error = null;
-            return new InputSchema(schema, document);
+            return new CompiledInputSchema(schema, document);
         }
         catch (Exception ex) when (ex is JsonException or JsonSchemaException or RefResolutionException or ArgumentException or InvalidOperationException)
         {

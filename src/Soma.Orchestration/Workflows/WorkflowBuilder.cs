@@ -7,17 +7,15 @@ namespace Soma.Orchestration.Workflows;
 public sealed partial class WorkflowBuilder
 {
     private readonly List<NodeDeclaration> _nodes = [];
+    private readonly string _name;
+    private readonly int _version;
     private string? _inputSchema;
 
     internal WorkflowBuilder(string name, int version)
     {
-        Name = name;
-        Version = version;
+        _name = name;
+        _version = version;
     }
-
-    private string Name { get; }
-
-    private int Version { get; }
 
     /// <summary>Adds a top-level step.</summary>
     /// <param name="id">The step id, unique across the whole workflow (loop bodies included); <c>^[a-z][a-z0-9_-]{0,62}$</c>.</param>
@@ -77,10 +75,10 @@ public sealed partial class WorkflowBuilder
         var topLevel = CheckTopLevelDependencies(problems);
         CheckBodyDependencies(loops, topLevel, problems);
 
-        InputSchema? schema = null;
+        CompiledInputSchema? schema = null;
         if (_inputSchema is not null)
         {
-            schema = InputSchema.TryCompile(_inputSchema, out var error);
+            schema = CompiledInputSchema.TryCompile(_inputSchema, out var error);
             if (schema is null)
             {
                 problems.Add($"The input schema is invalid: {error}");
@@ -89,7 +87,7 @@ public sealed partial class WorkflowBuilder
 
         if (problems.Count > 0)
         {
-            throw new WorkflowDefinitionException($"Workflow '{Name}' v{Version} is invalid: {string.Join(" ", problems)}", problems);
+            throw new WorkflowDefinitionException($"Workflow '{_name}' v{_version} is invalid: {string.Join(" ", problems)}", problems);
         }
 
         var order = Order([.. _nodes.Select(n => n.Id)], id => topLevel[id]);
@@ -101,7 +99,7 @@ public sealed partial class WorkflowBuilder
             return new LoopDefinition(loop.Id, [.. loop.Options.DependsOn], loop.MaxIterations, [.. loop.Steps.Select(s => s.ToDefinition(loop.Id))], loop.ContinueWhile, bodyOrder);
         }).ToList();
 
-        return new WorkflowDefinition(Name, Version, [.. steps.Select(s => s.ToDefinition(null))], builtLoops, schema, order);
+        return new WorkflowDefinition(_name, _version, [.. steps.Select(s => s.ToDefinition(null))], builtLoops, schema, order);
     }
 
     /// <summary>A top-level node (step or loop) as declared, before the whole workflow is checked.</summary>

@@ -9,11 +9,11 @@ namespace Soma.Orchestration.Workflows;
 /// </summary>
 public sealed class WorkflowDefinition
 {
-    private readonly InputSchema? _inputSchema;
+    private readonly CompiledInputSchema? _inputSchema;
     private readonly Dictionary<string, StepDefinition> _steps;
     private readonly Dictionary<string, LoopDefinition> _loops;
 
-    internal WorkflowDefinition(string name, int version, IReadOnlyList<StepDefinition> steps, IReadOnlyList<LoopDefinition> loops, InputSchema? inputSchema, IReadOnlyList<string> topologicalOrder)
+    internal WorkflowDefinition(string name, int version, IReadOnlyList<StepDefinition> steps, IReadOnlyList<LoopDefinition> loops, CompiledInputSchema? inputSchema, IReadOnlyList<string> topologicalOrder)
     {
         Name = name;
         Version = version;

@@ -4,14 +4,14 @@ using Json.Schema;
 namespace Soma.Orchestration.Workflows;
 
 /// <summary>A workflow's compiled input schema (JSON Schema draft 2020-12 unless the schema names another dialect).</summary>
-internal sealed class InputSchema
+internal sealed class CompiledInputSchema
 {
     private static readonly EvaluationOptions FlagOptions = CreateFlagOptions();
     private static readonly EvaluationOptions ListOptions = new() { OutputFormat = OutputFormat.List };
     private static readonly JsonElement Null = JsonElement.Parse("null");
     private readonly JsonSchema _schema;
 
-    private InputSchema(JsonSchema schema, JsonElement document)
+    private CompiledInputSchema(JsonSchema schema, JsonElement document)
     {
         _schema = schema;
         Document = document;
@@ -20,20 +20,21 @@ internal sealed class InputSchema
     public JsonElement Document { get; }
 
     /// <summary>Compiles the schema text; on failure returns null and says why.</summary>
-    public static InputSchema? TryCompile(string text, out string? error)
+    public static CompiledInputSchema? TryCompile(string text, out string? error)
     {
         try
         {
-            using var parsed = JsonDocument.Parse(text);
+            // Not a disposable JsonDocument: the compiled schema keeps referring to the elements it was built from.
+            var document = JsonElement.Parse(text);
 
             // A registry of its own: two workflows may well use the same $id, and the global registry refuses that.
             var options = new BuildOptions { SchemaRegistry = new Json.Schema.SchemaRegistry(), Dialect = Dialect.Draft202012 };
-            var schema = JsonSchema.Build(parsed.RootElement, options);
+            var schema = JsonSchema.Build(document, options);
 
             // Building does not resolve references; one evaluation finds the ones the root reaches.
             schema.Evaluate(Null, FlagOptions);
             error = null;
-            return new InputSchema(schema, parsed.RootElement.Clone());
+            return new CompiledInputSchema(schema, document);
         }
         catch (Exception ex) when (ex is JsonException or JsonSchemaException or RefResolutionException or ArgumentException or InvalidOperationException)
         {

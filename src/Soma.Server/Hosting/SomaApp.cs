@@ -21,7 +21,7 @@ internal static class SomaApp
         var configuration = builder.Configuration;
         var dataDir = SomaConfiguration.ResolveDataDir(configuration);
 
-        if (SomaRoles.TryParse(configuration["Soma:Roles"], out _) is { } roleError)
+        if (SomaRoles.TryParse(configuration["Soma:Roles"], out var roles) is { } roleError)
         {
             throw new OptionsValidationException("Soma:Roles", typeof(SomaOptions), [roleError]);
         }
@@ -43,6 +43,12 @@ internal static class SomaApp
         {
             services.AddSqliteStore();
             services.PostConfigure<SqliteStoreOptions>(o => o.Path = string.IsNullOrWhiteSpace(o.Path) ? Path.Combine(dataDir, "soma.db") : Path.GetFullPath(o.Path));
+        }
+
+        services.AddSomaOrchestration();
+        if (roles.Contains(SomaRoles.Worker))
+        {
+            services.AddSomaWorker();
         }
 
         services.AddSingleton<OutboxMonitor>();

@@ -6,7 +6,10 @@ internal static class SomaRoles
     /// <summary>The HTTP API.</summary>
     public const string Gateway = "gateway";
 
-    public static readonly IReadOnlyList<string> Known = [Gateway];
+    /// <summary>The workflow runner: leases runnable runs and executes them.</summary>
+    public const string Worker = "worker";
+
+    public static readonly IReadOnlyList<string> Known = [Gateway, Worker];
 
     public static string All => string.Join(',', Known);
 

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Soma.Contracts.Schemas;
 
+using Soma.Testing;
+
 namespace Soma.Gateway.Tests;
 
 /// <summary>A server with the worker role and the demo workflows, whose webhook points at a loopback receiver.</summary>

@@ -1,3 +1,5 @@
+using Soma.Testing;
+
 namespace Soma.Server.Tests;
 
 public sealed class SchemaCommandTests : IDisposable

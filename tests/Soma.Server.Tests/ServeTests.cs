@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
+using Soma.Testing;
+
 namespace Soma.Server.Tests;
 
 public sealed class ServeTests : IDisposable

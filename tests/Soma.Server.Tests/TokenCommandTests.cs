@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 
+using Soma.Testing;
+
 namespace Soma.Server.Tests;
 
 public sealed class TokenCommandTests : IDisposable

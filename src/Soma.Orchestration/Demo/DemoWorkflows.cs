@@ -16,20 +16,20 @@ public static class DemoWorkflows
         ArgumentNullException.ThrowIfNull(options);
         var builder = WorkflowDefinition.Create("demo.pipeline", 1)
             .WithInputSchema("""
-                {"type":"object","properties":{"order":{"type":"integer","minimum":1}},"required":["order"],"additionalProperties":false}
+                {"type":"object","properties":{"order":{"type":"integer","minimum":1},"step_delay_ms":{"type":"integer","minimum":0,"maximum":10000}},"required":["order"],"additionalProperties":false}
                 """)
-            .Step("fetch", (c, _) => Done(new { order = c.Input.GetProperty("order").GetInt32() }));
+            .Step("fetch", Slow(c => new { order = c.Input.GetProperty("order").GetInt32() }));
         foreach (var part in (string[])["price", "stock", "customer", "shipping"])
         {
-            builder.Step($"enrich-{part}", (c, _) => Done(new { part, order = c.Outputs["fetch"].GetProperty("order").GetInt32() }), o => o.After("fetch"));
+            builder.Step($"enrich-{part}", Slow(c => new { part, order = c.Outputs["fetch"].GetProperty("order").GetInt32() }), o => o.After("fetch"));
         }
 
         return builder
-            .Step("merge", (c, _) => Done(new { parts = c.Outputs.Count }), o => o.After("enrich-price", "enrich-stock", "enrich-customer", "enrich-shipping"))
-            .Step("score", (c, _) => Done(new { score = c.Outputs["merge"].GetProperty("parts").GetInt32() * 10 }), o => o.After("merge"))
+            .Step("merge", Slow(c => new { parts = c.Outputs.Count }), o => o.After("enrich-price", "enrich-stock", "enrich-customer", "enrich-shipping"))
+            .Step("score", Slow(c => new { score = c.Outputs["merge"].GetProperty("parts").GetInt32() * 10 }), o => o.After("merge"))
             .Step("notify", (c, ct) => NotifyAsync(http, options, c, ct), o => o.After("score").SideEffecting())
-            .Step("archive", (c, _) => Done(new { archived = true }), o => o.After("notify"))
-            .Step("done", (c, _) => Done(new { order = c.Input.GetProperty("order").GetInt32(), archived = c.Outputs["archive"].GetProperty("archived").GetBoolean() }), o => o.After("archive"))
+            .Step("archive", Slow(_ => new { archived = true }), o => o.After("notify"))
+            .Step("done", Slow(c => new { order = c.Input.GetProperty("order").GetInt32(), archived = c.Outputs["archive"].GetProperty("archived").GetBoolean() }), o => o.After("archive"))
             .Build();
     }
 
@@ -64,6 +64,18 @@ public static class DemoWorkflows
 
         return StepOutcome.Succeeded(new { delivered = true, status = (int)response.StatusCode });
     }
+
+    // Each pure step takes the input's optional step_delay_ms, so a demo run can be slow enough to watch (or to kill).
+    private static StepFunction Slow<T>(Func<StepContext, T> produce) =>
+        async (context, cancellationToken) =>
+        {
+            if (context.Input.TryGetProperty("step_delay_ms", out var delay) && delay.GetInt32() > 0)
+            {
+                await Task.Delay(delay.GetInt32(), cancellationToken).ConfigureAwait(false);
+            }
+
+            return StepOutcome.Succeeded(produce(context));
+        };
 
     private static ValueTask<StepOutcome> Done<T>(T value) => ValueTask.FromResult(StepOutcome.Succeeded(value));
 }

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Soma.Gateway.Tests;
+namespace Soma.Testing;
 
 /// <summary>A loopback webhook receiver that counts deliveries per Idempotency-Key, like a real receiver that dedupes.</summary>
 public sealed class WebhookReceiver : IAsyncDisposable

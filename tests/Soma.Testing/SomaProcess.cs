@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Soma.Server.Tests;
+namespace Soma.Testing;
 
 /// <summary>The built <c>soma</c> executable run as a real process, with its output captured.</summary>
 public sealed class SomaProcess : IAsyncDisposable
@@ -126,11 +124,13 @@ public sealed class SomaProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    public static int FreePort()
+    public static int FreePort() => Testing.FreePort.Next();
+
+    /// <summary>Kills the process with SIGKILL, as a crash or the OOM killer would: no shutdown code runs.</summary>
+    public async Task KillHardAsync()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        _ = Kill(_process.Id, 9);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,131 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Soma.Testing;
+using Xunit.Abstractions;
+
+namespace Soma.EndToEnd.Tests;
+
+/// <summary>
+/// The durability promise with real processes: runs survive <c>kill -9</c> of the server at random moments, finish,
+/// and their side effects complete exactly once in the ledger.
+/// </summary>
+public sealed class KillAndResumeTests(ITestOutputHelper output)
+{
+    private const int Runs = 50;
+    private const int Kills = 5;
+
+    [Fact]
+    public async Task Fifty_runs_survive_five_kill_9s_with_each_effect_completed_once_and_contiguous_checkpoints()
+    {
+        using var data = new TempDirectory("soma-e2e");
+        await using var webhook = await WebhookReceiver.StartAsync();
+        var port = FreePort.Next();
+        var url = $"http://127.0.0.1:{port}";
+        var environment = new Dictionary<string, string>
+        {
+            ["SOMA__DEMO__WEBHOOKURL"] = webhook.Url,
+            ["SOMA__ORCHESTRATION__LEASESECONDS"] = "2",
+            ["SOMA__ORCHESTRATION__POLLMILLISECONDS"] = "50",
+
+            // Few runs at a time, so the work spans every kill.
+            ["SOMA__ORCHESTRATION__MAXCONCURRENTRUNS"] = "6",
+        };
+        string[] serve = ["serve", "--data", data.Path, "--urls", url];
+
+        var server = SomaProcess.Start(serve, environment);
+        try
+        {
+            await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(60));
+            var (code, token, error) = await SomaProcess.RunAsync(["token", "issue", "--tenant", "e2e", "--sub", "tester", "--data", data.Path], environment);
+            Assert.True(code == 0, error);
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Trim());
+
+            var runIds = new List<string>();
+            for (var i = 0; i < Runs; i++)
+            {
+                var response = await client.PostAsJsonAsync("/v1/runs", new { workflow = "demo.pipeline", input = new { order = i + 1, step_delay_ms = 60 } });
+                response.EnsureSuccessStatusCode();
+                runIds.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run_id").GetString()!);
+            }
+
+            var random = new Random(20261125);
+            var killedMidRun = 0;
+            for (var kill = 0; kill < Kills; kill++)
+            {
+                await Task.Delay(random.Next(100, 700));
+                var succeededBefore = await CountSucceededAsync(client);
+                await server.KillHardAsync();
+                killedMidRun += succeededBefore < Runs ? 1 : 0;
+                output.WriteLine($"kill -9 #{kill + 1}: {succeededBefore} of {Runs} runs had succeeded");
+                await server.DisposeAsync();
+                server = SomaProcess.Start(serve, environment);
+                await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(60));
+            }
+
+            Assert.Equal(Kills, killedMidRun);
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (await CountSucceededAsync(client) < Runs)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"only {await CountSucceededAsync(client)} of {Runs} runs succeeded.\n{server.Stdout}");
+                await Task.Delay(200);
+            }
+
+            Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(30)));
+
+            // The ledger and the checkpoints, read from the store itself.
+            await using var db = new SqliteConnection($"Data Source={Path.Combine(data.Path, "soma.db")};Mode=ReadOnly;Pooling=false");
+            await db.OpenAsync();
+            var effects = await QueryAsync(db, "SELECT key, COUNT(*) FROM effects GROUP BY key", r => (r.GetString(0), r.GetInt64(1)));
+            Assert.Equal(Runs, effects.Count);
+            Assert.All(effects, e => Assert.Equal(1, e.Item2));
+            var expectedKeys = runIds.Select(id => $"{Guid.Parse(id):N}/notify/0").ToHashSet();
+            Assert.True(expectedKeys.SetEquals(effects.Select(e => e.Item1)));
+
+            foreach (var id in runIds)
+            {
+                var versions = await QueryAsync(db, $"SELECT version FROM checkpoints WHERE run_id = '{Guid.Parse(id)}' ORDER BY version", r => r.GetInt64(0));
+                Assert.Equal(Enumerable.Range(1, versions.Count).Select(v => (long)v), versions);
+                Assert.True(versions.Count >= 10, $"run {id} has {versions.Count} checkpoints");
+            }
+
+            // Every run delivered its webhook at least once; a crash between the call and its commit delivers twice.
+            Assert.True(expectedKeys.SetEquals(webhook.CallsByKey.Keys));
+            var twice = webhook.CallsByKey.Count(k => k.Value > 1);
+            output.WriteLine($"receiver saw {twice} of {Runs} idempotency keys more than once (max {webhook.CallsByKey.Values.Max()} deliveries)");
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private static async Task<int> CountSucceededAsync(HttpClient client)
+    {
+        try
+        {
+            var page = await client.GetFromJsonAsync<JsonElement>("/v1/runs?state=succeeded&limit=500");
+            return page.GetProperty("items").GetArrayLength();
+        }
+        catch (HttpRequestException)
+        {
+            return -1;
+        }
+    }
+
+    private static async Task<List<T>> QueryAsync<T>(SqliteConnection db, string sql, Func<SqliteDataReader, T> read)
+    {
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+}

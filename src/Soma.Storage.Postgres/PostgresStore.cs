@@ -41,6 +41,9 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
     /// <inheritdoc />
     public string Engine => "postgres";
 
+    /// <inheritdoc />
+    public bool SingleWriter => false;
+
     /// <summary>The clock every adapter on this store uses for "now".</summary>
     public TimeProvider TimeProvider { get; }
 

@@ -49,6 +49,9 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     /// <inheritdoc />
     public string Engine => "sqlite";
 
+    /// <inheritdoc />
+    public bool SingleWriter => true;
+
     /// <summary>The full path of the database file.</summary>
     public string Path => System.IO.Path.GetFullPath(_options.Path);
 

@@ -11,6 +11,12 @@ public interface IStore : IHealthReporter
     /// <summary>The engine's name: <c>sqlite</c> or <c>postgres</c>.</summary>
     string Engine { get; }
 
+    /// <summary>
+    /// True when the engine takes one writer at a time (SQLite): concurrent commits are then cheaper grouped into one
+    /// transaction. False when writers commit in parallel and the engine groups the flushes itself (PostgreSQL).
+    /// </summary>
+    bool SingleWriter { get; }
+
     /// <summary>Applies every versioned migration not yet applied, in order, each in its own transaction.</summary>
     /// <returns>The names of the migrations applied by this call (empty when the schema was current).</returns>
     Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default);

@@ -29,7 +29,6 @@ public sealed partial class RunExecutor(
     IOptions<OrchestrationOptions> options,
     ILogger<RunExecutor> logger)
 {
-    private readonly IStore _store = store;
     private readonly IRunStore _runs = runs;
     private readonly ICheckpointStore _checkpoints = checkpoints;
     private readonly IEffectsLedger _effects = effects;
@@ -41,6 +40,7 @@ public sealed partial class RunExecutor(
     public static readonly ActivitySource ActivitySource = new("Soma.Orchestration");
 
     private readonly RunEvents _events = new(outbox, ids, time);
+    private readonly GroupCommitter _committer = new(store);
 
     /// <summary>Runs <paramref name="leased"/> (leased to <paramref name="owner"/>) as far as it can go now.</summary>
     public async Task ExecuteAsync(RunRecord leased, string owner, CancellationToken cancellationToken)
@@ -518,34 +518,36 @@ public sealed partial class RunExecutor(
             RunState state, RunCheckpoint? next, Func<IStoreTransaction, RunRecord, Task>? alongside,
             string? output = null, string? error = null, string? waitingFor = null, DateTimeOffset? wakeAt = null, bool release = false)
         {
-            var transaction = await executor._store.BeginAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
+            var committed = await executor._committer.RunAsync(async (transaction, token) =>
             {
                 var result = await executor._runs.CommitAsync(transaction, new RunCommit(_run.TenantId, _run.Id, _run.Version, state)
                 {
                     LeaseOwner = owner,
-                    Checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next)),
+                    Checkpoint = checkpoint,
                     Output = output,
                     Error = error,
                     WaitingFor = waitingFor,
                     WakeAt = wakeAt,
                     ReleaseLease = release,
-                }, cancellationToken).ConfigureAwait(false);
+                }, token).ConfigureAwait(false);
                 if (!result.Committed)
                 {
-                    throw new RunFencedException($"Run {_run.Id} moved past version {_run.Version} or its lease was taken over; nothing was committed.");
+                    return null;
                 }
 
-                var committed = _run with { State = state, Version = result.Version, CheckpointVersion = result.CheckpointVersion };
+                var changed = _run with { State = state, Version = result.Version, CheckpointVersion = result.CheckpointVersion };
                 if (alongside is not null)
                 {
-                    await alongside(transaction, committed).ConfigureAwait(false);
+                    await alongside(transaction, changed).ConfigureAwait(false);
                 }
 
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                _run = committed;
-                _state = next ?? _state;
-            }
+                return changed;
+            }, cancellationToken).ConfigureAwait(false);
+
+            // Only now, after the transaction committed, does the run's state move on.
+            _run = committed ?? throw new RunFencedException($"Run {_run.Id} moved past version {_run.Version} or its lease was taken over; nothing was committed.");
+            _state = next ?? _state;
         }
 
         private static EventError ToEventError(StepError error) => new(error.Code, error.Message, error.Retryable);

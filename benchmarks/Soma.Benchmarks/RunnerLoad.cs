@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Soma.Contracts.Identity;
+using Soma.Core.Runs;
+using Soma.Core.Storage;
+using Soma.Orchestration.Runs;
+using Soma.Orchestration.Workflows;
+using Soma.Storage.Postgres;
+using Soma.Storage.Sqlite;
+using Soma.Testing;
+
+namespace Soma.Benchmarks;
+
+/// <summary>
+/// The durable-step load driver (`dotnet run -c Release -- runner`): a 10-step linear workflow of trivial steps, every
+/// step result committed as a checkpoint, on SQLite FULL and NORMAL and on PostgreSQL (fsync on). Measures steps/s and
+/// per-step latency (commit to commit) for one run at a time in a loop, and for 32 concurrent runs.
+/// </summary>
+public static class RunnerLoad
+{
+    private const int Steps = 10;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+        using var directory = new TempDirectory("soma-runner-bench");
+        await using var postgres = await PostgresServer.StartAsync();
+        var engines = new (string Name, Func<Task<(IStore Store, IAsyncDisposable Owner, Func<IStore, Ports> Ports)>> Open)[]
+        {
+            ("SQLite FULL", () => Sqlite(Path.Combine(directory.Path, "full.db"), SqliteSynchronous.Full)),
+            ("SQLite NORMAL", () => Sqlite(Path.Combine(directory.Path, "normal.db"), SqliteSynchronous.Normal)),
+            ("PostgreSQL", async () => PostgresPorts(await postgres.CreateDatabaseAsync())),
+        };
+
+        Console.WriteLine($"| engine | mode | steps/s | step p50 (ms) | step p99 (ms) | runs |");
+        Console.WriteLine($"|---|---|---:|---:|---:|---:|");
+        foreach (var (name, open) in engines)
+        {
+            var (store, owner, ports) = await open();
+            await using (owner)
+            {
+                await store.MigrateAsync();
+                var p = ports(store);
+                foreach (var (mode, concurrency) in new[] { ("single run in a loop", 1), ("32 concurrent runs", 32) })
+                {
+                    await MeasureAsync(p, 1, TimeSpan.FromSeconds(1)); // warm-up
+                    var result = await MeasureAsync(p, concurrency, TimeSpan.FromSeconds(seconds));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {name} | {mode} | {result.StepsPerSecond:F0} | {result.P50:F2} | {result.P99:F2} | {result.Runs} |"));
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task<(double StepsPerSecond, double P50, double P99, int Runs)> MeasureAsync(Ports p, int concurrency, TimeSpan duration)
+    {
+        var latencies = new List<double>();
+        var finished = new List<RunRecord>();
+        var runs = 0;
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < duration)
+        {
+            var batch = new List<RunRecord>();
+            for (var i = 0; i < concurrency; i++)
+            {
+                var accepted = await p.Service.StartAsync("bench", "bench.linear", 1, JsonSerializer.SerializeToElement(new { n = i }));
+                batch.Add(((RunStartResult.Accepted)accepted).Run);
+            }
+
+            var leased = await p.Runs.AcquireAsync(new RunLeaseRequest("bench", concurrency, TimeSpan.FromMinutes(1)));
+            await Task.WhenAll(leased.Select(r => p.Executor.ExecuteAsync(r, "bench", CancellationToken.None)));
+            runs += leased.Count;
+            finished.AddRange(leased);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        // Latencies are read from the committed checkpoints after the clock stopped, so reading them costs nothing above.
+        foreach (var run in finished)
+        {
+            {
+                var previous = (await p.Runs.GetAsync(run.TenantId, run.Id))!.CreatedAt;
+                for (var v = 1; v <= Steps; v++)
+                {
+                    var checkpoint = (await p.Checkpoints.GetAsync(run.TenantId, run.Id, v))!;
+                    latencies.Add((checkpoint.CreatedAt - previous).TotalMilliseconds);
+                    previous = checkpoint.CreatedAt;
+                }
+            }
+        }
+
+        latencies.Sort();
+        return (runs * Steps / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), runs);
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
+
+    private static Task<(IStore, IAsyncDisposable, Func<IStore, Ports>)> Sqlite(string path, SqliteSynchronous synchronous)
+    {
+        var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, Synchronous = synchronous }), TimeProvider.System);
+        return Task.FromResult<(IStore, IAsyncDisposable, Func<IStore, Ports>)>((store, store, _ => Build(store, new SqliteRunStore(store), new SqliteCheckpointStore(store), new SqliteEffectsLedger(store), new SqliteOutbox(store, Options.Create(new OutboxOptions())))));
+    }
+
+    private static (IStore, IAsyncDisposable, Func<IStore, Ports>) PostgresPorts(string connectionString)
+    {
+        var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString + ";Maximum Pool Size=64" }), TimeProvider.System);
+        return (store, store, _ => Build(store, new PostgresRunStore(store), new PostgresCheckpointStore(store), new PostgresEffectsLedger(store), new PostgresOutbox(store, Options.Create(new OutboxOptions()))));
+    }
+
+    private static Ports Build(IStore store, IRunStore runs, ICheckpointStore checkpoints, IEffectsLedger effects, IOutbox outbox)
+    {
+        var builder = WorkflowDefinition.Create("bench.linear", 1);
+        for (var i = 0; i < Steps; i++)
+        {
+            var step = i;
+            builder.Step($"s{i}", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { step })), i == 0 ? null : o => o.After($"s{step - 1}"));
+        }
+
+        var registry = new WorkflowRegistry();
+        registry.Register(builder.Build());
+        var ids = new UuidV7Generator(TimeProvider.System);
+        return new Ports(
+            runs,
+            checkpoints,
+            new RunService(store, runs, checkpoints, outbox, ids, registry, TimeProvider.System),
+            new RunExecutor(store, runs, checkpoints, effects, outbox, ids, registry, TimeProvider.System, Options.Create(new OrchestrationOptions()), NullLogger<RunExecutor>.Instance));
+    }
+
+    private sealed record Ports(IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor);
+}

@@ -10,12 +10,28 @@ internal static class SomaCommandLine
         ServeCommand.Create(),
         TokenCommand.Create(),
         SchemaCommand.Create(),
+        RunsCommand.Create(),
     };
 
-    public static Task<int> InvokeAsync(string[] args) =>
-        Create().Parse(args).InvokeAsync(new InvocationConfiguration
+    public static Task<int> InvokeAsync(string[] args)
+    {
+        var parse = Create().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Bad usage is bad input: exit 2, like every other refusal of input, with the errors named.
+            foreach (var error in parse.Errors)
+            {
+                Console.Error.WriteLine($"soma: {error.Message}");
+            }
+
+            Console.Error.WriteLine("soma: see 'soma --help'.");
+            return Task.FromResult(ExitCodes.BadInput);
+        }
+
+        return parse.InvokeAsync(new InvocationConfiguration
         {
             // The host handles Ctrl-C and SIGTERM itself and stops gracefully.
             ProcessTerminationTimeout = null,
         });
+    }
 }

@@ -281,6 +281,65 @@ public sealed class RunnerTests
         Assert.IsType<RunStartResult.WorkflowNotFound>(await harness.Service.StartAsync("acme", "demo.once", 7, JsonSerializer.SerializeToElement(new { })));
     }
 
+    [Fact]
+    public async Task Two_workers_never_execute_the_same_step_of_a_run_at_once_even_when_steps_outlast_the_lease()
+    {
+        var running = new ConcurrentDictionary<string, int>();
+        var executions = new ConcurrentDictionary<string, int>();
+        var overlaps = 0;
+        async ValueTask<StepOutcome> Slow(StepContext context, CancellationToken ct)
+        {
+            executions.AddOrUpdate(context.StepId, 1, (_, n) => n + 1);
+            if (running.AddOrUpdate(context.StepId, 1, (_, n) => n + 1) > 1)
+            {
+                Interlocked.Increment(ref overlaps);
+            }
+
+            try
+            {
+                // Longer than the lease: only renewal keeps another worker away.
+                await Task.Delay(TimeSpan.FromSeconds(RunHarness.LeaseSeconds * 1.5), ct);
+                return StepOutcome.Succeeded(new { context.StepId });
+            }
+            finally
+            {
+                running.AddOrUpdate(context.StepId, 0, (_, n) => n - 1);
+            }
+        }
+
+        var workflow = WorkflowDefinition.Create("demo.slow", 1).Step("a", Slow).Step("b", Slow, o => o.After("a")).Build();
+        await using var harness = new RunHarness(workflow);
+        await harness.InitializeAsync();
+        var run = await harness.StartAsync("demo.slow");
+
+        using var stop = new CancellationTokenSource();
+        async Task WorkerAsync(string name)
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var leased in await harness.Runs.AcquireAsync(new RunLeaseRequest(name, 1, TimeSpan.FromSeconds(RunHarness.LeaseSeconds))))
+                {
+                    await harness.Executor.ExecuteAsync(leased, name, CancellationToken.None);
+                }
+
+                await Task.Delay(50);
+            }
+        }
+
+        var workers = new[] { WorkerAsync("worker-a"), WorkerAsync("worker-b") };
+        for (var i = 0; i < 200 && (await harness.GetAsync(run)).State != RunState.Succeeded; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        Assert.Equal(RunState.Succeeded, (await harness.GetAsync(run)).State);
+        Assert.Equal(0, overlaps);
+        Assert.Equal(1, executions["a"]);
+        Assert.Equal(1, executions["b"]);
+    }
+
     private static ValueTask<StepOutcome> Count(StepContext context, ConcurrentDictionary<string, int> counts)
     {
         counts.AddOrUpdate(context.StepId, 1, (_, n) => n + 1);

@@ -43,6 +43,7 @@ public static class OrchestrationServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddHostedService<RunWorker>();
+        services.AddHostedService<CheckpointPruner>();
         return services;
     }
 }

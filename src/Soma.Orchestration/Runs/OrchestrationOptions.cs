@@ -19,4 +19,16 @@ public sealed class OrchestrationOptions
     /// <summary>How often an idle worker looks for runnable runs, in milliseconds. Default 200.</summary>
     [Range(10, 60_000)]
     public int PollMilliseconds { get; set; } = 200;
+
+    /// <summary>Checkpoints kept per ended run; older versions are pruned. Default 20.</summary>
+    [Range(1, 1_000_000)]
+    public int CheckpointKeepLast { get; set; } = 20;
+
+    /// <summary>Hours after a run ended when all but its newest checkpoint are pruned. Default 168 (a week).</summary>
+    [Range(0, 876_000)]
+    public int CheckpointRetentionHours { get; set; } = 168;
+
+    /// <summary>How often the worker prunes checkpoints, in seconds. Default 300.</summary>
+    [Range(1, 86_400)]
+    public int PruneIntervalSeconds { get; set; } = 300;
 }

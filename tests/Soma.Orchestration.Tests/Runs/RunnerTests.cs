@@ -340,6 +340,34 @@ public sealed class RunnerTests
         Assert.Equal(1, executions["b"]);
     }
 
+    [Fact]
+    public async Task Retention_prunes_old_checkpoints_of_ended_runs_only()
+    {
+        var steps = WorkflowDefinition.Create("demo.steps", 1);
+        for (var i = 0; i < 6; i++)
+        {
+            var n = i;
+            steps.Step($"s{i}", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { n })), i == 0 ? null : o => o.After($"s{n - 1}"));
+        }
+
+        var approval = WorkflowDefinition.Create("demo.wait", 1)
+            .Step("one", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })))
+            .Step("two", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })), o => o.After("one"))
+            .Step("wait", (c, _) => ValueTask.FromResult(StepOutcome.Wait("input")), o => o.After("two"))
+            .Build();
+        await using var harness = new RunHarness(steps.Build(), approval);
+        await harness.InitializeAsync();
+        var ended = await harness.StartAsync("demo.steps");
+        var live = await harness.StartAsync("demo.wait");
+        await harness.DrainAsync();
+
+        var pruner = new CheckpointPruner(harness.Checkpoints, harness.Time,
+            Microsoft.Extensions.Options.Options.Create(new OrchestrationOptions { CheckpointKeepLast = 2 }), Microsoft.Extensions.Logging.Abstractions.NullLogger<CheckpointPruner>.Instance);
+        Assert.Equal(4, await pruner.PruneOnceAsync());
+        Assert.Equal([5L, 6L], await harness.Checkpoints.ListVersionsAsync(ended.TenantId, ended.Id));
+        Assert.Equal(3, (await harness.Checkpoints.ListVersionsAsync(live.TenantId, live.Id)).Count);
+    }
+
     private static ValueTask<StepOutcome> Count(StepContext context, ConcurrentDictionary<string, int> counts)
     {
         counts.AddOrUpdate(context.StepId, 1, (_, n) => n + 1);

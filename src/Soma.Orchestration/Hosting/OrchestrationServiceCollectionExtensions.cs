@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
 using Soma.Orchestration.Demo;
+using Soma.Orchestration.Export;
 using Soma.Orchestration.Runs;
 using Soma.Orchestration.Workflows;
 
@@ -19,6 +20,10 @@ public static class OrchestrationServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.BindAndValidate<OrchestrationOptions>(OrchestrationOptions.SectionName);
         services.BindAndValidate<DemoOptions>(DemoOptions.SectionName);
+        services.BindAndValidate<ExportOptions>(ExportOptions.SectionName);
+        services.TryAddSingleton(sp => new RunGraphExporter(
+            sp.GetRequiredService<IOptions<ExportOptions>>(), new HttpClient { Timeout = TimeSpan.FromSeconds(5) },
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunGraphExporter>>()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton("soma.demo", (_, _) => new HttpClient { Timeout = TimeSpan.FromSeconds(10) });
         services.AddSingleton(sp => DemoWorkflows.Pipeline(sp.GetRequiredKeyedService<HttpClient>("soma.demo"), sp.GetRequiredService<IOptions<DemoOptions>>().Value));
@@ -44,6 +49,7 @@ public static class OrchestrationServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddHostedService<RunWorker>();
         services.AddHostedService<CheckpointPruner>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunGraphExporter>());
         return services;
     }
 }

@@ -27,7 +27,8 @@ public sealed partial class RunExecutor(
     WorkflowRegistry workflows,
     TimeProvider time,
     IOptions<OrchestrationOptions> options,
-    ILogger<RunExecutor> logger)
+    ILogger<RunExecutor> logger,
+    Export.RunGraphExporter? exporter = null)
 {
     private readonly IRunStore _runs = runs;
     private readonly ICheckpointStore _checkpoints = checkpoints;
@@ -36,6 +37,7 @@ public sealed partial class RunExecutor(
     private readonly TimeProvider _time = time;
     private readonly OrchestrationOptions _options = options.Value;
     private readonly ILogger _logger = logger;
+    private readonly Export.RunGraphExporter? _exporter = exporter;
     /// <summary>The activity source of runs and steps.</summary>
     public static readonly ActivitySource ActivitySource = new("Soma.Orchestration");
 
@@ -548,6 +550,10 @@ public sealed partial class RunExecutor(
             // Only now, after the transaction committed, does the run's state move on.
             _run = committed ?? throw new RunFencedException($"Run {_run.Id} moved past version {_run.Version} or its lease was taken over; nothing was committed.");
             _state = next ?? _state;
+            if (executor._exporter is { Enabled: true } export)
+            {
+                export.Offer(Export.RunGraph.Build(_workflow, _run, _state));
+            }
         }
 
         private static EventError ToEventError(StepError error) => new(error.Code, error.Message, error.Retryable);

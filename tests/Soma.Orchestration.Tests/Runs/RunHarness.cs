@@ -17,6 +17,11 @@ internal sealed class RunHarness : IAsyncDisposable
     private readonly TempDirectory _directory = new("soma-runs");
 
     public RunHarness(params WorkflowDefinition[] definitions)
+        : this(null, definitions)
+    {
+    }
+
+    public RunHarness(Soma.Orchestration.Export.RunGraphExporter? exporter, params WorkflowDefinition[] definitions)
     {
         Time = TimeProvider.System;
         Store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, "soma.db") }), Time);
@@ -32,7 +37,7 @@ internal sealed class RunHarness : IAsyncDisposable
         var ids = new UuidV7Generator(Time);
         Service = new RunService(Store, Runs, Checkpoints, Outbox, ids, Workflows, Time);
         Executor = new RunExecutor(Store, Runs, Checkpoints, Effects, Outbox, ids, Workflows, Time,
-            Options.Create(new OrchestrationOptions { LeaseSeconds = LeaseSeconds }), NullLogger<RunExecutor>.Instance);
+            Options.Create(new OrchestrationOptions { LeaseSeconds = LeaseSeconds }), NullLogger<RunExecutor>.Instance, exporter);
     }
 
     public const int LeaseSeconds = 2;

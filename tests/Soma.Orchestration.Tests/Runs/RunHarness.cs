@@ -6,6 +6,7 @@ using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Orchestration.Runs;
 using Soma.Orchestration.Workflows;
+using Soma.Storage.Postgres;
 using Soma.Storage.Sqlite;
 using Soma.Testing;
 
@@ -22,13 +23,33 @@ internal sealed class RunHarness : IAsyncDisposable
     }
 
     public RunHarness(Soma.Orchestration.Export.RunGraphExporter? exporter, params WorkflowDefinition[] definitions)
+        : this(null, exporter, definitions)
+    {
+    }
+
+    /// <summary>On PostgreSQL when a connection string is given, else on a SQLite file.</summary>
+    public RunHarness(string? postgresConnectionString, Soma.Orchestration.Export.RunGraphExporter? exporter, params WorkflowDefinition[] definitions)
     {
         Time = TimeProvider.System;
-        Store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, "soma.db") }), Time);
-        Runs = new SqliteRunStore(Store);
-        Checkpoints = new SqliteCheckpointStore(Store);
-        Effects = new SqliteEffectsLedger(Store);
-        Outbox = new SqliteOutbox(Store, Options.Create(new OutboxOptions()));
+        if (postgresConnectionString is null)
+        {
+            var sqlite = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, "soma.db") }), Time);
+            Store = sqlite;
+            Runs = new SqliteRunStore(sqlite);
+            Checkpoints = new SqliteCheckpointStore(sqlite);
+            Effects = new SqliteEffectsLedger(sqlite);
+            Outbox = new SqliteOutbox(sqlite, Options.Create(new OutboxOptions()));
+        }
+        else
+        {
+            var postgres = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = postgresConnectionString }), Time);
+            Store = postgres;
+            Runs = new PostgresRunStore(postgres);
+            Checkpoints = new PostgresCheckpointStore(postgres);
+            Effects = new PostgresEffectsLedger(postgres);
+            Outbox = new PostgresOutbox(postgres, Options.Create(new OutboxOptions()));
+        }
+
         foreach (var definition in definitions)
         {
             Workflows.Register(definition);
@@ -44,7 +65,7 @@ internal sealed class RunHarness : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
-    public SqliteStore Store { get; }
+    public IStore Store { get; }
 
     public IRunStore Runs { get; }
 
@@ -93,7 +114,7 @@ internal sealed class RunHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Store.DisposeAsync();
+        await ((IAsyncDisposable)Store).DisposeAsync();
         _directory.Dispose();
     }
 }

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Soma.Core.Runs;
+using Soma.Orchestration.Workflows;
+using Soma.Testing;
+
+namespace Soma.Orchestration.Tests.Runs;
+
+/// <summary>A real PostgreSQL server for the runner tests of this class.</summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public PostgresServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+/// <summary>The runner on PostgreSQL, where commits are not grouped and several workers share the database.</summary>
+public sealed class PostgresRunnerTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task Concurrent_runs_on_two_workers_succeed_with_contiguous_checkpoints_and_each_effect_once()
+    {
+        var effects = new ConcurrentDictionary<string, int>();
+        var workflow = WorkflowDefinition.Create("demo.pg", 1)
+            .Step("a", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })))
+            .Step("b", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })), o => o.After("a"))
+            .Step("c", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })), o => o.After("a"))
+            .Step("pay", (c, _) =>
+            {
+                effects.AddOrUpdate(c.IdempotencyKey!, 1, (_, n) => n + 1);
+                return ValueTask.FromResult(StepOutcome.Succeeded(new { paid = c.IdempotencyKey }));
+            }, o => o.After("b", "c").SideEffecting())
+            .Build();
+        await using var harness = new RunHarness(await postgres.Server.CreateDatabaseAsync(), null, workflow);
+        await harness.InitializeAsync();
+        var runs = new List<RunRecord>();
+        for (var i = 0; i < 20; i++)
+        {
+            runs.Add(await harness.StartAsync("demo.pg", new { i }));
+        }
+
+        await Task.WhenAll(harness.DrainAsync("worker-a"), harness.DrainAsync("worker-b"));
+
+        foreach (var run in runs)
+        {
+            var done = await harness.GetAsync(run);
+            Assert.Equal(RunState.Succeeded, done.State);
+            Assert.Equal([1L, 2L, 3L, 4L], await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id));
+            Assert.Single(await harness.Effects.ListAsync(run.TenantId, run.Id));
+            Assert.Equal(EffectKeys.For(run.Id, "pay", 0), JsonDocument.Parse(done.Output!).RootElement.GetProperty("pay").GetProperty("paid").GetString());
+        }
+
+        Assert.Equal(20, effects.Count);
+        Assert.All(effects.Values, n => Assert.Equal(1, n));
+    }
+}

@@ -34,19 +34,11 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
 
     private static EventContext Trace(RunRecord run)
     {
-        // The run's events continue the trace of the request that started it.
-        var (traceId, parentSpan) = ParseTraceParent(run.TraceParent);
-        var span = System.Diagnostics.Activity.Current;
-        return new EventContext(
-            run.TenantId,
-            Source,
-            run.Id.ToString(),
-            traceId ?? span?.TraceId.ToHexString() ?? System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(),
-            span?.SpanId.ToHexString() ?? System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString())
-        {
-            ParentSpanId = parentSpan,
-            RunId = run.Id,
-        };
+        // The run's events continue the trace of the request that started it, under the current span.
+        var context = EventContext.FromActivity(System.Diagnostics.Activity.Current, run.TenantId, Source, run.Id.ToString()) with { RunId = run.Id };
+        return ParseTraceParent(run.TraceParent) is (string traceId, string parentSpan)
+            ? context with { TraceId = traceId, ParentSpanId = parentSpan }
+            : context;
     }
 
     private static (string? TraceId, string? SpanId) ParseTraceParent(string? traceParent)

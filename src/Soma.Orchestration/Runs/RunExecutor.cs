@@ -150,7 +150,7 @@ public sealed partial class RunExecutor(
                 var scan = Scan(executor._time.GetUtcNow());
                 if (scan.Bookkeeping != _state)
                 {
-                    await CommitAsync(RunState.Running, scan.Bookkeeping, (tx, r) => AppendSkippedAsync(tx, r, scan.Skipped)).ConfigureAwait(false);
+                    await CommitAsync(RunState.Running, scan.Bookkeeping, (tx, r) => AppendSkippedAsync(tx, r, scan)).ConfigureAwait(false);
                     continue;
                 }
 
@@ -218,13 +218,13 @@ public sealed partial class RunExecutor(
             var scan = new Scan(_state);
             foreach (var nodeId in _workflow.TopologicalOrder)
             {
-                if (_workflow.Steps.FirstOrDefault(s => s.Id == nodeId) is { } step)
-                {
-                    ScanStep(scan, step, StepKeys.For(step.Id, null, 0), 0, Outputs(step.DependsOn), now);
-                }
-                else if (_workflow.Loops.FirstOrDefault(l => l.Id == nodeId) is { } loop)
+                if (_workflow.TryGetLoop(nodeId, out var loop))
                 {
                     ScanLoop(scan, loop, now);
+                }
+                else if (_workflow.TryGetStep(nodeId, out var step))
+                {
+                    ScanStep(scan, step, StepKeys.For(step.Id, null, 0), 0, Outputs(step.DependsOn), now);
                 }
             }
 
@@ -254,7 +254,7 @@ public sealed partial class RunExecutor(
             if (record is null && step.Condition is { } condition && !condition(new StepConditionContext(_input, outputs, iteration)))
             {
                 scan.Bookkeeping = scan.Bookkeeping.WithStep(key, new StepRecord { Status = StepStatus.Skipped, EndedAt = now });
-                scan.Skipped.Add((key, step, iteration));
+                scan.AnySkipped = true;
                 return;
             }
 
@@ -322,7 +322,7 @@ public sealed partial class RunExecutor(
 
         private bool IsDone(string nodeId, string? loopId, int iteration)
         {
-            if (_workflow.Loops.Any(l => l.Id == nodeId))
+            if (_workflow.TryGetLoop(nodeId, out _))
             {
                 return _state.Loops.TryGetValue(nodeId, out var progress) && progress.Completed;
             }
@@ -336,7 +336,7 @@ public sealed partial class RunExecutor(
             var outputs = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var id in nodeIds)
             {
-                if (_workflow.Loops.FirstOrDefault(l => l.Id == id) is { } loop)
+                if (_workflow.TryGetLoop(id, out var loop))
                 {
                     if (_state.Loops.TryGetValue(id, out var progress))
                     {
@@ -457,11 +457,11 @@ public sealed partial class RunExecutor(
                     await executor._effects.RecordAsync(tx, new EffectRecord(r.TenantId, r.Id, key, record.Output!.Value.GetRawText(), now), cancellationToken).ConfigureAwait(false);
                 }
 
-                await AppendStepEventsAsync(tx, r, done, record).ConfigureAwait(false);
+                await AppendStepEventsAsync(tx, r, done, record, next).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
 
-        private async Task AppendStepEventsAsync(IStoreTransaction tx, RunRecord r, StepCompletion done, StepRecord record)
+        private async Task AppendStepEventsAsync(IStoreTransaction tx, RunRecord r, StepCompletion done, StepRecord record, RunCheckpoint committed)
         {
             var name = done.Definition.Id;
             int? iteration = done.Definition.LoopId is null ? null : done.LoopIteration;
@@ -469,7 +469,7 @@ public sealed partial class RunExecutor(
             switch (record.Status)
             {
                 case StepStatus.Succeeded:
-                    await executor._events.AppendAsync(tx, r, new StepSucceeded(done.Key, done.Attempt, r.CheckpointVersion, done.DurationMs, Encoding(record.Output), name, iteration), cancellationToken, done.EffectKey).ConfigureAwait(false);
+                    await executor._events.AppendAsync(tx, r, new StepSucceeded(done.Key, done.Attempt, r.CheckpointVersion, done.DurationMs, OutputBytes(record.Output), name, iteration), cancellationToken, done.EffectKey).ConfigureAwait(false);
                     break;
                 case StepStatus.Retrying:
                     await executor._events.AppendAsync(tx, r, new StepRetrying(done.Key, done.Attempt, r.CheckpointVersion, done.DurationMs, ToEventError(record.Error!), record.NextAttemptAt!.Value, (record.NextAttemptAt.Value - record.EndedAt!.Value).TotalMilliseconds, name, iteration), cancellationToken).ConfigureAwait(false);
@@ -481,13 +481,16 @@ public sealed partial class RunExecutor(
                     break;
             }
 
-            await executor._events.AppendAsync(tx, r, new RunCheckpointed(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, _state.Steps.Count(s => s.Value.Status is StepStatus.Succeeded or StepStatus.Skipped)), cancellationToken).ConfigureAwait(false);
+            await executor._events.AppendAsync(tx, r, new RunCheckpointed(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, Completed(committed)), cancellationToken).ConfigureAwait(false);
         }
 
-        private Task AppendSkippedAsync(IStoreTransaction tx, RunRecord r, List<(string Key, StepDefinition Step, int Iteration)> skipped) =>
-            skipped.Count == 0
-                ? Task.CompletedTask
-                : executor._events.AppendAsync(tx, r, new RunCheckpointed(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, _state.Steps.Count), cancellationToken);
+        // Skipped steps and loop progress are committed together; the event says how far the run has come.
+        private Task AppendSkippedAsync(IStoreTransaction tx, RunRecord r, Scan scan) =>
+            scan.AnySkipped
+                ? executor._events.AppendAsync(tx, r, new RunCheckpointed(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, Completed(scan.Bookkeeping)), cancellationToken)
+                : Task.CompletedTask;
+
+        private static int Completed(RunCheckpoint state) => state.Steps.Count(s => s.Value.Status is StepStatus.Succeeded or StepStatus.Skipped);
 
         private async Task SucceedRunAsync()
         {
@@ -558,7 +561,7 @@ public sealed partial class RunExecutor(
 
         private static EventError ToEventError(StepError error) => new(error.Code, error.Message, error.Retryable);
 
-        private static long? Encoding(JsonElement? output) => output is { } o ? System.Text.Encoding.UTF8.GetByteCount(o.GetRawText()) : null;
+        private static long? OutputBytes(JsonElement? output) => output is { } o ? System.Text.Encoding.UTF8.GetByteCount(o.GetRawText()) : null;
 
         private static JsonElement ToObject(Dictionary<string, JsonElement> outputs) =>
             JsonSerializer.SerializeToElement(outputs);
@@ -573,7 +576,7 @@ public sealed partial class RunExecutor(
     {
         public RunCheckpoint Bookkeeping { get; set; } = state;
 
-        public List<(string Key, StepDefinition Step, int Iteration)> Skipped { get; } = [];
+        public bool AnySkipped { get; set; }
 
         public List<Work> Ready { get; } = [];
 

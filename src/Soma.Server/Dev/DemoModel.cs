@@ -45,22 +45,25 @@ internal static partial class DemoModel
 
     private static List<ScriptedToolCall> ToolCalls(string text, IReadOnlyList<string> offered, Func<string> nextCallId)
     {
+        // OpenAI function names cannot hold dots, so a tool may be offered as time.now or as time__now (SomaAgent's
+        // wire form); the call uses the name as offered.
+        string? Offered(string tool) => offered.FirstOrDefault(o => o == tool || o.Replace("__", ".", StringComparison.Ordinal) == tool);
         var calls = new List<ScriptedToolCall>();
-        if (offered.Contains(TimeTool) && Time().IsMatch(text))
+        if (Offered(TimeTool) is { } time && Time().IsMatch(text))
         {
-            calls.Add(new ScriptedToolCall(nextCallId(), TimeTool, "{}"));
+            calls.Add(new ScriptedToolCall(nextCallId(), time, "{}"));
         }
 
-        if (offered.Contains(MathTool) && Math().Match(text) is { Success: true } math
+        if (Offered(MathTool) is { } mathTool && Math().Match(text) is { Success: true } math
             && math.Groups["expr"].Value.Trim().TrimEnd('.').Trim() is { Length: > 0 } expression)
         {
-            calls.Add(new ScriptedToolCall(nextCallId(), MathTool, Arguments("expression", expression)));
+            calls.Add(new ScriptedToolCall(nextCallId(), mathTool, Arguments("expression", expression)));
         }
 
-        if (offered.Contains(SearchTool) && Search().Match(text) is { Success: true } search
+        if (Offered(SearchTool) is { } searchTool && Search().Match(text) is { Success: true } search
             && search.Groups["query"].Value.Trim().TrimEnd('.', '?', '!').Trim() is { Length: > 0 } query)
         {
-            calls.Add(new ScriptedToolCall(nextCallId(), SearchTool, Arguments("query", query)));
+            calls.Add(new ScriptedToolCall(nextCallId(), searchTool, Arguments("query", query)));
         }
 
         return calls;

@@ -97,7 +97,8 @@ public sealed partial class DevModelServer
         var events = new List<(string Data, bool Counted)>();
         string Chunk(JsonObject delta, string? finish = null) => OpenAiWire.Chunk(header, delta, finish, includeUsage);
 
-        if (script.TextChunks.Count > 0)
+        // The first chunk names the role: alone before text (or an empty answer), with the first tool call otherwise.
+        if (script.TextChunks.Count > 0 || script.ToolCalls.Count == 0)
         {
             events.Add((Chunk(OpenAiWire.RoleDelta(withEmptyContent: true)), false));
             events.AddRange(script.TextChunks.Select(text => (Chunk(OpenAiWire.ContentDelta(text)), true)));

@@ -135,10 +135,12 @@ public sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
     public async Task<IReadOnlyList<SessionMessage>> SearchMessagesAsync(string tenantId, Guid sessionId, string query, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var words = query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(8).ToArray();
+        var words = query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        // SQLite's LIKE folds ASCII case only; fold every script in .NET, as PostgreSQL's ILIKE does.
+        connection.CreateFunction("soma_fold", (string? text) => text?.ToUpperInvariant(), isDeterministic: true);
         using var command = connection.CreateCommand();
-        var conditions = string.Concat(words.Select((_, i) => $" AND content LIKE $w{i} ESCAPE '\\'"));
+        var conditions = string.Concat(words.Select((_, i) => $" AND instr(soma_fold(content), $w{i}) > 0"));
         command.CommandText = $"""
             SELECT {MessageColumns} FROM session_messages
             WHERE tenant_id = $tenant AND session_id = $session{conditions}
@@ -149,7 +151,7 @@ public sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
         command.Parameters.AddWithValue("$limit", Math.Max(limit, 0));
         for (var i = 0; i < words.Length; i++)
         {
-            command.Parameters.AddWithValue($"$w{i}", "%" + LikeEscape(words[i]) + "%");
+            command.Parameters.AddWithValue($"$w{i}", words[i].ToUpperInvariant());
         }
 
         return await ReadAllAsync(command, ReadMessage, cancellationToken).ConfigureAwait(false);
@@ -211,9 +213,6 @@ public sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
         command.Parameters.AddWithValue("$limit", Math.Max(limit, 0));
         return await ReadAllAsync(command, r => new SessionEvent(r.GetString(0), Id(r, 1), r.GetInt64(2), Id(r, 3), r.GetString(4), r.GetString(5), Time(r, 6)), cancellationToken).ConfigureAwait(false);
     }
-
-    private static string LikeEscape(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 
     private static async Task<List<T>> ReadAllAsync<T>(Microsoft.Data.Sqlite.SqliteCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {

@@ -73,6 +73,12 @@ public sealed class MathEvaluateTool : ITool
     /// <summary>Formats a result the way people write numbers: no exponent for ordinary sizes, up to 15 significant digits.</summary>
     public static string Format(double value)
     {
+        if (value == 0)
+        {
+            // Negative zero too: people write 0.
+            return "0";
+        }
+
         if (value == Math.Floor(value) && Math.Abs(value) < 1e15)
         {
             return value.ToString("0", CultureInfo.InvariantCulture);

@@ -42,7 +42,7 @@ public sealed class SessionSearchTool(ISessionStore sessions) : ITool
         var limit = 5;
         if (arguments.TryGetProperty("limit", out var l) && l.ValueKind != JsonValueKind.Null)
         {
-            if (!l.TryGetInt32(out limit) || limit is < 1 or > MaxResults)
+            if (l.ValueKind != JsonValueKind.Number || !l.TryGetInt32(out limit) || limit is < 1 or > MaxResults)
             {
                 return ToolResult.Failed("tool.invalid_arguments", $"Argument 'limit' must be an integer from 1 to {MaxResults}.");
             }

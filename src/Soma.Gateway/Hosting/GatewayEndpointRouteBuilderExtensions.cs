@@ -20,6 +20,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         HealthEndpoints.Map(app);
         SessionEndpoints.Map(app);
         RunEndpoints.Map(app);
+        Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

@@ -29,6 +29,7 @@ public static class PostgresServiceCollectionExtensions
         services.TryAddSingleton<IRunStore, PostgresRunStore>();
         services.TryAddSingleton<ICheckpointStore, PostgresCheckpointStore>();
         services.TryAddSingleton<IEffectsLedger, PostgresEffectsLedger>();
+        services.TryAddSingleton<IUsageLedger, PostgresUsageLedger>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, PostgresStore>(sp => sp.GetRequiredService<PostgresStore>()));
         return options;
     }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Npgsql;
 using Soma.Core.Storage;
 using static Soma.Storage.Postgres.PostgresCommands;
 
@@ -109,6 +110,95 @@ public sealed class PostgresSessionStore(PostgresStore store) : ISessionStore
         command.Add("session", sessionId);
         AddPaging(command, page, cursor);
         return await ReadPageAsync(command, page.Limit, ReadMessage, m => new PageCursor(m.CreatedAt, m.Id), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionMessage>> ListRecentMessagesAsync(string tenantId, Guid sessionId, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {MessageColumns} FROM session_messages
+            WHERE tenant_id = @tenant AND session_id = @session
+            ORDER BY created_at DESC, id DESC LIMIT @limit
+            """;
+        command.Add("tenant", tenantId);
+        command.Add("session", sessionId);
+        command.Add("limit", Math.Max(limit, 0));
+        var items = await ReadAllAsync(command, ReadMessage, "read messages", cancellationToken).ConfigureAwait(false);
+        items.Reverse();
+        return items;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionMessage>> SearchMessagesAsync(string tenantId, Guid sessionId, string query, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var words = query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(8).ToArray();
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        var conditions = string.Concat(words.Select((_, i) => $" AND content ILIKE @w{i}"));
+        command.CommandText = $"""
+            SELECT {MessageColumns} FROM session_messages
+            WHERE tenant_id = @tenant AND session_id = @session{conditions}
+            ORDER BY created_at DESC, id DESC LIMIT @limit
+            """;
+        command.Add("tenant", tenantId);
+        command.Add("session", sessionId);
+        command.Add("limit", Math.Max(limit, 0));
+        for (var i = 0; i < words.Length; i++)
+        {
+            // The default LIKE escape character is the backslash.
+            command.AddText($"w{i}", "%" + words[i].Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
+        }
+
+        return await ReadAllAsync(command, ReadMessage, "read messages", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> AppendEventAsync(IStoreTransaction transaction, SessionEvent sessionEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionEvent);
+
+        // The UPDATE locks the session row: appends to one session take turns and get gap-free numbers in commit order.
+        using var command = store.Own(transaction).CreateCommand("""
+            WITH next AS (
+                UPDATE sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session RETURNING last_seq)
+            INSERT INTO session_events (tenant_id, session_id, seq, id, type, payload, created_at)
+            SELECT @tenant, @session, last_seq, @id, @type, @payload, @created FROM next
+            RETURNING seq
+            """);
+        command.Add("tenant", sessionEvent.TenantId);
+        command.Add("session", sessionEvent.SessionId);
+        command.Add("id", sessionEvent.EventId);
+        command.AddText("type", sessionEvent.Type);
+        command.AddText("payload", sessionEvent.Payload);
+        command.Add("created", sessionEvent.CreatedAt);
+        try
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long sequence ? sequence : null;
+        }
+        catch (NpgsqlException ex)
+        {
+            throw PostgresStore.Translate(ex, "append a session event");
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionEvent>> ListEventsAsync(string tenantId, Guid sessionId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT tenant_id, session_id, seq, id, type, payload, created_at FROM session_events
+            WHERE tenant_id = @tenant AND session_id = @session AND seq > @after
+            ORDER BY seq LIMIT @limit
+            """;
+        command.Add("tenant", tenantId);
+        command.Add("session", sessionId);
+        command.Add("after", afterSequence);
+        command.Add("limit", Math.Max(limit, 0));
+        return await ReadAllAsync(command, r => new SessionEvent(r.GetString(0), r.GetGuid(1), r.GetInt64(2), r.GetGuid(3), r.GetString(4), r.GetString(5), Time(r, 6)), "read session events", cancellationToken).ConfigureAwait(false);
     }
 
     private static Session ReadSession(DbDataReader r) =>

@@ -29,6 +29,7 @@ public static class SqliteServiceCollectionExtensions
         services.TryAddSingleton<IRunStore, SqliteRunStore>();
         services.TryAddSingleton<ICheckpointStore, SqliteCheckpointStore>();
         services.TryAddSingleton<IEffectsLedger, SqliteEffectsLedger>();
+        services.TryAddSingleton<IUsageLedger, SqliteUsageLedger>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, SqliteStore>(sp => sp.GetRequiredService<SqliteStore>()));
         return options;
     }

@@ -113,6 +113,127 @@ public sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
         return await ReadPageAsync(command, page.Limit, ReadMessage, m => new PageCursor(m.CreatedAt, m.Id), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionMessage>> ListRecentMessagesAsync(string tenantId, Guid sessionId, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {MessageColumns} FROM session_messages
+            WHERE tenant_id = $tenant AND session_id = $session
+            ORDER BY created_at DESC, id DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$session", Id(sessionId));
+        command.Parameters.AddWithValue("$limit", Math.Max(limit, 0));
+        var items = await ReadAllAsync(command, ReadMessage, cancellationToken).ConfigureAwait(false);
+        items.Reverse();
+        return items;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionMessage>> SearchMessagesAsync(string tenantId, Guid sessionId, string query, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var words = query.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(8).ToArray();
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        var conditions = string.Concat(words.Select((_, i) => $" AND content LIKE $w{i} ESCAPE '\\'"));
+        command.CommandText = $"""
+            SELECT {MessageColumns} FROM session_messages
+            WHERE tenant_id = $tenant AND session_id = $session{conditions}
+            ORDER BY created_at DESC, id DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$session", Id(sessionId));
+        command.Parameters.AddWithValue("$limit", Math.Max(limit, 0));
+        for (var i = 0; i < words.Length; i++)
+        {
+            command.Parameters.AddWithValue($"$w{i}", "%" + LikeEscape(words[i]) + "%");
+        }
+
+        return await ReadAllAsync(command, ReadMessage, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> AppendEventAsync(IStoreTransaction transaction, SessionEvent sessionEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionEvent);
+        var tx = store.Own(transaction);
+        long sequence;
+        using (var next = tx.CreateCommand("UPDATE sessions SET last_seq = last_seq + 1 WHERE tenant_id = $tenant AND id = $session RETURNING last_seq"))
+        {
+            next.Parameters.AddWithValue("$tenant", sessionEvent.TenantId);
+            next.Parameters.AddWithValue("$session", Id(sessionEvent.SessionId));
+            try
+            {
+                if (await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long value)
+                {
+                    return null;
+                }
+
+                sequence = value;
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                throw SqliteStore.Translate(ex, "number a session event");
+            }
+        }
+
+        using var command = tx.CreateCommand("""
+            INSERT INTO session_events (tenant_id, session_id, seq, id, type, payload, created_at)
+            VALUES ($tenant, $session, $seq, $id, $type, $payload, $created)
+            """);
+        command.Parameters.AddWithValue("$tenant", sessionEvent.TenantId);
+        command.Parameters.AddWithValue("$session", Id(sessionEvent.SessionId));
+        command.Parameters.AddWithValue("$seq", sequence);
+        command.Parameters.AddWithValue("$id", Id(sessionEvent.EventId));
+        command.Parameters.AddWithValue("$type", sessionEvent.Type);
+        command.Parameters.AddWithValue("$payload", sessionEvent.Payload);
+        command.Parameters.AddWithValue("$created", Ticks(sessionEvent.CreatedAt));
+        await ExecuteAsync(command, "append a session event", cancellationToken).ConfigureAwait(false);
+        return sequence;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionEvent>> ListEventsAsync(string tenantId, Guid sessionId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT tenant_id, session_id, seq, id, type, payload, created_at FROM session_events
+            WHERE tenant_id = $tenant AND session_id = $session AND seq > $after
+            ORDER BY seq LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenantId);
+        command.Parameters.AddWithValue("$session", Id(sessionId));
+        command.Parameters.AddWithValue("$after", afterSequence);
+        command.Parameters.AddWithValue("$limit", Math.Max(limit, 0));
+        return await ReadAllAsync(command, r => new SessionEvent(r.GetString(0), Id(r, 1), r.GetInt64(2), Id(r, 3), r.GetString(4), r.GetString(5), Time(r, 6)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string LikeEscape(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    private static async Task<List<T>> ReadAllAsync<T>(Microsoft.Data.Sqlite.SqliteCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        try
+        {
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(read(reader));
+            }
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw SqliteStore.Translate(ex, "read");
+        }
+
+        return items;
+    }
+
     private static Session ReadSession(DbDataReader r) =>
         new(Id(r, 0), r.GetString(1), NullableString(r, 2), NullableString(r, 3), Time(r, 4), Time(r, 5));
 

@@ -26,4 +26,23 @@ public interface ISessionStore
 
     /// <summary>The session's messages, oldest first. An unknown session yields an empty page.</summary>
     Task<Page<SessionMessage>> ListMessagesAsync(string tenantId, Guid sessionId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>The newest <paramref name="limit"/> messages of the session, oldest first (the context of a turn).</summary>
+    Task<IReadOnlyList<SessionMessage>> ListRecentMessagesAsync(string tenantId, Guid sessionId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Messages of the session whose text contains every word of <paramref name="query"/> (case-insensitive), newest
+    /// first, at most <paramref name="limit"/>.
+    /// </summary>
+    Task<IReadOnlyList<SessionMessage>> SearchMessagesAsync(string tenantId, Guid sessionId, string query, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends an event to the session's log inside <paramref name="transaction"/> and returns the sequence number it
+    /// got: 1, 2, 3… per session, in commit order, without gaps. Null (and nothing written) when the session does not
+    /// exist for the tenant.
+    /// </summary>
+    Task<long?> AppendEventAsync(IStoreTransaction transaction, SessionEvent sessionEvent, CancellationToken cancellationToken = default);
+
+    /// <summary>The session's events with a sequence number above <paramref name="afterSequence"/>, in order.</summary>
+    Task<IReadOnlyList<SessionEvent>> ListEventsAsync(string tenantId, Guid sessionId, long afterSequence, int limit, CancellationToken cancellationToken = default);
 }

@@ -16,9 +16,13 @@ public static class GatewayEndpointRouteBuilderExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         HealthEndpoints.Map(app);
         SessionEndpoints.Map(app);
+        MessageEndpoints.Map(app);
+        SessionEventStream.Map(app);
+        Usage.UsageEndpoints.Map(app);
         RunEndpoints.Map(app);
         Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -53,6 +53,10 @@ public static class GatewayServiceCollectionExtensions
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build());
 
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDetailsSetup.Customize);
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>().Configure<IServiceProvider>(Limits.TenantRateLimiting.Configure);
+        services.TryAddSingleton<Soma.Core.Streaming.ISessionStream, Soma.Core.Streaming.InProcessSessionStream>();
+        services.TryAddSingleton<Soma.Core.Limits.ActiveTurnCounter>();
         services.Configure<JsonOptions>(options =>
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;

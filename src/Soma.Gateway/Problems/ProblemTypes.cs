@@ -53,6 +53,9 @@ public static class ProblemTypes
     /// <summary>The resource is in a state that does not allow the request (e.g. resuming a run that is not waiting or failed).</summary>
     public const string Conflict = Prefix + "conflict";
 
+    /// <summary>429: a rate or concurrency limit; see Retry-After.</summary>
+    public const string TooManyRequests = Prefix + "too-many-requests";
+
     /// <summary>500: an unexpected error; details are in the server log under the response's trace id.</summary>
     public const string Internal = Prefix + "internal";
 

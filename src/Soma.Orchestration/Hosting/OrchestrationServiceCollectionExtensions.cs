@@ -38,6 +38,7 @@ public static class OrchestrationServiceCollectionExtensions
 
             return registry;
         });
+        services.TryAddSingleton<RunSignal>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<RunExecutor>();
         return services;

@@ -2,6 +2,7 @@ using Soma.Contracts.Events;
 using Soma.Contracts.Identity;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
+using Soma.Orchestration.Workflows;
 
 namespace Soma.Orchestration.Runs;
 
@@ -9,26 +10,36 @@ namespace Soma.Orchestration.Runs;
 /// Writes run and step events into the outbox inside the transaction that commits the state they describe, so an
 /// event is never lost and never ahead of its state.
 /// </summary>
-internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider time)
+internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider time, IEnumerable<IRunEventObserver>? observers = null)
 {
     public const string Source = "soma/worker";
 
-    public Task AppendAsync<TData>(IStoreTransaction transaction, RunRecord run, TData data, CancellationToken cancellationToken, string? idempotencyKey = null)
+    private readonly IRunEventObserver[] _observers = observers?.ToArray() ?? [];
+
+    public async Task AppendAsync<TData>(IStoreTransaction transaction, RunRecord run, TData data, CancellationToken cancellationToken, string? idempotencyKey = null)
         where TData : IEventData
     {
         var context = Trace(run);
         var envelope = context.Create(data, ids, time, idempotencyKey);
-        return outbox.AppendAsync(transaction, new OutboxMessage
+        var payload = EventJson.Serialize(envelope);
+        await outbox.AppendAsync(transaction, new OutboxMessage
         {
             Id = envelope.Id,
             TenantId = run.TenantId,
             Topic = TData.SchemaName,
             DedupeKey = envelope.Id.ToString(),
             PartitionKey = run.Id.ToString(),
-            Payload = EventJson.Serialize(envelope),
+            Payload = payload,
             CreatedAt = envelope.Time,
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var observer in _observers)
+        {
+            await observer.OnEventAsync(transaction, run, envelope.Id, TData.EventType, payload, cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>A sink that appends a step's own events in <paramref name="transaction"/>.</summary>
+    public StepCommitContext.IEventSink SinkFor(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken) => new Sink(this, transaction, run, cancellationToken);
 
     public static WorkflowRef Workflow(RunRecord run) => new(run.Workflow, run.WorkflowVersion);
 
@@ -50,5 +61,11 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         }
 
         return (null, null);
+    }
+
+    private sealed class Sink(RunEvents events, IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken) : StepCommitContext.IEventSink
+    {
+        public Task AppendAsync<TData>(TData data, string? idempotencyKey)
+            where TData : IEventData => events.AppendAsync(transaction, run, data, cancellationToken, idempotencyKey);
     }
 }

@@ -28,7 +28,8 @@ public sealed partial class RunExecutor(
     TimeProvider time,
     IOptions<OrchestrationOptions> options,
     ILogger<RunExecutor> logger,
-    Export.RunGraphExporter? exporter = null)
+    Export.RunGraphExporter? exporter = null,
+    IEnumerable<IRunEventObserver>? observers = null)
 {
     private readonly IRunStore _runs = runs;
     private readonly ICheckpointStore _checkpoints = checkpoints;
@@ -41,7 +42,7 @@ public sealed partial class RunExecutor(
     /// <summary>The activity source of runs and steps.</summary>
     public static readonly ActivitySource ActivitySource = new("Soma.Orchestration");
 
-    private readonly RunEvents _events = new(outbox, ids, time);
+    private readonly RunEvents _events = new(outbox, ids, time, observers);
     private readonly GroupCommitter _committer = new(store);
 
     /// <summary>Runs <paramref name="leased"/> (leased to <paramref name="owner"/>) as far as it can go now.</summary>
@@ -458,6 +459,10 @@ public sealed partial class RunExecutor(
                 }
 
                 await AppendStepEventsAsync(tx, r, done, record, next).ConfigureAwait(false);
+                if (done.Outcome.Commit is { } commit)
+                {
+                    await commit(new StepCommitContext(tx, r, executor._events.SinkFor(tx, r, cancellationToken), cancellationToken)).ConfigureAwait(false);
+                }
             }).ConfigureAwait(false);
         }
 

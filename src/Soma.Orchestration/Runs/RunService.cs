@@ -19,14 +19,38 @@ public sealed class RunService(
     IOutbox outbox,
     IIdGenerator ids,
     WorkflowRegistry workflows,
-    TimeProvider time)
+    TimeProvider time,
+    IEnumerable<IRunEventObserver>? observers = null,
+    RunSignal? signal = null)
 {
-    private readonly RunEvents _events = new(outbox, ids, time);
+    private readonly RunEvents _events = new(outbox, ids, time, observers);
 
     /// <summary>Accepts a run of a registered workflow (the newest version when none is given).</summary>
     public async Task<RunStartResult> StartAsync(
         string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
     {
+        var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var result = await AcceptAsync(transaction, tenantId, workflow, version, input, idempotencyKey, traceParent, cancellationToken).ConfigureAwait(false);
+            if (result is RunStartResult.Accepted { Existing: false })
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Accepts a run inside the caller's <paramref name="transaction"/>, with whatever else the caller writes there (a
+    /// message, say): both commit or neither does. When an existing run has the same idempotency key, that run is
+    /// returned (<c>Existing</c>) and nothing is written. This process's worker is woken when the transaction commits.
+    /// </summary>
+    public async Task<RunStartResult> AcceptAsync(
+        IStoreTransaction transaction, string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
         if (!workflows.TryGet(workflow, version, out var definition))
         {
             return new RunStartResult.WorkflowNotFound(version is null ? $"Workflow '{workflow}' is not registered." : $"Workflow '{workflow}' version {version} is not registered.");
@@ -43,19 +67,19 @@ public sealed class RunService(
             IdempotencyKey = idempotencyKey,
             TraceParent = traceParent,
         };
-        var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (transaction.ConfigureAwait(false))
+        var accepted = await runs.CreateAsync(transaction, run, cancellationToken).ConfigureAwait(false);
+        if (accepted.Id != run.Id)
         {
-            var accepted = await runs.CreateAsync(transaction, run, cancellationToken).ConfigureAwait(false);
-            if (accepted.Id != run.Id)
-            {
-                return new RunStartResult.Accepted(accepted, Existing: true);
-            }
-
-            await _events.AppendAsync(transaction, accepted, new RunAccepted(0, RunEvents.Workflow(accepted)), cancellationToken, idempotencyKey).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new RunStartResult.Accepted(accepted, Existing: false);
+            return new RunStartResult.Accepted(accepted, Existing: true);
         }
+
+        await _events.AppendAsync(transaction, accepted, new RunAccepted(0, RunEvents.Workflow(accepted)), cancellationToken, idempotencyKey).ConfigureAwait(false);
+        if (signal is not null)
+        {
+            transaction.OnCommitted(signal.Notify);
+        }
+
+        return new RunStartResult.Accepted(accepted, Existing: false);
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Soma.Orchestration.Runs;
 /// The worker role: leases runnable runs (up to <see cref="OrchestrationOptions.MaxConcurrentRuns"/> at once) and
 /// executes them. A run whose worker died is taken over here once its lease expires.
 /// </summary>
-public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, TimeProvider time, IOptions<OrchestrationOptions> options, ILogger<RunWorker> logger)
+public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, TimeProvider time, IOptions<OrchestrationOptions> options, ILogger<RunWorker> logger, RunSignal? signal = null)
     : BackgroundService
 {
     /// <summary>This worker's id, as stored in the leases it holds.</summary>
@@ -42,7 +42,10 @@ public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, Time
                     }
                 }
 
-                var poll = Task.Delay(TimeSpan.FromMilliseconds(settings.PollMilliseconds), time, stoppingToken);
+                // A run accepted in this process wakes the worker at once; others are found by the poll.
+                var poll = signal is null
+                    ? Task.Delay(TimeSpan.FromMilliseconds(settings.PollMilliseconds), time, stoppingToken)
+                    : signal.WaitAsync(TimeSpan.FromMilliseconds(settings.PollMilliseconds), stoppingToken);
                 await (running.Count == 0 ? poll : Task.WhenAny(running.Append(poll))).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -15,6 +15,16 @@ public abstract record StepOutcome
     {
     }
 
+    /// <summary>Writes committed in the same transaction as this outcome (see <see cref="StepCommit"/>), or null.</summary>
+    public StepCommit? Commit { get; init; }
+
+    /// <summary>This outcome, with writes that commit together with it.</summary>
+    public StepOutcome WithCommit(StepCommit commit)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        return this with { Commit = commit };
+    }
+
     /// <summary>The step completed with an output.</summary>
     public static StepOutcome Succeeded(JsonElement output)
     {

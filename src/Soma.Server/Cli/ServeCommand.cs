@@ -36,10 +36,10 @@ internal static class ServeCommand
 
         await using (app)
         {
-            string? adminToken;
+            StartTokens tokens;
             try
             {
-                adminToken = await SomaApp.PrepareAsync(app, cancellationToken);
+                tokens = await SomaApp.PrepareAsync(app, cancellationToken);
             }
             catch (Exception ex) when (ConfigurationFailures(ex) is { } failures)
             {
@@ -61,14 +61,15 @@ internal static class ServeCommand
                 return ExitCodes.Failed;
             }
 
-            PrintBanner(app, adminToken);
+            PrintBanner(app, tokens);
             await app.WaitForShutdownAsync(cancellationToken);
             return ExitCodes.Ok;
         }
     }
 
-    private static void PrintBanner(WebApplication app, string? adminToken)
+    private static void PrintBanner(WebApplication app, StartTokens tokens)
     {
+        var adminToken = tokens.Admin;
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var url = addresses.FirstOrDefault() ?? "(no address)";
         var engine = app.Services.GetRequiredService<IStore>().Engine;
@@ -76,6 +77,16 @@ internal static class ServeCommand
         // The banner goes to stdout, not the log: tokens never enter a log sink.
         Console.Out.WriteLine($"SomaAgent is listening on {url}");
         Console.Out.WriteLine($"  store: {engine}; data: {SomaConfiguration.ResolveDataDir(app.Configuration)}");
+        if (tokens.SignIn is not null)
+        {
+            Console.Out.WriteLine($"  open the web UI (sign-in link valid {SomaApp.SignInTokenLifetime.TotalHours:0} h): {url}/#token={tokens.SignIn}");
+        }
+
+        if (!app.Services.GetRequiredService<Soma.Agents.Models.ModelRouter>().IsConfigured)
+        {
+            Console.Out.WriteLine("  no model is configured: run `soma dev model-server` and see docs/getting-started.md, or set Soma:Models:Endpoints");
+        }
+
         if (adminToken is not null)
         {
             Console.Out.WriteLine($"  first start: an admin token for tenant '{TenantId.Default}' (valid {SomaApp.AdminTokenLifetime.TotalDays:0} days):");

@@ -46,6 +46,7 @@ internal static class SomaApp
         }
 
         services.AddSomaOrchestration();
+        services.AddSomaAgents();
         if (roles.Contains(SomaRoles.Worker))
         {
             services.AddSomaWorker();
@@ -65,10 +66,10 @@ internal static class SomaApp
     /// Everything between building and listening: validate every option (nothing is written when one is wrong), create
     /// the data directory (0700) and the HS256 key (0600) on first start, and migrate the store.
     /// </summary>
-    /// <returns>An admin token for the default tenant when this was the first start (the key was just created), else null.</returns>
+    /// <returns>An admin token for the default tenant when this was the first start (the key was just created), and a sign-in token for the web UI.</returns>
     /// <exception cref="OptionsValidationException">A setting is wrong; the failures name their keys.</exception>
     /// <exception cref="StoreException">The store cannot be reached or migrated.</exception>
-    public static async Task<string?> PrepareAsync(WebApplication app, CancellationToken cancellationToken)
+    public static async Task<StartTokens> PrepareAsync(WebApplication app, CancellationToken cancellationToken)
     {
         app.Services.GetRequiredService<IStartupValidator>().Validate();
 
@@ -83,21 +84,33 @@ internal static class SomaApp
         }
 
         string? adminToken = null;
+        string? signInToken = null;
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         if (auth.Mode == AuthMode.Hs256)
         {
             var key = Hs256KeyFile.LoadOrCreate(auth.Hs256KeyPath!, out var firstStart);
+            var issuer = new TokenIssuer(key, auth.Issuer, auth.Audience, TimeProvider.System);
             if (firstStart)
             {
-                adminToken = new TokenIssuer(key, auth.Issuer, auth.Audience, TimeProvider.System)
-                    .Issue(TenantId.Default, "admin", ["admin"], AdminTokenLifetime);
+                adminToken = issuer.Issue(TenantId.Default, "admin", ["admin"], AdminTokenLifetime);
             }
+
+            // Every start prints a short-lived sign-in link for the web UI (on the console only, like the admin token).
+            signInToken = issuer.Issue(TenantId.Default, "admin", ["admin"], SignInTokenLifetime);
         }
 
         await app.Services.GetRequiredService<IStore>().MigrateAsync(cancellationToken);
-        return adminToken;
+        return new StartTokens(adminToken, signInToken);
     }
 
     /// <summary>How long the first start's admin token is valid.</summary>
     public static readonly TimeSpan AdminTokenLifetime = TimeSpan.FromDays(30);
+
+    /// <summary>How long the sign-in link printed at each start stays valid.</summary>
+    public static readonly TimeSpan SignInTokenLifetime = TimeSpan.FromHours(12);
 }
+
+/// <summary>Tokens printed when the server starts (HS256 mode).</summary>
+/// <param name="Admin">The first start's admin token, else null.</param>
+/// <param name="SignIn">A short-lived token for the web UI's sign-in link.</param>
+internal sealed record StartTokens(string? Admin, string? SignIn);

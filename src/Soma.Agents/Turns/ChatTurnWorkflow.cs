@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using Soma.Agents.Models;
+using Soma.Contracts.Events;
+using Soma.Contracts.Identity;
+using Soma.Core.Storage;
+using Soma.Core.Streaming;
+using Soma.Orchestration.Workflows;
+using Soma.Tools.Registry;
+
+namespace Soma.Agents.Turns;
+
+/// <summary>
+/// The agent turn as a workflow, <c>chat.turn</c>: <c>context</c> (recent history) → a loop of <c>model</c> (streamed;
+/// its output is the checkpoint) and <c>tools</c> (authorize, run, results back to the model), bounded by
+/// <see cref="ChatTurnOptions.MaxToolRounds"/> → <c>answer</c>, which stores the final answer and its
+/// <c>conversation.assistant_final</c> event in the same commit as the step.
+/// </summary>
+public sealed class ChatTurnWorkflow
+{
+    /// <summary>The workflow name.</summary>
+    public const string Name = "chat.turn";
+
+    private const int MaxToolOutputCharacters = 16_000;
+
+    private const string InputSchema = """
+        {
+          "type": "object",
+          "required": ["session_id", "message_id", "reply_id"],
+          "properties": {
+            "session_id": {"type": "string", "format": "uuid"},
+            "message_id": {"type": "string", "format": "uuid"},
+            "reply_id": {"type": "string", "format": "uuid"},
+            "request_hash": {"type": "string", "maxLength": 200}
+          },
+          "additionalProperties": false
+        }
+        """;
+
+    private readonly ISessionStore _sessions;
+    private readonly IUsageLedger _usage;
+    private readonly IAuditLog _audit;
+    private readonly IIdGenerator _ids;
+    private readonly ISessionStream _stream;
+    private readonly ModelRouter _models;
+    private readonly ToolRegistry _tools;
+    private readonly ToolAuthorizer _authorizer;
+    private readonly ChatTurnOptions _options;
+
+    /// <summary>Builds the workflow over its services.</summary>
+    public ChatTurnWorkflow(
+        ISessionStore sessions, IUsageLedger usage, IAuditLog audit, IIdGenerator ids, ISessionStream stream,
+        ModelRouter models, ToolRegistry tools, ToolAuthorizer authorizer, IOptions<ChatTurnOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _sessions = sessions;
+        _usage = usage;
+        _audit = audit;
+        _ids = ids;
+        _stream = stream;
+        _models = models;
+        _tools = tools;
+        _authorizer = authorizer;
+        _options = options.Value;
+        var rounds = _options.MaxToolRounds + 1;
+        Definition = WorkflowDefinition.Create(Name, 1)
+            .WithInputSchema(InputSchema)
+            .Step("context", ContextAsync)
+            .Loop(
+                "rounds",
+                rounds,
+                loop => loop
+                    .Step("model", ModelAsync, o => o.WithPolicy(new StepPolicy(_options.ModelAttempts)))
+                    .Step("tools", ToolsAsync, o => o.After("model").When(c => HasToolCalls(c.Outputs, "model"))),
+                c => HasToolCalls(c.Outputs, "model"),
+                o => o.After("context"))
+            .Step("answer", AnswerAsync, o => o.After("rounds"))
+            .Build();
+    }
+
+    /// <summary>The definition to register with the orchestrator.</summary>
+    public WorkflowDefinition Definition { get; }
+
+    private static bool HasToolCalls(IReadOnlyDictionary<string, JsonElement> outputs, string step) =>
+        outputs.TryGetValue(step, out var model) && model.ValueKind == JsonValueKind.Object
+        && model.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0;
+
+    private async ValueTask<StepOutcome> ContextAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        var input = TurnJson.Read<TurnInput>(context.Input);
+        var recent = await _sessions.ListRecentMessagesAsync(context.TenantId, input.SessionId, _options.HistoryMessages + 10, cancellationToken).ConfigureAwait(false);
+
+        // Up to and including the message of this turn: later messages belong to later turns.
+        var end = recent.ToList().FindIndex(m => m.Id == input.MessageId);
+        var history = (end >= 0 ? recent.Take(end + 1) : recent)
+            .Where(m => m.Role is "user" or "assistant")
+            .TakeLast(_options.HistoryMessages)
+            .Select(m => new TurnMessage(m.Role, m.Content))
+            .ToList();
+        var total = history.Sum(m => m.Content.Length);
+        while (history.Count > 1 && total > _options.HistoryCharacters)
+        {
+            total -= history[0].Content.Length;
+            history.RemoveAt(0);
+        }
+
+        return StepOutcome.Succeeded(TurnJson.ToElement(new ContextOutput(history)));
+    }
+
+    private async ValueTask<StepOutcome> ModelAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        var input = TurnJson.Read<TurnInput>(context.Input);
+        var history = TurnJson.Read<ContextOutput>(context.Outputs["context"]).Messages;
+        ModelOutput? previous = null;
+        ToolsOutput? previousTools = null;
+        if (context.Outputs.TryGetValue("$previous", out var last))
+        {
+            previous = last.TryGetProperty("model", out var m) ? TurnJson.Read<ModelOutput>(m) : null;
+            previousTools = last.TryGetProperty("tools", out var t) ? TurnJson.Read<ToolsOutput>(t) : null;
+        }
+
+        var transcript = new List<TurnMessage>(previous?.Transcript ?? []);
+        if (previousTools is not null)
+        {
+            transcript.AddRange(previousTools.Results.Select(r => new TurnMessage("tool", r.Output, ToolCallId: r.ToolCallId)));
+        }
+
+        var messages = new List<ChatMessage> { new(ChatRole.System, _options.SystemPrompt) };
+        messages.AddRange(history.Concat(transcript).Select(ToChatMessage));
+
+        // The last round gets no tools, so the turn ends with an answer.
+        var lastRound = context.LoopIteration >= _options.MaxToolRounds;
+        IList<AITool> tools = lastRound
+            ? []
+            : [.. _tools.All.Select(t => (AITool)AIFunctionFactory.CreateDeclaration(ToolNames.ToWire(t.Name), t.Description, t.ParametersSchema))];
+
+        var key = new SessionKey(context.TenantId, input.SessionId);
+        var baseText = previous?.AllText ?? string.Empty;
+        var separated = baseText.Length == 0;
+        _stream.StartAnswer(key, context.RunId, input.ReplyId, baseText);
+        ModelCallResult result;
+        try
+        {
+            result = await _models.CallAsync(messages, tools, piece =>
+            {
+                _stream.AppendAnswer(key, input.ReplyId, separated ? piece : "\n\n" + piece);
+                separated = true;
+                return ValueTask.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelCallException ex)
+        {
+            return StepOutcome.Fail(ex.Code, ex.Message, ex.Retryable);
+        }
+
+        var allText = baseText.Length > 0 && result.Text.Length > 0 ? baseText + "\n\n" + result.Text : baseText + result.Text;
+        transcript.Add(new TurnMessage("assistant", result.Text, result.ToolCalls.Count > 0 ? result.ToolCalls : null));
+        var output = new ModelOutput(
+            result.Model, result.Text, allText, result.ToolCalls, result.FinishReason,
+            (previous?.InputTokens ?? 0) + result.InputTokens, (previous?.OutputTokens ?? 0) + result.OutputTokens, transcript);
+        var day = DateOnly.FromDateTime(context.Now.UtcDateTime);
+        return StepOutcome.Succeeded(TurnJson.ToElement(output)).WithCommit(commit =>
+            _usage.RecordAsync(commit.Transaction, new UsageRecord(context.TenantId, result.Model, day, result.InputTokens, result.OutputTokens), commit.CancellationToken));
+    }
+
+    private async ValueTask<StepOutcome> ToolsAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        var input = TurnJson.Read<TurnInput>(context.Input);
+        var model = TurnJson.Read<ModelOutput>(context.Outputs["model"]);
+        var toolContext = new ToolContext(context.TenantId, input.SessionId, context.RunId, context.Now);
+        var decisions = model.ToolCalls.Select(c => _authorizer.Decide(context.TenantId, c.Tool)).ToList();
+        var results = await Task.WhenAll(model.ToolCalls.Select((call, i) => RunToolAsync(call, decisions[i], toolContext, cancellationToken))).ConfigureAwait(false);
+        var auditIds = model.ToolCalls.Select(_ => _ids.NewId()).ToList();
+        return StepOutcome.Succeeded(TurnJson.ToElement(new ToolsOutput(results))).WithCommit(async commit =>
+        {
+            for (var i = 0; i < results.Length; i++)
+            {
+                var call = model.ToolCalls[i];
+                var result = results[i];
+                var decision = decisions[i];
+                using var arguments = JsonDocument.Parse(call.ArgumentsJson);
+                await commit.AppendEventAsync(new ToolRequested(call.Id, SafeToolName(call.Tool), arguments.RootElement.ValueKind == JsonValueKind.Object ? arguments.RootElement.Clone() : null, context.StepId)).ConfigureAwait(false);
+                await _audit.AppendAsync(commit.Transaction, new AuditRecord(
+                    auditIds[i], context.TenantId, context.Now, $"run:{context.RunId}", "tool.call", call.Tool,
+                    decision.Allowed ? "allow" : "deny", decision.Reason, ToolAuthorizer.PolicyRevision, Activity.Current?.TraceId.ToHexString(),
+                    JsonSerializer.Serialize(new Dictionary<string, string> { ["tool_call_id"] = call.Id, ["session_id"] = input.SessionId.ToString() })), commit.CancellationToken).ConfigureAwait(false);
+                if (!decision.Allowed)
+                {
+                    await commit.AppendEventAsync(new ToolDenied(call.Id, SafeToolName(call.Tool), decision.Reason, ToolAuthorizer.PolicyRevision)).ConfigureAwait(false);
+                    continue;
+                }
+
+                await commit.AppendEventAsync(new ToolAllowed(call.Id, call.Tool, ToolAuthorizer.PolicyRevision)).ConfigureAwait(false);
+                var bytes = Encoding.UTF8.GetByteCount(result.Output);
+                await commit.AppendEventAsync(new ToolOutput(call.Id, call.Tool, result.Output, 0, bytes)).ConfigureAwait(false);
+                if (result.ErrorCode is null)
+                {
+                    await commit.AppendEventAsync(new ToolSucceeded(call.Id, call.Tool, result.DurationMs, Sandbox.None, bytes)).ConfigureAwait(false);
+                }
+                else
+                {
+                    await commit.AppendEventAsync(new ToolFailed(call.Id, call.Tool, result.DurationMs, new EventError(result.ErrorCode, Truncate(result.Output, 2000), false), Sandbox.None)).ConfigureAwait(false);
+                }
+            }
+        });
+    }
+
+    private async Task<ToolCallResult> RunToolAsync(ModelToolCall call, ToolDecision decision, ToolContext context, CancellationToken cancellationToken)
+    {
+        if (!decision.Allowed || !_tools.TryGet(call.Tool, out var tool))
+        {
+            return new ToolCallResult(call.Id, call.Tool, false, $"Denied: {decision.Reason}", "tool.denied", 0);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(_options.ToolTimeoutSeconds));
+        ToolResult result;
+        try
+        {
+            using var arguments = JsonDocument.Parse(string.IsNullOrWhiteSpace(call.ArgumentsJson) ? "{}" : call.ArgumentsJson);
+            result = await tool.InvokeAsync(arguments.RootElement, context, timeout.Token).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            result = ToolResult.Failed("tool.invalid_arguments", "The arguments are not valid JSON.");
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            result = ToolResult.Failed("tool.timeout", $"The tool did not finish within {_options.ToolTimeoutSeconds} s.");
+        }
+
+        return new ToolCallResult(call.Id, call.Tool, true, Truncate(result.Output, MaxToolOutputCharacters), result.ErrorCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private ValueTask<StepOutcome> AnswerAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        var input = TurnJson.Read<TurnInput>(context.Input);
+        var model = TurnJson.Read<ModelOutput>(context.Outputs["rounds"].GetProperty("model"));
+        var outOfRounds = model.ToolCalls.Count > 0;
+        var content = model.AllText.Length > 0 || !outOfRounds ? model.AllText : "(The turn stopped: the limit of tool rounds was reached.)";
+        var finish = outOfRounds ? FinishReason.ToolCalls : model.FinishReason switch
+        {
+            "length" => FinishReason.Length,
+            "content_filter" => FinishReason.ContentFilter,
+            _ => FinishReason.Stop,
+        };
+        var usage = new TokenUsage((int)Math.Min(model.InputTokens, int.MaxValue), (int)Math.Min(model.OutputTokens, int.MaxValue));
+        var metadata = JsonSerializer.Serialize(new Dictionary<string, object> { ["run_id"] = context.RunId, ["model"] = model.Model });
+        var key = new SessionKey(context.TenantId, input.SessionId);
+        return ValueTask.FromResult(StepOutcome.Succeeded(TurnJson.ToElement(new AnswerOutput(input.ReplyId, model.Model, content.Length))).WithCommit(async commit =>
+        {
+            await _sessions.AppendMessageAsync(commit.Transaction, new SessionMessage(input.ReplyId, context.TenantId, input.SessionId, "assistant", content, metadata, context.Now), commit.CancellationToken).ConfigureAwait(false);
+            await commit.AppendEventAsync(new AssistantFinal(input.ReplyId, content, finish, model.Model, usage)).ConfigureAwait(false);
+            commit.Transaction.OnCommitted(() => _stream.EndAnswer(key, input.ReplyId));
+        }));
+    }
+
+    private static ChatMessage ToChatMessage(TurnMessage message) => message.Role switch
+    {
+        "assistant" when message.ToolCalls is { Count: > 0 } calls => new ChatMessage(ChatRole.Assistant, [
+            .. string.IsNullOrEmpty(message.Content) ? Array.Empty<AIContent>() : [new TextContent(message.Content)],
+            .. calls.Select(c => new FunctionCallContent(c.Id, ToolNames.ToWire(c.Tool), ParseArguments(c.ArgumentsJson)))]),
+        "assistant" => new ChatMessage(ChatRole.Assistant, message.Content),
+        "tool" => new ChatMessage(ChatRole.Tool, [new FunctionResultContent(message.ToolCallId!, message.Content)]),
+        _ => new ChatMessage(ChatRole.User, message.Content),
+    };
+
+    private static Dictionary<string, object?> ParseArguments(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
+                : [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
+    // Event schemas constrain tool names; a name the model invented is reported as it would be registered.
+    private static string SafeToolName(string tool) =>
+        tool.Length is > 0 and <= 64 && char.IsAsciiLetter(tool[0]) && tool.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-') ? tool : "unknown";
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+}

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Soma.Contracts.Events;
+using Soma.Contracts.Identity;
+using Soma.Core.Limits;
+using Soma.Core.Runs;
+using Soma.Core.Storage;
+using Soma.Core.Streaming;
+using Soma.Orchestration.Runs;
+
+namespace Soma.Agents.Turns;
+
+/// <summary>
+/// Copies the events of <c>chat.turn</c> runs into their session's log, in the same transaction, so a session's SSE
+/// stream shows the turn's run, steps and tools in order with the conversation. A failed turn also gets a
+/// <c>conversation.error</c> the user sees; a turn that ends gives its tenant's turn slot back.
+/// </summary>
+public sealed class SessionEventMirror(
+    ISessionStore sessions, IOutbox outbox, ISessionStream stream, ActiveTurnCounter turns, IIdGenerator ids, TimeProvider time) : IRunEventObserver
+{
+    private const int MaxCachedInputs = 10_000;
+    private readonly ConcurrentDictionary<Guid, TurnInput> _inputs = new();
+
+    /// <inheritdoc />
+    public async Task OnEventAsync(IStoreTransaction transaction, RunRecord run, Guid eventId, string eventType, string payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Workflow != ChatTurnWorkflow.Name || eventType == "run.checkpointed")
+        {
+            return;
+        }
+
+        var input = InputOf(run);
+        var key = new SessionKey(run.TenantId, input.SessionId);
+        var now = time.GetUtcNow();
+        if (await sessions.AppendEventAsync(transaction, new SessionEvent(run.TenantId, input.SessionId, 0, eventId, eventType, payload, now), cancellationToken).ConfigureAwait(false) is null)
+        {
+            // The session was deleted while the turn ran: nothing to show it to.
+            return;
+        }
+
+        if (eventType == "run.failed")
+        {
+            await AppendErrorAsync(transaction, run, input, payload, cancellationToken).ConfigureAwait(false);
+        }
+
+        var ended = eventType is "run.succeeded" or "run.failed" or "run.cancelled";
+        transaction.OnCommitted(() =>
+        {
+            if (ended)
+            {
+                stream.EndAnswer(key, input.ReplyId);
+                turns.Release(run.TenantId);
+                _inputs.TryRemove(run.Id, out _);
+            }
+
+            stream.NotifyDurable(key);
+        });
+    }
+
+    private async Task AppendErrorAsync(IStoreTransaction transaction, RunRecord run, TurnInput input, string payload, CancellationToken cancellationToken)
+    {
+        using var failed = JsonDocument.Parse(payload);
+        var error = failed.RootElement.TryGetProperty("data", out var data) && data.TryGetProperty("error", out var e) ? e : default;
+        var code = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code", out var c) ? c.GetString() : null;
+        var message = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) ? m.GetString() : null;
+        var context = EventContext.FromActivity(System.Diagnostics.Activity.Current, run.TenantId, "soma/worker", run.Id.ToString()) with { SessionId = input.SessionId, RunId = run.Id };
+        var envelope = context.Create(new ConversationError(input.ReplyId, new EventError(
+            string.IsNullOrEmpty(code) ? "turn.failed" : code,
+            string.IsNullOrEmpty(message) ? "The turn failed." : message,
+            code is not ("model.not_configured" or "model.rejected"))), ids, time);
+        var json = EventJson.Serialize(envelope);
+        await outbox.AppendAsync(transaction, new OutboxMessage
+        {
+            Id = envelope.Id,
+            TenantId = run.TenantId,
+            Topic = ConversationError.SchemaName,
+            DedupeKey = envelope.Id.ToString(),
+            PartitionKey = input.SessionId.ToString(),
+            Payload = json,
+            CreatedAt = envelope.Time,
+        }, cancellationToken).ConfigureAwait(false);
+        await sessions.AppendEventAsync(transaction, new SessionEvent(run.TenantId, input.SessionId, 0, envelope.Id, ConversationError.EventType, json, envelope.Time), cancellationToken).ConfigureAwait(false);
+    }
+
+    private TurnInput InputOf(RunRecord run)
+    {
+        if (_inputs.TryGetValue(run.Id, out var cached))
+        {
+            return cached;
+        }
+
+        var input = JsonSerializer.Deserialize<TurnInput>(run.Input, TurnJson.Options) ?? throw new JsonException($"Run {run.Id} has no chat.turn input.");
+        if (_inputs.Count < MaxCachedInputs)
+        {
+            _inputs[run.Id] = input;
+        }
+
+        return input;
+    }
+}

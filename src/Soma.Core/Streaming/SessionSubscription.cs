@@ -1,0 +1,38 @@
+using System.Threading.Channels;
+
+namespace Soma.Core.Streaming;
+
+/// <summary>A subscriber's view of a session: the answers in progress when it subscribed, then live items.</summary>
+public sealed class SessionSubscription : IDisposable
+{
+    private readonly Action<SessionSubscription> _leave;
+    private int _disposed;
+
+    internal SessionSubscription(SessionKey session, IReadOnlyList<AnswerSnapshot> answers, Channel<SessionStreamItem> channel, Action<SessionSubscription> leave)
+    {
+        Session = session;
+        Answers = answers;
+        Channel = channel;
+        _leave = leave;
+    }
+
+    /// <summary>The session.</summary>
+    public SessionKey Session { get; }
+
+    /// <summary>Answers in progress at subscription time, with their text so far.</summary>
+    public IReadOnlyList<AnswerSnapshot> Answers { get; }
+
+    /// <summary>Live items after the snapshot.</summary>
+    public ChannelReader<SessionStreamItem> Items => Channel.Reader;
+
+    internal Channel<SessionStreamItem> Channel { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _leave(this);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Soma.Contracts.Events;
+using Soma.Contracts.Identity;
+using Soma.Core.Limits;
+using Soma.Core.Storage;
+using Soma.Core.Streaming;
+using Soma.Gateway.Auth;
+using Soma.Gateway.Problems;
+using Soma.Orchestration.Runs;
+
+namespace Soma.Gateway.Sessions;
+
+/// <summary>
+/// <c>POST /v1/sessions/{id}/messages</c>: a message is accepted durably — the message, the accepted <c>chat.turn</c>
+/// run, the outbox row of its <c>conversation.user_message</c> event and the session's copy of that event commit in
+/// one transaction — then answered 202. An <c>Idempotency-Key</c> makes the POST safe to retry.
+/// </summary>
+internal static class MessageEndpoints
+{
+    /// <summary>The workflow that answers a message (registered by the agents component).</summary>
+    public const string TurnWorkflow = "chat.turn";
+
+    private const int MaxMetadataBytes = 16 * 1024;
+    private const int MaxIdempotencyKeyLength = 200;
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/v1/sessions/{id:guid}/messages", PostAsync).WithTags("sessions")
+            .WithSummary("Send a message; the agent's turn runs as a chat.turn run.")
+            .Accepts<PostMessageRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+    }
+
+    private static async Task<Results<Accepted<MessageAcceptedResponse>, ProblemHttpResult>> PostAsync(
+        Guid id, HttpContext httpContext, ClaimsPrincipal user, IStore store, ISessionStore sessions, IOutbox outbox, RunService runs,
+        IIdGenerator ids, TimeProvider time, ISessionStream stream, ActiveTurnCounter turns, IOptions<GatewayOptions> options)
+    {
+        var limits = options.Value;
+        if (httpContext.Request.ContentLength > limits.MaxMessageBytes * 6L + MaxMetadataBytes + 1024)
+        {
+            // Even fully escaped, a body this large cannot hold an acceptable message: refuse before reading it.
+            return TooLarge(limits.MaxMessageBytes);
+        }
+
+        var (request, problem) = await JsonBody.ReadAsync(httpContext, GatewayJsonContext.Default.PostMessageRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (request!.Content is not { } content || string.IsNullOrWhiteSpace(content))
+        {
+            return Problem.InvalidField("/content", "Field 'content' is required and must not be blank.");
+        }
+
+        if (Encoding.UTF8.GetByteCount(content) > limits.MaxMessageBytes)
+        {
+            return TooLarge(limits.MaxMessageBytes);
+        }
+
+        string? metadata = null;
+        if (request.Metadata is { ValueKind: not JsonValueKind.Null } element)
+        {
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                return Problem.InvalidField("/metadata", "Field '/metadata' must be a JSON object.");
+            }
+
+            metadata = element.GetRawText();
+            if (metadata.Length > MaxMetadataBytes)
+            {
+                return Problem.InvalidField("/metadata", $"Field '/metadata' must be at most {MaxMetadataBytes} bytes.");
+            }
+        }
+
+        string? idempotencyKey = null;
+        if (httpContext.Request.Headers.TryGetValue("Idempotency-Key", out var keys))
+        {
+            idempotencyKey = keys.ToString();
+            if (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || idempotencyKey.Any(c => c is < '!' or > '~'))
+            {
+                return Problem.Create(StatusCodes.Status400BadRequest, ProblemTypes.InvalidParameter, "Invalid header",
+                    $"Header 'Idempotency-Key' must be 1 to {MaxIdempotencyKeyLength} printable ASCII characters without spaces.",
+                    new Dictionary<string, object?> { ["header"] = "Idempotency-Key" });
+            }
+        }
+
+        var tenant = user.GetTenantId();
+        if (!turns.TryAcquire(tenant, limits.MaxConcurrentTurns))
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
+            return Problem.Create(StatusCodes.Status429TooManyRequests, ProblemTypes.TooManyRequests, "Too many turns in flight",
+                $"This tenant already has {limits.MaxConcurrentTurns} turns in flight (Soma:Gateway:MaxConcurrentTurns); try again when one ends.");
+        }
+
+        var slotHeld = true;
+        try
+        {
+            var hash = RequestHash(content, metadata);
+            var messageId = ids.NewId();
+            var replyId = ids.NewId();
+            var input = JsonSerializer.SerializeToElement(new Dictionary<string, string>
+            {
+                ["session_id"] = id.ToString(),
+                ["message_id"] = messageId.ToString(),
+                ["reply_id"] = replyId.ToString(),
+                ["request_hash"] = hash,
+            });
+            var traceParent = httpContext.Request.Headers.TraceParent.ToString();
+            var cancellationToken = httpContext.RequestAborted;
+            await using var transaction = await store.BeginAsync(cancellationToken);
+            var started = await runs.AcceptAsync(
+                transaction, tenant, TurnWorkflow, null, input, idempotencyKey is null ? null : $"message:{id}:{idempotencyKey}",
+                string.IsNullOrEmpty(traceParent) ? null : traceParent, cancellationToken);
+            switch (started)
+            {
+                case RunStartResult.Accepted { Existing: true, Run: var existing }:
+                    return Replay(existing, id, hash, idempotencyKey!);
+                case RunStartResult.Accepted { Run: var run }:
+                    var now = time.GetUtcNow();
+                    if (!await sessions.AppendMessageAsync(transaction, new SessionMessage(messageId, tenant, id, "user", content, metadata, now), cancellationToken))
+                    {
+                        return Problem.NotFound($"Session {id}");
+                    }
+
+                    var context = EventContext.FromActivity(System.Diagnostics.Activity.Current, tenant, "soma/gateway", httpContext.TraceIdentifier) with { SessionId = id, RunId = run.Id };
+                    var envelope = context.Create(new UserMessage(messageId, content), ids, time, idempotencyKey);
+                    var payload = EventJson.Serialize(envelope);
+                    await outbox.AppendAsync(transaction, new OutboxMessage
+                    {
+                        Id = envelope.Id,
+                        TenantId = tenant,
+                        Topic = UserMessage.SchemaName,
+                        DedupeKey = envelope.Id.ToString(),
+                        PartitionKey = id.ToString(),
+                        Payload = payload,
+                        CreatedAt = envelope.Time,
+                    }, cancellationToken);
+                    await sessions.AppendEventAsync(transaction, new SessionEvent(tenant, id, 0, envelope.Id, UserMessage.EventType, payload, envelope.Time), cancellationToken);
+                    var key = new SessionKey(tenant, id);
+                    transaction.OnCommitted(() => stream.NotifyDurable(key));
+                    await transaction.CommitAsync(cancellationToken);
+
+                    // The slot now belongs to the run; the worker gives it back when the turn ends.
+                    slotHeld = false;
+                    return TypedResults.Accepted($"/v1/runs/{run.Id}", new MessageAcceptedResponse(messageId, run.Id, replyId));
+                case RunStartResult.WorkflowNotFound:
+                    return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Turns unavailable",
+                        $"This process has no '{TurnWorkflow}' workflow registered, so it cannot take messages.");
+                default:
+                    return Problem.Create(StatusCodes.Status500InternalServerError, ProblemTypes.Internal, "Internal error", "The turn's input was refused.");
+            }
+        }
+        finally
+        {
+            if (slotHeld)
+            {
+                turns.Release(tenant);
+            }
+        }
+    }
+
+    // The same key again: the same answer for the same body, a conflict for another body.
+    private static Results<Accepted<MessageAcceptedResponse>, ProblemHttpResult> Replay(Core.Runs.RunRecord run, Guid sessionId, string hash, string idempotencyKey)
+    {
+        using var input = JsonDocument.Parse(run.Input);
+        var root = input.RootElement;
+        string? Get(string name) => root.TryGetProperty(name, out var v) ? v.GetString() : null;
+        if (Get("session_id") != sessionId.ToString() || Get("request_hash") != hash)
+        {
+            return Problem.Conflict($"Idempotency-Key '{idempotencyKey}' was already used for a different message; use a new key for a new message.");
+        }
+
+        return TypedResults.Accepted($"/v1/runs/{run.Id}", new MessageAcceptedResponse(
+            Guid.Parse(Get("message_id")!, CultureInfo.InvariantCulture), run.Id, Guid.Parse(Get("reply_id")!, CultureInfo.InvariantCulture)));
+    }
+
+    private static string RequestHash(string content, string? metadata)
+    {
+        var bytes = Encoding.UTF8.GetBytes(content + "\u0000" + (metadata ?? string.Empty));
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+
+    private static ProblemHttpResult TooLarge(int limit) =>
+        Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemTypes.BodyTooLarge, "Message too large",
+            $"The message is larger than the limit of {limit} bytes (Soma:Gateway:MaxMessageBytes).");
+}

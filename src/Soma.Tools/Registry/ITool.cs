@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace Soma.Tools.Registry;
+
+/// <summary>A tool the model can call: a name, a description and a JSON Schema for its arguments.</summary>
+public interface ITool
+{
+    /// <summary>The registered name, e.g. <c>time.now</c>.</summary>
+    string Name { get; }
+
+    /// <summary>What the tool does, for the model.</summary>
+    string Description { get; }
+
+    /// <summary>The JSON Schema (an object schema) of the arguments.</summary>
+    JsonElement ParametersSchema { get; }
+
+    /// <summary>Runs the tool. Bad arguments are a <see cref="ToolResult.Failed"/> result the model can read, not an exception.</summary>
+    ValueTask<ToolResult> InvokeAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>Who calls a tool, and when.</summary>
+/// <param name="TenantId">The tenant.</param>
+/// <param name="SessionId">The session of the turn.</param>
+/// <param name="RunId">The run of the turn.</param>
+/// <param name="Now">The time of the call (from the run's clock).</param>
+public sealed record ToolContext(string TenantId, Guid SessionId, Guid RunId, DateTimeOffset Now);
+
+/// <summary>What a tool returned.</summary>
+/// <param name="Output">The text handed back to the model.</param>
+/// <param name="ErrorCode">Null on success; a stable code on failure.</param>
+public sealed record ToolResult(string Output, string? ErrorCode = null)
+{
+    /// <summary>Whether the call failed.</summary>
+    public bool IsError => ErrorCode is not null;
+
+    /// <summary>A failure the model sees as the tool's output.</summary>
+    public static ToolResult Failed(string code, string message) => new(message, code);
+}

@@ -759,7 +759,7 @@ class SessionView {
       const article = testId(el('article', 'message ' + role), 'message');
       article.dataset.role = role;
       article.dataset.messageId = messageId;
-      article.dataset.state = role === 'user' ? 'done' : 'streaming';
+      // data-state is set when the message is drawn (next animation frame), so it always describes what is shown.
       const who = el('h3', 'visually-hidden', role === 'user' ? 'You said' : 'Assistant said');
       const body = testId(el('div', 'message-body markdown'), 'message-content');
       const meta = testId(el('div', 'message-meta'), 'message-meta');
@@ -768,6 +768,7 @@ class SessionView {
       turn.body.append(article);
       if (role === 'user') turn.hasUser = true;
       message = { id: messageId, role, turn, article, body, meta, text: '', rendered: null, done: role === 'user', lastIndex: -1 };
+      if (role === 'assistant') turn.streaming = message;
       this.messages.set(messageId, message);
       this.touch(turn);
     }
@@ -847,7 +848,9 @@ class SessionView {
       const outputSection = el('div', 'tool-section');
       outputSection.append(el('h4', '', 'Output'), output);
       details.append(summary, argsSection, outputSection, error);
-      turn.body.append(details);
+      // The answer being written stays below the tool calls it is waiting for, as it will be when the session is replayed.
+      const answer = turn.streaming && !turn.streaming.done ? turn.streaming.article : null;
+      turn.body.insertBefore(details, answer);
       tool = { id, turn, details, name, status, note, args, output, error, argsSection, outputSection, chunks: [], bytes: 0, state: 'requested' };
       this.tools.set(id, tool);
       this.touch(turn);
@@ -903,6 +906,7 @@ class SessionView {
     if (kind === 'cancelled') run.problem = data.reason ?? null;
     if (kind === 'accepted' || (kind === 'started' && run.startedAt == null)) run.startedAt = Date.parse(envelope.time);
     if (ENDED_RUN_STATES.has(run.state)) run.endedAt = Date.parse(envelope.time);
+    if (Number.isFinite(data.duration_ms)) run.duration = data.duration_ms;
     this.touch(run);
     this.touch(turn);
   }
@@ -918,7 +922,7 @@ class SessionView {
       turn.steps.set(step.id, step);
     }
     step.state = states[kind];
-    if (data.name) step.name = String(data.name);
+    if (data.name || data.step_name) step.name = String(data.name ?? data.step_name);
     if (Number.isFinite(data.attempt)) step.attempt = data.attempt;
     if (Number.isFinite(data.duration_ms)) step.duration = data.duration_ms;
     step.problem = data.error ? String(data.error.message ?? data.error.code ?? data.error) : kind === 'succeeded' ? null : step.problem;
@@ -1003,7 +1007,8 @@ class SessionView {
     const parts = [];
     if (run.workflow) parts.push(run.workflow);
     parts.push(`${steps.length} step${steps.length === 1 ? '' : 's'}`);
-    if (run.endedAt && run.startedAt) parts.push(formatDuration(run.endedAt - run.startedAt));
+    if (run.duration != null) parts.push(formatDuration(run.duration));
+    else if (run.endedAt && run.startedAt) parts.push(formatDuration(run.endedAt - run.startedAt));
     if (run.problem) parts.push(run.problem);
     run.text.textContent = parts.join(' · ');
     run.steps.replaceChildren(...steps.map((step) => {
@@ -1012,7 +1017,8 @@ class SessionView {
       li.dataset.state = step.state;
       const badge = el('span', 'badge', step.state);
       badge.dataset.state = step.state;
-      li.append(el('span', 'step-name', step.name ?? step.id), badge);
+      if (step.name && step.name !== step.id) li.title = step.name;
+      li.append(el('span', 'step-name', step.id), badge);
       if (step.attempt > 1) li.append(el('span', 'step-note', `attempt ${step.attempt}`));
       if (step.duration != null) li.append(el('span', 'step-note', formatDuration(step.duration)));
       if (step.problem) li.append(el('span', 'step-error', step.problem));

@@ -7,7 +7,7 @@ namespace Soma.Gateway.Tests.Web;
 /// <c>chromium</c>; test.sh installs it): Playwright's own browser downloads are not used. A missing browser fails
 /// every test of the class with a message that says what to install, rather than skipping them.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -26,7 +26,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
 
         Assertions.SetDefaultExpectTimeout(15_000);
-        Server = await RunningServer.StartAsync();
+        Server = await StartServerAsync();
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -35,6 +35,9 @@ public sealed class BrowserFixture : IAsyncLifetime
             Args = ["--no-sandbox"],
         });
     }
+
+    /// <summary>Starts the server the pages talk to.</summary>
+    protected virtual Task<RunningServer> StartServerAsync() => RunningServer.StartAsync();
 
     /// <summary>A fresh browser profile (no cookies, no storage) pointed at the server.</summary>
     public async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800)
@@ -48,7 +51,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         return context;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Browser is not null)
         {

@@ -9,6 +9,9 @@ const TOKEN_KEY = 'soma.token';
 const PAGE_SIZE = 50;
 const MAX_BANNERS = 4;
 const MAX_TOOL_OUTPUT_CHARS = 64 * 1024;
+// A long answer is re-rendered whole on each frame; past this size that happens at most every LONG_RENDER_MS.
+const LONG_TEXT_CHARS = 16 * 1024;
+const LONG_RENDER_MS = 150;
 const ENDED_RUN_STATES = new Set(['succeeded', 'failed', 'cancelled']);
 // An error replayed from history is shown on its turn; only recent ones also raise a banner.
 const RECENT_ERROR_MS = 2 * 60 * 1000;
@@ -946,27 +949,34 @@ class SessionView {
 
   touch(item) {
     this.dirty.add(item);
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+    if (!this.frame) this.frame = requestAnimationFrame((now) => this.flush(now));
   }
 
-  flush() {
+  flush(now) {
     this.frame = 0;
+    const later = [];
     for (const item of this.dirty) {
-      if (item.article) this.drawMessage(item);
-      else if (item.details && item.chunks) this.drawTool(item);
+      if (item.article) {
+        if (!item.done && item.text.length > LONG_TEXT_CHARS && now - (item.renderedAt ?? 0) < LONG_RENDER_MS) later.push(item);
+        else this.drawMessage(item, now);
+      } else if (item.details && item.chunks) this.drawTool(item);
       else if (item.kind === 'run') this.drawRun(item);
       else if (item.section) this.drawTurn(item);
     }
     this.dirty.clear();
+    for (const item of later) this.touch(item);
     if (this.stickToBottom) ui.messages.scrollTop = ui.messages.scrollHeight;
   }
 
-  drawMessage(message) {
+  drawMessage(message, now) {
     if (message.rendered !== message.text) {
       message.body.replaceChildren(renderMarkdown(message.text));
       message.rendered = message.text;
+      message.renderedAt = now;
     }
     message.article.dataset.state = message.failed ? 'error' : message.done ? 'done' : 'streaming';
+    // Screen readers wait for a busy message to settle instead of announcing every frame of it.
+    message.article.setAttribute('aria-busy', String(!message.done));
     const finish = message.finish;
     if (finish) {
       const parts = [];

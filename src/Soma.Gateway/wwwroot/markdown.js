@@ -14,6 +14,8 @@ const EMPTY_ITEM = /^( {0,3})([-*+]|\d{1,9}[.)])[ \t]*$/;
 const TABLE_DIVIDER = /^ {0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
 const ESCAPABLE = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 const MAX_DEPTH = 12;
+// A link's label and destination are looked for this far at most, so text full of '[' stays linear.
+const MAX_LINK_SCAN = 2048;
 
 /**
  * Renders Markdown text as a DocumentFragment.
@@ -325,8 +327,29 @@ function isSpace(c) {
   return c === undefined || /\s/.test(c);
 }
 
+// Searches that failed, per inline text: a search for the same closer from further on fails too, so each is done once
+// (otherwise text full of unmatched '*' or '`' would be scanned once per opener, quadratic in its length).
+function newMemo() {
+  return { code: new Map(), emphasis: new Map() };
+}
+
+function remembered(misses, key, from) {
+  return misses.has(key) && from >= misses.get(key);
+}
+
+function miss(misses, key, from) {
+  if (!misses.has(key) || from < misses.get(key)) misses.set(key, from);
+  return -1;
+}
+
 // Finds the end of a code span opened by `ticks` backticks at `from`, or -1.
-function codeSpanEnd(text, from, ticks) {
+function codeSpanEnd(text, from, ticks, memo) {
+  if (memo && remembered(memo.code, ticks, from)) return -1;
+  const end = findCodeSpanEnd(text, from, ticks);
+  return end < 0 && memo ? miss(memo.code, ticks, from) : end;
+}
+
+function findCodeSpanEnd(text, from, ticks) {
   let k = from;
   while (k < text.length) {
     const next = text.indexOf('`', k);
@@ -342,7 +365,13 @@ function codeSpanEnd(text, from, ticks) {
 // Finds where the closing delimiter of emphasis opened with `delim` (e.g. '**') starts, or -1. Delimiter runs are
 // judged whole: a run closes when it is not preceded by whitespace and is exactly as long as the opener, or three
 // or more long (then its last characters close, as in ***bold italic***).
-function emphasisEnd(text, from, delim) {
+function emphasisEnd(text, from, delim, memo) {
+  if (remembered(memo.emphasis, delim, from)) return -1;
+  const end = findEmphasisEnd(text, from, delim, memo);
+  return end < 0 ? miss(memo.emphasis, delim, from) : end;
+}
+
+function findEmphasisEnd(text, from, delim, memo) {
   const ch = delim[0];
   let k = from;
   while (k < text.length) {
@@ -354,7 +383,7 @@ function emphasisEnd(text, from, delim) {
     if (c === '`') {
       let ticks = 0;
       while (text[k + ticks] === '`') ticks++;
-      const end = codeSpanEnd(text, k + ticks, ticks);
+      const end = codeSpanEnd(text, k + ticks, ticks, memo);
       k = end < 0 ? k + ticks : end + ticks;
       continue;
     }
@@ -372,6 +401,7 @@ function emphasisEnd(text, from, delim) {
 }
 
 function renderInline(text, parent, depth) {
+  const memo = newMemo();
   let plain = '';
   const flush = () => {
     if (plain) {
@@ -392,7 +422,7 @@ function renderInline(text, parent, depth) {
     if (c === '`') {
       let ticks = 0;
       while (text[i + ticks] === '`') ticks++;
-      const end = codeSpanEnd(text, i + ticks, ticks);
+      const end = codeSpanEnd(text, i + ticks, ticks, memo);
       if (end < 0) {
         plain += '`'.repeat(ticks);
         i += ticks;
@@ -417,7 +447,7 @@ function renderInline(text, parent, depth) {
       if (canOpen) {
         const size = c === '~' ? 2 : Math.min(run, 3);
         const delim = c.repeat(size);
-        const end = emphasisEnd(text, i + size, delim);
+        const end = emphasisEnd(text, i + size, delim, memo);
         if (end > i + size) {
           flush();
           const inner = text.slice(i + size, end);
@@ -439,7 +469,7 @@ function renderInline(text, parent, depth) {
 
     if (c === '[' || (c === '!' && text[i + 1] === '[')) {
       const image = c === '!';
-      const parsed = parseLink(text, image ? i + 1 : i);
+      const parsed = parseLink(text, image ? i + 1 : i, memo);
       if (parsed) {
         flush();
         const href = safeUrl(parsed.url);
@@ -458,9 +488,11 @@ function renderInline(text, parent, depth) {
     }
 
     if (c === '<') {
-      const close = text.indexOf('>', i);
-      const href = close > 0 ? safeUrl(text.slice(i + 1, close)) : null;
-      if (href && !/\s/.test(text.slice(i + 1, close))) {
+      // An autolink holds no whitespace: the search for '>' stops at the first space, so it stays short.
+      let close = i + 1;
+      while (close < text.length && text[close] !== '>' && text[close] !== '<' && !/\s/.test(text[close])) close++;
+      const href = text[close] === '>' ? safeUrl(text.slice(i + 1, close)) : null;
+      if (href) {
         flush();
         link(href, parent).textContent = text.slice(i + 1, close);
         i = close + 1;
@@ -468,7 +500,7 @@ function renderInline(text, parent, depth) {
       }
     }
 
-    if ((c === 'h' || c === 'H') && !isWordChar(text[i - 1])) {
+    if ((c === 'h' || c === 'H') && !isWordChar(text[i - 1]) && /^https?:\/\//i.test(text.slice(i, i + 8))) {
       const bare = /^https?:\/\/[^\s<>]+/i.exec(text.slice(i, i + 2048));
       if (bare) {
         let url = bare[0];
@@ -493,10 +525,11 @@ function renderInline(text, parent, depth) {
 }
 
 // Parses [label](url "title") starting at the '['; returns {label, url, end} or null.
-function parseLink(text, open) {
+function parseLink(text, open, memo) {
   let depth = 0;
   let k = open;
-  for (; k < text.length; k++) {
+  const labelLimit = Math.min(text.length, open + MAX_LINK_SCAN);
+  for (; k < labelLimit; k++) {
     const c = text[k];
     if (c === '\\') {
       k++;
@@ -505,18 +538,19 @@ function parseLink(text, open) {
     if (c === '`') {
       let ticks = 0;
       while (text[k + ticks] === '`') ticks++;
-      const end = codeSpanEnd(text, k + ticks, ticks);
+      const end = codeSpanEnd(text, k + ticks, ticks, memo);
       if (end >= 0) k = end + ticks - 1;
       continue;
     }
     if (c === '[') depth++;
     else if (c === ']' && --depth === 0) break;
   }
-  if (k >= text.length || text[k + 1] !== '(') return null;
+  if (k >= labelLimit || text[k + 1] !== '(') return null;
   const label = text.slice(open + 1, k);
   let parens = 0;
   let j = k + 2;
-  for (; j < text.length; j++) {
+  const targetLimit = Math.min(text.length, j + MAX_LINK_SCAN);
+  for (; j < targetLimit; j++) {
     const c = text[j];
     if (c === '\\') {
       j++;
@@ -528,7 +562,7 @@ function parseLink(text, open) {
       parens--;
     } else if (c === '\n') return null;
   }
-  if (j >= text.length) return null;
+  if (j >= targetLimit) return null;
   let target = text.slice(k + 2, j).trim();
   const titled = /^(\S+)\s+(?:"[^"]*"|'[^']*')$/.exec(target);
   if (titled) target = titled[1];

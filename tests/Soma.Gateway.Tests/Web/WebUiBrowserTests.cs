@@ -147,6 +147,29 @@ public sealed class WebUiBrowserTests(BrowserFixture fixture) : IClassFixture<Br
     }
 
     [Fact]
+    public async Task More_than_a_page_of_sessions_loads_on_demand()
+    {
+        var tenant = ServerFixture.NewTenant();
+        using var api = Server.For(tenant);
+        for (var i = 1; i <= 53; i++)
+        {
+            (await api.PostAsJsonAsync("/v1/sessions", new { title = $"s{i}" })).EnsureSuccessStatusCode();
+        }
+
+        await using var context = await fixture.NewContextAsync();
+        var page = await OpenSignedInAsync(context, Server.IssueToken(tenant));
+        var problems = PageProblems.Watch(page);
+        var items = page.GetByTestId("session-item");
+        await Expect(items).ToHaveCountAsync(50);
+        await Expect(items.First.GetByTestId("session-name")).ToHaveTextAsync("s53");
+        await page.GetByTestId("load-more-sessions").ClickAsync();
+        await Expect(items).ToHaveCountAsync(53);
+        await Expect(items.Last.GetByTestId("session-name")).ToHaveTextAsync("s1");
+        await Expect(page.GetByTestId("load-more-sessions")).ToBeHiddenAsync();
+        problems.AssertNone();
+    }
+
+    [Fact]
     public async Task Keyboard_Alt_N_creates_a_session_slash_focuses_the_composer_and_Enter_sends_while_Shift_Enter_adds_a_line()
     {
         var tenant = ServerFixture.NewTenant();
@@ -256,6 +279,7 @@ public sealed class WebUiBrowserTests(BrowserFixture fixture) : IClassFixture<Br
         var answer = page.Locator("[data-testid=message][data-message-id='a-1']");
         await Expect(answer.GetByTestId("message-content")).ToHaveTextAsync("It is nine");
         await Expect(answer).ToHaveAttributeAsync("data-state", "streaming");
+        await Expect(answer).ToHaveAttributeAsync("aria-busy", "true");
         await Expect(answer).ToHaveAttributeAsync("data-role", "assistant");
         var tool = page.Locator("[data-testid=tool-call][data-tool='time.now']");
         await Expect(tool).ToHaveAttributeAsync("data-status", "succeeded");
@@ -284,6 +308,7 @@ public sealed class WebUiBrowserTests(BrowserFixture fixture) : IClassFixture<Br
             EventStreamStub.Event("step.succeeded", new { StepId = "model", Attempt = 1, DurationMs = 420 }, id: 10),
             EventStreamStub.Event("run.succeeded", new { RunVersion = 6 }, id: 11));
         await Expect(answer).ToHaveAttributeAsync("data-state", "done");
+        await Expect(answer).ToHaveAttributeAsync("aria-busy", "false");
         await Expect(answer.GetByTestId("message-content")).ToHaveTextAsync("It is nine o'clock UTC.");
         await Expect(answer.Locator("strong")).ToHaveTextAsync("nine");
         await Expect(answer.GetByTestId("message-meta")).ToContainTextAsync("12 in / 7 out tokens");

@@ -45,7 +45,10 @@ const state = {
   nextCursor: null,
   selectedId: null,
   editingId: null,
+  editingDraft: null,
   confirmingId: null,
+  // Set when an item enters rename or confirm mode: its control takes the focus once, not on every re-render.
+  focusMode: false,
   view: null,
   sending: false,
   // The last send that failed on the network: retrying the same text reuses its Idempotency-Key.
@@ -360,7 +363,10 @@ function renderSessionItem(session) {
     const input = testId(el('input', 'rename-input'), 'rename-input');
     input.type = 'text';
     input.maxLength = 200;
-    input.value = session.title ?? '';
+    input.value = state.editingDraft ?? session.title ?? '';
+    input.addEventListener('input', () => {
+      state.editingDraft = input.value;
+    });
     input.placeholder = 'Session title';
     input.setAttribute('aria-label', 'Session title');
     let done = false;
@@ -383,10 +389,12 @@ function renderSessionItem(session) {
       if (input.isConnected && state.editingId === session.id) finish(true, false);
     });
     li.append(input);
-    queueMicrotask(() => {
-      input.focus();
-      input.select();
-    });
+    if (takeFocusMode()) {
+      queueMicrotask(() => {
+        input.focus();
+        input.select();
+      });
+    }
     return li;
   }
 
@@ -408,7 +416,7 @@ function renderSessionItem(session) {
       if (e.key === 'Escape') cancel();
     });
     li.append(question, yes, no);
-    queueMicrotask(() => no.focus());
+    if (takeFocusMode()) queueMicrotask(() => no.focus());
     return li;
   }
 
@@ -428,7 +436,9 @@ function renderSessionItem(session) {
   rename.title = 'Rename';
   rename.addEventListener('click', () => {
     state.editingId = session.id;
+    state.editingDraft = null;
     state.confirmingId = null;
+    state.focusMode = true;
     renderSessions();
   });
 
@@ -440,6 +450,7 @@ function renderSessionItem(session) {
   remove.addEventListener('click', () => {
     state.confirmingId = session.id;
     state.editingId = null;
+    state.focusMode = true;
     renderSessions();
   });
 
@@ -447,6 +458,12 @@ function renderSessionItem(session) {
   actions.append(rename, remove);
   li.append(select, actions);
   return li;
+}
+
+function takeFocusMode() {
+  const take = state.focusMode;
+  state.focusMode = false;
+  return take;
 }
 
 function focusSession(id, control) {
@@ -677,7 +694,8 @@ class SessionView {
     this.stream = new EventStream(`/v1/sessions/${encodeURIComponent(this.sessionId)}/events`, () => state.token, {
       onEvent: (event) => this.handle(event),
       onState: (status, delay) => {
-        if (state.view === this) setConnection(status, delay);
+        // 'closed' follows a stop: either this view is going away or fatal() has already said why.
+        if (state.view === this && status !== 'closed') setConnection(status, delay);
       },
       onFatal: (response) => this.fatal(response),
     }).start();
@@ -722,7 +740,7 @@ class SessionView {
       return;
     }
     if (!envelope || typeof envelope !== 'object') return;
-    const type = envelope.type || sse.type;
+    const type = String(envelope.type || sse.type);
     const data = envelope.data && typeof envelope.data === 'object' ? envelope.data : {};
     if (type.startsWith('run.')) this.onRun(type.slice(4), envelope, data);
     else if (type.startsWith('step.')) this.onStep(type.slice(5), envelope, data);

@@ -173,7 +173,8 @@ export class EventStream {
         if (this.#parser.lastEventId) headers['Last-Event-ID'] = this.#parser.lastEventId;
         const response = await fetch(this.#url, { headers, signal: controller.signal, cache: 'no-store' });
         if (response.status === 401 || response.status === 403 || response.status === 404) {
-          if (!this.#stopped) this.#handlers.onFatal?.(response);
+          // Awaited so the handler can read the problem body before the finally below aborts the request.
+          if (!this.#stopped) await this.#handlers.onFatal?.(response);
           this.stop();
           return;
         }

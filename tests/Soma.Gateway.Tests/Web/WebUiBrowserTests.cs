@@ -170,6 +170,25 @@ public sealed class WebUiBrowserTests(BrowserFixture fixture) : IClassFixture<Br
     }
 
     [Fact]
+    public async Task A_session_deleted_elsewhere_says_why_its_events_cannot_be_followed()
+    {
+        var tenant = ServerFixture.NewTenant();
+        using var api = Server.For(tenant);
+        var created = await (await api.PostAsJsonAsync("/v1/sessions", new { title = "gone soon" })).Content.ReadFromJsonAsync<JsonElement>();
+        await using var context = await fixture.NewContextAsync();
+        var page = await OpenSignedInAsync(context, Server.IssueToken(tenant));
+        var problems = PageProblems.Watch(page);
+        await Expect(page.GetByTestId("session-name")).ToHaveTextAsync("gone soon");
+
+        await api.DeleteAsync($"/v1/sessions/{created.GetProperty("id").GetString()}");
+        await page.GetByTestId("session-select").ClickAsync();
+        await Expect(page.GetByTestId("error-banner")).ToContainTextAsync("cannot be followed");
+        await Expect(page.GetByTestId("error-banner")).ToContainTextAsync("does not exist");
+        await Expect(page.GetByTestId("connection-status")).ToHaveAttributeAsync("data-state", "failed");
+        problems.AssertNone();
+    }
+
+    [Fact]
     public async Task Keyboard_Alt_N_creates_a_session_slash_focuses_the_composer_and_Enter_sends_while_Shift_Enter_adds_a_line()
     {
         var tenant = ServerFixture.NewTenant();

@@ -7,7 +7,7 @@ public sealed class SqliteSessionStoreCompliance(SqliteEngine engine) : SessionS
 public sealed class PostgresSessionStoreCompliance(PostgresEngine engine) : SessionStoreCompliance<PostgresEngine>(engine);
 
 /// <summary>The session and message contract every engine keeps.</summary>
-public abstract class SessionStoreCompliance<TEngine>(TEngine engine) : ComplianceSuite<TEngine>(engine)
+public abstract partial class SessionStoreCompliance<TEngine>(TEngine engine) : ComplianceSuite<TEngine>(engine)
     where TEngine : StoreEngine
 {
     private ISessionStore Sessions => Ports.Sessions;
@@ -183,6 +183,21 @@ public abstract class SessionStoreCompliance<TEngine>(TEngine engine) : Complian
 
         Assert.Null(await Sessions.GetAsync(tenant, session.Id));
         Assert.Empty((await Sessions.ListAsync(tenant, new PageRequest())).Items);
+    }
+
+    /// <summary>Appends <paramref name="contents"/> in order, one millisecond apart, in one transaction.</summary>
+    private async Task<List<SessionMessage>> AppendAsync(Session session, params string[] contents)
+    {
+        var messages = contents.Select((c, i) => NewMessage(session.TenantId, session.Id, c, Clock.GetUtcNow().AddMilliseconds(i))).ToList();
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in messages)
+            {
+                Assert.True(await Sessions.AppendMessageAsync(tx, m));
+            }
+        });
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        return messages;
     }
 
     private Session NewSession(string tenant, string? title, string? metadata) =>

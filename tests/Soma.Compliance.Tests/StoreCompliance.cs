@@ -66,4 +66,50 @@ public abstract class StoreCompliance<TEngine>(TEngine engine) : ComplianceSuite
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Ports.Sessions.CreateAsync(transaction, new Session(Guid.CreateVersion7(), NewTenant(), null, null, Start, Start)));
     }
+
+    [Fact]
+    public async Task Commit_callbacks_run_after_the_commit_in_the_order_they_were_registered()
+    {
+        var tenant = NewTenant();
+        var session = new Session(Guid.CreateVersion7(), tenant, "seen", null, Start, Start);
+        var ran = new List<string>();
+        await using var transaction = await Store.BeginAsync();
+        await Ports.Sessions.CreateAsync(transaction, session);
+        transaction.OnCommitted(() =>
+        {
+            // Another connection already sees what the transaction wrote.
+            var visible = Ports.Sessions.GetAsync(tenant, session.Id).GetAwaiter().GetResult() is not null;
+            ran.Add($"first:{visible}");
+        });
+        transaction.OnCommitted(() => ran.Add("second"));
+        transaction.OnCommitted(() => ran.Add("third"));
+        Assert.Empty(ran);
+
+        await transaction.CommitAsync();
+
+        Assert.Equal(["first:True", "second", "third"], ran);
+        Assert.Throws<InvalidOperationException>(() => transaction.OnCommitted(() => ran.Add("late")));
+        await transaction.DisposeAsync();
+        Assert.Equal(["first:True", "second", "third"], ran);
+    }
+
+    [Fact]
+    public async Task Commit_callbacks_never_run_when_the_transaction_is_rolled_back()
+    {
+        var ran = new List<string>();
+        await using (var transaction = await Store.BeginAsync())
+        {
+            await Ports.Sessions.CreateAsync(transaction, new Session(Guid.CreateVersion7(), NewTenant(), null, null, Start, Start));
+            transaction.OnCommitted(() => ran.Add("rolled back"));
+        }
+
+        // Nor in a later transaction, nor when that one commits.
+        await using (var next = await Store.BeginAsync())
+        {
+            next.OnCommitted(() => ran.Add("next"));
+            await next.CommitAsync();
+        }
+
+        Assert.Equal(["next"], ran);
+    }
 }

@@ -16,6 +16,8 @@ public sealed record StorePorts(IStore Store, ISessionStore Sessions, IOutbox Ou
 
     public required IEffectsLedger Effects { get; init; }
 
+    public required IUsageLedger Usage { get; init; }
+
     public ValueTask DisposeAsync() => Owner.DisposeAsync();
 }
 
@@ -62,6 +64,7 @@ public sealed class SqliteEngine : StoreEngine
             Runs = new SqliteRunStore(store),
             Checkpoints = new SqliteCheckpointStore(store),
             Effects = new SqliteEffectsLedger(store),
+            Usage = new SqliteUsageLedger(store),
         };
     }
 
@@ -94,6 +97,7 @@ public sealed class PostgresEngine : StoreEngine
             Runs = new PostgresRunStore(store),
             Checkpoints = new PostgresCheckpointStore(store),
             Effects = new PostgresEffectsLedger(store),
+            Usage = new PostgresUsageLedger(store),
         };
     }
 

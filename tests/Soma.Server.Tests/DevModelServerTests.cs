@@ -258,7 +258,7 @@ public sealed class DevModelServerTests : IAsyncLifetime
 
         var error = await Record.ExceptionAsync(() => Client(_server).GetResponseAsync("hi", cancellationToken: Timeout));
 
-        Assert.NotNull(error);
+        Assert.IsAssignableFrom<IOException>(error);
     }
 
     [Fact]
@@ -385,14 +385,15 @@ public sealed class DevModelServerTests : IAsyncLifetime
     [Fact]
     public async Task Stopping_the_server_cuts_a_stream_that_is_still_open()
     {
-        var server = await DevModelServer.StartAsync(new DevModelServerOptions { ChunkDelay = TimeSpan.FromSeconds(5) }, Timeout);
+        var server = await DevModelServer.StartAsync(new DevModelServerOptions { ChunkDelay = TimeSpan.FromSeconds(60) }, Timeout);
         await using var stream = Client(server).GetStreamingResponseAsync("slow answer", cancellationToken: Timeout).GetAsyncEnumerator(Timeout);
         Assert.True(await stream.MoveNextAsync());
 
         var clock = Stopwatch.StartNew();
         await server.DisposeAsync();
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4.5), $"stopping took {clock.Elapsed}");
+        // Far less than the minute the next chunk would take: the stream is cut, not waited for.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"stopping took {clock.Elapsed}");
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
             while (await stream.MoveNextAsync())

@@ -57,6 +57,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>().Configure<IServiceProvider>(Limits.TenantRateLimiting.Configure);
         services.TryAddSingleton<Soma.Core.Streaming.ISessionStream, Soma.Core.Streaming.InProcessSessionStream>();
         services.TryAddSingleton<Soma.Core.Limits.ActiveTurnCounter>();
+        services.TryAddSingleton<Soma.Core.Storage.GroupCommitter>();
         services.Configure<JsonOptions>(options =>
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;

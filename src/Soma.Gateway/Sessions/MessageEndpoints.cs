@@ -31,6 +31,7 @@ internal static class MessageEndpoints
 
     private const int MaxMetadataBytes = 16 * 1024;
     private const int MaxIdempotencyKeyLength = 200;
+    private const string SessionGone = "The session does not exist.";
 
     public static void Map(IEndpointRouteBuilder routes)
     {
@@ -42,8 +43,8 @@ internal static class MessageEndpoints
     }
 
     private static async Task<Results<Accepted<MessageAcceptedResponse>, ProblemHttpResult>> PostAsync(
-        Guid id, HttpContext httpContext, ClaimsPrincipal user, IStore store, ISessionStore sessions, IOutbox outbox, RunService runs,
-        IIdGenerator ids, TimeProvider time, ISessionStream stream, ActiveTurnCounter turns, IOptions<GatewayOptions> options)
+        Guid id, HttpContext httpContext, ClaimsPrincipal user, ISessionStore sessions, IOutbox outbox, RunService runs,
+        IIdGenerator ids, TimeProvider time, ISessionStream stream, ActiveTurnCounter turns, GroupCommitter committer, IOptions<GatewayOptions> options)
     {
         var limits = options.Value;
         if (httpContext.Request.ContentLength > limits.MaxMessageBytes * 6L + MaxMetadataBytes + 1024)
@@ -118,19 +119,30 @@ internal static class MessageEndpoints
             });
             var traceParent = httpContext.Request.Headers.TraceParent.ToString();
             var cancellationToken = httpContext.RequestAborted;
-            await using var transaction = await store.BeginAsync(cancellationToken);
-            var started = await runs.AcceptAsync(
-                transaction, tenant, TurnWorkflow, null, input, idempotencyKey is null ? null : $"message:{id}:{idempotencyKey}",
-                string.IsNullOrEmpty(traceParent) ? null : traceParent, cancellationToken);
-            switch (started)
+            Outcome outcome;
+            try
             {
-                case RunStartResult.Accepted { Existing: true, Run: var existing }:
-                    return Replay(existing, id, hash, idempotencyKey!);
-                case RunStartResult.Accepted { Run: var run }:
-                    var now = time.GetUtcNow();
-                    if (!await sessions.AppendMessageAsync(transaction, new SessionMessage(messageId, tenant, id, "user", content, metadata, now), cancellationToken))
+                // Concurrent messages share one transaction (one fsync) on a single-writer engine.
+                outcome = await committer.RunAsync(async (transaction, token) =>
+                {
+                    var started = await runs.AcceptAsync(
+                        transaction, tenant, TurnWorkflow, null, input, idempotencyKey is null ? null : $"message:{id}:{idempotencyKey}",
+                        string.IsNullOrEmpty(traceParent) ? null : traceParent, token);
+                    if (started is RunStartResult.Accepted { Existing: true, Run: var existing })
                     {
-                        return Problem.NotFound($"Session {id}");
+                        return new Outcome(existing, Existing: true);
+                    }
+
+                    if (started is not RunStartResult.Accepted { Run: var run })
+                    {
+                        return new Outcome(null, Existing: false);
+                    }
+
+                    var now = time.GetUtcNow();
+                    if (!await sessions.AppendMessageAsync(transaction, new SessionMessage(messageId, tenant, id, "user", content, metadata, now), token))
+                    {
+                        // Throwing rolls back the run written above (and retries any other message of the batch alone).
+                        throw new InvalidOperationException(SessionGone);
                     }
 
                     var context = EventContext.FromActivity(System.Diagnostics.Activity.Current, tenant, "soma/gateway", httpContext.TraceIdentifier) with { SessionId = id, RunId = run.Id };
@@ -145,20 +157,29 @@ internal static class MessageEndpoints
                         PartitionKey = id.ToString(),
                         Payload = payload,
                         CreatedAt = envelope.Time,
-                    }, cancellationToken);
-                    await sessions.AppendEventAsync(transaction, new SessionEvent(tenant, id, 0, envelope.Id, UserMessage.EventType, payload, envelope.Time), cancellationToken);
+                    }, token);
+                    await sessions.AppendEventAsync(transaction, new SessionEvent(tenant, id, 0, envelope.Id, UserMessage.EventType, payload, envelope.Time), token);
                     var key = new SessionKey(tenant, id);
                     transaction.OnCommitted(() => stream.NotifyDurable(key));
-                    await transaction.CommitAsync(cancellationToken);
+                    return new Outcome(run, Existing: false);
+                }, cancellationToken);
+            }
+            catch (InvalidOperationException ex) when (ex.Message == SessionGone)
+            {
+                return Problem.NotFound($"Session {id}");
+            }
 
+            switch (outcome)
+            {
+                case { Run: { } existing, Existing: true }:
+                    return Replay(existing, id, hash, idempotencyKey!);
+                case { Run: { } run }:
                     // The slot now belongs to the run; the worker gives it back when the turn ends.
                     slotHeld = false;
                     return TypedResults.Accepted($"/v1/runs/{run.Id}", new MessageAcceptedResponse(messageId, run.Id, replyId));
-                case RunStartResult.WorkflowNotFound:
+                default:
                     return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Turns unavailable",
                         $"This process has no '{TurnWorkflow}' workflow registered, so it cannot take messages.");
-                default:
-                    return Problem.Create(StatusCodes.Status500InternalServerError, ProblemTypes.Internal, "Internal error", "The turn's input was refused.");
             }
         }
         finally
@@ -194,4 +215,6 @@ internal static class MessageEndpoints
     private static ProblemHttpResult TooLarge(int limit) =>
         Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemTypes.BodyTooLarge, "Message too large",
             $"The message is larger than the limit of {limit} bytes (Soma:Gateway:MaxMessageBytes).");
+
+    private sealed record Outcome(Core.Runs.RunRecord? Run, bool Existing);
 }

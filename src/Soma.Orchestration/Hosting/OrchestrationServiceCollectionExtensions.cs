@@ -39,6 +39,7 @@ public static class OrchestrationServiceCollectionExtensions
             return registry;
         });
         services.TryAddSingleton<RunSignal>();
+        services.TryAddSingleton<Soma.Core.Storage.GroupCommitter>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<RunExecutor>();
         return services;

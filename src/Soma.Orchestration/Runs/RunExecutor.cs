@@ -29,7 +29,8 @@ public sealed partial class RunExecutor(
     IOptions<OrchestrationOptions> options,
     ILogger<RunExecutor> logger,
     Export.RunGraphExporter? exporter = null,
-    IEnumerable<IRunEventObserver>? observers = null)
+    IEnumerable<IRunEventObserver>? observers = null,
+    GroupCommitter? committer = null)
 {
     private readonly IRunStore _runs = runs;
     private readonly ICheckpointStore _checkpoints = checkpoints;
@@ -43,7 +44,7 @@ public sealed partial class RunExecutor(
     public static readonly ActivitySource ActivitySource = new("Soma.Orchestration");
 
     private readonly RunEvents _events = new(outbox, ids, time, observers);
-    private readonly GroupCommitter _committer = new(store);
+    private readonly GroupCommitter _committer = committer ?? new(store);
 
     /// <summary>Runs <paramref name="leased"/> (leased to <paramref name="owner"/>) as far as it can go now.</summary>
     public async Task ExecuteAsync(RunRecord leased, string owner, CancellationToken cancellationToken)

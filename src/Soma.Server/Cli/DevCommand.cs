@@ -13,9 +13,9 @@ internal static class DevCommand
 
     public static Command Create()
     {
-        var port = new Option<int>("--port") { Description = $"Loopback port (default {DefaultPort}; 0 takes a free one).", DefaultValueFactory = _ => DefaultPort };
+        var port = new Option<int>("--port") { Description = "Loopback port (0 takes a free one).", DefaultValueFactory = _ => DefaultPort };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer <key>' (default: any request is accepted).", HelpName = "key" };
-        var chunkDelay = new Option<int>("--chunk-delay-ms") { Description = "Pause between streamed chunks, so streaming can be seen (default 30).", DefaultValueFactory = _ => 30 };
+        var chunkDelay = new Option<int>("--chunk-delay-ms") { Description = "Pause between streamed chunks, so streaming can be seen.", DefaultValueFactory = _ => 30 };
         var modelServer = new Command("model-server",
             "Run an OpenAI-compatible model server on 127.0.0.1 that streams deterministic answers and calls the time.now, "
             + "math.evaluate and session.search tools when offered; [[status:429 retry-after=1]], [[delay:300]], [[cut]], "

@@ -30,7 +30,7 @@ public sealed partial class DevModelServer
         Record(new RecordedRequest(chat?.Model, chat?.Stream ?? false, chat?.Messages.Count ?? 0, last?.Role, last?.Text, chat?.ToolNames ?? [], body,
             context.Request.Headers.Authorization.Count > 0));
 
-        // The real API checks the key before it reads the body.
+        // Like the real API, a missing or wrong key is reported before anything wrong with the body.
         if ((Refusal(context) ?? invalid) is { } refusal)
         {
             Log.Refused(_logger, refusal.StatusCode, refusal.Message);
@@ -61,7 +61,7 @@ public sealed partial class DevModelServer
         var finishReason = script.FinishReason ?? (script.ToolCalls.Count > 0 ? "tool_calls" : "stop");
         if (chat.Stream)
         {
-            var events = StreamEvents(script, header, chat.IncludeUsage, out var closing, finishReason, usage);
+            var events = StreamEvents(script, header, chat.IncludeUsage, finishReason, usage, out var closing);
             await TypedResults.ServerSentEvents(Paced(context, script, events, closing, script.ChunkDelay ?? _options.ChunkDelay, cancellationToken)).ExecuteAsync(context);
         }
         else
@@ -92,12 +92,13 @@ public sealed partial class DevModelServer
     /// role chunk), and in <paramref name="closing"/> what follows: the finish chunk, the usage chunk, <c>[DONE]</c>.
     /// </summary>
     private static List<(string Data, bool Counted)> StreamEvents(
-        ScriptedResponse script, CompletionHeader header, bool includeUsage, out List<string> closing, string finishReason, ScriptedUsage usage)
+        ScriptedResponse script, CompletionHeader header, bool includeUsage, string finishReason, ScriptedUsage usage, out List<string> closing)
     {
         var events = new List<(string Data, bool Counted)>();
         string Chunk(JsonObject delta, string? finish = null) => OpenAiWire.Chunk(header, delta, finish, includeUsage);
 
-        if (script.TextChunks.Count > 0)
+        // The first chunk names the role: alone before text (or an empty answer), with the first tool call otherwise.
+        if (script.TextChunks.Count > 0 || script.ToolCalls.Count == 0)
         {
             events.Add((Chunk(OpenAiWire.RoleDelta(withEmptyContent: true)), false));
             events.AddRange(script.TextChunks.Select(text => (Chunk(OpenAiWire.ContentDelta(text)), true)));

@@ -24,6 +24,7 @@ public sealed partial class DevModelServer : IAsyncDisposable
     private readonly List<(string? Model, ScriptedResponse Response)> _scripts = [];
     private long _answerCount;
     private long _callCount;
+    private int _disposed;
 
     private DevModelServer(WebApplication app, DevModelServerOptions options)
     {
@@ -119,6 +120,11 @@ public sealed partial class DevModelServer : IAsyncDisposable
     /// <summary>Stops listening; streams still open are cut.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

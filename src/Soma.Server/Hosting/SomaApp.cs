@@ -51,6 +51,12 @@ internal static class SomaApp
         {
             services.AddSomaWorker();
         }
+        else
+        {
+            // Turns in flight are counted in the process that runs them; a gateway without a worker never sees them
+            // end, so it does not limit them (the request rate limit still applies).
+            services.PostConfigure<Gateway.GatewayOptions>(o => o.MaxConcurrentTurns = 1_000_000);
+        }
 
         services.AddSingleton<OutboxMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxMonitor>());

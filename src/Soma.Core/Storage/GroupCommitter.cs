@@ -1,21 +1,23 @@
-using Soma.Core.Storage;
-
-namespace Soma.Orchestration.Runs;
+namespace Soma.Core.Storage;
 
 /// <summary>
-/// Group commit for single-writer engines: the commits of concurrent runs that arrive while a transaction is being written share the next
+/// Group commit for single-writer engines: the commits of concurrent callers (run steps, accepted messages) that arrive while a transaction is being written share the next
 /// transaction, so one fsync carries many step results. The first caller with nothing in flight leads: it drains the
 /// queue batch by batch until it is empty. A caller's result is handed back only after its batch committed, so no step
 /// ever observes an uncommitted result. If anything in a batch throws, the batch is rolled back and each of its commits
 /// is retried alone, so one run's failure never takes another run's commit with it.
 /// </summary>
-internal sealed class GroupCommitter(IStore store)
+public sealed class GroupCommitter(IStore store)
 {
     private const int MaxBatch = 256;
     private readonly Lock _lock = new();
     private readonly List<Pending> _pending = [];
     private bool _leading;
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction (shared with concurrent callers on a single-writer engine) and returns
+    /// its result once that transaction committed. An exception from <paramref name="work"/> when it ran alone is thrown here.
+    /// </summary>
     public async Task<T> RunAsync<T>(Func<IStoreTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         var pending = new Pending(async (tx, token) => await work(tx, token).ConfigureAwait(false), cancellationToken);

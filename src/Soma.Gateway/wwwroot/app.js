@@ -1101,7 +1101,15 @@ function onKeyDown(event) {
   }
 }
 
+// The full hint does not fit a phone's composer; there the shortcut is the usual one anyway.
+function fitPlaceholder(narrow) {
+  ui.composer.placeholder = narrow ? 'Message' : 'Message — Enter to send, Shift+Enter for a new line';
+}
+
 function boot() {
+  const narrow = matchMedia('(max-width: 760px)');
+  fitPlaceholder(narrow.matches);
+  narrow.addEventListener('change', (event) => fitPlaceholder(event.matches));
   ui.signinForm.addEventListener('submit', onSignIn);
   ui.newSession.addEventListener('click', createSession);
   ui.loadMore.addEventListener('click', loadMoreSessions);

@@ -15,6 +15,7 @@ command -v mkdocs >/dev/null 2>&1 || missing+=(mkdocs)
 /usr/bin/python3 -c 'import material' >/dev/null 2>&1 || missing+=(mkdocs-material)
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # the web UI's browser tests (Playwright drives Debian's build)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2

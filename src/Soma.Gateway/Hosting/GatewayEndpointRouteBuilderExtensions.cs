@@ -24,6 +24,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         SessionEventStream.Map(app);
         Usage.UsageEndpoints.Map(app);
         RunEndpoints.Map(app);
+        Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

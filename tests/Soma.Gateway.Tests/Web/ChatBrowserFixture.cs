@@ -1,0 +1,28 @@
+using Soma.Server.Dev;
+
+namespace Soma.Gateway.Tests.Web;
+
+/// <summary>The browser fixture with a model: the server's only endpoint is a loopback <see cref="DevModelServer"/>.</summary>
+public sealed class ChatBrowserFixture : BrowserFixture
+{
+    public DevModelServer Model { get; private set; } = null!;
+
+    protected override async Task<RunningServer> StartServerAsync()
+    {
+        Model = await DevModelServer.StartAsync(new DevModelServerOptions());
+        return await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Soma:Models:Endpoints:dev:Endpoint"] = Model.BaseAddress.ToString(),
+            ["Soma:Models:Endpoints:dev:Model"] = "soma-dev",
+        });
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Model is not null)
+        {
+            await Model.DisposeAsync();
+        }
+    }
+}

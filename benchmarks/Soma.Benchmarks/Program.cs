@@ -1,12 +1,17 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner` runs the durable-step load driver; anything else goes to BenchmarkDotNet, e.g. `--filter '*Validation*'`.
-// See docs/operations/benchmarks.md.
-if (args is ["runner", ..])
+// `runner`, `ingest` and `first-delta` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `--filter '*Validation*'`. See docs/operations/benchmarks.md.
+switch (args)
 {
-    return await RunnerLoad.RunAsync(args);
+    case ["runner", ..]:
+        return await RunnerLoad.RunAsync(args);
+    case ["ingest", ..]:
+        return await IngestLoad.RunAsync(args);
+    case ["first-delta", ..]:
+        return await FirstDeltaLoad.RunAsync(args);
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(RunnerLoad).Assembly).Run(args);
 return 0;

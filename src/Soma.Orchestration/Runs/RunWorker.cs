@@ -27,6 +27,7 @@ public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, Time
             try
             {
                 running.RemoveWhere(t => t.IsCompleted);
+                signal?.Reset();
                 var free = settings.MaxConcurrentRuns - running.Count;
                 if (free > 0)
                 {
@@ -43,10 +44,15 @@ public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, Time
                 }
 
                 // A run accepted in this process wakes the worker at once; others are found by the poll.
-                var poll = signal is null
-                    ? Task.Delay(TimeSpan.FromMilliseconds(settings.PollMilliseconds), time, stoppingToken)
-                    : signal.WaitAsync(TimeSpan.FromMilliseconds(settings.PollMilliseconds), stoppingToken);
-                await (running.Count == 0 ? poll : Task.WhenAny(running.Append(poll))).ConfigureAwait(false);
+                var poll = Task.Delay(TimeSpan.FromMilliseconds(settings.PollMilliseconds), time, stoppingToken);
+                var waits = running.Append(poll);
+                if (signal is not null)
+                {
+                    waits = waits.Append(signal.WhenNotified());
+                }
+
+                await Task.WhenAny(waits).ConfigureAwait(false);
+                stoppingToken.ThrowIfCancellationRequested();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -22,9 +22,9 @@ internal sealed class SseConnection : IDisposable
     /// <summary>Every frame read so far, in order.</summary>
     public List<SseFrame> Frames { get; } = [];
 
-    public static async Task<SseConnection> OpenAsync(HttpClient client, Guid sessionId, string? lastEventId = null)
+    public static async Task<SseConnection> OpenAsync(HttpClient client, Guid sessionId, string? lastEventId = null, string? query = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sessions/{sessionId}/events");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sessions/{sessionId}/events" + (query is null ? string.Empty : "?" + query));
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (lastEventId is not null)
         {

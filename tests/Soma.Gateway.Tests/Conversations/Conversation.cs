@@ -80,20 +80,19 @@ internal static class Conversation
     }
 
     /// <summary>Polls until the run has ended; returns it.</summary>
-    public static Task<JsonElement> RunEndedAsync(HttpClient client, Guid runId) => EventuallyAsync(async () =>
-    {
-        var run = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}");
-        return run.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled" ? run : (JsonElement?)null;
-    }, $"run {runId} to end");
+    public static Task<JsonElement> RunEndedAsync(HttpClient client, Guid runId) => EventuallyAsync(
+        () => client.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}"),
+        run => run.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled",
+        $"run {runId} to end");
 
-    /// <summary>Polls <paramref name="probe"/> until it answers non-null; fails after <see cref="Patience"/>.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, string what)
-        where T : struct
+    /// <summary>Calls <paramref name="probe"/> until <paramref name="done"/> says yes; fails after <see cref="Patience"/>.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
-            if (await probe() is { } value)
+            var value = await probe();
+            if (done(value))
             {
                 return value;
             }

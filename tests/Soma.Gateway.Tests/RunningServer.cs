@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Soma.Gateway.Auth;
 using Soma.Server.Hosting;
 
@@ -27,18 +28,43 @@ public sealed class RunningServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? configuration = null)
+    /// <summary>Tokens the server made at start (the first start's admin token and the sign-in link's token).</summary>
+    internal StartTokens StartTokens { get; private init; } = new(null, null);
+
+    /// <summary>Starts a server; <paramref name="logs"/>, when given, receives every log entry from the first one on.</summary>
+    public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? configuration = null, ILoggerProvider? logs = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("soma-gw-");
         var settings = new ServeSettings(DataDir: dataDir.FullName, Urls: "http://127.0.0.1:0")
         {
             Extra = configuration ?? new Dictionary<string, string?>(),
         };
-        var app = SomaApp.Build(settings);
-        await SomaApp.PrepareAsync(app, CancellationToken.None);
-        await app.StartAsync();
+        WebApplication? app = null;
+        StartTokens tokens;
+        try
+        {
+            app = SomaApp.Build(settings);
+            if (logs is not null)
+            {
+                app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
+            }
+
+            tokens = await SomaApp.PrepareAsync(app, CancellationToken.None);
+            await app.StartAsync();
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            dataDir.Delete(recursive: true);
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RunningServer(app, dataDir, new Uri(address));
+        return new RunningServer(app, dataDir, new Uri(address)) { StartTokens = tokens };
     }
 
     /// <summary>A client with no token.</summary>

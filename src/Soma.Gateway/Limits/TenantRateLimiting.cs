@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Soma.Gateway.Auth;
@@ -19,36 +18,38 @@ internal static class TenantRateLimiting
     {
         var settings = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
 
-        // Tokens come back ten times a second, so a short burst does not wait a whole second.
-        var perTick = Math.Max(1, settings.RequestsPerSecond / 10);
+        // Tokens come back up to ten times a second, so a short burst does not wait a whole second. The ticks per second
+        // divide the rate, so the refill is exactly the configured rate: 1/s gives 1 token every second, 15/s 3 every
+        // 200 ms, 100/s 10 every 100 ms.
+        var ticksPerSecond = GreatestCommonDivisor(settings.RequestsPerSecond, 10);
+        var perTick = settings.RequestsPerSecond / ticksPerSecond;
+        var tick = TimeSpan.FromMilliseconds(1000 / ticksPerSecond);
         options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             context.User.Identity?.IsAuthenticated == true && context.User.FindFirst(SomaClaims.Tenant)?.Value is { Length: > 0 } tenant
                 ? RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = settings.RequestBurst,
                     TokensPerPeriod = perTick,
-                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+                    ReplenishmentPeriod = tick,
                     QueueLimit = 0,
                     AutoReplenishment = true,
                 })
                 : RateLimitPartition.GetNoLimiter(string.Empty));
-        options.OnRejected = async (context, cancellationToken) =>
+        options.OnRejected = (context, _) =>
         {
             var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
-            var response = context.HttpContext.Response;
-            response.StatusCode = StatusCodes.Status429TooManyRequests;
-            response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await response.WriteAsJsonAsync(
-                new ProblemDetails
-                {
-                    Status = StatusCodes.Status429TooManyRequests,
-                    Type = ProblemTypes.TooManyRequests,
-                    Title = "Too many requests",
-                    Detail = $"This tenant is over its request rate ({settings.RequestsPerSecond}/s, bursts of {settings.RequestBurst}; Soma:Gateway:RequestsPerSecond and RequestBurst). Retry after {seconds} s.",
-                },
-                options: null,
-                contentType: "application/problem+json",
-                cancellationToken: cancellationToken);
+            var httpContext = context.HttpContext;
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+
+            // Through the problem details service, like every other error, so the answer has its instance and trace_id.
+            return new ValueTask(ProblemDetailsSetup.WriteStatusAsync(
+                httpContext,
+                StatusCodes.Status429TooManyRequests,
+                ProblemTypes.TooManyRequests,
+                "Too many requests",
+                $"This tenant is over its request rate ({settings.RequestsPerSecond}/s, bursts of {settings.RequestBurst}; Soma:Gateway:RequestsPerSecond and RequestBurst). Retry after {seconds} s."));
         };
     }
+
+    private static int GreatestCommonDivisor(int a, int b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);
 }

@@ -1,0 +1,52 @@
+using System.Net.Http.Json;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Soma.Server.Dev;
+using static Soma.Gateway.Tests.Conversations.Conversation;
+
+namespace Soma.Gateway.Tests.Conversations;
+
+/// <summary>After <c>Soma:Models:BreakerFailures</c> failures in a row a model's breaker opens: health shows it and calls skip it.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class ModelBreakerTests : IAsyncLifetime
+{
+    private const int BreakerFailures = 3;
+    private TwoModels _models = null!;
+
+    public async Task InitializeAsync() => _models = await TwoModels.StartAsync(BreakerFailures);
+
+    public async Task DisposeAsync() => await _models.DisposeAsync();
+
+    [Fact]
+    public async Task The_primary_breaker_opens_after_its_failures_shows_in_health_and_the_next_turn_never_calls_it()
+    {
+        using var client = _models.Server.For(ServerFixture.NewTenant());
+        var session = await CreateSessionAsync(client);
+        for (var i = 0; i < BreakerFailures; i++)
+        {
+            _models.Model.Enqueue(ScriptedResponse.Error(500), TwoModels.PrimaryId);
+            Assert.Equal("secondary", await AnsweredByAsync(client, session, $"turn {i}"));
+        }
+
+        Assert.Equal(BreakerFailures, _models.PrimaryCalls);
+        var health = await client.GetFromJsonAsync<JsonElement>("/v1/health");
+        var models = health.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "models");
+        Assert.Equal("open", models.GetProperty("details").GetProperty("primary").GetProperty("breaker").GetString());
+        Assert.Equal("closed", models.GetProperty("details").GetProperty("secondary").GetProperty("breaker").GetString());
+        Assert.Equal("degraded", models.GetProperty("status").GetString());
+
+        Assert.Equal("secondary", await AnsweredByAsync(client, session, "after the breaker opened"));
+        Assert.Equal(BreakerFailures, _models.PrimaryCalls);
+        Assert.Equal(BreakerFailures + 1, _models.SecondaryCalls);
+    }
+
+    private static async Task<string> AnsweredByAsync(HttpClient client, Guid session, string content)
+    {
+        var sent = await SendAsync(client, session, content);
+        var run = await RunEndedAsync(client, sent.RunId);
+        Assert.Equal("succeeded", run.GetProperty("state").GetString());
+        var answer = (await MessagesAsync(client, session)).Single(m => m.GetProperty("id").GetGuid() == sent.ReplyId);
+        Assert.Equal($"You said: {content}", answer.GetProperty("content").GetString());
+        return answer.GetProperty("metadata").GetProperty("model").GetString()!;
+    }
+}

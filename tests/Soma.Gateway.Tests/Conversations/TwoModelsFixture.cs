@@ -1,0 +1,11 @@
+namespace Soma.Gateway.Tests.Conversations;
+
+/// <summary><see cref="TwoModels"/> whose primary's breaker never opens, so every test sees a plain fallback.</summary>
+public sealed class TwoModelsFixture : IAsyncLifetime
+{
+    public TwoModels Models { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Models = await TwoModels.StartAsync(breakerFailures: 1000);
+
+    public async Task DisposeAsync() => await Models.DisposeAsync();
+}

@@ -60,9 +60,19 @@ public sealed class SurfaceTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Metrics_need_the_admin_role_because_they_name_every_tenant()
+    {
+        using var user = Server.For(ServerFixture.NewTenant(), "someone", "user");
+        var response = await user.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Metrics_are_valid_Prometheus_text_and_include_request_metrics()
     {
-        using var client = Server.For(ServerFixture.NewTenant());
+        var tenant = ServerFixture.NewTenant();
+        using var client = Server.For(tenant, "operator", "admin");
         await client.PostAsJsonAsync("/v1/sessions", new { title = "for metrics" });
         var response = await client.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -26,7 +26,8 @@ public static class GatewayEndpointRouteBuilderExtensions
         RunEndpoints.Map(app);
         Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Metrics span every tenant (outbox depth is labelled by tenant): operators only.
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(policy => policy.RequireClaim(Auth.SomaClaims.Roles, "admin"));
         return app;
     }
 }

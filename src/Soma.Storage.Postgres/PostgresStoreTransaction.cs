@@ -6,7 +6,7 @@ namespace Soma.Storage.Postgres;
 /// <summary>A transaction on its own pooled connection; disposing it without a commit rolls back.</summary>
 internal sealed class PostgresStoreTransaction(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction) : IStoreTransaction
 {
-    private List<Action>? _onCommitted;
+    private readonly CommitCallbacks _onCommitted = new();
     private bool _completed;
     private bool _disposed;
 
@@ -33,21 +33,13 @@ internal sealed class PostgresStoreTransaction(PostgresStore store, NpgsqlConnec
             throw PostgresStore.Translate(ex, "commit");
         }
 
-        if (_onCommitted is { } callbacks)
-        {
-            _onCommitted = null;
-            foreach (var callback in callbacks)
-            {
-                callback();
-            }
-        }
+        _onCommitted.Run();
     }
 
     public void OnCommitted(Action callback)
     {
-        ArgumentNullException.ThrowIfNull(callback);
         EnsureActive();
-        (_onCommitted ??= []).Add(callback);
+        _onCommitted.Add(callback);
     }
 
     public async ValueTask DisposeAsync()

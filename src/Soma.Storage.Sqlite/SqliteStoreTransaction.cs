@@ -7,7 +7,7 @@ namespace Soma.Storage.Sqlite;
 internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
 {
     private readonly WriterGate _gate;
-    private List<Action>? _onCommitted;
+    private readonly CommitCallbacks _onCommitted = new();
     private bool _completed;
     private bool _disposed;
 
@@ -52,21 +52,13 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
             throw SqliteStore.Translate(ex, "commit");
         }
 
-        if (_onCommitted is { } callbacks)
-        {
-            _onCommitted = null;
-            foreach (var callback in callbacks)
-            {
-                callback();
-            }
-        }
+        _onCommitted.Run();
     }
 
     public void OnCommitted(Action callback)
     {
-        ArgumentNullException.ThrowIfNull(callback);
         EnsureActive();
-        (_onCommitted ??= []).Add(callback);
+        _onCommitted.Add(callback);
     }
 
     public ValueTask DisposeAsync()

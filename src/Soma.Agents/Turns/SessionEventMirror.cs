@@ -71,16 +71,7 @@ public sealed class SessionEventMirror(
             string.IsNullOrEmpty(message) ? "The turn failed." : message,
             code is not ("model.not_configured" or "model.rejected"))), ids, time);
         var json = EventJson.Serialize(envelope);
-        await outbox.AppendAsync(transaction, new OutboxMessage
-        {
-            Id = envelope.Id,
-            TenantId = run.TenantId,
-            Topic = ConversationError.SchemaName,
-            DedupeKey = envelope.Id.ToString(),
-            PartitionKey = input.SessionId.ToString(),
-            Payload = json,
-            CreatedAt = envelope.Time,
-        }, cancellationToken).ConfigureAwait(false);
+        await outbox.AppendAsync(transaction, OutboxMessages.For(envelope, json, input.SessionId.ToString()), cancellationToken).ConfigureAwait(false);
         await sessions.AppendEventAsync(transaction, new SessionEvent(run.TenantId, input.SessionId, 0, envelope.Id, ConversationError.EventType, json, envelope.Time), cancellationToken).ConfigureAwait(false);
     }
 

@@ -148,16 +148,7 @@ internal static class MessageEndpoints
                     var context = EventContext.FromActivity(System.Diagnostics.Activity.Current, tenant, "soma/gateway", httpContext.TraceIdentifier) with { SessionId = id, RunId = run.Id };
                     var envelope = context.Create(new UserMessage(messageId, content), ids, time, idempotencyKey);
                     var payload = EventJson.Serialize(envelope);
-                    await outbox.AppendAsync(transaction, new OutboxMessage
-                    {
-                        Id = envelope.Id,
-                        TenantId = tenant,
-                        Topic = UserMessage.SchemaName,
-                        DedupeKey = envelope.Id.ToString(),
-                        PartitionKey = id.ToString(),
-                        Payload = payload,
-                        CreatedAt = envelope.Time,
-                    }, token);
+                    await outbox.AppendAsync(transaction, OutboxMessages.For(envelope, payload, id.ToString()), token);
                     await sessions.AppendEventAsync(transaction, new SessionEvent(tenant, id, 0, envelope.Id, UserMessage.EventType, payload, envelope.Time), token);
                     var key = new SessionKey(tenant, id);
                     transaction.OnCommitted(() => stream.NotifyDurable(key));

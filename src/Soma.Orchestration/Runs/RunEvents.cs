@@ -22,16 +22,7 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         var context = Trace(run);
         var envelope = context.Create(data, ids, time, idempotencyKey);
         var payload = EventJson.Serialize(envelope);
-        await outbox.AppendAsync(transaction, new OutboxMessage
-        {
-            Id = envelope.Id,
-            TenantId = run.TenantId,
-            Topic = TData.SchemaName,
-            DedupeKey = envelope.Id.ToString(),
-            PartitionKey = run.Id.ToString(),
-            Payload = payload,
-            CreatedAt = envelope.Time,
-        }, cancellationToken).ConfigureAwait(false);
+        await outbox.AppendAsync(transaction, OutboxMessages.For(envelope, payload, run.Id.ToString()), cancellationToken).ConfigureAwait(false);
         foreach (var observer in _observers)
         {
             await observer.OnEventAsync(transaction, run, envelope.Id, TData.EventType, payload, cancellationToken).ConfigureAwait(false);

@@ -26,7 +26,9 @@ public sealed class SessionEventMirror(
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(run);
-        if (run.Workflow != ChatTurnWorkflow.Name || eventType == "run.checkpointed")
+        // run.accepted commits with the user message, whose event already names the run; run.checkpointed repeats
+        // what the step events say. Neither is worth two more writes per event in the session log.
+        if (run.Workflow != ChatTurnWorkflow.Name || eventType is "run.accepted" or "run.checkpointed")
         {
             return;
         }

@@ -67,7 +67,11 @@ public sealed record RecallResult(string Key, double Score, JsonElement Value, I
 /// <param name="Results">Best first.</param>
 /// <param name="TotalResults">How many matched before top_k.</param>
 /// <param name="Degraded">True when the service answered from a degraded state (partial results).</param>
-public sealed record RecallResponse(IReadOnlyList<RecallResult> Results, int TotalResults, bool Degraded);
+public sealed record RecallResponse(IReadOnlyList<RecallResult> Results, int TotalResults, bool Degraded)
+{
+    /// <summary>True when the answer came from the recall cache (SomaAgent's addition; a service never sets it).</summary>
+    public bool Cached { get; init; }
+}
 
 /// <summary><c>POST /link</c> (the tenant comes from X-Tenant-ID).</summary>
 /// <param name="FromKey">The source memory.</param>

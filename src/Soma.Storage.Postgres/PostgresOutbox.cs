@@ -145,6 +145,30 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
     }
 
     /// <inheritdoc />
+    public async Task<int> ReleaseAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, DateTimeOffset nextAttemptAt, string? error, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE outbox SET attempts = greatest(attempts - 1, 0), next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL,
+                last_error = COALESCE(@error, last_error)
+            WHERE status = 0 AND lease_owner = @owner AND id = ANY(@ids)
+            """;
+        command.Add("next", nextAttemptAt);
+        command.AddText("error", error is null ? null : error.Length > OutboxEntry.MaxErrorLength ? error[..OutboxEntry.MaxErrorLength] : error);
+        command.Add("owner", leaseOwner);
+        command.Add("ids", ids.ToArray());
+        return await ExecuteAsync(command, "release outbox rows", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task<OutboxEntry?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default)
     {
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -156,18 +180,34 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default) => DepthAsync(null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(string topicPrefix, CancellationToken cancellationToken = default)
     {
-        // Two grouped queries, each served by its partial index, so sent rows never get scanned.
+        ArgumentException.ThrowIfNullOrEmpty(topicPrefix);
+        return DepthAsync(topicPrefix, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<OutboxDepth>> DepthAsync(string? topicPrefix, CancellationToken cancellationToken)
+    {
+        // Two grouped queries, each served by a partial index, so sent rows never get scanned. A topic prefix is a
+        // filter on the topic column.
+        var topic = topicPrefix is null ? "" : " AND starts_with(topic, @prefix)";
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             SELECT tenant_id, sum(pending)::bigint, min(oldest), sum(dead)::bigint FROM (
-                SELECT tenant_id, count(*) AS pending, min(created_at) AS oldest, 0 AS dead FROM outbox WHERE status = 0 GROUP BY tenant_id
+                SELECT tenant_id, count(*) AS pending, min(created_at) AS oldest, 0 AS dead FROM outbox WHERE status = 0{topic} GROUP BY tenant_id
                 UNION ALL
-                SELECT tenant_id, 0, NULL, count(*) FROM outbox WHERE status = 2 GROUP BY tenant_id) depth
+                SELECT tenant_id, 0, NULL, count(*) FROM outbox WHERE status = 2{topic} GROUP BY tenant_id) depth
             GROUP BY tenant_id ORDER BY tenant_id
             """;
+        if (topicPrefix is not null)
+        {
+            command.AddText("prefix", topicPrefix);
+        }
+
         return await ReadAllAsync(command, r => new OutboxDepth(r.GetString(0), r.GetInt64(1), NullableTime(r, 2), r.GetInt64(3)), "measure the outbox", cancellationToken)
             .ConfigureAwait(false);
     }

@@ -160,6 +160,31 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
     }
 
     /// <inheritdoc />
+    public async Task<int> ReleaseAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, DateTimeOffset nextAttemptAt, string? error, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var command = transaction.CreateCommand("""
+            UPDATE outbox SET attempts = MAX(attempts - 1, 0), next_attempt_at = $next, lease_owner = NULL, lease_expires_at = NULL,
+                last_error = COALESCE($error, last_error)
+            WHERE status = 0 AND lease_owner = $owner AND id IN (SELECT value FROM json_each($ids))
+            """);
+        command.Parameters.AddWithValue("$next", Ticks(nextAttemptAt));
+        command.Parameters.AddWithValue("$error", error is null ? DBNull.Value : error.Length > OutboxEntry.MaxErrorLength ? error[..OutboxEntry.MaxErrorLength] : error);
+        command.Parameters.AddWithValue("$owner", leaseOwner);
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids.Select(Id).ToArray(), SqliteJsonContext.Default.StringArray));
+        var released = await ExecuteAsync(command, "release outbox rows", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return released;
+    }
+
+    /// <inheritdoc />
     public async Task<OutboxEntry?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default)
     {
         using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
@@ -172,16 +197,33 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default) => DepthAsync(null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(string topicPrefix, CancellationToken cancellationToken = default)
     {
-        // Two grouped queries, each served by its partial index, so sent rows never get scanned.
+        ArgumentException.ThrowIfNullOrEmpty(topicPrefix);
+        return DepthAsync(topicPrefix, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<OutboxDepth>> DepthAsync(string? topicPrefix, CancellationToken cancellationToken)
+    {
+        // Two grouped queries, each served by a partial index, so sent rows never get scanned. A topic prefix is a
+        // range on the topic column (served by outbox_pending_topic for pending rows).
+        var topic = topicPrefix is null ? "" : " AND topic >= $from AND topic < $to";
         using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT tenant_id, COUNT(*), MIN(created_at), 0 FROM outbox WHERE status = 0 GROUP BY tenant_id
+        command.CommandText = $"""
+            SELECT tenant_id, COUNT(*), MIN(created_at), 0 FROM outbox WHERE status = 0{topic} GROUP BY tenant_id
             UNION ALL
-            SELECT tenant_id, 0, NULL, COUNT(*) FROM outbox WHERE status = 2 GROUP BY tenant_id
+            SELECT tenant_id, 0, NULL, COUNT(*) FROM outbox WHERE status = 2{topic} GROUP BY tenant_id
             """;
+        if (topicPrefix is not null)
+        {
+            command.Parameters.AddWithValue("$from", topicPrefix);
+            command.Parameters.AddWithValue("$to", topicPrefix + char.MaxValue);
+        }
+
         var depths = new Dictionary<string, OutboxDepth>(StringComparer.Ordinal);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -410,6 +410,53 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
+    public async Task A_released_row_keeps_its_attempts_and_waits_for_its_next_attempt_time()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant, topic: "memory.remember");
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+
+        // Released ten times (the peer was down): never dead-lettered, because a release is not an attempt.
+        for (var i = 0; i < 10; i++)
+        {
+            var claimed = Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = tenant }));
+            Assert.Equal(1, claimed.Attempts);
+            Assert.Equal(1, await Outbox.ReleaseAsync("w", [message.Id], Clock.GetUtcNow().AddSeconds(5), "memory service down"));
+            Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = tenant }));
+            Clock.Advance(TimeSpan.FromSeconds(6));
+        }
+
+        var entry = await Outbox.GetAsync(tenant, message.Id);
+        Assert.Equal(OutboxStatus.Pending, entry!.Status);
+        Assert.Equal(0, entry.Attempts);
+        Assert.Equal("memory service down", entry.LastError);
+
+        // Only the lease owner may release.
+        Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = tenant }));
+        Assert.Equal(0, await Outbox.ReleaseAsync("someone-else", [message.Id], Clock.GetUtcNow(), null));
+        Assert.Equal(1, await Outbox.MarkSentAsync("w", [message.Id]));
+        Assert.Equal(0, await Outbox.ReleaseAsync("w", [message.Id], Clock.GetUtcNow(), null));
+    }
+
+    [Fact]
+    public async Task Depth_by_topic_prefix_counts_only_that_family()
+    {
+        var tenant = NewTenant();
+        await InTransactionAsync(async tx =>
+        {
+            await Outbox.AppendAsync(tx, Message(tenant, topic: "memory.remember"));
+            await Outbox.AppendAsync(tx, Message(tenant, topic: "memory.link"));
+            await Outbox.AppendAsync(tx, Message(tenant, topic: "conversation.v1"));
+            await Outbox.AppendAsync(tx, Message(tenant, topic: "memoryless.v1"));
+        });
+
+        var memory = Assert.Single(await Outbox.GetDepthAsync("memory."), d => d.TenantId == tenant);
+        Assert.Equal(2, memory.Pending);
+        Assert.Equal(4, Assert.Single(await Outbox.GetDepthAsync(), d => d.TenantId == tenant).Pending);
+        Assert.DoesNotContain(await Outbox.GetDepthAsync("agent."), d => d.TenantId == tenant);
+    }
+
+    [Fact]
     public async Task A_large_unicode_payload_round_trips_exactly()
     {
         var tenant = NewTenant();

@@ -30,11 +30,21 @@ public interface IOutbox
     /// </summary>
     Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Gives leased rows back without counting the claim as an attempt: for a delivery the peer never took (it is down,
+    /// its breaker is open, it asked to slow down), which must not bring a row closer to being dead-lettered. The rows
+    /// become claimable at <paramref name="nextAttemptAt"/>. Returns how many the owner still leased.
+    /// </summary>
+    Task<int> ReleaseAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, DateTimeOffset nextAttemptAt, string? error, CancellationToken cancellationToken = default);
+
     /// <summary>The row, or null when it does not exist for this tenant.</summary>
     Task<OutboxEntry?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default);
 
     /// <summary>Pending and dead-lettered counts and the oldest pending age, per tenant that has any.</summary>
     Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="GetDepthAsync(CancellationToken)"/>, counting only rows whose topic starts with <paramref name="topicPrefix"/>.</summary>
+    Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(string topicPrefix, CancellationToken cancellationToken = default);
 
     /// <summary>The tenant's dead-lettered rows, oldest first.</summary>
     Task<IReadOnlyList<OutboxEntry>> ListDeadLetteredAsync(string tenantId, int limit, CancellationToken cancellationToken = default);

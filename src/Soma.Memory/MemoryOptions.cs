@@ -1,0 +1,65 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Soma.Memory;
+
+/// <summary><c>Soma:Memory</c>: what the agent remembers and how writes reach the memory service.</summary>
+public sealed class MemoryOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Soma:Memory";
+
+    /// <summary>The namespace conversations are remembered in, within each tenant. Default <c>agent</c>.</summary>
+    [Required]
+    [MaxLength(256)]
+    public string Namespace { get; set; } = "agent";
+
+    /// <summary>
+    /// Pending memory writes a tenant may have in the outbox; at or above it new messages are refused with 503 and
+    /// <c>Retry-After</c> instead of being accepted without their memory write. Default 100,000.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int OutboxCapPerTenant { get; set; } = 100_000;
+
+    /// <summary>Memories recalled into a turn's context. 0 turns recall off. Default 5.</summary>
+    [Range(0, 100)]
+    public int RecallTopK { get; set; } = 5;
+
+    /// <summary>Recalled memories scoring below this are left out of a turn's context. Default 0.05.</summary>
+    [Range(0.0, 1.0)]
+    public double RecallMinScore { get; set; } = 0.05;
+
+    /// <summary>The sync worker's settings.</summary>
+    public MemorySyncOptions Sync { get; set; } = new();
+}
+
+/// <summary><c>Soma:Memory:Sync</c>: how the sync worker drains the outbox's memory writes.</summary>
+public sealed class MemorySyncOptions
+{
+    /// <summary>Memories per batch while the memory service is healthy (the protocol's batch endpoint). Default 25.</summary>
+    [Range(1, 100)]
+    public int BatchSize { get; set; } = 25;
+
+    /// <summary>Memories per batch while it is degraded. Default 5.</summary>
+    [Range(1, 100)]
+    public int DegradedBatchSize { get; set; } = 5;
+
+    /// <summary>Pause between batches while degraded, in milliseconds. Default 250.</summary>
+    [Range(0, 60_000)]
+    public int DegradedPauseMilliseconds { get; set; } = 250;
+
+    /// <summary>How often an idle worker looks for writes committed by other processes, in milliseconds. Default 500.</summary>
+    [Range(10, 60_000)]
+    public int PollMilliseconds { get; set; } = 500;
+
+    /// <summary>How long claimed rows stay reserved for one worker, in seconds. Default 15.</summary>
+    [Range(1, 3600)]
+    public int LeaseSeconds { get; set; } = 15;
+
+    /// <summary>The first backoff after a failed delivery, in milliseconds. Default 200.</summary>
+    [Range(1, 60_000)]
+    public int BackoffBaseMilliseconds { get; set; } = 200;
+
+    /// <summary>The longest backoff, in seconds. Default 30.</summary>
+    [Range(1, 3600)]
+    public int BackoffMaxSeconds { get; set; } = 30;
+}

@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Soma.Core.Storage;
+using Soma.Memory.WriteThrough;
+
+namespace Soma.Memory.Sync;
+
+/// <summary>
+/// The memory writes each tenant has waiting in the outbox: read from the store every second and kept current in
+/// between by this process's own writes and deliveries. The gateway asks it before accepting a message
+/// (<see cref="TryAdmit"/>), so a tenant at its cap gets 503 instead of a message accepted without its memory write.
+/// Publishes <c>soma.memory.outbox.pending</c>, <c>soma.memory.outbox.oldest_age</c> and
+/// <c>soma.memory.outbox.dead_lettered</c> per tenant.
+/// </summary>
+public sealed partial class MemoryBacklog : BackgroundService
+{
+    /// <summary>How often the store is read.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+
+    private readonly IOutbox _outbox;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MemoryBacklog> _logger;
+    private readonly int _cap;
+    private readonly ConcurrentDictionary<string, Counters> _local = new(StringComparer.Ordinal);
+    private volatile IReadOnlyDictionary<string, OutboxDepth> _read = new Dictionary<string, OutboxDepth>();
+    private volatile bool _loaded;
+
+    /// <summary>Creates the backlog and registers its gauges.</summary>
+    public MemoryBacklog(IOutbox outbox, TimeProvider time, IOptions<MemoryOptions> options, IMeterFactory meterFactory, ILogger<MemoryBacklog> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _outbox = outbox;
+        _time = time;
+        _logger = logger;
+        _cap = options.Value.OutboxCapPerTenant;
+        var meter = meterFactory.Create(MemoryMetrics.MeterName);
+        meter.CreateObservableGauge("soma.memory.outbox.pending", () => Snapshot().Select(d => Tagged((double)d.Pending, d.TenantId)), "{memory}", "Memory writes waiting in the outbox, per tenant.");
+        meter.CreateObservableGauge("soma.memory.outbox.oldest_age", () => Snapshot().Select(d => Tagged(d.OldestPendingAt is { } t ? Math.Max(0, (_time.GetUtcNow() - t).TotalSeconds) : 0, d.TenantId)), "s", "Age of the oldest waiting memory write, per tenant.");
+        meter.CreateObservableGauge("soma.memory.outbox.dead_lettered", () => Snapshot().Select(d => Tagged((double)d.DeadLettered, d.TenantId)), "{memory}", "Memory writes given up on, per tenant.");
+    }
+
+    /// <summary>The per-tenant cap (<c>Soma:Memory:OutboxCapPerTenant</c>).</summary>
+    public int Cap => _cap;
+
+    /// <summary>Pending writes of <paramref name="tenant"/> as far as this process knows.</summary>
+    public long Pending(string tenant)
+    {
+        var read = _read.TryGetValue(tenant, out var depth) ? depth.Pending : 0;
+        return _local.TryGetValue(tenant, out var local) ? Math.Max(0, read + local.Net) : read;
+    }
+
+    /// <summary>Whether a new message of <paramref name="tenant"/> may be accepted: its pending writes are below the cap.</summary>
+    public bool TryAdmit(string tenant) => Pending(tenant) < _cap;
+
+    /// <summary>Every tenant with pending or dead-lettered writes: the last read adjusted by this process's writes and deliveries since.</summary>
+    public IReadOnlyList<OutboxDepth> Snapshot()
+    {
+        var read = _read;
+        var tenants = read.Keys.Concat(_local.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        return [.. tenants.Select(t =>
+        {
+            var depth = read.TryGetValue(t, out var d) ? d : new OutboxDepth(t, 0, null, 0);
+            return depth with { Pending = Pending(t) };
+        }).Where(d => d.Pending > 0 || d.DeadLettered > 0)];
+    }
+
+    /// <summary>This process committed <paramref name="count"/> memory writes of <paramref name="tenant"/>.</summary>
+    public void Added(string tenant, int count) => _local.GetOrAdd(tenant, static _ => new Counters()).Add(count);
+
+    /// <summary>This process delivered (or dead-lettered) <paramref name="count"/> memory writes of <paramref name="tenant"/>.</summary>
+    public void Removed(string tenant, int count) => _local.GetOrAdd(tenant, static _ => new Counters()).Add(-count);
+
+    /// <summary>Reads the store now (also done every second in the background).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        // Changes this process makes while the read is under way are counted twice at worst for one interval, never lost:
+        // only what was counted before the read started is taken back out.
+        var before = _local.ToDictionary(p => p.Key, p => p.Value.Net, StringComparer.Ordinal);
+        var depths = await _outbox.GetDepthAsync(MemoryKeys.TopicPrefix, cancellationToken).ConfigureAwait(false);
+        _read = depths.ToDictionary(d => d.TenantId, StringComparer.Ordinal);
+        foreach (var (tenant, net) in before)
+        {
+            _local[tenant].Add(-net);
+        }
+
+        _loaded = true;
+    }
+
+    /// <summary>Whether the store has been read at least once.</summary>
+    public bool Loaded => _loaded;
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(RefreshInterval, _time);
+        do
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogRefreshFailed(_logger, ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private static Measurement<double> Tagged(double value, string tenant) => new(value, new KeyValuePair<string, object?>("tenant", tenant));
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Reading the memory backlog failed")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+
+    private sealed class Counters
+    {
+        private long _net;
+
+        public long Net => Interlocked.Read(ref _net);
+
+        public void Add(long delta) => Interlocked.Add(ref _net, delta);
+    }
+}

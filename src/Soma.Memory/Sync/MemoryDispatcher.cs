@@ -1,0 +1,360 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Soma.Core.Memory;
+using Soma.Core.Storage;
+using Soma.Memory.Protocol;
+using Soma.Memory.WriteThrough;
+
+namespace Soma.Memory.Sync;
+
+/// <summary>What one delivery pass did.</summary>
+/// <param name="Claimed">Rows claimed from the outbox.</param>
+/// <param name="Sent">Rows the memory service took.</param>
+/// <param name="Failed">Rows it refused (non-transient); they are retried later or dead-lettered.</param>
+/// <param name="DeadLettered">Rows given up on in this pass.</param>
+/// <param name="TransientError">Why the pass stopped early and gave its rows back (service down, breaker open…), or null.</param>
+public sealed record DeliveryPass(int Claimed, int Sent, int Failed, int DeadLettered, string? TransientError);
+
+/// <summary>
+/// Delivers memory writes from the outbox to the memory service: claims a batch under a lease (oldest first, so a
+/// session's writes keep their order), sends runs of remembers of one tenant and namespace through the batch endpoint
+/// and links one by one, marks what was taken as sent and forgets cached recalls of the namespaces written. When the
+/// service is unreachable the rest of the batch is released without counting an attempt (so an outage never
+/// dead-letters anything); a write the service refuses is retried with backoff and dead-lettered after
+/// <c>Soma:Outbox:MaxAttempts</c> refusals, with an audit record. Used by the sync worker and by a manual flush.
+/// </summary>
+public sealed partial class MemoryDispatcher
+{
+    private static readonly string[] Topics = [MemoryKeys.RememberTopic, MemoryKeys.LinkTopic];
+    private static readonly TimeSpan DrainWindow = TimeSpan.FromSeconds(10);
+
+    private readonly IOutbox _outbox;
+    private readonly IMemoryBackend _backend;
+    private readonly IRecallCache _cache;
+    private readonly MemoryBacklog _backlog;
+    private readonly MemoryAudit _audit;
+    private readonly TimeProvider _time;
+    private readonly MemorySyncOptions _options;
+    private readonly ILogger<MemoryDispatcher> _logger;
+    private readonly Counter<long> _sent;
+    private readonly Counter<long> _failed;
+    private readonly Counter<long> _deadLettered;
+    private readonly Histogram<int> _batchSize;
+    private readonly Queue<(long Ticks, int Count)> _recent = new();
+    private readonly object _recentGate = new();
+
+    /// <summary>Creates the dispatcher and registers its instruments.</summary>
+    public MemoryDispatcher(
+        IOutbox outbox, IMemoryBackend backend, IRecallCache cache, MemoryBacklog backlog, MemoryAudit audit, TimeProvider time,
+        IOptions<MemoryOptions> options, IMeterFactory meterFactory, ILogger<MemoryDispatcher> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _outbox = outbox;
+        _backend = backend;
+        _cache = cache;
+        _backlog = backlog;
+        _audit = audit;
+        _time = time;
+        _options = options.Value.Sync;
+        _logger = logger;
+        var meter = meterFactory.Create(MemoryMetrics.MeterName);
+        _sent = meter.CreateCounter<long>("soma.memory.sent", "{memory}", "Memory writes the memory service took.");
+        _failed = meter.CreateCounter<long>("soma.memory.failed", "{memory}", "Memory writes that failed (tag kind: transient or refused).");
+        _deadLettered = meter.CreateCounter<long>("soma.memory.dead_lettered", "{memory}", "Memory writes given up on after repeated refusals.");
+        _batchSize = meter.CreateHistogram<int>("soma.memory.batch.size", "{memory}", "Memory writes per delivered batch.");
+        meter.CreateObservableGauge("soma.memory.drain_rate", () => DrainRate, "{memory}/s", "Memory writes delivered per second over the last 10 s.");
+    }
+
+    /// <summary>Memory writes delivered per second by this process over the last 10 seconds.</summary>
+    public double DrainRate
+    {
+        get
+        {
+            lock (_recentGate)
+            {
+                Trim(_time.GetTimestamp());
+                return _recent.Sum(r => r.Count) / DrainWindow.TotalSeconds;
+            }
+        }
+    }
+
+    /// <summary>Claims up to <paramref name="batchSize"/> memory writes (of one tenant, or all) and delivers them.</summary>
+    public async Task<DeliveryPass> DeliverAsync(string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken)
+    {
+        var entries = await _outbox.ClaimAsync(
+            new OutboxClaimRequest(leaseOwner, batchSize, TimeSpan.FromSeconds(_options.LeaseSeconds)) { TenantId = tenant, Topics = Topics },
+            cancellationToken).ConfigureAwait(false);
+        if (entries.Count == 0)
+        {
+            return new DeliveryPass(0, 0, 0, 0, null);
+        }
+
+        var sent = new List<OutboxEntry>(entries.Count);
+        var failed = 0;
+        var deadLettered = 0;
+        string? transient = null;
+        var index = 0;
+        while (index < entries.Count && transient is null)
+        {
+            var entry = entries[index];
+            if (entry.Message.Topic == MemoryKeys.LinkTopic)
+            {
+                var outcome = await LinkAsync(entry, cancellationToken).ConfigureAwait(false);
+                transient = outcome.Transient;
+                if (outcome.Refused is { } refusal)
+                {
+                    failed++;
+                    deadLettered += await RefuseAsync(leaseOwner, entry, refusal, cancellationToken).ConfigureAwait(false);
+                }
+                else if (transient is null)
+                {
+                    sent.Add(entry);
+                }
+
+                index += transient is null ? 1 : 0;
+                continue;
+            }
+
+            // A run of remembers of one tenant and namespace goes as one batch.
+            var run = new List<(OutboxEntry Entry, RememberRequest? Request)> { (entry, Parse(entry, MemoryJson.Default.RememberRequest)) };
+            while (index + run.Count < entries.Count && entries[index + run.Count] is { Message.Topic: MemoryKeys.RememberTopic } next
+                && next.Message.TenantId == entry.Message.TenantId
+                && Parse(next, MemoryJson.Default.RememberRequest) is { } nextRequest && nextRequest.Namespace == run[0].Request?.Namespace)
+            {
+                run.Add((next, nextRequest));
+            }
+
+            var result = await RememberRunAsync(run, cancellationToken).ConfigureAwait(false);
+            transient = result.Transient;
+            sent.AddRange(result.Sent);
+            foreach (var (refusedEntry, refusal) in result.Refused)
+            {
+                failed++;
+                deadLettered += await RefuseAsync(leaseOwner, refusedEntry, refusal, cancellationToken).ConfigureAwait(false);
+            }
+
+            index += transient is null ? run.Count : 0;
+        }
+
+        if (sent.Count > 0)
+        {
+            var marked = await _outbox.MarkSentAsync(leaseOwner, [.. sent.Select(e => e.Message.Id)], cancellationToken).ConfigureAwait(false);
+            if (marked < sent.Count)
+            {
+                LogLeaseLost(_logger, sent.Count - marked);
+            }
+
+            foreach (var group in sent.GroupBy(e => e.Message.TenantId, StringComparer.Ordinal))
+            {
+                _backlog.Removed(group.Key, group.Count());
+            }
+
+            _sent.Add(sent.Count);
+            _batchSize.Record(sent.Count);
+            lock (_recentGate)
+            {
+                _recent.Enqueue((_time.GetTimestamp(), sent.Count));
+            }
+        }
+
+        if (transient is not null)
+        {
+            // The service never took these: give them back without counting an attempt.
+            var rest = entries.Skip(index).Select(e => e.Message.Id).ToArray();
+            await _outbox.ReleaseAsync(leaseOwner, rest, _time.GetUtcNow(), transient, CancellationToken.None).ConfigureAwait(false);
+            _failed.Add(rest.Length, new KeyValuePair<string, object?>("kind", "transient"));
+        }
+
+        return new DeliveryPass(entries.Count, sent.Count, failed, deadLettered, transient);
+    }
+
+    private async Task<RunResult> RememberRunAsync(List<(OutboxEntry Entry, RememberRequest? Request)> run, CancellationToken cancellationToken)
+    {
+        var result = new RunResult();
+        var valid = new List<(OutboxEntry Entry, RememberRequest Request)>(run.Count);
+        foreach (var (entry, request) in run)
+        {
+            if (request is null)
+            {
+                result.Refused.Add((entry, "the outbox row does not hold a remember request"));
+            }
+            else
+            {
+                valid.Add((entry, request));
+            }
+        }
+
+        if (valid.Count == 0)
+        {
+            return result;
+        }
+
+        var first = valid[0].Request;
+        try
+        {
+            var response = await _backend.RememberBatchAsync(
+                new RememberBatchRequest(first.Tenant, first.Namespace, [.. valid.Select(v => new RememberItem(v.Request.Key, v.Request.Value, v.Request.Tags, v.Request.Links, v.Request.TraceId))]),
+                cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < valid.Count; i++)
+            {
+                if (i < response.Results.Count && response.Results[i].Ok)
+                {
+                    result.Sent.Add(valid[i].Entry);
+                }
+                else
+                {
+                    result.Refused.Add((valid[i].Entry, "the memory service did not store this item of the batch"));
+                }
+            }
+
+            await InvalidateAsync(first.Tenant, first.Namespace).ConfigureAwait(false);
+        }
+        catch (MemoryBackendException ex) when (ex.Transient)
+        {
+            result.Transient = ex.Message;
+        }
+        catch (MemoryBackendException ex) when (valid.Count > 1)
+        {
+            // One bad item refuses the whole batch: send them one at a time to find it, the others still go.
+            LogBatchRefused(_logger, valid.Count, ex.Message);
+            foreach (var (entry, request) in valid)
+            {
+                try
+                {
+                    await _backend.RememberAsync(request, cancellationToken).ConfigureAwait(false);
+                    result.Sent.Add(entry);
+                }
+                catch (MemoryBackendException single) when (single.Transient)
+                {
+                    result.Transient = single.Message;
+                    break;
+                }
+                catch (MemoryBackendException single)
+                {
+                    result.Refused.Add((entry, single.Message));
+                }
+            }
+
+            await InvalidateAsync(first.Tenant, first.Namespace).ConfigureAwait(false);
+        }
+        catch (MemoryBackendException ex)
+        {
+            result.Refused.Add((valid[0].Entry, ex.Message));
+        }
+
+        return result;
+    }
+
+    private async Task<(string? Transient, string? Refused)> LinkAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    {
+        if (Parse(entry, MemoryJson.Default.LinkRequest) is not { } link)
+        {
+            return (null, "the outbox row does not hold a link request");
+        }
+
+        try
+        {
+            await _backend.LinkAsync(entry.Message.TenantId, link, cancellationToken).ConfigureAwait(false);
+            return (null, null);
+        }
+        catch (MemoryBackendException ex) when (ex.Transient)
+        {
+            return (ex.Message, null);
+        }
+        catch (MemoryBackendException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    // A refusal counts as an attempt; after the last one the row is dead-lettered and audited.
+    private async Task<int> RefuseAsync(string leaseOwner, OutboxEntry entry, string reason, CancellationToken cancellationToken)
+    {
+        _failed.Add(1, new KeyValuePair<string, object?>("kind", "refused"));
+        var delay = Backoff.Delay(entry.Attempts, _options.BackoffBaseMilliseconds, _options.BackoffMaxSeconds);
+        var outcome = await _outbox.MarkFailedAsync(leaseOwner, entry.Message.Id, reason, _time.GetUtcNow() + delay, cancellationToken).ConfigureAwait(false);
+        LogRefused(_logger, entry.Message.Topic, entry.Message.DedupeKey, entry.Attempts, reason);
+        if (outcome != OutboxFailureOutcome.DeadLettered)
+        {
+            return 0;
+        }
+
+        _deadLettered.Add(1);
+        _backlog.Removed(entry.Message.TenantId, 1);
+        await _audit.WriteAsync(entry.Message.TenantId, "memory-sync", "memory.dead_letter", entry.Message.DedupeKey,
+            $"The memory service refused this write {entry.Attempts} times; it is kept in the outbox as dead-lettered.",
+            new Dictionary<string, object?> { ["outbox_id"] = entry.Message.Id, ["topic"] = entry.Message.Topic, ["attempts"] = entry.Attempts, ["last_error"] = reason },
+            cancellationToken).ConfigureAwait(false);
+        return 1;
+    }
+
+    private async Task InvalidateAsync(string tenant, string @namespace)
+    {
+        try
+        {
+            await _cache.InvalidateAsync(tenant, @namespace).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogInvalidateFailed(_logger, ex);
+        }
+    }
+
+    private static T? Parse<T>(OutboxEntry entry, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(entry.Message.Payload, type);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void Trim(long now)
+    {
+        while (_recent.Count > 0 && _time.GetElapsedTime(_recent.Peek().Ticks, now) > DrainWindow)
+        {
+            _recent.Dequeue();
+        }
+    }
+
+    [LoggerMessage(EventId = 5111, Level = LogLevel.Warning, Message = "{Count} delivered memory writes were no longer leased to this worker (another worker may deliver them again; the keys make that harmless)")]
+    private static partial void LogLeaseLost(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5112, Level = LogLevel.Warning, Message = "The memory service refused a batch of {Count}; sending its items one at a time: {Reason}")]
+    private static partial void LogBatchRefused(ILogger logger, int count, string reason);
+
+    [LoggerMessage(EventId = 5113, Level = LogLevel.Warning, Message = "The memory service refused {Topic} {Key} (attempt {Attempt}): {Reason}")]
+    private static partial void LogRefused(ILogger logger, string topic, string key, int attempt, string reason);
+
+    [LoggerMessage(EventId = 5114, Level = LogLevel.Warning, Message = "Forgetting cached recalls failed")]
+    private static partial void LogInvalidateFailed(ILogger logger, Exception exception);
+
+    private sealed class RunResult
+    {
+        public List<OutboxEntry> Sent { get; } = [];
+
+        public List<(OutboxEntry Entry, string Reason)> Refused { get; } = [];
+
+        public string? Transient { get; set; }
+    }
+}
+
+/// <summary>Exponential backoff with decorrelated jitter, capped.</summary>
+internal static class Backoff
+{
+    /// <summary>The wait before attempt <paramref name="attempt"/> + 1: random between the base and three times the previous wait, at most the cap.</summary>
+    public static TimeSpan Delay(int attempt, int baseMilliseconds, int maxSeconds)
+    {
+        var cap = maxSeconds * 1000.0;
+        var previous = Math.Min(cap, baseMilliseconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30)));
+        var next = baseMilliseconds + (Random.Shared.NextDouble() * Math.Max(0, (previous * 3) - baseMilliseconds));
+        return TimeSpan.FromMilliseconds(Math.Min(cap, next));
+    }
+}

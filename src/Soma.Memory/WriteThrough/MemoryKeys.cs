@@ -1,0 +1,45 @@
+namespace Soma.Memory.WriteThrough;
+
+/// <summary>
+/// The deterministic keys of conversation memories: <c>{tenant}/{session}/{message id}/{role}</c>. The same message
+/// always gets the same key, so a retried or resumed write updates the memory instead of adding a second one.
+/// </summary>
+public static class MemoryKeys
+{
+    /// <summary>Outbox topic of a memory write.</summary>
+    public const string RememberTopic = "memory.remember";
+
+    /// <summary>Outbox topic of a link between two memories.</summary>
+    public const string LinkTopic = "memory.link";
+
+    /// <summary>The prefix every memory topic shares.</summary>
+    public const string TopicPrefix = "memory.";
+
+    /// <summary>Relation of an assistant answer to the user message it answers.</summary>
+    public const string Answers = "answers";
+
+    /// <summary>Relation of a user message to the assistant answer it got.</summary>
+    public const string AnsweredBy = "answered_by";
+
+    /// <summary>Relation of a tool output to the assistant answer that used it.</summary>
+    public const string UsedBy = "used_by";
+
+    /// <summary>The key of a user or assistant message.</summary>
+    public static string Message(string tenant, Guid sessionId, Guid messageId, string role) => $"{tenant}/{sessionId}/{messageId}/{role}";
+
+    /// <summary>The key of one tool call's output in a turn (the reply's id, the round and the model's call id).</summary>
+    public static string ToolOutput(string tenant, Guid sessionId, Guid replyId, int round, string toolCallId) =>
+        $"{tenant}/{sessionId}/{replyId}/tool/{round}/{toolCallId}";
+
+    /// <summary>The key of a memory the model saved with the <c>memory.save</c> tool.</summary>
+    public static string Saved(string tenant, Guid sessionId, Guid replyId, string toolCallId) => $"{tenant}/{sessionId}/{replyId}/saved/{toolCallId}";
+
+    /// <summary>The tag every memory of a session carries.</summary>
+    public static string SessionTag(Guid sessionId) => $"session:{sessionId}";
+
+    /// <summary>The tag naming who said it.</summary>
+    public static string RoleTag(string role) => $"role:{role}";
+
+    /// <summary>The outbox partition of a session's memory writes (delivered in order).</summary>
+    public static string Partition(Guid sessionId) => $"memory:{sessionId}";
+}

@@ -28,13 +28,17 @@ public sealed class MemoryOptions
     [Range(0.0, 1.0)]
     public double RecallMinScore { get; set; } = 0.05;
 
-    /// <summary>The sync worker's settings.</summary>
-    public MemorySyncOptions Sync { get; set; } = new();
+    /// <summary>How long a turn waits for its recall before going on without memory, in milliseconds. Default 1,500.</summary>
+    [Range(50, 60_000)]
+    public int RecallTimeoutMilliseconds { get; set; } = 1500;
 }
 
 /// <summary><c>Soma:Memory:Sync</c>: how the sync worker drains the outbox's memory writes.</summary>
 public sealed class MemorySyncOptions
 {
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Soma:Memory:Sync";
+
     /// <summary>Memories per batch while the memory service is healthy (the protocol's batch endpoint). Default 25.</summary>
     [Range(1, 100)]
     public int BatchSize { get; set; } = 25;

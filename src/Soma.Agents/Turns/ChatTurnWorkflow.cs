@@ -3,18 +3,20 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using Soma.Agents.Memory;
 using Soma.Agents.Models;
 using Soma.Contracts.Events;
 using Soma.Contracts.Identity;
 using Soma.Core.Storage;
 using Soma.Core.Streaming;
+using Soma.Memory.WriteThrough;
 using Soma.Orchestration.Workflows;
 using Soma.Tools.Registry;
 
 namespace Soma.Agents.Turns;
 
 /// <summary>
-/// The agent turn as a workflow, <c>chat.turn</c>: <c>context</c> (recent history) → a loop of <c>model</c> (streamed;
+/// The agent turn as a workflow, <c>chat.turn</c>: <c>context</c> (recent history and recalled long-term memory) → a loop of <c>model</c> (streamed;
 /// its output is the checkpoint) and <c>tools</c> (authorize, run, results back to the model), bounded by
 /// <see cref="ChatTurnOptions.MaxToolRounds"/> → <c>answer</c>, which stores the final answer and its
 /// <c>conversation.assistant_final</c> event in the same commit as the step.
@@ -48,12 +50,15 @@ public sealed class ChatTurnWorkflow
     private readonly ModelRouter _models;
     private readonly ToolRegistry _tools;
     private readonly ToolAuthorizer _authorizer;
+    private readonly MemoryWriteThrough _memory;
+    private readonly TurnMemory _turnMemory;
     private readonly ChatTurnOptions _options;
 
     /// <summary>Builds the workflow over its services.</summary>
     public ChatTurnWorkflow(
         ISessionStore sessions, IUsageLedger usage, IAuditLog audit, IIdGenerator ids, ISessionStream stream,
-        ModelRouter models, ToolRegistry tools, ToolAuthorizer authorizer, IOptions<ChatTurnOptions> options)
+        ModelRouter models, ToolRegistry tools, ToolAuthorizer authorizer, MemoryWriteThrough memory, TurnMemory turnMemory,
+        IOptions<ChatTurnOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _sessions = sessions;
@@ -64,6 +69,8 @@ public sealed class ChatTurnWorkflow
         _models = models;
         _tools = tools;
         _authorizer = authorizer;
+        _memory = memory;
+        _turnMemory = turnMemory;
         _options = options.Value;
         var rounds = _options.MaxToolRounds + 1;
         Definition = WorkflowDefinition.Create(Name, 1)
@@ -107,13 +114,19 @@ public sealed class ChatTurnWorkflow
             history.RemoveAt(0);
         }
 
-        return StepOutcome.Succeeded(TurnJson.ToElement(new ContextOutput(history)));
+        // Long-term memory: recalled through the cache, never an error (a down service gives a degraded note instead).
+        var inContext = (end >= 0 ? recent.Take(end + 1) : recent).Select(m => m.Id.ToString()).ToHashSet(StringComparer.Ordinal);
+        var query = end >= 0 ? recent[end].Content : history.LastOrDefault(m => m.Role == "user")?.Content ?? string.Empty;
+        var recall = await _turnMemory.RecallAsync(context.TenantId, query, inContext, cancellationToken).ConfigureAwait(false);
+        var output = StepOutcome.Succeeded(TurnJson.ToElement(new ContextOutput(history, recall?.Memories)));
+        return recall is null ? output : output.WithCommit(commit => commit.AppendEventAsync(recall.Event));
     }
 
     private async ValueTask<StepOutcome> ModelAsync(StepContext context, CancellationToken cancellationToken)
     {
         var input = TurnJson.Read<TurnInput>(context.Input);
-        var history = TurnJson.Read<ContextOutput>(context.Outputs["context"]).Messages;
+        var contextOutput = TurnJson.Read<ContextOutput>(context.Outputs["context"]);
+        var history = contextOutput.Messages;
         ModelOutput? previous = null;
         ToolsOutput? previousTools = null;
         if (context.Outputs.TryGetValue("$previous", out var last))
@@ -129,6 +142,12 @@ public sealed class ChatTurnWorkflow
         }
 
         var messages = new List<ChatMessage> { new(ChatRole.System, _options.SystemPrompt) };
+        if (contextOutput.Memories is { Count: > 0 } memories)
+        {
+            messages.Add(new ChatMessage(ChatRole.System, "Long-term memories that may be relevant (from earlier conversations; best match first):\n"
+                + string.Join('\n', memories.Select(m => $"- ({m.Role}) {m.Text}"))));
+        }
+
         messages.AddRange(history.Concat(transcript).Select(ToChatMessage));
 
         // The last round gets no tools, so the turn ends with an answer.
@@ -196,6 +215,11 @@ public sealed class ChatTurnWorkflow
                 await commit.AppendEventAsync(new ToolAllowed(call.Id, call.Tool, ToolAuthorizer.PolicyRevision)).ConfigureAwait(false);
                 var bytes = Encoding.UTF8.GetByteCount(result.Output);
                 await commit.AppendEventAsync(new ToolOutput(call.Id, call.Tool, result.Output, 0, bytes)).ConfigureAwait(false);
+                await _memory.RememberToolOutputAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, context.LoopIteration, call.Id, call.Tool, result.Output, commit.CancellationToken).ConfigureAwait(false);
+                if (call.Tool == MemorySaveTool.ToolName && result.ErrorCode is null && SavedNote(call.ArgumentsJson) is { } note)
+                {
+                    await _memory.RememberNoteAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, call.Id, note, commit.CancellationToken).ConfigureAwait(false);
+                }
                 if (result.ErrorCode is null)
                 {
                     await commit.AppendEventAsync(new ToolSucceeded(call.Id, call.Tool, result.DurationMs, Sandbox.None, bytes)).ConfigureAwait(false);
@@ -255,8 +279,23 @@ public sealed class ChatTurnWorkflow
         {
             await _sessions.AppendMessageAsync(commit.Transaction, new SessionMessage(input.ReplyId, context.TenantId, input.SessionId, "assistant", content, metadata, context.Now), commit.CancellationToken).ConfigureAwait(false);
             await commit.AppendEventAsync(new AssistantFinal(input.ReplyId, content, finish, model.Model, usage)).ConfigureAwait(false);
+            await _memory.RememberAnswerAsync(commit.Transaction, context.TenantId, input.SessionId, input.MessageId, input.ReplyId, content,
+                new Dictionary<string, string> { ["run_id"] = context.RunId.ToString(), ["model"] = model.Model }, commit.CancellationToken).ConfigureAwait(false);
             commit.Transaction.OnCommitted(() => _stream.EndAnswer(key, input.ReplyId));
         }));
+    }
+
+    private static string? SavedNote(string argumentsJson)
+    {
+        try
+        {
+            using var arguments = JsonDocument.Parse(string.IsNullOrWhiteSpace(argumentsJson) ? "{}" : argumentsJson);
+            return MemorySaveTool.Check(arguments.RootElement, out var text) is null ? text : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static ChatMessage ToChatMessage(TurnMessage message) => message.Role switch

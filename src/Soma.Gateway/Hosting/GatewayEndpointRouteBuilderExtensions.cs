@@ -23,6 +23,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         MessageEndpoints.Map(app);
         SessionEventStream.Map(app);
         Usage.UsageEndpoints.Map(app);
+        Memory.MemoryEndpoints.Map(app);
         RunEndpoints.Map(app);
         Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");

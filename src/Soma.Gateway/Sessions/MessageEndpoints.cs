@@ -15,14 +15,16 @@ using Soma.Core.Storage;
 using Soma.Core.Streaming;
 using Soma.Gateway.Auth;
 using Soma.Gateway.Problems;
+using Soma.Memory.Sync;
+using Soma.Memory.WriteThrough;
 using Soma.Orchestration.Runs;
 
 namespace Soma.Gateway.Sessions;
 
 /// <summary>
 /// <c>POST /v1/sessions/{id}/messages</c>: a message is accepted durably — the message, the accepted <c>chat.turn</c>
-/// run, the outbox row of its <c>conversation.user_message</c> event and the session's copy of that event commit in
-/// one transaction — then answered 202. An <c>Idempotency-Key</c> makes the POST safe to retry.
+/// run, its memory write, the outbox row of its <c>conversation.user_message</c> event and the session's copy of that
+/// event commit in one transaction — then answered 202. A tenant whose memory writes back up past its cap gets 503. An <c>Idempotency-Key</c> makes the POST safe to retry.
 /// </summary>
 internal static class MessageEndpoints
 {
@@ -30,6 +32,7 @@ internal static class MessageEndpoints
     public const string TurnWorkflow = "chat.turn";
 
     private const int MaxMetadataBytes = 16 * 1024;
+    private const int MemoryRetryAfterSeconds = 5;
     private const int MaxIdempotencyKeyLength = 200;
     private const string SessionGone = "The session does not exist.";
 
@@ -39,12 +42,14 @@ internal static class MessageEndpoints
             .WithSummary("Send a message; the agent's turn runs as a chat.turn run.")
             .Accepts<PostMessageRequest>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
     private static async Task<Results<Accepted<MessageAcceptedResponse>, ProblemHttpResult>> PostAsync(
         Guid id, HttpContext httpContext, ClaimsPrincipal user, ISessionStore sessions, IOutbox outbox, RunService runs,
-        IIdGenerator ids, TimeProvider time, ISessionStream stream, ActiveTurnCounter turns, GroupCommitter committer, IOptions<GatewayOptions> options)
+        IIdGenerator ids, TimeProvider time, ISessionStream stream, ActiveTurnCounter turns, GroupCommitter committer, MemoryWriteThrough memory, MemoryBacklog backlog,
+        IOptions<GatewayOptions> options)
     {
         var limits = options.Value;
         if (httpContext.Request.ContentLength > limits.MaxMessageBytes * 6L + MaxMetadataBytes + 1024)
@@ -97,6 +102,14 @@ internal static class MessageEndpoints
         }
 
         var tenant = user.GetTenantId();
+        if (!backlog.TryAdmit(tenant))
+        {
+            // Accepting the message without its memory write would lose it: refuse until the backlog drains.
+            httpContext.Response.Headers.RetryAfter = MemoryRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Memory backlog full",
+                $"This tenant has {backlog.Cap} memory writes waiting for the memory service (Soma:Memory:OutboxCapPerTenant); try again when they drain.");
+        }
+
         if (!turns.TryAcquire(tenant, limits.MaxConcurrentTurns))
         {
             httpContext.Response.Headers.RetryAfter = "1";
@@ -145,6 +158,8 @@ internal static class MessageEndpoints
                         throw new InvalidOperationException(SessionGone);
                     }
 
+                    await memory.RememberMessageAsync(transaction, tenant, id, messageId, "user", content, null,
+                        new Dictionary<string, string> { ["run_id"] = run.Id.ToString() }, token);
                     var context = EventContext.FromActivity(System.Diagnostics.Activity.Current, tenant, "soma/gateway", httpContext.TraceIdentifier) with { SessionId = id, RunId = run.Id };
                     var envelope = context.Create(new UserMessage(messageId, content), ids, time, idempotencyKey);
                     var payload = EventJson.Serialize(envelope);

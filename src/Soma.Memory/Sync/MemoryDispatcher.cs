@@ -48,7 +48,7 @@ public sealed partial class MemoryDispatcher
     /// <summary>Creates the dispatcher and registers its instruments.</summary>
     public MemoryDispatcher(
         IOutbox outbox, IMemoryBackend backend, IRecallCache cache, MemoryBacklog backlog, MemoryAudit audit, TimeProvider time,
-        IOptions<MemoryOptions> options, IMeterFactory meterFactory, ILogger<MemoryDispatcher> logger)
+        IOptions<MemorySyncOptions> options, IMeterFactory meterFactory, ILogger<MemoryDispatcher> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meterFactory);
@@ -58,7 +58,7 @@ public sealed partial class MemoryDispatcher
         _backlog = backlog;
         _audit = audit;
         _time = time;
-        _options = options.Value.Sync;
+        _options = options.Value;
         _logger = logger;
         var meter = meterFactory.Create(MemoryMetrics.MeterName);
         _sent = meter.CreateCounter<long>("soma.memory.sent", "{memory}", "Memory writes the memory service took.");

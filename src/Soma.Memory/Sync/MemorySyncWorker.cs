@@ -14,10 +14,10 @@ namespace Soma.Memory.Sync;
 /// wakes it at once; writes of other processes are found by polling.
 /// </summary>
 public sealed partial class MemorySyncWorker(
-    MemoryDispatcher dispatcher, MemoryHealthMonitor monitor, MemorySignal signal, TimeProvider time, IOptions<MemoryOptions> options, ILogger<MemorySyncWorker> logger)
+    MemoryDispatcher dispatcher, MemoryHealthMonitor monitor, MemorySignal signal, TimeProvider time, IOptions<MemorySyncOptions> options, ILogger<MemorySyncWorker> logger)
     : BackgroundService
 {
-    private readonly MemorySyncOptions _options = options.Value.Sync;
+    private readonly MemorySyncOptions _options = options.Value;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:memory-sync:{Guid.NewGuid():N}";
 
     /// <inheritdoc />

@@ -27,6 +27,9 @@ public static class MemoryKeys
     /// <summary>The key of a user or assistant message.</summary>
     public static string Message(string tenant, Guid sessionId, Guid messageId, string role) => $"{tenant}/{sessionId}/{messageId}/{role}";
 
+    /// <summary>Relation of a saved note to the answer of the turn that saved it.</summary>
+    public const string SavedIn = "saved_in";
+
     /// <summary>The key of one tool call's output in a turn (the reply's id, the round and the model's call id).</summary>
     public static string ToolOutput(string tenant, Guid sessionId, Guid replyId, int round, string toolCallId) =>
         $"{tenant}/{sessionId}/{replyId}/tool/{round}/{toolCallId}";

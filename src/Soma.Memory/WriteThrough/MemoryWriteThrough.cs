@@ -8,6 +8,9 @@ using Soma.Memory.Sync;
 
 namespace Soma.Memory.WriteThrough;
 
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class MemoryValueJson : System.Text.Json.Serialization.JsonSerializerContext;
+
 /// <summary>
 /// Puts memory writes into the outbox inside the caller's transaction, so a message, an answer or a tool output is
 /// never committed without its memory write; once the transaction commits the sync worker is woken to deliver at once
@@ -40,6 +43,77 @@ public sealed class MemoryWriteThrough(IOutbox outbox, IIdGenerator ids, TimePro
         ArgumentNullException.ThrowIfNull(link);
         return AppendAsync(transaction, tenant, sessionId, MemoryKeys.LinkTopic, $"{link.FromKey}>{link.Type}>{link.ToKey}",
             JsonSerializer.Serialize(link, MemoryJson.Default.LinkRequest), cancellationToken);
+    }
+
+    /// <summary>Remembers a user or assistant message of a session under its deterministic key.</summary>
+    public Task<bool> RememberMessageAsync(
+        IStoreTransaction transaction, string tenant, Guid sessionId, Guid messageId, string role, string text, IReadOnlyList<MemoryLink>? links = null,
+        IReadOnlyDictionary<string, string>? extra = null, CancellationToken cancellationToken = default)
+    {
+        var value = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
+        {
+            ["role"] = role,
+            ["text"] = text,
+            ["session_id"] = sessionId.ToString(),
+            ["message_id"] = messageId.ToString(),
+        };
+        return RememberAsync(transaction, tenant, sessionId, MemoryKeys.Message(tenant, sessionId, messageId, role), JsonSerializer.SerializeToElement(value, MemoryValueJson.Default.DictionaryStringString),
+            [MemoryKeys.SessionTag(sessionId), MemoryKeys.RoleTag(role)], links, System.Diagnostics.Activity.Current?.TraceId.ToHexString(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Remembers one tool call's output, linked to the assistant answer of the turn that used it (<c>used_by</c>; the
+    /// answer's key is known before the answer exists, because the turn's reply id is fixed when the message is accepted).
+    /// </summary>
+    public Task<bool> RememberToolOutputAsync(
+        IStoreTransaction transaction, string tenant, Guid sessionId, Guid replyId, int round, string toolCallId, string tool, string output,
+        CancellationToken cancellationToken = default)
+    {
+        var value = new Dictionary<string, string>
+        {
+            ["role"] = "tool",
+            ["tool"] = tool,
+            ["text"] = output,
+            ["session_id"] = sessionId.ToString(),
+            ["message_id"] = replyId.ToString(),
+            ["tool_call_id"] = toolCallId,
+        };
+        return RememberAsync(transaction, tenant, sessionId, MemoryKeys.ToolOutput(tenant, sessionId, replyId, round, toolCallId), JsonSerializer.SerializeToElement(value, MemoryValueJson.Default.DictionaryStringString),
+            [MemoryKeys.SessionTag(sessionId), MemoryKeys.RoleTag("tool"), $"tool:{tool}"],
+            [new MemoryLink(MemoryKeys.UsedBy, MemoryKeys.Message(tenant, sessionId, replyId, "assistant"))],
+            System.Diagnostics.Activity.Current?.TraceId.ToHexString(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Remembers a turn's answer linked both ways to the user message it answers: the answer carries <c>answers</c>
+    /// and a link row after it adds <c>answered_by</c> from the user message.
+    /// </summary>
+    public async Task RememberAnswerAsync(
+        IStoreTransaction transaction, string tenant, Guid sessionId, Guid userMessageId, Guid replyId, string text, IReadOnlyDictionary<string, string>? extra = null,
+        CancellationToken cancellationToken = default)
+    {
+        var userKey = MemoryKeys.Message(tenant, sessionId, userMessageId, "user");
+        var answerKey = MemoryKeys.Message(tenant, sessionId, replyId, "assistant");
+        await RememberMessageAsync(transaction, tenant, sessionId, replyId, "assistant", text, [new MemoryLink(MemoryKeys.Answers, userKey)], extra, cancellationToken).ConfigureAwait(false);
+        await LinkAsync(transaction, tenant, sessionId, new LinkRequest(userKey, answerKey, MemoryKeys.AnsweredBy), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Remembers a note the model saved (<c>memory.save</c>), linked to the answer of the turn that saved it.</summary>
+    public Task<bool> RememberNoteAsync(
+        IStoreTransaction transaction, string tenant, Guid sessionId, Guid replyId, string toolCallId, string text, CancellationToken cancellationToken = default)
+    {
+        var value = new Dictionary<string, string>
+        {
+            ["role"] = "note",
+            ["text"] = text,
+            ["session_id"] = sessionId.ToString(),
+            ["message_id"] = replyId.ToString(),
+            ["tool_call_id"] = toolCallId,
+        };
+        return RememberAsync(transaction, tenant, sessionId, MemoryKeys.Saved(tenant, sessionId, replyId, toolCallId), JsonSerializer.SerializeToElement(value, MemoryValueJson.Default.DictionaryStringString),
+            [MemoryKeys.SessionTag(sessionId), MemoryKeys.RoleTag("note")],
+            [new MemoryLink(MemoryKeys.SavedIn, MemoryKeys.Message(tenant, sessionId, replyId, "assistant"))],
+            System.Diagnostics.Activity.Current?.TraceId.ToHexString(), cancellationToken);
     }
 
     private async Task<bool> AppendAsync(IStoreTransaction transaction, string tenant, Guid sessionId, string topic, string dedupeKey, string payload, CancellationToken cancellationToken)

@@ -1,11 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Soma.Core.Tenancy;
-using Soma.Gateway.Auth;
-using Soma.Server.Hosting;
 
 namespace Soma.Server.Cli;
 
@@ -14,12 +10,7 @@ internal static class RunsCommand
 {
     public static Command Create()
     {
-        var url = new Option<string?>("--url") { Description = "The server (default $SOMA_URL, else http://127.0.0.1:8010).", HelpName = "url" };
-        var token = new Option<string?>("--token") { Description = "Bearer token (default $SOMA_TOKEN, else one minted for --tenant from the local data dir's key).", HelpName = "token" };
-        var tenant = new Option<string>("--tenant") { Description = "Tenant for a minted token.", DefaultValueFactory = _ => TenantId.Default };
-        var data = new Option<string?>("--data") { Description = "Data directory holding the key, for a minted token (default ./.soma).", HelpName = "dir" };
-        var json = new Option<bool>("--json") { Description = "Print the API's JSON." };
-        Option[] common = [url, token, tenant, data, json];
+        var options = new ServerApiOptions();
 
         var state = new Option<string?>("--state") { Description = "Only runs in this state (accepted, running, waiting, succeeded, failed, cancelled)." };
         var workflow = new Option<string?>("--workflow") { Description = "Only runs of this workflow." };
@@ -32,13 +23,10 @@ internal static class RunsCommand
         var cancel = new Command("cancel", "Cancel a run that has not ended.") { id };
         foreach (var command in (Command[])[list, show, resume, cancel])
         {
-            foreach (var option in common)
-            {
-                command.Options.Add(option);
-            }
+            options.AddTo(command);
         }
 
-        Api Connect(ParseResult parse) => new(parse.GetValue(url), parse.GetValue(token), parse.GetValue(tenant)!, parse.GetValue(data), parse.GetValue(json));
+        ServerApi Connect(ParseResult parse) => options.Connect(parse);
 
         list.SetAction((parse, ct) => Connect(parse).RunAsync(async (api, c) =>
         {
@@ -168,110 +156,6 @@ internal static class RunsCommand
         {
             var ms = step.TryGetProperty("duration_ms", out var d) ? d.GetDouble().ToString("F1", CultureInfo.InvariantCulture) : "";
             Console.Out.WriteLine($"{step.GetProperty("key").GetString(),-28}  {step.GetProperty("status").GetString(),-10}  {step.GetProperty("attempts").GetInt32(),8}  {ms,9}");
-        }
-    }
-
-    /// <summary>The server's API, with the error handling every verb shares.</summary>
-    private sealed class Api(string? url, string? token, string tenant, string? dataDir, bool json)
-    {
-        private HttpClient _http = null!;
-
-        public async Task<int> RunAsync(Func<Api, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
-        {
-            var baseUrl = url ?? Environment.GetEnvironmentVariable("SOMA_URL") ?? "http://127.0.0.1:8010";
-            if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
-            {
-                Console.Error.WriteLine($"soma: --url '{baseUrl}' is not an http(s) URL.");
-                return ExitCodes.BadInput;
-            }
-
-            var bearer = token ?? Environment.GetEnvironmentVariable("SOMA_TOKEN") ?? MintToken();
-            if (bearer is null)
-            {
-                return ExitCodes.BadInput;
-            }
-
-            using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-            _http = http;
-            try
-            {
-                return await verb(this, cancellationToken);
-            }
-            catch (HttpRequestException ex)
-            {
-                Console.Error.WriteLine($"soma: cannot reach {baseUri}: {ex.Message}");
-                return ExitCodes.Failed;
-            }
-        }
-
-        public Task<JsonElement?> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
-
-        public Task<JsonElement?> PostAsync(string path, object? body, CancellationToken cancellationToken) =>
-            SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) }, cancellationToken);
-
-        public int Print(JsonElement value, Action<JsonElement> human)
-        {
-            if (json)
-            {
-                Console.Out.WriteLine(value.GetRawText());
-            }
-            else
-            {
-                human(value);
-            }
-
-            return ExitCodes.Ok;
-        }
-
-        private async Task<JsonElement?> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            using (request)
-            using (var response = await _http.SendAsync(request, cancellationToken))
-            {
-                var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                JsonElement? body = null;
-                try
-                {
-                    body = text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone();
-                }
-                catch (JsonException)
-                {
-                }
-
-                if (response.IsSuccessStatusCode && body is not null)
-                {
-                    return body;
-                }
-
-                var detail = body is { ValueKind: JsonValueKind.Object } problem && problem.TryGetProperty("detail", out var d) ? d.GetString()
-                    : body is { ValueKind: JsonValueKind.Object } p2 && p2.TryGetProperty("title", out var t) ? t.GetString()
-                    : response.ReasonPhrase;
-                Console.Error.WriteLine($"soma: {(int)response.StatusCode} {detail}");
-                return null;
-            }
-        }
-
-        private string? MintToken()
-        {
-            var configuration = SomaConfiguration.Build(new ServeSettings(DataDir: dataDir).ToOverrides());
-            var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
-            var keyPath = SomaConfiguration.ResolveHs256KeyPath(configuration);
-            if (auth.Mode != AuthMode.Hs256 || !File.Exists(keyPath))
-            {
-                Console.Error.WriteLine($"soma: no token: pass --token or set SOMA_TOKEN (no local key at {keyPath} to mint one).");
-                return null;
-            }
-
-            try
-            {
-                return new TokenIssuer(Hs256KeyFile.Load(keyPath), auth.Issuer, auth.Audience, TimeProvider.System).Issue(tenant, "cli", ["admin"], TimeSpan.FromMinutes(5));
-            }
-            catch (ArgumentException ex)
-            {
-                Console.Error.WriteLine($"soma: {ex.Message.Split(" (Parameter", 2)[0]}");
-                return null;
-            }
         }
     }
 }

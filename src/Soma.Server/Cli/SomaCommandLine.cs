@@ -11,6 +11,7 @@ internal static class SomaCommandLine
         TokenCommand.Create(),
         SchemaCommand.Create(),
         RunsCommand.Create(),
+        MemoryCommand.Create(),
         DevCommand.Create(),
     };
 

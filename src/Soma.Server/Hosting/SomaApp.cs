@@ -46,6 +46,7 @@ internal static class SomaApp
         }
 
         services.AddSomaOrchestration();
+        AddMemory(services, configuration, roles);
         services.AddSomaAgents();
         if (roles.Contains(SomaRoles.Worker))
         {
@@ -65,7 +66,37 @@ internal static class SomaApp
         builder.AddSomaGateway();
         var app = builder.Build();
         app.MapSomaGateway();
+        if (roles.Contains(SomaRoles.Memory))
+        {
+            app.MapSomaMemoryService();
+        }
+
         return app;
+    }
+
+    // Memory: writes go outbox → client → memory service in every mode. With no Soma:Memory:Client:BaseUrl the service is
+    // the built-in one in this process (on this store); with one, it is that server (SomaBrain or `soma serve --roles memory`).
+    private static void AddMemory(IServiceCollection services, IConfiguration configuration, IReadOnlySet<string> roles)
+    {
+        var remote = !string.IsNullOrWhiteSpace(configuration[$"{Memory.Client.MemoryClientOptions.SectionName}:BaseUrl"]);
+        if (!remote || roles.Contains(SomaRoles.Memory))
+        {
+            services.AddSomaMemoryService();
+        }
+
+        var client = services.AddSomaMemoryClient();
+        if (!remote)
+        {
+            client.UseInnerBackend<Memory.Service.MemoryService>();
+        }
+
+        services.AddSingleton<Core.Memory.IMemoryBackend>(sp => sp.GetRequiredService<Memory.Client.ResilientMemoryBackend>());
+        services.AddSomaRecallCache();
+        services.AddSomaMemory();
+        if (roles.Contains(SomaRoles.Sync))
+        {
+            services.AddSomaMemorySync();
+        }
     }
 
     /// <summary>

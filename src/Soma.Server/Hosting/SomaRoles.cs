@@ -9,7 +9,13 @@ internal static class SomaRoles
     /// <summary>The workflow runner: leases runnable runs and executes them.</summary>
     public const string Worker = "worker";
 
-    public static readonly IReadOnlyList<string> Known = [Gateway, Worker];
+    /// <summary>The built-in memory service: the SomaBrain protocol over HTTP (<c>/memory/*</c>, <c>/link</c>, <c>/health</c>) for other processes.</summary>
+    public const string Memory = "memory";
+
+    /// <summary>The memory sync worker: drains memory writes from the outbox to the memory service.</summary>
+    public const string Sync = "sync";
+
+    public static readonly IReadOnlyList<string> Known = [Gateway, Worker, Memory, Sync];
 
     public static string All => string.Join(',', Known);
 

@@ -3,9 +3,10 @@ using Soma.Tools.Registry;
 
 namespace Soma.Tools.BuiltIn;
 
-/// <summary>Parses the built-in tools' schemas once.</summary>
-internal static class ToolSchemas
+/// <summary>Helpers for writing a tool: its schema parsed once, its arguments read with clear errors.</summary>
+public static class ToolSchemas
 {
+    /// <summary>A JSON schema (or any JSON) as an element that outlives its document.</summary>
     public static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
 
     /// <summary>The string property <paramref name="name"/> of an arguments object, or null when absent.</summary>

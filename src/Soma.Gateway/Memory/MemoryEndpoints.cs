@@ -1,0 +1,217 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Soma.Core.Memory;
+using Soma.Core.Storage;
+using Soma.Gateway.Auth;
+using Soma.Gateway.Problems;
+using Soma.Memory.Cache;
+using Soma.Memory.Client;
+using Soma.Memory.Protocol;
+using Soma.Memory.Sync;
+using Soma.Memory.WriteThrough;
+
+namespace Soma.Gateway.Memory;
+
+/// <summary>
+/// Long-term memory through the API: recall (<c>GET /v1/memory</c>), a session's memory writes and where each one is
+/// (<c>GET /v1/sessions/{id}/memories</c>, the web UI's memory panel), and for operators the backlog
+/// (<c>GET /v1/memory/status</c>) and a manual drain with progress (<c>POST /v1/memory/flush</c>).
+/// </summary>
+internal static class MemoryEndpoints
+{
+    private const int MaxQuery = 1000;
+    private const int RetryAfterSeconds = 5;
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/v1/memory", RecallAsync).WithTags("memory")
+            .WithSummary("Recall this tenant's long-term memories matching a query (through the recall cache).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        routes.MapGet("/v1/sessions/{id:guid}/memories", SessionMemoriesAsync).WithTags("memory")
+            .WithSummary("What the agent remembered for this session: each memory write, its links and whether it reached the memory service.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        var admin = routes.MapGroup("/v1/memory").RequireAuthorization(policy => policy.RequireClaim(SomaClaims.Roles, "admin"));
+        admin.MapGet("/status", StatusAsync).WithTags("memory")
+            .WithSummary("Operators: memory mode, breaker, drain rate and waiting writes per tenant.");
+        admin.MapPost("/flush", FlushAsync).WithTags("memory")
+            .WithSummary("Operators: deliver waiting memory writes now (optionally one tenant, or a dry run); streams NDJSON progress and audits who flushed what.");
+    }
+
+    private static async Task<Results<Ok<MemoryRecallResponse>, ProblemHttpResult>> RecallAsync(
+        ClaimsPrincipal user, MemoryRecaller recaller, MemoryWriteThrough memory, HttpContext httpContext, string? query, int? top_k, string? session_id,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(query) || query.Length > MaxQuery)
+        {
+            return Problem.InvalidParameter("query", $"Parameter 'query' is required: 1 to {MaxQuery} characters.");
+        }
+
+        if (top_k is < 1 or > 50)
+        {
+            return Problem.InvalidParameter("top_k", "Parameter 'top_k' must be from 1 to 50.");
+        }
+
+        IReadOnlyList<string>? tags = null;
+        if (session_id is not null)
+        {
+            if (!Guid.TryParse(session_id, out var sessionId))
+            {
+                return Problem.InvalidParameter("session_id", "Parameter 'session_id' must be a session id (a UUID).");
+            }
+
+            tags = [MemoryKeys.SessionTag(sessionId)];
+        }
+
+        RecallResponse found;
+        try
+        {
+            found = await recaller.RecallAsync(new RecallRequest(query, user.GetTenantId(), memory.Namespace, top_k ?? 10, tags), cancellationToken);
+        }
+        catch (MemoryBackendException ex)
+        {
+            httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Memory unavailable",
+                $"Long-term memory cannot be searched right now: {ex.Message}");
+        }
+
+        return TypedResults.Ok(new MemoryRecallResponse(
+            [.. found.Results.Select(r => new MemoryItem(r.Key, r.Score, MemoryValues.Role(r.Value), MemoryValues.Text(r.Value),
+                MemoryValues.Field(r.Value, "session_id"), MemoryValues.Field(r.Value, "message_id"), [.. r.Links.Select(l => new MemoryLinkItem(l.Rel, l.Target, l.Weight))]))],
+            found.TotalResults, found.Cached, found.Degraded));
+    }
+
+    private static async Task<Results<Ok<SessionMemoriesResponse>, ProblemHttpResult>> SessionMemoriesAsync(
+        Guid id, ClaimsPrincipal user, ISessionStore sessions, IOutbox outbox, CancellationToken cancellationToken)
+    {
+        var tenant = user.GetTenantId();
+        if (await sessions.GetAsync(tenant, id, cancellationToken) is null)
+        {
+            return Problem.NotFound($"Session {id}");
+        }
+
+        var items = new List<SessionMemoryItem>();
+        Guid? after = null;
+        while (true)
+        {
+            var batch = await outbox.ListPartitionAsync(tenant, MemoryKeys.Partition(id), after, PageRequest.MaxLimit, cancellationToken);
+            items.AddRange(batch.Select(ToItem).OfType<SessionMemoryItem>());
+            if (batch.Count < PageRequest.MaxLimit || items.Count >= 5 * PageRequest.MaxLimit)
+            {
+                break;
+            }
+
+            after = batch[^1].Message.Id;
+        }
+
+        return TypedResults.Ok(new SessionMemoriesResponse(items,
+            items.Count(i => i.Status == "pending"), items.Count(i => i.Status == "sent"), items.Count(i => i.Status == "dead_lettered")));
+    }
+
+    private static async Task<Ok<MemoryStatusResponse>> StatusAsync(MemoryBacklog backlog, MemoryHealthMonitor monitor, MemoryDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await backlog.RefreshAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(new MemoryStatusResponse(
+            Name(monitor.Mode), Name(monitor.BreakerState), Math.Round(dispatcher.DrainRate, 1), backlog.Cap,
+            [.. backlog.Snapshot().Select(d => new MemoryBacklogItem(d.TenantId, d.Pending, d.OldestPendingAt is { } t ? Math.Round(Math.Max(0, (now - t).TotalSeconds), 1) : 0, d.DeadLettered))]));
+    }
+
+    private static async Task FlushAsync(
+        HttpContext httpContext, ClaimsPrincipal user, MemoryBacklog backlog, MemoryDispatcher dispatcher, MemoryAudit audit, string? tenant, bool? dry_run,
+        CancellationToken cancellationToken)
+    {
+        var dryRun = dry_run ?? false;
+        await backlog.RefreshAsync(cancellationToken);
+        var waiting = backlog.Snapshot().Where(d => tenant is null || d.TenantId == tenant).ToList();
+        var total = waiting.Sum(d => d.Pending);
+        httpContext.Response.ContentType = "application/x-ndjson";
+        httpContext.Response.Headers.CacheControl = "no-store";
+
+        async Task WriteAsync(MemoryFlushProgress progress)
+        {
+            await httpContext.Response.WriteAsync(JsonSerializer.Serialize(progress, GatewayJsonContext.Default.MemoryFlushProgress) + "\n", cancellationToken);
+            await httpContext.Response.Body.FlushAsync(cancellationToken);
+        }
+
+        long delivered = 0, failed = 0, deadLettered = 0;
+        string? error = null;
+        var perTenant = new Dictionary<string, long>(StringComparer.Ordinal);
+        await WriteAsync(new MemoryFlushProgress(false, dryRun, total, 0, 0, 0, total, null));
+        if (!dryRun)
+        {
+            var owner = $"{Environment.MachineName}:{Environment.ProcessId}:memory-flush:{Guid.NewGuid():N}";
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var pass = await dispatcher.DeliverAsync(owner, 25, tenant, cancellationToken);
+                delivered += pass.Sent;
+                failed += pass.Failed;
+                deadLettered += pass.DeadLettered;
+                if (pass.Claimed == 0)
+                {
+                    break;
+                }
+
+                if (pass.TransientError is not null)
+                {
+                    error = $"the memory service did not take the writes: {pass.TransientError}";
+                    break;
+                }
+
+                await WriteAsync(new MemoryFlushProgress(false, false, total, delivered, failed, deadLettered, Math.Max(0, total - delivered - deadLettered), null));
+            }
+        }
+
+        await backlog.RefreshAsync(CancellationToken.None);
+        var remaining = backlog.Snapshot().Where(d => tenant is null || d.TenantId == tenant).Sum(d => d.Pending);
+        var actor = user.GetSubject();
+        foreach (var t in waiting.Select(d => d.TenantId).Append(tenant).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            await audit.WriteAsync(t, actor, "memory.flush", "outbox:memory", dryRun ? "dry run: nothing delivered" : error,
+                new Dictionary<string, object?>
+                {
+                    ["dry_run"] = dryRun,
+                    ["requested_by_tenant"] = user.GetTenantId(),
+                    ["tenant_filter"] = tenant,
+                    ["waiting_before"] = waiting.FirstOrDefault(d => d.TenantId == t)?.Pending ?? 0,
+                    ["delivered_in_flush"] = delivered,
+                    ["remaining_after"] = remaining,
+                }, CancellationToken.None);
+        }
+
+        await WriteAsync(new MemoryFlushProgress(true, dryRun, total, delivered, failed, deadLettered, remaining, error));
+    }
+
+    private static SessionMemoryItem? ToItem(OutboxEntry entry)
+    {
+        var status = entry.Status switch
+        {
+            OutboxStatus.Sent => "sent",
+            OutboxStatus.DeadLettered => "dead_lettered",
+            _ => "pending",
+        };
+        try
+        {
+            if (entry.Message.Topic == MemoryKeys.LinkTopic)
+            {
+                var link = JsonSerializer.Deserialize(entry.Message.Payload, MemoryJson.Default.LinkRequest)!;
+                return new SessionMemoryItem("link", link.FromKey, null, null, status, entry.Attempts, entry.Message.CreatedAt, entry.SentAt, entry.LastError,
+                    [new MemoryLinkItem(link.Type, link.ToKey, link.Weight)]);
+            }
+
+            var remember = JsonSerializer.Deserialize(entry.Message.Payload, MemoryJson.Default.RememberRequest)!;
+            return new SessionMemoryItem("memory", remember.Key, MemoryValues.Field(remember.Value, "role"), MemoryValues.Field(remember.Value, "text"), status, entry.Attempts,
+                entry.Message.CreatedAt, entry.SentAt, entry.LastError, [.. (remember.Links ?? []).Select(l => new MemoryLinkItem(l.Rel, l.Target, l.Weight))]);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Name<T>(T value)
+        where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+}

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Soma.Server.Cli;
+
+/// <summary><c>soma memory status|flush|recall</c>: long-term memory on a running server.</summary>
+internal static class MemoryCommand
+{
+    public static Command Create()
+    {
+        var options = new ServerApiOptions("The tenant: recall searches its memories, flush drains only its writes (all tenants when unset); also the minted token's tenant.");
+        var status = new Command("status", "Memory mode, breaker, drain rate, and waiting writes with the oldest's age per tenant.");
+        var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be delivered without delivering it (still audited)." };
+        var flush = new Command("flush", "Deliver waiting memory writes now, with progress; audited with who flushed what and how much.") { dryRun };
+        var query = new Argument<string>("query") { Description = "What to look for." };
+        var topK = new Option<int>("--top-k") { Description = "At most this many memories (1-50).", DefaultValueFactory = _ => 10 };
+        var session = new Option<string?>("--session") { Description = "Only memories of this session.", HelpName = "session-id" };
+        var recall = new Command("recall", "Search long-term memory.") { query, topK, session };
+        foreach (var command in (Command[])[status, flush, recall])
+        {
+            options.AddTo(command);
+        }
+
+        status.SetAction((parse, ct) => options.Connect(parse).RunAsync(async (api, c) =>
+        {
+            var answer = await api.GetAsync("/v1/memory/status", c);
+            return answer is null ? ExitCodes.Failed : api.Print(answer.Value, PrintStatus);
+        }, ct));
+
+        recall.SetAction((parse, ct) => options.Connect(parse).RunAsync(async (api, c) =>
+        {
+            var text = parse.GetValue(query)!;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                Console.Error.WriteLine("soma: the query must not be blank.");
+                return ExitCodes.BadInput;
+            }
+
+            var path = new StringBuilder($"/v1/memory?query={Uri.EscapeDataString(text)}&top_k={parse.GetValue(topK)}");
+            if (parse.GetValue(session) is { } s)
+            {
+                path.Append("&session_id=").Append(Uri.EscapeDataString(s));
+            }
+
+            var answer = await api.GetAsync(path.ToString(), c);
+            return answer is null ? ExitCodes.Failed : api.Print(answer.Value, PrintRecall);
+        }, ct));
+
+        flush.SetAction((parse, ct) => options.Connect(parse).RunAsync(async (api, c) =>
+        {
+            var path = new StringBuilder($"/v1/memory/flush?dry_run={(parse.GetValue(dryRun) ? "true" : "false")}");
+            if (parse.GetValue(options.Tenant) is { } tenant)
+            {
+                path.Append("&tenant=").Append(Uri.EscapeDataString(tenant));
+            }
+
+            return await FlushAsync(api, path.ToString(), c);
+        }, ct));
+
+        return new Command("memory", "Long-term memory on a running server.") { status, flush, recall };
+    }
+
+    private static async Task<int> FlushAsync(ServerApi api, string path, CancellationToken cancellationToken)
+    {
+        JsonElement? last = null;
+        bool ok;
+        if (api.Json)
+        {
+            ok = await api.PostLinesAsync(path, line =>
+            {
+                last = line;
+                Console.Out.WriteLine(line.GetRawText());
+            }, cancellationToken);
+        }
+        else
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            ok = false;
+            await console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("memory writes delivered", maxValue: 1);
+                    ok = await api.PostLinesAsync(path, line =>
+                    {
+                        last = line;
+                        var total = line.GetProperty("total").GetInt64();
+                        task.MaxValue = Math.Max(1, total);
+                        task.Value = Math.Min(task.MaxValue, line.GetProperty("delivered").GetInt64() + line.GetProperty("dead_lettered").GetInt64());
+                        if (line.GetProperty("done").GetBoolean())
+                        {
+                            task.Value = task.MaxValue;
+                        }
+                    }, cancellationToken);
+                });
+            if (last is { } final)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{(final.GetProperty("dry_run").GetBoolean() ? "dry run: " : "")}{final.GetProperty("total").GetInt64()} waiting, {final.GetProperty("delivered").GetInt64()} delivered, {final.GetProperty("failed").GetInt64()} refused, {final.GetProperty("dead_lettered").GetInt64()} dead-lettered, {final.GetProperty("remaining").GetInt64()} remaining"));
+            }
+        }
+
+        if (!ok || last is not { } done || !done.GetProperty("done").GetBoolean())
+        {
+            Console.Error.WriteLine("soma: the flush did not finish (the connection ended early).");
+            return ExitCodes.Failed;
+        }
+
+        if (done.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
+        {
+            Console.Error.WriteLine($"soma: {error.GetString()}");
+            return ExitCodes.Failed;
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static void PrintStatus(JsonElement status)
+    {
+        Console.Out.WriteLine($"mode        {status.GetProperty("mode").GetString()}");
+        Console.Out.WriteLine($"breaker     {status.GetProperty("breaker").GetString()}");
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drain rate  {status.GetProperty("drain_rate").GetDouble():0.#} memories/s"));
+        Console.Out.WriteLine($"cap         {status.GetProperty("cap_per_tenant").GetInt32()} waiting writes per tenant");
+        var tenants = status.GetProperty("tenants");
+        Console.Out.WriteLine();
+        if (tenants.GetArrayLength() == 0)
+        {
+            Console.Out.WriteLine("no memory writes waiting");
+            return;
+        }
+
+        Console.Out.WriteLine($"{"TENANT",-24}  {"WAITING",9}  {"OLDEST (s)",10}  {"DEAD",6}");
+        foreach (var t in tenants.EnumerateArray())
+        {
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{t.GetProperty("tenant").GetString(),-24}  {t.GetProperty("pending").GetInt64(),9}  {t.GetProperty("oldest_age_seconds").GetDouble(),10:0.0}  {t.GetProperty("dead_lettered").GetInt64(),6}"));
+        }
+    }
+
+    private static void PrintRecall(JsonElement answer)
+    {
+        var results = answer.GetProperty("results");
+        if (results.GetArrayLength() == 0)
+        {
+            Console.Out.WriteLine("nothing matches");
+            return;
+        }
+
+        foreach (var r in results.EnumerateArray())
+        {
+            var text = r.GetProperty("text").GetString() ?? "";
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.GetProperty("score").GetDouble():0.000}  {r.GetProperty("role").GetString(),-9}  {(text.Length > 100 ? text[..100] + "…" : text).ReplaceLineEndings(" ")}"));
+            Console.Out.WriteLine($"       {r.GetProperty("key").GetString()}");
+        }
+
+        Console.Out.WriteLine(answer.GetProperty("cached").GetBoolean() ? "(from the recall cache)" : "");
+    }
+}

@@ -56,4 +56,10 @@ public sealed class MemoryBackendException : Exception
 
     /// <summary>The HTTP status, when there was one.</summary>
     public int? Status { get; }
+
+    /// <summary>
+    /// How long the service asked the caller to wait before trying again (a 429's or 503's <c>Retry-After</c>, or the
+    /// time left on an open breaker); null when it said nothing.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

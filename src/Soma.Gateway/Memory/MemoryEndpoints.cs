@@ -111,12 +111,12 @@ internal static class MemoryEndpoints
             items.Count(i => i.Status == "pending"), items.Count(i => i.Status == "sent"), items.Count(i => i.Status == "dead_lettered")));
     }
 
-    private static async Task<Ok<MemoryStatusResponse>> StatusAsync(MemoryBacklog backlog, MemoryHealthMonitor monitor, MemoryDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Ok<MemoryStatusResponse>> StatusAsync(MemoryBacklog backlog, MemoryHealthMonitor monitor, ResilientMemoryBackend client, MemoryDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
     {
         await backlog.RefreshAsync(cancellationToken);
         var now = time.GetUtcNow();
         return TypedResults.Ok(new MemoryStatusResponse(
-            Name(monitor.Mode), Name(monitor.BreakerState), Math.Round(dispatcher.DrainRate, 1), backlog.Cap,
+            Name(monitor.Mode), Name(client.BreakerState), Math.Round(dispatcher.DrainRate, 1), backlog.Cap,
             [.. backlog.Snapshot().Select(d => new MemoryBacklogItem(d.TenantId, d.Pending, d.OldestPendingAt is { } t ? Math.Round(Math.Max(0, (now - t).TotalSeconds), 1) : 0, d.DeadLettered))]));
     }
 

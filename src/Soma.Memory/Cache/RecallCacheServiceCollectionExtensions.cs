@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
+using Soma.Memory.Cache;
 
-namespace Soma.Memory.Cache;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Wiring of the recall cache.</summary>
 public static class RecallCacheServiceCollectionExtensions

@@ -20,7 +20,7 @@ namespace Soma.Memory.Protocol;
 [JsonSerializable(typeof(LinkRequest))]
 [JsonSerializable(typeof(MemoryHealthResponse))]
 [JsonSerializable(typeof(MemoryErrorResponse))]
-internal sealed partial class MemoryJson : JsonSerializerContext;
+public sealed partial class MemoryJson : JsonSerializerContext;
 
 /// <summary>The protocol's error body: <c>{"detail": "…"}</c> (422 for validation, 403 for a tenant mismatch, …).</summary>
 /// <param name="Detail">What was wrong, for a person to read.</param>

@@ -9,8 +9,9 @@ using static Soma.Storage.Sqlite.SqliteValues;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>
-/// The memory service's store on SQLite: memories in one table, an FTS5 index (unicode61, diacritics folded) over their
-/// searchable text, a scope token (tenant and namespace) and tag tokens; links per tenant. A batch is one write
+/// The memory service's store on SQLite: memories in one table; a contentless FTS5 index (unicode61, diacritics folded)
+/// of their words and tags, each token prefixed with a hash of the memory's tenant and namespace, so a search reads
+/// only its own namespace's postings; links per tenant. A batch is one write
 /// transaction on the store's single writer, with its statements prepared once and re-bound per item, so a 25-item
 /// batch costs one fsync.
 /// <para>
@@ -36,7 +37,7 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
     // hashes), and only the top_k values are read.
     private static readonly string SearchSql = string.Create(CultureInfo.InvariantCulture, $"""
         WITH candidates AS MATERIALIZED (
-            SELECT rowid AS id, max(-bm25(memories_fts, 1.0, 0.0, 0.0), 0.0) AS r FROM memories_fts
+            SELECT rowid AS id, max(-bm25(memories_fts, 1.0, 0.0), 0.0) AS r FROM memories_fts
             WHERE memories_fts MATCH $match
             ORDER BY rowid DESC LIMIT {RankWindow}
         ),
@@ -82,21 +83,28 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
             var existing = await ExistingKeysAsync(transaction, tenant, @namespace, items, cancellationToken).ConfigureAwait(false);
 
             using var upsert = transaction.CreateCommand("""
-                INSERT INTO memories (tenant_id, namespace, key, value, content, scope, tags, tag_terms, trace_id, created_at, updated_at)
-                VALUES ($tenant, $namespace, $key, $value, $content, $scope, $tags, $tag_terms, $trace, $now, $now)
+                INSERT INTO memories (tenant_id, namespace, key, value, content, tags, trace_id, created_at, updated_at)
+                VALUES ($tenant, $namespace, $key, $value, $content, $tags, $trace, $now, $now)
                 ON CONFLICT (tenant_id, namespace, key) DO UPDATE SET
-                    value = excluded.value, content = excluded.content, tags = excluded.tags, tag_terms = excluded.tag_terms,
+                    value = excluded.value, content = excluded.content, tags = excluded.tags,
                     trace_id = excluded.trace_id, updated_at = excluded.updated_at
+                RETURNING id
                 """);
             upsert.Parameters.AddWithValue("$tenant", tenant);
             upsert.Parameters.AddWithValue("$namespace", @namespace);
             upsert.Parameters.AddWithValue("$now", Ticks(now));
-            upsert.Parameters.AddWithValue("$scope", ScopeTerm(tenant, @namespace));
             var key = upsert.Parameters.Add("$key", SqliteType.Text);
             var value = upsert.Parameters.Add("$value", SqliteType.Text);
             var content = upsert.Parameters.Add("$content", SqliteType.Text);
             var tags = upsert.Parameters.Add("$tags", SqliteType.Text);
-            var tagTerms = upsert.Parameters.Add("$tag_terms", SqliteType.Text);
+
+            using var unindex = transaction.CreateCommand("DELETE FROM memories_fts WHERE rowid = $id");
+            var unindexId = unindex.Parameters.Add("$id", SqliteType.Integer);
+            using var index = transaction.CreateCommand("INSERT INTO memories_fts (rowid, terms, tag_terms) VALUES ($id, $terms, $tag_terms)");
+            var indexId = index.Parameters.Add("$id", SqliteType.Integer);
+            var terms = index.Parameters.Add("$terms", SqliteType.Text);
+            var tagTerms = index.Parameters.Add("$tag_terms", SqliteType.Text);
+            var scope = ScopeToken(tenant, @namespace);
             var trace = upsert.Parameters.Add("$trace", SqliteType.Text);
 
             SqliteCommand? link = null;
@@ -105,16 +113,27 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
                 for (var i = 0; i < items.Count; i++)
                 {
                     var item = items[i];
+                    var text = MemoryText.Searchable(item.Value);
                     key.Value = item.Key;
                     value.Value = item.Value.GetRawText();
-                    content.Value = MemoryText.Searchable(item.Value);
+                    content.Value = text;
                     tags.Value = TagsJson(item.Tags);
-                    tagTerms.Value = string.Join(' ', (item.Tags ?? []).Select(TagTerm));
                     trace.Value = OrNull(item.TraceId);
-                    await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    var id = (long)(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
 
                     // A key repeated within the batch is an update the second time.
-                    results[i] = new RememberResponse(true, item.Key, !existing.Add(item.Key));
+                    var updated = !existing.Add(item.Key);
+                    if (updated)
+                    {
+                        unindexId.Value = id;
+                        await unindex.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    indexId.Value = id;
+                    terms.Value = IndexedTerms(scope, text);
+                    tagTerms.Value = string.Join(' ', (item.Tags ?? []).Select(t => TagToken(scope, t)));
+                    await index.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    results[i] = new RememberResponse(true, item.Key, updated);
 
                     foreach (var l in item.Links ?? [])
                     {
@@ -179,7 +198,7 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
 
             if (candidates >= RankWindow)
             {
-                // More matched than were ranked: count inside the index (scope and tags are part of the match), up to a cap,
+                // More matched than were ranked: count inside the index (namespace and tags are part of the match), up to a cap,
                 // because counting costs as much as the match set is large.
                 using var count = connection.CreateCommand();
                 count.CommandText = $"SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH $match ORDER BY rowid DESC LIMIT {CountCap})";
@@ -305,33 +324,45 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
     }
 
     /// <summary>
-    /// The FTS5 query: the namespace's scope token, every wanted tag's token, and the query's terms OR-ed within the
-    /// content column. Each term is letters and digits only and every token is hex, so quoting makes each a plain
-    /// string: nothing the caller typed can become an operator.
+    /// The FTS5 query: the query's terms, each prefixed with the namespace's scope token, OR-ed within the terms column,
+    /// AND every wanted tag's token. Each term is letters and digits only and each token hex and underscores, so quoting
+    /// makes each a plain string: nothing the caller typed can become an operator.
     /// </summary>
     private static string MatchExpression(RecallRequest request, IReadOnlyList<string> terms)
     {
-        var match = new StringBuilder();
-        match.Append("scope : \"").Append(ScopeTerm(request.Tenant, request.Namespace)).Append('"');
-        foreach (var tag in request.Tags ?? [])
-        {
-            match.Append(" AND tag_terms : \"").Append(TagTerm(tag)).Append('"');
-        }
-
-        match.Append(" AND content : (");
+        var scope = ScopeToken(request.Tenant, request.Namespace);
+        var match = new StringBuilder("terms : (");
         for (var i = 0; i < terms.Count; i++)
         {
-            match.Append(i == 0 ? "\"" : " OR \"").Append(terms[i]).Append('"');
+            match.Append(i == 0 ? "\"" : " OR \"").Append(scope).Append('_').Append(terms[i]).Append('"');
         }
 
-        return match.Append(')').ToString();
+        match.Append(')');
+        foreach (var tag in request.Tags ?? [])
+        {
+            match.Append(" AND tag_terms : \"").Append(TagToken(scope, tag)).Append('"');
+        }
+
+        return match.ToString();
     }
 
-    // Index tokens are hashes (64 bits, hex) so any tenant, namespace or tag becomes one token; a collision can only
-    // add a candidate, which the row check then drops.
-    private static string ScopeTerm(string tenant, string @namespace) => "s" + Hash($"{tenant}\0{@namespace}");
+    /// <summary>The indexed text of a memory: each of its words (the same split as a query's) prefixed with its scope.</summary>
+    private static string IndexedTerms(string scope, string text)
+    {
+        var terms = new StringBuilder(text.Length + 64);
+        foreach (var word in MemoryText.Words(text))
+        {
+            terms.Append(scope).Append('_').Append(word).Append(' ');
+        }
 
-    private static string TagTerm(string tag) => "t" + Hash(tag);
+        return terms.ToString();
+    }
+
+    // Tokens are hashes (64 bits, hex) so any tenant, namespace or tag becomes part of one token; a collision could
+    // only add a candidate, which the row check then drops.
+    private static string ScopeToken(string tenant, string @namespace) => "s" + Hash($"{tenant}\0{@namespace}");
+
+    private static string TagToken(string scope, string tag) => $"{scope}_t{Hash(tag)}";
 
     private static string Hash(string text)
     {

@@ -24,33 +24,49 @@ public static class MemoryText
     }
 
     /// <summary>
-    /// The words of a free-text query: runs of letters and digits, everything else a separator, duplicates (ignoring
-    /// case) removed, at most <see cref="MaxQueryTerms"/>. A term holds only letters and digits, so it can be quoted
-    /// into any engine's full-text syntax without escaping; operators, quotes and punctuation in the query are never
-    /// interpreted. An empty list means nothing can match.
+    /// The words of <paramref name="text"/>: runs of letters and digits, everything else a separator, each cut to
+    /// <see cref="MaxTermLength"/>. Stores that index words themselves split with this, so a query's terms and the
+    /// indexed words are always cut the same way.
     /// </summary>
-    public static IReadOnlyList<string> QueryTerms(string query)
+    public static IEnumerable<string> Words(string text)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        var terms = new List<string>();
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        ArgumentNullException.ThrowIfNull(text);
         var start = -1;
-        for (var i = 0; i <= query.Length && terms.Count < MaxQueryTerms; i++)
+        for (var i = 0; i <= text.Length; i++)
         {
-            var isWordChar = i < query.Length && char.IsLetterOrDigit(query[i]);
+            var isWordChar = i < text.Length && char.IsLetterOrDigit(text[i]);
             if (isWordChar && start < 0)
             {
                 start = i;
             }
             else if (!isWordChar && start >= 0)
             {
-                var term = query[start..Math.Min(i, start + MaxTermLength)];
-                if (seen.Add(term))
-                {
-                    terms.Add(term);
-                }
-
+                yield return text[start..Math.Min(i, start + MaxTermLength)];
                 start = -1;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The terms of a free-text query: its <see cref="Words"/>, duplicates (ignoring case) removed, at most
+    /// <see cref="MaxQueryTerms"/>. A term holds only letters and digits, so it can be quoted into any engine's
+    /// full-text syntax without escaping; operators, quotes and punctuation in the query are never interpreted. An
+    /// empty list means nothing can match.
+    /// </summary>
+    public static IReadOnlyList<string> QueryTerms(string query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var terms = new List<string>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var word in Words(query))
+        {
+            if (seen.Add(word))
+            {
+                terms.Add(word);
+                if (terms.Count == MaxQueryTerms)
+                {
+                    break;
+                }
             }
         }
 

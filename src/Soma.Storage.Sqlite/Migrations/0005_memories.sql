@@ -1,5 +1,5 @@
 -- The memory service's store. (tenant_id, namespace, key) is the memory's identity; the integer id exists because
--- the FTS5 index joins on a rowid, and only an INTEGER PRIMARY KEY rowid is stable across VACUUM.
+-- the FTS5 index refers to rows by rowid, and only an INTEGER PRIMARY KEY rowid is stable across VACUUM.
 CREATE TABLE memories (
     id         INTEGER PRIMARY KEY,
     tenant_id  TEXT    NOT NULL,
@@ -7,9 +7,7 @@ CREATE TABLE memories (
     key        TEXT    NOT NULL,
     value      TEXT    NOT NULL,
     content    TEXT    NOT NULL,
-    scope      TEXT    NOT NULL,
     tags       TEXT    NOT NULL,
-    tag_terms  TEXT    NOT NULL,
     trace_id   TEXT,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
@@ -19,30 +17,18 @@ CREATE TABLE memories (
 -- /link names no namespace: a link's source is found by tenant and key.
 CREATE INDEX memories_tenant_key ON memories (tenant_id, key);
 
--- An external-content index, kept in step by triggers, over the searchable text (every string in the value), a
--- token naming the memory's tenant and namespace (scope) and a token per tag (tag_terms). With scope and tags in the
--- index, a search's filters and its count run inside FTS5 without visiting rows of other namespaces.
+-- The search index, written by the adapter (no triggers: the indexed text is derived in code). Every indexed word
+-- is prefixed with a hash of its memory's tenant and namespace ("s<hash>_word"), and every tag is a token
+-- "s<hash>_t<hash>": a search's words and tags then only ever meet its own namespace's memories, its document
+-- frequencies are the namespace's own, and no doclist of other namespaces is read. Contentless: the text lives in
+-- memories.content; contentless_delete lets an update replace a row by rowid.
 CREATE VIRTUAL TABLE memories_fts USING fts5 (
-    content,
-    scope,
+    terms,
     tag_terms,
-    content = 'memories',
-    content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    content = '',
+    contentless_delete = 1,
+    tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
 );
-
-CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts (rowid, content, scope, tag_terms) VALUES (new.id, new.content, new.scope, new.tag_terms);
-END;
-
-CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, content, scope, tag_terms) VALUES ('delete', old.id, old.content, old.scope, old.tag_terms);
-END;
-
-CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, scope, tag_terms ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, content, scope, tag_terms) VALUES ('delete', old.id, old.content, old.scope, old.tag_terms);
-    INSERT INTO memories_fts (rowid, content, scope, tag_terms) VALUES (new.id, new.content, new.scope, new.tag_terms);
-END;
 
 -- Links between memories of one tenant.
 CREATE TABLE memory_links (

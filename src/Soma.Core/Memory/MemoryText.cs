@@ -15,7 +15,10 @@ public static class MemoryText
     /// <summary>A term longer than this is cut: no indexed word is that long, and it bounds the work per term.</summary>
     public const int MaxTermLength = 64;
 
-    /// <summary>Every string value inside <paramref name="value"/> (recursively, property names excluded), joined with spaces.</summary>
+    /// <summary>
+    /// Every string value inside <paramref name="value"/> (recursively, property names excluded), joined with spaces;
+    /// U+0000 becomes a space.
+    /// </summary>
     public static string Searchable(JsonElement value)
     {
         var builder = new StringBuilder();
@@ -83,7 +86,8 @@ public static class MemoryText
                     builder.Append(' ');
                 }
 
-                builder.Append(value.GetString());
+                // U+0000 separates nothing a reader would see, and PostgreSQL text cannot hold it.
+                builder.Append(value.GetString()!.Replace('\0', ' '));
                 break;
             case JsonValueKind.Object:
                 foreach (var property in value.EnumerateObject())

@@ -171,6 +171,7 @@ public sealed partial class MemoryService : IMemoryBackend
         Require(value.ValueKind == JsonValueKind.Object, $"{prefix}value must be a JSON object.");
         Tags(tags, prefix);
         Require(traceId is null || traceId.Length <= MaxNameLength, $"{prefix}trace_id must be at most {MaxNameLength} characters.");
+        NoNul(traceId ?? "", $"{prefix}trace_id");
         if (links is null)
         {
             return;
@@ -200,6 +201,7 @@ public sealed partial class MemoryService : IMemoryBackend
         {
             Require(!string.IsNullOrWhiteSpace(tags[i]), $"{prefix}tags[{i}] must not be empty.");
             Require(tags[i].Length <= MaxTagLength, $"{prefix}tags[{i}] must be at most {MaxTagLength} characters.");
+            NoNul(tags[i], $"{prefix}tags[{i}]");
         }
     }
 
@@ -207,7 +209,12 @@ public sealed partial class MemoryService : IMemoryBackend
     {
         Require(!string.IsNullOrWhiteSpace(value), $"{field} must not be empty.");
         Require(value!.Length <= MaxNameLength, $"{field} must be at most {MaxNameLength} characters.");
+        NoNul(value, field);
     }
+
+    // PostgreSQL text cannot hold U+0000; refusing it everywhere keeps the engines alike.
+    private static void NoNul(string value, string field) =>
+        Require(!value.Contains('\0', StringComparison.Ordinal), $"{field} must not contain the NUL character.");
 
     private static void Require(bool condition, string detail)
     {

@@ -111,6 +111,7 @@ public abstract class MemoryProtocolCompliance<TFixture>(TFixture fixture) : ICl
     [InlineData("/memory/recall", """{"query":"q","tenant":"TENANT","namespace":"agent","top_k":101}""", "top_k")]
     [InlineData("/memory/recall", """{"query":"q","tenant":"TENANT","namespace":"agent","min_score":1.5}""", "min_score")]
     [InlineData("/memory/recall", """{"query":"LONGQUERY","tenant":"TENANT","namespace":"agent"}""", "query")]
+    [InlineData("/memory/remember", """{"tenant":"TENANT","namespace":"agent","key":"k\u0000","value":{}}""", "key")]
     [InlineData("/link", """{"from_key":"a","to_key":"","type":"rel"}""", "to_key")]
     [InlineData("/link", """{"from_key":"a","to_key":"b","type":"rel","weight":-0.1}""", "weight")]
     public async Task Invalid_requests_are_422_with_a_detail_naming_the_field(string path, string body, string field)

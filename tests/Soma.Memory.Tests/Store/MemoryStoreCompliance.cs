@@ -262,6 +262,17 @@ public abstract class MemoryStoreCompliance<TEngine>(TEngine engine) : IClassFix
     }
 
     [Fact]
+    public async Task A_nul_character_inside_a_string_value_is_stored_and_searchable()
+    {
+        var tenant = NewTenant();
+        using var value = JsonDocument.Parse("""{"text":"before\u0000after"}""");
+        await Memories.UpsertAsync(tenant, Ns, [new RememberItem("k", value.RootElement.Clone())], Now);
+
+        var hit = Assert.Single((await SearchAsync(tenant, "after")).Results);
+        Assert.Equal(value.RootElement.GetRawText(), hit.Value.GetRawText());
+    }
+
+    [Fact]
     public async Task Words_match_across_case_and_diacritics()
     {
         var tenant = NewTenant();

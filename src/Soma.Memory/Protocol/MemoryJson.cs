@@ -20,8 +20,13 @@ namespace Soma.Memory.Protocol;
 [JsonSerializable(typeof(LinkRequest))]
 [JsonSerializable(typeof(MemoryHealthResponse))]
 [JsonSerializable(typeof(MemoryErrorResponse))]
+[JsonSerializable(typeof(MemoryOkResponse))]
 public sealed partial class MemoryJson : JsonSerializerContext;
 
 /// <summary>The protocol's error body: <c>{"detail": "…"}</c> (422 for validation, 403 for a tenant mismatch, …).</summary>
 /// <param name="Detail">What was wrong, for a person to read.</param>
 public sealed record MemoryErrorResponse(string Detail);
+
+/// <summary>A bare acknowledgement: <c>{"ok": true}</c> (the answer to <c>POST /link</c>).</summary>
+/// <param name="Ok">Whether the request was carried out.</param>
+public sealed record MemoryOkResponse(bool Ok);

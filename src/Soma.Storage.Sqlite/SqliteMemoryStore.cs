@@ -1,0 +1,382 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Soma.Core.Memory;
+using static Soma.Storage.Sqlite.SqliteValues;
+
+namespace Soma.Storage.Sqlite;
+
+/// <summary>
+/// The memory service's store on SQLite: memories in one table; a contentless FTS5 index (unicode61, diacritics folded)
+/// of their words and tags, each token prefixed with a hash of the memory's tenant and namespace, so a search reads
+/// only its own namespace's postings; links per tenant. A batch is one write
+/// transaction on the store's single writer, with its statements prepared once and re-bound per item, so a 25-item
+/// batch costs one fsync.
+/// <para>
+/// Scoring (see <see cref="MemoryScore"/>): <c>relevance = r / (r + 1)</c> with <c>r = -bm25()</c>,
+/// <c>recency = 7 / (7 + age_days)</c>, <c>score = 0.8 · relevance + 0.2 · recency</c>. At most
+/// <see cref="RankWindow"/> matches are ranked: when more match, the most recently created ones are, which bounds a
+/// search's cost however common its words are. <c>total_results</c> then counts the matches (tags applied, up to
+/// <see cref="CountCap"/>, like a search engine's "10,000+"); <c>min_score</c> filters the ranked ones.
+/// </para>
+/// </summary>
+public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
+{
+    /// <summary>The most matches a search ranks.</summary>
+    public const int RankWindow = 1000;
+
+    /// <summary>The most matches a search counts: above it, <c>total_results</c> says this number (at least this many matched).</summary>
+    public const int CountCap = 10_000;
+
+    private const double TicksPerDay = TimeSpan.TicksPerDay;
+
+    // The window of candidates is taken inside FTS5 in rowid order (no scoring needed to pick them); only those are
+    // scored, joined to their rows and checked again against tenant, namespace and tags (the index tokens are
+    // hashes), and only the top_k values are read.
+    private static readonly string SearchSql = string.Create(CultureInfo.InvariantCulture, $"""
+        WITH candidates AS MATERIALIZED (
+            SELECT rowid AS id, max(-bm25(memories_fts, 1.0, 0.0), 0.0) AS r FROM memories_fts
+            WHERE memories_fts MATCH $match
+            ORDER BY rowid DESC LIMIT {RankWindow}
+        ),
+        scored AS (
+            SELECT m.id, m.key, m.updated_at,
+                {MemoryScore.RelevanceWeight:0.0###} * (c.r / (c.r + 1.0))
+                    + {MemoryScore.RecencyWeight:0.0###} * ({MemoryScore.RecencyHalfLifeDays:0.0###} / ({MemoryScore.RecencyHalfLifeDays:0.0###} + max($now - m.updated_at, 0) / {TicksPerDay:0.0###})) AS score
+            FROM candidates c JOIN memories m ON m.id = c.id
+            WHERE m.tenant_id = $tenant AND m.namespace = $namespace
+              AND ($tags IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM json_each($tags) wanted
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(m.tags) has WHERE has.value = wanted.value)))
+        ),
+        ranked AS (
+            SELECT id, key, updated_at, score, count(*) OVER () AS passed FROM scored
+            WHERE score >= $min
+            ORDER BY score DESC, updated_at DESC, key
+            LIMIT $top
+        )
+        SELECT r.key, r.score, m.value, r.passed, k.candidates
+        FROM (SELECT count(*) AS candidates FROM candidates) k
+        LEFT JOIN ranked r ON 1
+        LEFT JOIN memories m ON m.id = r.id
+        ORDER BY r.score DESC, r.updated_at DESC, r.key
+        """);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RememberResponse>> UpsertAsync(
+        string tenant, string @namespace, IReadOnlyList<RememberItem> items, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(@namespace);
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count == 0)
+        {
+            return [];
+        }
+
+        var results = new RememberResponse[items.Count];
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var existing = await ExistingKeysAsync(transaction, tenant, @namespace, items, cancellationToken).ConfigureAwait(false);
+
+            using var upsert = transaction.CreateCommand("""
+                INSERT INTO memories (tenant_id, namespace, key, value, content, tags, trace_id, created_at, updated_at)
+                VALUES ($tenant, $namespace, $key, $value, $content, $tags, $trace, $now, $now)
+                ON CONFLICT (tenant_id, namespace, key) DO UPDATE SET
+                    value = excluded.value, content = excluded.content, tags = excluded.tags,
+                    trace_id = excluded.trace_id, updated_at = excluded.updated_at
+                RETURNING id
+                """);
+            upsert.Parameters.AddWithValue("$tenant", tenant);
+            upsert.Parameters.AddWithValue("$namespace", @namespace);
+            upsert.Parameters.AddWithValue("$now", Ticks(now));
+            var key = upsert.Parameters.Add("$key", SqliteType.Text);
+            var value = upsert.Parameters.Add("$value", SqliteType.Text);
+            var content = upsert.Parameters.Add("$content", SqliteType.Text);
+            var tags = upsert.Parameters.Add("$tags", SqliteType.Text);
+
+            using var unindex = transaction.CreateCommand("DELETE FROM memories_fts WHERE rowid = $id");
+            var unindexId = unindex.Parameters.Add("$id", SqliteType.Integer);
+            using var index = transaction.CreateCommand("INSERT INTO memories_fts (rowid, terms, tag_terms) VALUES ($id, $terms, $tag_terms)");
+            var indexId = index.Parameters.Add("$id", SqliteType.Integer);
+            var terms = index.Parameters.Add("$terms", SqliteType.Text);
+            var tagTerms = index.Parameters.Add("$tag_terms", SqliteType.Text);
+            var scope = ScopeToken(tenant, @namespace);
+            var trace = upsert.Parameters.Add("$trace", SqliteType.Text);
+
+            SqliteCommand? link = null;
+            try
+            {
+                for (var i = 0; i < items.Count; i++)
+                {
+                    var item = items[i];
+                    var text = MemoryText.Searchable(item.Value);
+                    key.Value = item.Key;
+                    value.Value = item.Value.GetRawText();
+                    content.Value = text;
+                    tags.Value = TagsJson(item.Tags);
+                    trace.Value = OrNull(item.TraceId);
+                    var id = (long)(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+
+                    // A key repeated within the batch is an update the second time.
+                    var updated = !existing.Add(item.Key);
+                    if (updated)
+                    {
+                        unindexId.Value = id;
+                        await unindex.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    indexId.Value = id;
+                    terms.Value = IndexedTerms(scope, text);
+                    tagTerms.Value = string.Join(' ', (item.Tags ?? []).Select(t => TagToken(scope, t)));
+                    await index.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    results[i] = new RememberResponse(true, item.Key, updated);
+
+                    foreach (var l in item.Links ?? [])
+                    {
+                        link ??= CreateLinkCommand(transaction, tenant);
+                        await UpsertLinkAsync(link, item.Key, l.Target, l.Rel, l.Weight, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            finally
+            {
+                link?.Dispose();
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteStore.Translate(ex, "store memories");
+        }
+
+        return results;
+    }
+
+    /// <inheritdoc />
+    public async Task<RecallResponse> SearchAsync(RecallRequest request, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var terms = MemoryText.QueryTerms(request.Query);
+        if (terms.Count == 0 || request.TopK <= 0)
+        {
+            return new RecallResponse([], 0, false);
+        }
+
+        var match = MatchExpression(request, terms);
+        var results = new List<(string Key, double Score, JsonElement Value)>(Math.Min(request.TopK, 100));
+        long total = 0;
+        try
+        {
+            using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+            long candidates = 0;
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = SearchSql;
+                command.Parameters.AddWithValue("$match", match);
+                command.Parameters.AddWithValue("$tenant", request.Tenant);
+                command.Parameters.AddWithValue("$namespace", request.Namespace);
+                command.Parameters.AddWithValue("$tags", request.Tags is { Count: > 0 } wanted ? TagsJson(wanted) : DBNull.Value);
+                command.Parameters.AddWithValue("$min", request.MinScore ?? 0.0);
+                command.Parameters.AddWithValue("$top", request.TopK);
+                command.Parameters.AddWithValue("$now", Ticks(now));
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    candidates = reader.GetInt64(4);
+                    if (!reader.IsDBNull(0))
+                    {
+                        results.Add((reader.GetString(0), Math.Clamp(reader.GetDouble(1), 0, 1), ParseValue(reader.GetString(2))));
+                        total = reader.GetInt64(3);
+                    }
+                }
+            }
+
+            if (candidates >= RankWindow)
+            {
+                // More matched than were ranked: count inside the index (namespace and tags are part of the match), up to a cap,
+                // because counting costs as much as the match set is large.
+                using var count = connection.CreateCommand();
+                count.CommandText = $"SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH $match ORDER BY rowid DESC LIMIT {CountCap})";
+                count.Parameters.AddWithValue("$match", match);
+                total = Math.Max(total, (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+            }
+
+            if (results.Count == 0)
+            {
+                return new RecallResponse([], (int)Math.Min(total, int.MaxValue), false);
+            }
+
+            var links = await ReadLinksAsync(connection, request.Tenant, results.Select(r => r.Key), cancellationToken).ConfigureAwait(false);
+            return new RecallResponse(
+                results.Select(r => new RecallResult(r.Key, r.Score, r.Value, links.TryGetValue(r.Key, out var l) ? l : [])).ToList(),
+                (int)Math.Min(total, int.MaxValue),
+                false);
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteStore.Translate(ex, "search memories");
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> LinkAsync(string tenant, LinkRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(request);
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using (var exists = transaction.CreateCommand("SELECT 1 FROM memories WHERE tenant_id = $tenant AND key = $key LIMIT 1"))
+            {
+                exists.Parameters.AddWithValue("$tenant", tenant);
+                exists.Parameters.AddWithValue("$key", request.FromKey);
+                if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+                {
+                    return false;
+                }
+            }
+
+            using (var link = CreateLinkCommand(transaction, tenant))
+            {
+                await UpsertLinkAsync(link, request.FromKey, request.ToKey, request.Type, request.Weight, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteStore.Translate(ex, "link memories");
+        }
+    }
+
+    private static async Task<HashSet<string>> ExistingKeysAsync(
+        SqliteStoreTransaction transaction, string tenant, string @namespace, IReadOnlyList<RememberItem> items, CancellationToken cancellationToken)
+    {
+        using var command = transaction.CreateCommand(
+            "SELECT key FROM memories WHERE tenant_id = $tenant AND namespace = $namespace AND key IN (SELECT value FROM json_each($keys))");
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$namespace", @namespace);
+        command.Parameters.AddWithValue("$keys", JsonSerializer.Serialize(items.Select(i => i.Key).ToArray(), SqliteJsonContext.Default.StringArray));
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    private static SqliteCommand CreateLinkCommand(SqliteStoreTransaction transaction, string tenant)
+    {
+        var command = transaction.CreateCommand("""
+            INSERT INTO memory_links (tenant_id, from_key, to_key, rel, weight) VALUES ($tenant, $from, $to, $rel, $weight)
+            ON CONFLICT (tenant_id, from_key, to_key, rel) DO UPDATE SET weight = excluded.weight
+            """);
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.Add("$from", SqliteType.Text);
+        command.Parameters.Add("$to", SqliteType.Text);
+        command.Parameters.Add("$rel", SqliteType.Text);
+        command.Parameters.Add("$weight", SqliteType.Real);
+        return command;
+    }
+
+    private static async Task UpsertLinkAsync(SqliteCommand command, string from, string to, string rel, double weight, CancellationToken cancellationToken)
+    {
+        command.Parameters["$from"].Value = from;
+        command.Parameters["$to"].Value = to;
+        command.Parameters["$rel"].Value = rel;
+        command.Parameters["$weight"].Value = weight;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Dictionary<string, List<MemoryLink>>> ReadLinksAsync(
+        SqliteConnection connection, string tenant, IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT from_key, rel, to_key, weight FROM memory_links
+            WHERE tenant_id = $tenant AND from_key IN (SELECT value FROM json_each($keys))
+            ORDER BY from_key, rel, to_key
+            """;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$keys", JsonSerializer.Serialize(keys.ToArray(), SqliteJsonContext.Default.StringArray));
+        var links = new Dictionary<string, List<MemoryLink>>(StringComparer.Ordinal);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var from = reader.GetString(0);
+            if (!links.TryGetValue(from, out var list))
+            {
+                links[from] = list = [];
+            }
+
+            list.Add(new MemoryLink(reader.GetString(1), reader.GetString(2), reader.GetDouble(3)));
+        }
+
+        return links;
+    }
+
+    /// <summary>
+    /// The FTS5 query: the query's terms, each prefixed with the namespace's scope token, OR-ed within the terms column,
+    /// AND every wanted tag's token. Each term is letters and digits only and each token hex and underscores, so quoting
+    /// makes each a plain string: nothing the caller typed can become an operator.
+    /// </summary>
+    private static string MatchExpression(RecallRequest request, IReadOnlyList<string> terms)
+    {
+        var scope = ScopeToken(request.Tenant, request.Namespace);
+        var match = new StringBuilder("terms : (");
+        for (var i = 0; i < terms.Count; i++)
+        {
+            match.Append(i == 0 ? "\"" : " OR \"").Append(scope).Append('_').Append(terms[i]).Append('"');
+        }
+
+        match.Append(')');
+        foreach (var tag in request.Tags ?? [])
+        {
+            match.Append(" AND tag_terms : \"").Append(TagToken(scope, tag)).Append('"');
+        }
+
+        return match.ToString();
+    }
+
+    /// <summary>The indexed text of a memory: each of its words (the same split as a query's) prefixed with its scope.</summary>
+    private static string IndexedTerms(string scope, string text)
+    {
+        var terms = new StringBuilder(text.Length + 64);
+        foreach (var word in MemoryText.Words(text))
+        {
+            terms.Append(scope).Append('_').Append(word).Append(' ');
+        }
+
+        return terms.ToString();
+    }
+
+    // Tokens are hashes (64 bits, hex) so any tenant, namespace or tag becomes part of one token; a collision could
+    // only add a candidate, which the row check then drops.
+    private static string ScopeToken(string tenant, string @namespace) => "s" + Hash($"{tenant}\0{@namespace}");
+
+    private static string TagToken(string scope, string tag) => $"{scope}_t{Hash(tag)}";
+
+    private static string Hash(string text)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return Convert.ToHexStringLower(hash[..8]);
+    }
+
+    private static string TagsJson(IReadOnlyList<string>? tags) =>
+        JsonSerializer.Serialize(tags is null ? [] : tags.ToArray(), SqliteJsonContext.Default.StringArray);
+
+    private static JsonElement ParseValue(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Soma.Core.Storage;
+using Soma.Testing;
+
+namespace Soma.Memory.Tests.Service;
+
+/// <summary>
+/// SomaAgent's memory service on a real Kestrel server at a free loopback port, for tests that speak the protocol over
+/// HTTP (this project's protocol suite, the memory client's suite). Bearer tokens are HS256 JWTs over a random key made
+/// for this host; <see cref="Token"/> issues them. The store is a fresh SQLite file (<see cref="StartSqliteAsync"/>)
+/// or a PostgreSQL database the caller provides (<see cref="StartPostgresAsync"/>), migrated before the first request.
+/// </summary>
+public sealed class MemoryServiceHost : IAsyncDisposable
+{
+    private const string Issuer = "soma-test";
+    private const string Audience = "soma-memory";
+
+    private readonly WebApplication _app;
+    private readonly byte[] _key;
+    private readonly TempDirectory? _directory;
+
+    private MemoryServiceHost(WebApplication app, byte[] key, Uri baseAddress, TempDirectory? directory)
+    {
+        _app = app;
+        _key = key;
+        BaseAddress = baseAddress;
+        _directory = directory;
+    }
+
+    /// <summary>Where the service listens, e.g. <c>http://127.0.0.1:40123/</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The service's dependencies (the store, the <c>MemoryService</c>), for tests that look behind the API.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts the service on a new SQLite file (deleted on dispose).</summary>
+    public static Task<MemoryServiceHost> StartSqliteAsync()
+    {
+        var directory = new TempDirectory("soma-memory-host");
+        return StartAsync(
+            new Dictionary<string, string?> { ["Soma:Store:Sqlite:Path"] = Path.Combine(directory.Path, "memory.db") },
+            services => services.AddSqliteStore(),
+            directory);
+    }
+
+    /// <summary>Starts the service on the PostgreSQL database at <paramref name="connectionString"/> (see <c>PostgresServer.CreateDatabaseAsync</c>).</summary>
+    public static Task<MemoryServiceHost> StartPostgresAsync(string connectionString) =>
+        StartAsync(
+            new Dictionary<string, string?> { ["Soma:Store:Postgres:ConnectionString"] = connectionString },
+            services => services.AddPostgresStore(),
+            null);
+
+    /// <summary>A bearer token for <paramref name="tenant"/> with <paramref name="roles"/>, valid for an hour.</summary>
+    public string Token(string tenant, params string[] roles)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            IssuedAt = now,
+            NotBefore = now.AddMinutes(-1),
+            Expires = now.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(_key), SecurityAlgorithms.HmacSha256),
+            Claims = new Dictionary<string, object>
+            {
+                ["tenant"] = tenant,
+                ["sub"] = $"test:{tenant}",
+                ["roles"] = roles,
+            },
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _directory?.Dispose();
+    }
+
+    private static async Task<MemoryServiceHost> StartAsync(
+        Dictionary<string, string?> settings, Action<IServiceCollection> addStore, TempDirectory? directory)
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
+        addStore(builder.Services);
+        builder.Services.AddSomaMemoryService();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
+        {
+            options.MapInboundClaims = false;
+            options.RequireHttpsMetadata = false;
+            options.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = Issuer,
+                ValidAudience = Audience,
+                IssuerSigningKey = new SymmetricSecurityKey(key),
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                NameClaimType = "sub",
+                RoleClaimType = "roles",
+            };
+        });
+
+        var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapSomaMemoryService();
+        try
+        {
+            await app.Services.GetRequiredService<IStore>().MigrateAsync();
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            directory?.Dispose();
+            throw;
+        }
+
+        return new MemoryServiceHost(app, key, new Uri($"http://127.0.0.1:{port}/"), directory);
+    }
+}

@@ -183,17 +183,16 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
     public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default) => DepthAsync(null, cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(string topicPrefix, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(IReadOnlyCollection<string> topics, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(topicPrefix);
-        return DepthAsync(topicPrefix, cancellationToken);
+        ArgumentNullException.ThrowIfNull(topics);
+        return DepthAsync(topics, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<OutboxDepth>> DepthAsync(string? topicPrefix, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<OutboxDepth>> DepthAsync(IReadOnlyCollection<string>? topics, CancellationToken cancellationToken)
     {
-        // Two grouped queries, each served by a partial index, so sent rows never get scanned. A topic prefix is a
-        // filter on the topic column.
-        var topic = topicPrefix is null ? "" : " AND starts_with(topic, @prefix)";
+        // Two grouped queries, each served by a partial index, so sent rows never get scanned. .
+        var topic = topics is null ? "" : " AND topic = ANY(@topics)";
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = $"""
@@ -203,9 +202,9 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
                 SELECT tenant_id, 0, NULL, count(*) FROM outbox WHERE status = 2{topic} GROUP BY tenant_id) depth
             GROUP BY tenant_id ORDER BY tenant_id
             """;
-        if (topicPrefix is not null)
+        if (topics is not null)
         {
-            command.AddText("prefix", topicPrefix);
+            command.Add("topics", topics.ToArray());
         }
 
         return await ReadAllAsync(command, r => new OutboxDepth(r.GetString(0), r.GetInt64(1), NullableTime(r, 2), r.GetInt64(3)), "measure the outbox", cancellationToken)

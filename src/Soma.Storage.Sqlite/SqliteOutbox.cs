@@ -200,17 +200,17 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
     public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default) => DepthAsync(null, cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(string topicPrefix, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(IReadOnlyCollection<string> topics, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(topicPrefix);
-        return DepthAsync(topicPrefix, cancellationToken);
+        ArgumentNullException.ThrowIfNull(topics);
+        return DepthAsync(topics, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<OutboxDepth>> DepthAsync(string? topicPrefix, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<OutboxDepth>> DepthAsync(IReadOnlyCollection<string>? topics, CancellationToken cancellationToken)
     {
-        // Two grouped queries, each served by a partial index, so sent rows never get scanned. A topic prefix is a
-        // range on the topic column (served by outbox_pending_topic for pending rows).
-        var topic = topicPrefix is null ? "" : " AND topic >= $from AND topic < $to";
+        // Two grouped queries, each served by a partial index, so sent rows never get scanned (pending rows of some
+        // topics: outbox_pending_topic).
+        var topic = topics is null ? "" : " AND topic IN (SELECT value FROM json_each($topics))";
         using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = $"""
@@ -218,10 +218,9 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
             UNION ALL
             SELECT tenant_id, 0, NULL, COUNT(*) FROM outbox WHERE status = 2{topic} GROUP BY tenant_id
             """;
-        if (topicPrefix is not null)
+        if (topics is not null)
         {
-            command.Parameters.AddWithValue("$from", topicPrefix);
-            command.Parameters.AddWithValue("$to", topicPrefix + char.MaxValue);
+            command.Parameters.AddWithValue("$topics", JsonSerializer.Serialize(topics.ToArray(), SqliteJsonContext.Default.StringArray));
         }
 
         var depths = new Dictionary<string, OutboxDepth>(StringComparer.Ordinal);

@@ -43,8 +43,8 @@ public interface IOutbox
     /// <summary>Pending and dead-lettered counts and the oldest pending age, per tenant that has any.</summary>
     Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>As <see cref="GetDepthAsync(CancellationToken)"/>, counting only rows whose topic starts with <paramref name="topicPrefix"/>.</summary>
-    Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(string topicPrefix, CancellationToken cancellationToken = default);
+    /// <summary>As <see cref="GetDepthAsync(CancellationToken)"/>, counting only rows of these <paramref name="topics"/>.</summary>
+    Task<IReadOnlyList<OutboxDepth>> GetDepthAsync(IReadOnlyCollection<string> topics, CancellationToken cancellationToken = default);
 
     /// <summary>The tenant's dead-lettered rows, oldest first.</summary>
     Task<IReadOnlyList<OutboxEntry>> ListDeadLetteredAsync(string tenantId, int limit, CancellationToken cancellationToken = default);

@@ -80,7 +80,7 @@ public sealed partial class MemoryBacklog : BackgroundService
         // Changes this process makes while the read is under way are counted twice at worst for one interval, never lost:
         // only what was counted before the read started is taken back out.
         var before = _local.ToDictionary(p => p.Key, p => p.Value.Net, StringComparer.Ordinal);
-        var depths = await _outbox.GetDepthAsync(MemoryKeys.TopicPrefix, cancellationToken).ConfigureAwait(false);
+        var depths = await _outbox.GetDepthAsync([.. MemoryKeys.Topics], cancellationToken).ConfigureAwait(false);
         _read = depths.ToDictionary(d => d.TenantId, StringComparer.Ordinal);
         foreach (var (tenant, net) in before)
         {

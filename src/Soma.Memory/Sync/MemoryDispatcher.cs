@@ -27,7 +27,6 @@ public sealed record DeliveryPass(int Claimed, int Sent, int Failed, int DeadLet
 /// </summary>
 public sealed partial class MemoryDispatcher
 {
-    private static readonly string[] Topics = [MemoryKeys.RememberTopic, MemoryKeys.LinkTopic];
     private static readonly TimeSpan DrainWindow = TimeSpan.FromSeconds(10);
 
     private readonly IOutbox _outbox;
@@ -85,7 +84,7 @@ public sealed partial class MemoryDispatcher
     public async Task<DeliveryPass> DeliverAsync(string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken)
     {
         var entries = await _outbox.ClaimAsync(
-            new OutboxClaimRequest(leaseOwner, batchSize, TimeSpan.FromSeconds(_options.LeaseSeconds)) { TenantId = tenant, Topics = Topics },
+            new OutboxClaimRequest(leaseOwner, batchSize, TimeSpan.FromSeconds(_options.LeaseSeconds)) { TenantId = tenant, Topics = [.. MemoryKeys.Topics] },
             cancellationToken).ConfigureAwait(false);
         if (entries.Count == 0)
         {

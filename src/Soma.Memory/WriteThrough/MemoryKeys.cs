@@ -12,8 +12,8 @@ public static class MemoryKeys
     /// <summary>Outbox topic of a link between two memories.</summary>
     public const string LinkTopic = "memory.link";
 
-    /// <summary>The prefix every memory topic shares.</summary>
-    public const string TopicPrefix = "memory.";
+    /// <summary>Both memory-write topics (not to be confused with <c>memory.v1</c>, the schema of memory events).</summary>
+    public static readonly IReadOnlyList<string> Topics = [RememberTopic, LinkTopic];
 
     /// <summary>Relation of an assistant answer to the user message it answers.</summary>
     public const string Answers = "answers";

@@ -11,15 +11,15 @@ namespace Soma.Storage.Sqlite;
 /// <summary>
 /// The memory service's store on SQLite: memories in one table; a contentless FTS5 index (unicode61, diacritics folded)
 /// of their words and tags, each token prefixed with a hash of the memory's tenant and namespace, so a search reads
-/// only its own namespace's postings; links per tenant. A batch is one write
-/// transaction on the store's single writer, with its statements prepared once and re-bound per item, so a 25-item
-/// batch costs one fsync.
+/// only its own namespace's postings; links per tenant. A batch is one write transaction on the store's single writer,
+/// with its statements prepared once and re-bound per item, so a 25-item batch costs one fsync.
 /// <para>
 /// Scoring (see <see cref="MemoryScore"/>): <c>relevance = r / (r + 1)</c> with <c>r = -bm25()</c>,
 /// <c>recency = 7 / (7 + age_days)</c>, <c>score = 0.8 · relevance + 0.2 · recency</c>. At most
 /// <see cref="RankWindow"/> matches are ranked: when more match, the most recently created ones are, which bounds a
-/// search's cost however common its words are. <c>total_results</c> then counts the matches (tags applied, up to
-/// <see cref="CountCap"/>, like a search engine's "10,000+"); <c>min_score</c> filters the ranked ones.
+/// search's cost however common its words are; <c>total_results</c> then counts the matches (tags applied, up to
+/// <see cref="CountCap"/>, like a search engine's "10,000+") and <c>min_score</c> filters the ranked ones. Equal
+/// scores are ordered by newer update, then later creation.
 /// </para>
 /// </summary>
 public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
@@ -32,36 +32,35 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
 
     private const double TicksPerDay = TimeSpan.TicksPerDay;
 
-    // The window of candidates is taken inside FTS5 in rowid order (no scoring needed to pick them); only those are
-    // scored, joined to their rows and checked again against tenant, namespace and tags (the index tokens are
-    // hashes), and only the top_k values are read.
+    // The window of candidates is taken inside FTS5 in rowid order (no scoring needed to pick them) with their update
+    // times from beside the index; only those are scored, and only the top_k rows are read from memories, where they
+    // are checked against the exact tenant, namespace and tags (the index tokens are hashes).
     private static readonly string SearchSql = string.Create(CultureInfo.InvariantCulture, $"""
         WITH candidates AS MATERIALIZED (
-            SELECT rowid AS id, max(-bm25(memories_fts, 1.0, 0.0), 0.0) AS r FROM memories_fts
+            SELECT rowid AS id, updated_at, max(-bm25(memories_fts, 1.0, 0.0, 0.0), 0.0) AS r FROM memories_fts
             WHERE memories_fts MATCH $match
             ORDER BY rowid DESC LIMIT {RankWindow}
         ),
         scored AS (
-            SELECT m.id, m.key, m.updated_at,
-                {MemoryScore.RelevanceWeight:0.0###} * (c.r / (c.r + 1.0))
-                    + {MemoryScore.RecencyWeight:0.0###} * ({MemoryScore.RecencyHalfLifeDays:0.0###} / ({MemoryScore.RecencyHalfLifeDays:0.0###} + max($now - m.updated_at, 0) / {TicksPerDay:0.0###})) AS score
-            FROM candidates c JOIN memories m ON m.id = c.id
-            WHERE m.tenant_id = $tenant AND m.namespace = $namespace
-              AND ($tags IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM json_each($tags) wanted
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(m.tags) has WHERE has.value = wanted.value)))
+            SELECT id, updated_at,
+                {MemoryScore.RelevanceWeight:0.0###} * (r / (r + 1.0))
+                    + {MemoryScore.RecencyWeight:0.0###} * ({MemoryScore.RecencyHalfLifeDays:0.0###} / ({MemoryScore.RecencyHalfLifeDays:0.0###} + max($now - updated_at, 0) / {TicksPerDay:0.0###})) AS score
+            FROM candidates
         ),
         ranked AS (
-            SELECT id, key, updated_at, score, count(*) OVER () AS passed FROM scored
+            SELECT id, updated_at, score, count(*) OVER () AS passed FROM scored
             WHERE score >= $min
-            ORDER BY score DESC, updated_at DESC, key
+            ORDER BY score DESC, updated_at DESC, id DESC
             LIMIT $top
         )
-        SELECT r.key, r.score, m.value, r.passed, k.candidates
+        SELECT m.key, r.score, m.value, r.passed, k.candidates,
+            m.tenant_id = $tenant AND m.namespace = $namespace AND ($tags IS NULL OR NOT EXISTS (
+                SELECT 1 FROM json_each($tags) wanted
+                WHERE NOT EXISTS (SELECT 1 FROM json_each(m.tags) has WHERE has.value = wanted.value))) AS own
         FROM (SELECT count(*) AS candidates FROM candidates) k
         LEFT JOIN ranked r ON 1
         LEFT JOIN memories m ON m.id = r.id
-        ORDER BY r.score DESC, r.updated_at DESC, r.key
+        ORDER BY r.score DESC, r.updated_at DESC, r.id DESC
         """);
 
     /// <inheritdoc />
@@ -100,7 +99,8 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
 
             using var unindex = transaction.CreateCommand("DELETE FROM memories_fts WHERE rowid = $id");
             var unindexId = unindex.Parameters.Add("$id", SqliteType.Integer);
-            using var index = transaction.CreateCommand("INSERT INTO memories_fts (rowid, terms, tag_terms) VALUES ($id, $terms, $tag_terms)");
+            using var index = transaction.CreateCommand("INSERT INTO memories_fts (rowid, terms, tag_terms, updated_at) VALUES ($id, $terms, $tag_terms, $now)");
+            index.Parameters.AddWithValue("$now", Ticks(now));
             var indexId = index.Parameters.Add("$id", SqliteType.Integer);
             var terms = index.Parameters.Add("$terms", SqliteType.Text);
             var tagTerms = index.Parameters.Add("$tag_terms", SqliteType.Text);
@@ -188,7 +188,9 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     candidates = reader.GetInt64(4);
-                    if (!reader.IsDBNull(0))
+
+                    // A row of another namespace could only be here through a 64-bit hash collision; it is never returned.
+                    if (!reader.IsDBNull(0) && reader.GetBoolean(5))
                     {
                         results.Add((reader.GetString(0), Math.Clamp(reader.GetDouble(1), 0, 1), ParseValue(reader.GetString(2))));
                         total = reader.GetInt64(3);

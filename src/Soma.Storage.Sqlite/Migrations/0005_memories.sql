@@ -21,12 +21,15 @@ CREATE INDEX memories_tenant_key ON memories (tenant_id, key);
 -- is prefixed with a hash of its memory's tenant and namespace ("s<hash>_word"), and every tag is a token
 -- "s<hash>_t<hash>": a search's words and tags then only ever meet its own namespace's memories, its document
 -- frequencies are the namespace's own, and no doclist of other namespaces is read. Contentless: the text lives in
--- memories.content; contentless_delete lets an update replace a row by rowid.
+-- memories.content; contentless_delete lets an update replace a row by rowid. updated_at is kept beside the index
+-- (contentless_unindexed) so a search scores its candidates without visiting the wide memories rows.
 CREATE VIRTUAL TABLE memories_fts USING fts5 (
     terms,
     tag_terms,
+    updated_at UNINDEXED,
     content = '',
     contentless_delete = 1,
+    contentless_unindexed = 1,
     tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
 );
 

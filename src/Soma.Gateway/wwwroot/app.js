@@ -3,6 +3,8 @@
 // (directly or via markdown.js), never through an HTML parser.
 
 import { renderMarkdown } from './markdown.js';
+import { el, icon, testId } from './dom.js';
+import { MemoryPanel } from './memory.js';
 import { EventStream, retryAfterOf } from './sse.js';
 
 const TOKEN_KEY = 'soma.token';
@@ -37,7 +39,11 @@ const ui = {
   composerForm: $('composer-form'),
   composer: $('composer'),
   send: $('send'),
+  toggleMemory: $('toggle-memory'),
 };
+
+// Set in boot(): the memory panel beside the conversation (memory.js).
+let memory = null;
 
 const state = {
   token: '',
@@ -58,38 +64,6 @@ const state = {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-const ICONS = {
-  rename: 'M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4',
-  delete: 'M5 7h14M10 7V4h4v3M7 7l1 13h8l1-13M10 11v6M14 11v6',
-  close: 'M6 6l12 12M18 6L6 18',
-  tool: 'M14.7 6.3a4 4 0 0 0-5.4 5.4L4 17l3 3 5.3-5.3a4 4 0 0 0 5.4-5.4l-2.5 2.5-2.1-.6-.6-2.1z',
-};
-
-/** A stroked SVG icon, built through the DOM like everything else (no markup strings). */
-function icon(name) {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('class', 'icon');
-  const path = document.createElementNS(ns, 'path');
-  path.setAttribute('d', ICONS[name]);
-  svg.append(path);
-  return svg;
-}
-
-function testId(node, id) {
-  node.dataset.testid = id;
-  return node;
-}
 
 function uuid() {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
@@ -259,6 +233,8 @@ function signOut(message) {
   state.selectedId = null;
   state.unsentMessage = null;
   ui.sessionList.replaceChildren();
+  memory.setSession(null);
+  memory.toggle(false);
   clearBanners();
   writeFragment(new URLSearchParams());
   showSignIn(message);
@@ -549,6 +525,7 @@ async function selectSession(id, { restoring = false } = {}) {
   showTitle(session);
   ui.placeholder.hidden = true;
   state.view = new SessionView(session.id).open();
+  memory.setSession(session.id);
   updateComposer();
 }
 
@@ -566,6 +543,7 @@ function showNoSession() {
   ui.title.textContent = 'No session selected';
   document.title = 'SomaAgent';
   ui.placeholder.hidden = false;
+  memory.setSession(null);
   setConnection('idle');
   renderSessions();
   updateComposer();
@@ -749,6 +727,7 @@ class SessionView {
     else if (type === 'conversation.assistant_delta') this.onDelta(envelope, data);
     else if (type === 'conversation.assistant_final') this.onFinal(envelope, data);
     else if (type === 'conversation.error') this.onError(envelope, data);
+    else if (type === 'memory.recall') this.onRecall(envelope, data);
     // Anything else is a type this UI does not know yet: ignored.
   }
 
@@ -829,6 +808,20 @@ class SessionView {
     message.turn.answered = true;
     message.turn.finished = true;
     this.touch(message);
+    if (state.view === this) memory.turnEnded();
+  }
+
+  // The turn's recall ran without long-term memory (down, timed out) or with part of it: a quiet note, not an error.
+  onRecall(envelope, data) {
+    if (String(data.outcome ?? '').toLowerCase() !== 'degraded') return;
+    const turn = this.turn(envelope.run_id, null);
+    const error = data.error && typeof data.error === 'object' ? data.error : {};
+    const detail = String(error.message ?? 'the memory service did not answer');
+    turn.memoryNote = {
+      code: String(error.code ?? ''),
+      text: error.code === 'memory.degraded' ? `Answered with partial long-term memory: ${detail}` : `Answered without long-term memory: ${detail}`,
+    };
+    this.touch(turn);
   }
 
   onError(envelope, data) {
@@ -1067,6 +1060,13 @@ class SessionView {
       }
       box.replaceChildren(el('strong', '', turn.error.code), document.createTextNode(' ' + turn.error.message));
     }
+    if (turn.memoryNote && !turn.memoryNoteBox) {
+      const note = (turn.memoryNoteBox = testId(el('p', 'turn-note'), 'memory-degraded-note'));
+      note.setAttribute('role', 'note');
+      note.dataset.code = turn.memoryNote.code;
+      note.textContent = turn.memoryNote.text;
+      turn.body.after(note);
+    }
   }
 }
 
@@ -1090,6 +1090,11 @@ function onKeyDown(event) {
     createSession();
     return;
   }
+  if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === 'KeyM' && !ui.app.hidden && state.selectedId) {
+    event.preventDefault();
+    memory.toggle();
+    return;
+  }
   if (event.key === '/' && !event.altKey && !event.ctrlKey && !event.metaKey && !isEditable(event.target) && !ui.app.hidden && !ui.composer.disabled) {
     event.preventDefault();
     ui.composer.focus();
@@ -1107,6 +1112,28 @@ function fitPlaceholder(narrow) {
 }
 
 function boot() {
+  memory = new MemoryPanel({
+    app: ui.app,
+    toggle: ui.toggleMemory,
+    root: $('memory-panel'),
+    close: $('memory-close'),
+    refresh: $('memory-refresh'),
+    counts: $('memory-counts'),
+    countSent: $('memory-count-sent'),
+    countPending: $('memory-count-pending'),
+    countFailed: $('memory-count-failed'),
+    search: $('memory-search'),
+    query: $('memory-query'),
+    allSessions: $('memory-all'),
+    results: $('memory-results'),
+    resultInfo: $('memory-results-info'),
+    resultList: $('memory-result-list'),
+    status: $('memory-status'),
+    list: $('memory-list'),
+  }, { api, describeError });
+  ui.toggleMemory.append(icon('memory'));
+  $('memory-close').append(icon('close'));
+  ui.toggleMemory.addEventListener('click', () => memory.toggle());
   const narrow = matchMedia('(max-width: 760px)');
   fitPlaceholder(narrow.matches);
   narrow.addEventListener('change', (event) => fitPlaceholder(event.matches));

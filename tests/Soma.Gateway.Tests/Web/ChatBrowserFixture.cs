@@ -3,18 +3,25 @@ using Soma.Server.Dev;
 namespace Soma.Gateway.Tests.Web;
 
 /// <summary>The browser fixture with a model: the server's only endpoint is a loopback <see cref="DevModelServer"/>.</summary>
-public sealed class ChatBrowserFixture : BrowserFixture
+public class ChatBrowserFixture : BrowserFixture
 {
     public DevModelServer Model { get; private set; } = null!;
 
     protected override async Task<RunningServer> StartServerAsync()
     {
         Model = await DevModelServer.StartAsync(new DevModelServerOptions());
-        return await RunningServer.StartAsync(new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["Soma:Models:Endpoints:dev:Endpoint"] = Model.BaseAddress.ToString(),
             ["Soma:Models:Endpoints:dev:Model"] = "soma-dev",
-        });
+        };
+        Configure(configuration);
+        return await RunningServer.StartAsync(configuration);
+    }
+
+    /// <summary>Adds to (or changes) the server's configuration before it starts.</summary>
+    protected virtual void Configure(Dictionary<string, string?> configuration)
+    {
     }
 
     public override async Task DisposeAsync()

@@ -36,6 +36,8 @@ public sealed partial class WebUiHttpTests(ServerFixture fixture) : IClassFixtur
     [InlineData("/app.js", "text/javascript")]
     [InlineData("/markdown.js", "text/javascript")]
     [InlineData("/sse.js", "text/javascript")]
+    [InlineData("/dom.js", "text/javascript")]
+    [InlineData("/memory.js", "text/javascript")]
     [InlineData("/app.css", "text/css")]
     public async Task Each_asset_has_its_content_type_and_the_same_headers(string path, string mediaType)
     {

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Soma.Contracts.Identity;
+using Soma.Core.Memory;
+using Soma.Core.Storage;
+using Soma.Memory.Client;
+using Soma.Memory.Sync;
+using Soma.Memory.WriteThrough;
+using Soma.Storage.Sqlite;
+using Soma.Testing;
+
+namespace Soma.Memory.Tests.Sync;
+
+/// <summary>
+/// The delivery pass on a real SQLite outbox against the SomaBrain stand-in: what reaches the service, what is kept,
+/// what is given up on (and audited), and that an outage of any length gives up on nothing.
+/// </summary>
+public sealed class MemoryDispatcherTests : IAsyncLifetime
+{
+    private const int MaxAttempts = 3;
+    private readonly TempDirectory _directory = new("soma-dispatch");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
+    private SomaBrainStandIn _standIn = null!;
+    private ServiceProvider _services = null!;
+
+    private MemoryDispatcher Dispatcher => _services.GetRequiredService<MemoryDispatcher>();
+
+    private IOutbox Outbox => _services.GetRequiredService<IOutbox>();
+
+    public async Task InitializeAsync()
+    {
+        _standIn = await SomaBrainStandIn.StartAsync();
+        var services = new ServiceCollection();
+        services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        services.AddLogging();
+        services.AddMetrics();
+        services.AddSingleton<TimeProvider>(_clock);
+        services.AddSingleton<IIdGenerator>(new UuidV7Generator(_clock));
+        services.AddSqliteStore();
+        services.PostConfigure<SqliteStoreOptions>(o => o.Path = Path.Combine(_directory.Path, "soma.db"));
+        services.Configure<OutboxOptions>(o => o.MaxAttempts = MaxAttempts);
+        services.AddSomaRecallCache();
+        services.AddSomaMemory();
+        services.AddSomaMemoryClient();
+        services.PostConfigure<MemoryClientOptions>(o =>
+        {
+            o.BaseUrl = _standIn.BaseAddress;
+            o.ApiKey = _standIn.Token;
+            o.MaxRetries = 0;
+        });
+        services.AddSingleton<IMemoryBackend>(sp => sp.GetRequiredService<ResilientMemoryBackend>());
+        _services = services.BuildServiceProvider();
+        await _services.GetRequiredService<IStore>().MigrateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _standIn.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task A_turn_s_writes_reach_the_service_in_one_batch_and_in_order()
+    {
+        var session = Guid.NewGuid();
+        var (user, reply) = (Guid.NewGuid(), Guid.NewGuid());
+        await WriteAsync(async (memory, tx) =>
+        {
+            await memory.RememberMessageAsync(tx, "acme", session, user, "user", "what is the capital of France?");
+            await memory.RememberToolOutputAsync(tx, "acme", session, reply, 0, "call_1", "web.search", "Paris is the capital of France.");
+            await memory.RememberAnswerAsync(tx, "acme", session, user, reply, "Paris.");
+        });
+
+        var pass = await Dispatcher.DeliverAsync("w", 25, null, CancellationToken.None);
+
+        Assert.Equal(new DeliveryPass(4, 4, 0, 0, null), pass);
+        var batch = Assert.Single(_standIn.RequestsTo("/memory/remember/batch"));
+        using var body = JsonDocument.Parse(batch.Body);
+        Assert.Equal(
+            [MemoryKeys.Message("acme", session, user, "user"), MemoryKeys.ToolOutput("acme", session, reply, 0, "call_1"), MemoryKeys.Message("acme", session, reply, "assistant")],
+            body.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("key").GetString()));
+        var link = Assert.Single(_standIn.RequestsTo("/link"));
+        Assert.Contains("answered_by", link.Body, StringComparison.Ordinal);
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("check", 25, TimeSpan.FromSeconds(5))));
+    }
+
+    [Fact]
+    public async Task An_outage_of_any_length_gives_up_on_nothing()
+    {
+        var session = Guid.NewGuid();
+        var message = Guid.NewGuid();
+        await WriteAsync((memory, tx) => memory.RememberMessageAsync(tx, "acme", session, message, "user", "remember me"));
+        await _standIn.StopListeningAsync();
+
+        // Far more passes than Soma:Outbox:MaxAttempts: each one fails to reach the service and gives the row back.
+        for (var i = 0; i < MaxAttempts * 4; i++)
+        {
+            var pass = await Dispatcher.DeliverAsync("w", 25, null, CancellationToken.None);
+            Assert.Equal(1, pass.Claimed);
+            Assert.NotNull(pass.TransientError);
+            _clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        await _standIn.StartListeningAsync();
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var recovered = await Dispatcher.DeliverAsync("w", 25, null, CancellationToken.None);
+
+        Assert.Equal(1, recovered.Sent);
+        Assert.Equal(MemoryKeys.Message("acme", session, message, "user"), Assert.Single(_standIn.Memories).Key);
+        Assert.DoesNotContain(await Outbox.ListDeadLetteredAsync("acme", 10), _ => true);
+    }
+
+    [Fact]
+    public async Task A_write_the_service_keeps_refusing_is_dead_lettered_after_max_attempts_with_an_audit_record_while_the_rest_go_through()
+    {
+        var session = Guid.NewGuid();
+        var (good, bad) = (Guid.NewGuid(), Guid.NewGuid());
+        await WriteAsync(async (memory, tx) =>
+        {
+            await memory.RememberMessageAsync(tx, "acme", session, good, "user", "a good memory");
+            await memory.LinkAsync(tx, "acme", session, new LinkRequest(MemoryKeys.Message("acme", session, bad, "user"), "elsewhere", "answered_by"));
+        });
+
+        // The link's source was never remembered: the service answers 404 for it, every time.
+        var refusals = 0;
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var pass = await Dispatcher.DeliverAsync("w", 25, null, CancellationToken.None);
+            refusals += pass.Failed;
+            Assert.Equal(attempt == MaxAttempts ? 1 : 0, pass.DeadLettered);
+            _clock.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        Assert.Equal(MaxAttempts, refusals);
+        Assert.Single(_standIn.Memories);
+        var dead = Assert.Single(await Outbox.ListDeadLetteredAsync("acme", 10));
+        Assert.Equal(MemoryKeys.LinkTopic, dead.Message.Topic);
+        Assert.NotNull(dead.LastError);
+        var audit = await _services.GetRequiredService<IAuditLog>().ListAsync("acme", new PageRequest(10, null), "memory.dead_letter");
+        var record = Assert.Single(audit.Items);
+        Assert.Equal("memory-sync", record.Actor);
+        Assert.Contains(dead.Message.Id.ToString(), record.Details, StringComparison.Ordinal);
+    }
+
+    private async Task WriteAsync(Func<MemoryWriteThrough, IStoreTransaction, Task> write)
+    {
+        var memory = _services.GetRequiredService<MemoryWriteThrough>();
+        await using var transaction = await _services.GetRequiredService<IStore>().BeginAsync();
+        await write(memory, transaction);
+        await transaction.CommitAsync();
+    }
+}

@@ -35,6 +35,7 @@ internal static class MessageEndpoints
     private const int MemoryRetryAfterSeconds = 5;
     private const int MaxIdempotencyKeyLength = 200;
     private const string SessionGone = "The session does not exist.";
+    private const string BacklogIsFull = "The tenant's memory backlog is full.";
 
     public static void Map(IEndpointRouteBuilder routes)
     {
@@ -102,12 +103,13 @@ internal static class MessageEndpoints
         }
 
         var tenant = user.GetTenantId();
-        if (!backlog.TryAdmit(tenant))
+
+        // Accepting the message without its memory write would lose it: refuse until the backlog drains. A retry of a
+        // message accepted before (same Idempotency-Key) adds no write, so it still gets its answer: only a new run is refused.
+        var admitted = backlog.TryAdmit(tenant);
+        if (!admitted && idempotencyKey is null)
         {
-            // Accepting the message without its memory write would lose it: refuse until the backlog drains.
-            httpContext.Response.Headers.RetryAfter = MemoryRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Memory backlog full",
-                $"This tenant has {backlog.Cap} memory writes waiting for the memory service (Soma:Memory:OutboxCapPerTenant); try again when they drain.");
+            return BacklogFull(httpContext, backlog.Cap);
         }
 
         if (!turns.TryAcquire(tenant, limits.MaxConcurrentTurns))
@@ -151,6 +153,12 @@ internal static class MessageEndpoints
                         return new Outcome(null, Existing: false);
                     }
 
+                    if (!admitted)
+                    {
+                        // Throwing rolls back the run written above: a refused message leaves nothing behind.
+                        throw new InvalidOperationException(BacklogIsFull);
+                    }
+
                     var now = time.GetUtcNow();
                     if (!await sessions.AppendMessageAsync(transaction, new SessionMessage(messageId, tenant, id, "user", content, metadata, now), token))
                     {
@@ -173,6 +181,10 @@ internal static class MessageEndpoints
             catch (InvalidOperationException ex) when (ex.Message == SessionGone)
             {
                 return Problem.NotFound($"Session {id}");
+            }
+            catch (InvalidOperationException ex) when (ex.Message == BacklogIsFull)
+            {
+                return BacklogFull(httpContext, backlog.Cap);
             }
 
             switch (outcome)
@@ -221,6 +233,13 @@ internal static class MessageEndpoints
     private static ProblemHttpResult TooLarge(int limit) =>
         Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemTypes.BodyTooLarge, "Message too large",
             $"The message is larger than the limit of {limit} bytes (Soma:Gateway:MaxMessageBytes).");
+
+    private static ProblemHttpResult BacklogFull(HttpContext httpContext, int cap)
+    {
+        httpContext.Response.Headers.RetryAfter = MemoryRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Memory backlog full",
+            $"This tenant has {cap} memory writes waiting for the memory service (Soma:Memory:OutboxCapPerTenant); try again when they drain.");
+    }
 
     private sealed record Outcome(Core.Runs.RunRecord? Run, bool Existing);
 }

@@ -16,6 +16,9 @@ namespace Soma.Agents.Memory;
 /// </summary>
 public sealed class MemoryRecallTool(MemoryRecaller recaller, MemoryWriteThrough memory) : ITool
 {
+    /// <summary>The tool's name.</summary>
+    public const string ToolName = "memory.recall";
+
     private const int MaxSnippet = 500;
 
     private static readonly JsonElement Schema = ToolSchemas.Parse("""
@@ -23,7 +26,7 @@ public sealed class MemoryRecallTool(MemoryRecaller recaller, MemoryWriteThrough
         """);
 
     /// <inheritdoc />
-    public string Name => "memory.recall";
+    public string Name => ToolName;
 
     /// <inheritdoc />
     public string Description => "Searches long-term memory (earlier conversations, answers, tool outputs and saved notes) for what matches the query; best matches first.";
@@ -58,9 +61,10 @@ public sealed class MemoryRecallTool(MemoryRecaller recaller, MemoryWriteThrough
         {
             found = await recaller.RecallAsync(new RecallRequest(query, context.TenantId, memory.Namespace, topK), cancellationToken).ConfigureAwait(false);
         }
-        catch (MemoryBackendException ex)
+        catch (MemoryBackendException)
         {
-            return ToolResult.Failed("memory.unavailable", $"Long-term memory cannot be searched right now ({ex.Message}).");
+            // The service's own error text stays in the logs: it may name addresses or internals.
+            return ToolResult.Failed("memory.unavailable", "Long-term memory cannot be searched right now; try again later.");
         }
 
         if (found.Results.Count == 0)

@@ -57,9 +57,10 @@ public sealed class TurnMemory(MemoryRecaller recaller, MemoryHealthMonitor moni
                 new RecallRequest(query.Length > MaxQueryCharacters ? query[..MaxQueryCharacters] : query, tenant, memory.Namespace, topK, MinScore: settings.RecallMinScore),
                 timeout.Token).ConfigureAwait(false);
         }
-        catch (MemoryBackendException ex)
+        catch (MemoryBackendException)
         {
-            return Degraded("memory.unavailable", $"Memory could not be recalled ({ex.Message}); this turn runs without it.", Elapsed(started));
+            // The service's own error text stays in its client's logs: it may name addresses or internals.
+            return Degraded("memory.unavailable", "Memory could not be recalled; this turn runs without it.", Elapsed(started));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -215,10 +215,18 @@ public sealed class ChatTurnWorkflow
                 await commit.AppendEventAsync(new ToolAllowed(call.Id, call.Tool, ToolAuthorizer.PolicyRevision)).ConfigureAwait(false);
                 var bytes = Encoding.UTF8.GetByteCount(result.Output);
                 await commit.AppendEventAsync(new ToolOutput(call.Id, call.Tool, result.Output, 0, bytes)).ConfigureAwait(false);
-                await _memory.RememberToolOutputAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, context.LoopIteration, call.Id, call.Tool, result.Output, commit.CancellationToken).ConfigureAwait(false);
-                if (call.Tool == MemorySaveTool.ToolName && result.ErrorCode is null && SavedNote(call.ArgumentsJson) is { } note)
+                if (call.Tool == MemorySaveTool.ToolName)
                 {
-                    await _memory.RememberNoteAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, call.Id, note, commit.CancellationToken).ConfigureAwait(false);
+                    // The note itself is the memory (its "saved" confirmation is not worth remembering).
+                    if (result.ErrorCode is null && SavedNote(call.ArgumentsJson) is { } note)
+                    {
+                        await _memory.RememberNoteAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, call.Id, note, commit.CancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else if (call.Tool != MemoryRecallTool.ToolName)
+                {
+                    // Recalled memories are already memories: remembering them again would fill recall with copies.
+                    await _memory.RememberToolOutputAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, context.LoopIteration, call.Id, call.Tool, result.Output, commit.CancellationToken).ConfigureAwait(false);
                 }
                 if (result.ErrorCode is null)
                 {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 using Soma.Core.Memory;
 using Soma.Core.Storage;
 using Soma.Gateway.Auth;
@@ -21,7 +22,7 @@ namespace Soma.Gateway.Memory;
 /// (<c>GET /v1/sessions/{id}/memories</c>, the web UI's memory panel), and for operators the backlog
 /// (<c>GET /v1/memory/status</c>) and a manual drain with progress (<c>POST /v1/memory/flush</c>).
 /// </summary>
-internal static class MemoryEndpoints
+internal static partial class MemoryEndpoints
 {
     private const int MaxQuery = 1000;
     private const int RetryAfterSeconds = 5;
@@ -73,9 +74,11 @@ internal static class MemoryEndpoints
         }
         catch (MemoryBackendException ex)
         {
+            // The client's error text may carry the memory service's own details: log it, do not send it.
+            LogRecallFailed(httpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MemoryEndpoints)), ex);
             httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Memory unavailable",
-                $"Long-term memory cannot be searched right now: {ex.Message}");
+                "Long-term memory cannot be searched right now; try again shortly. Memory writes are kept and delivered when it is back.");
         }
 
         return TypedResults.Ok(new MemoryRecallResponse(
@@ -211,6 +214,9 @@ internal static class MemoryEndpoints
             return null;
         }
     }
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "A recall through the API failed")]
+    private static partial void LogRecallFailed(ILogger logger, Exception exception);
 
     private static string Name<T>(T value)
         where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());

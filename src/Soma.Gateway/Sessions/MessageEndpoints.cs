@@ -106,7 +106,7 @@ internal static class MessageEndpoints
 
         // Accepting the message without its memory write would lose it: refuse until the backlog drains. A retry of a
         // message accepted before (same Idempotency-Key) adds no write, so it still gets its answer: only a new run is refused.
-        var admitted = backlog.TryAdmit(tenant);
+        var admitted = backlog.TryAdmit(tenant, turns.Count(tenant));
         if (!admitted && idempotencyKey is null)
         {
             return BacklogFull(httpContext, backlog.Cap);

@@ -53,8 +53,19 @@ public sealed partial class MemoryBacklog : BackgroundService
         return _local.TryGetValue(tenant, out var local) ? Math.Max(0, read + local.Net) : read;
     }
 
-    /// <summary>Whether a new message of <paramref name="tenant"/> may be accepted: its pending writes are below the cap.</summary>
-    public bool TryAdmit(string tenant) => Pending(tenant) < _cap;
+    /// <summary>
+    /// Memory writes one turn makes when the model calls one tool: the user message, the tool output, the answer and the
+    /// link from the message to the answer. Admission keeps this much room per turn.
+    /// </summary>
+    public const int WritesPerTurn = 4;
+
+    /// <summary>
+    /// Whether a new message of <paramref name="tenant"/> may be accepted: its pending writes, the writes its
+    /// <paramref name="turnsInFlight"/> will still add (all but the user message, already counted) and the new turn's
+    /// own writes stay within the cap. Turns that call more than one tool can pass it by their extra outputs.
+    /// </summary>
+    public bool TryAdmit(string tenant, int turnsInFlight = 0) =>
+        Pending(tenant) + ((long)Math.Max(0, turnsInFlight) * (WritesPerTurn - 1)) + WritesPerTurn <= _cap;
 
     /// <summary>Every tenant with pending or dead-lettered writes: the last read adjusted by this process's writes and deliveries since.</summary>
     public IReadOnlyList<OutboxDepth> Snapshot()

@@ -117,8 +117,9 @@ public sealed class WriteThroughTests(MemoryConversationFixture fixture) : IClas
         var saved = await SendAsync(client, session, "please keep a note about my cat");
         Assert.Equal("succeeded", (await RunEndedAsync(client, saved.RunId)).GetProperty("state").GetString());
 
-        // user, the tool's output, the note, the answer and the link row.
-        var items = await WaitForWritesAsync(client, session, 5, "sent");
+        // user, the note, the answer and the link row: the tool's "saved" confirmation is not remembered.
+        var items = await WaitForWritesAsync(client, session, 4, "sent");
+        Assert.DoesNotContain(items, i => i.TryGetProperty("role", out var role) && role.GetString() == "tool");
         var answerKey = $"{tenant}/{session}/{saved.ReplyId}/assistant";
         var note = Item(items, "memory", $"{tenant}/{session}/{saved.ReplyId}/saved/call_save");
         Assert.Equal("note", note.GetProperty("role").GetString());
@@ -134,6 +135,10 @@ public sealed class WriteThroughTests(MemoryConversationFixture fixture) : IClas
         var output = Assert.Single(await EventsAsync(Server, tenant, other, "tool.output"));
         Assert.Equal("memory.recall", output.GetProperty("tool").GetString());
         Assert.Contains("Pelerinwhisk", output.GetProperty("chunk").GetString(), StringComparison.Ordinal);
+
+        // What the recall tool returned is already in memory: it is not remembered again as a tool output.
+        var laterItems = await WaitForWritesAsync(client, other, 3, "sent");
+        Assert.DoesNotContain(laterItems, i => i.TryGetProperty("role", out var role) && role.GetString() == "tool");
     }
 
     [Fact]

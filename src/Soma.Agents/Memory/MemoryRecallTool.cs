@@ -38,22 +38,11 @@ public sealed class MemoryRecallTool(MemoryRecaller recaller, MemoryWriteThrough
     public async ValueTask<ToolResult> InvokeAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var query = ToolSchemas.OptionalString(arguments, "query", out var error);
-        if (error is not null)
+        var query = ToolSchemas.RequiredText(arguments, "query", 1000, out var error);
+        var topK = ToolSchemas.OptionalInt(arguments, "top_k", 1, 20, 5, out var topKError);
+        if ((error ?? topKError) is { } invalid)
         {
-            return error;
-        }
-
-        if (string.IsNullOrWhiteSpace(query) || query.Length > 1000)
-        {
-            return ToolResult.Failed("tool.invalid_arguments", "Argument 'query' is required: 1 to 1000 characters.");
-        }
-
-        var topK = 5;
-        if (arguments.TryGetProperty("top_k", out var k) && k.ValueKind != JsonValueKind.Null
-            && (k.ValueKind != JsonValueKind.Number || !k.TryGetInt32(out topK) || topK is < 1 or > 20))
-        {
-            return ToolResult.Failed("tool.invalid_arguments", "Argument 'top_k' must be an integer from 1 to 20.");
+            return invalid;
         }
 
         RecallResponse found;

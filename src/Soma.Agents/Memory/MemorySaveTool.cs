@@ -37,14 +37,7 @@ public sealed class MemorySaveTool : ITool
     /// <summary>The note in <paramref name="arguments"/>, or an error result naming what is wrong.</summary>
     public static ToolResult? Check(JsonElement arguments, out string text)
     {
-        text = ToolSchemas.OptionalString(arguments, "text", out var error) ?? string.Empty;
-        if (error is not null)
-        {
-            return error;
-        }
-
-        return string.IsNullOrWhiteSpace(text) || text.Length > MaxText
-            ? ToolResult.Failed("tool.invalid_arguments", $"Argument 'text' is required: 1 to {MaxText} characters.")
-            : null;
+        text = ToolSchemas.RequiredText(arguments, "text", MaxText, out var error);
+        return error;
     }
 }

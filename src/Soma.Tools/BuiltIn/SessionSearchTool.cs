@@ -28,24 +28,11 @@ public sealed class SessionSearchTool(ISessionStore sessions) : ITool
     public async ValueTask<ToolResult> InvokeAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var query = ToolSchemas.OptionalString(arguments, "query", out var error);
-        if (error is not null)
+        var query = ToolSchemas.RequiredText(arguments, "query", 200, out var error);
+        var limit = ToolSchemas.OptionalInt(arguments, "limit", 1, MaxResults, 5, out var limitError);
+        if ((error ?? limitError) is { } invalid)
         {
-            return error;
-        }
-
-        if (string.IsNullOrWhiteSpace(query) || query.Length > 200)
-        {
-            return ToolResult.Failed("tool.invalid_arguments", "Argument 'query' is required: 1 to 200 characters.");
-        }
-
-        var limit = 5;
-        if (arguments.TryGetProperty("limit", out var l) && l.ValueKind != JsonValueKind.Null)
-        {
-            if (l.ValueKind != JsonValueKind.Number || !l.TryGetInt32(out limit) || limit is < 1 or > MaxResults)
-            {
-                return ToolResult.Failed("tool.invalid_arguments", $"Argument 'limit' must be an integer from 1 to {MaxResults}.");
-            }
+            return invalid;
         }
 
         var found = await sessions.SearchMessagesAsync(context.TenantId, context.SessionId, query, limit, cancellationToken).ConfigureAwait(false);

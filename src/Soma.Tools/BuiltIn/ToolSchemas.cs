@@ -32,4 +32,34 @@ public static class ToolSchemas
 
         return value.GetString();
     }
+
+    /// <summary>The non-blank string property <paramref name="name"/> of at most <paramref name="maxLength"/> characters, or empty with an error naming it.</summary>
+    public static string RequiredText(JsonElement arguments, string name, int maxLength, out ToolResult? error)
+    {
+        var text = OptionalString(arguments, name, out error);
+        if (error is null && (string.IsNullOrWhiteSpace(text) || text.Length > maxLength))
+        {
+            error = ToolResult.Failed("tool.invalid_arguments", $"Argument '{name}' is required: 1 to {maxLength} characters.");
+        }
+
+        return error is null ? text! : string.Empty;
+    }
+
+    /// <summary>The integer property <paramref name="name"/> in <paramref name="min"/>..<paramref name="max"/>, <paramref name="fallback"/> when absent, or an error naming it.</summary>
+    public static int OptionalInt(JsonElement arguments, string name, int min, int max, int fallback, out ToolResult? error)
+    {
+        error = null;
+        if (arguments.ValueKind != JsonValueKind.Object || !arguments.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return fallback;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number) || number < min || number > max)
+        {
+            error = ToolResult.Failed("tool.invalid_arguments", $"Argument '{name}' must be an integer from {min} to {max}.");
+            return fallback;
+        }
+
+        return number;
+    }
 }

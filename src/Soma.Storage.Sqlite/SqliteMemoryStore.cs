@@ -34,7 +34,9 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
 
     // The window of candidates is taken inside FTS5 in rowid order (no scoring needed to pick them); only those are
     // scored, joined to their rows and checked again against tenant, namespace and tags (the index tokens are
-    // hashes), and only the top_k values are read.
+    // hashes), and only the top_k values are read. CROSS JOIN keeps the candidates as the outer loop: with a plain
+    // JOIN the planner walked every memory of the namespace by (tenant, namespace) and probed the candidates, which
+    // cost about 14 ms a recall at 100,000 memories instead of 1,000 rowid lookups (about 4 ms).
     private static readonly string SearchSql = string.Create(CultureInfo.InvariantCulture, $"""
         WITH candidates AS MATERIALIZED (
             SELECT rowid AS id, max(-bm25(memories_fts, 1.0, 0.0), 0.0) AS r FROM memories_fts
@@ -45,7 +47,7 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
             SELECT m.id, m.key, m.updated_at,
                 {MemoryScore.RelevanceWeight:0.0###} * (c.r / (c.r + 1.0))
                     + {MemoryScore.RecencyWeight:0.0###} * ({MemoryScore.RecencyHalfLifeDays:0.0###} / ({MemoryScore.RecencyHalfLifeDays:0.0###} + max($now - m.updated_at, 0) / {TicksPerDay:0.0###})) AS score
-            FROM candidates c JOIN memories m ON m.id = c.id
+            FROM candidates c CROSS JOIN memories m ON m.id = c.id
             WHERE m.tenant_id = $tenant AND m.namespace = $namespace
               AND ($tags IS NULL OR NOT EXISTS (
                   SELECT 1 FROM json_each($tags) wanted

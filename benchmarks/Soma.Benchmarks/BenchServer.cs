@@ -29,6 +29,12 @@ internal sealed class BenchServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The server's services (its store, outbox, memory client …), for drivers that work below HTTP.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The server's data directory (its <c>soma.db</c> and key).</summary>
+    public string DataDirectory => _dataDir.Path;
+
     public static async Task<BenchServer> StartAsync(IReadOnlyDictionary<string, string?> configuration)
     {
         var dataDir = new TempDirectory("soma-bench-server");
@@ -88,9 +94,12 @@ internal sealed class BenchServer : IAsyncDisposable
         return client;
     }
 
-    private string IssueToken() =>
+    private string IssueToken() => IssueToken("bench", "bench", ["admin"]);
+
+    /// <summary>A token of this server's key, e.g. the service token a memory client sends (roles <c>memory</c>).</summary>
+    public string IssueToken(string tenant, string subject, string[] roles) =>
         new TokenIssuer(Hs256KeyFile.Load(Path.Combine(_dataDir.Path, "jwt-hs256.key")), "soma", "soma", TimeProvider.System)
-            .Issue("bench", "bench", ["admin"], TimeSpan.FromHours(2));
+            .Issue(tenant, subject, roles, TimeSpan.FromHours(2));
 
     public async ValueTask DisposeAsync()
     {

@@ -26,7 +26,7 @@ public static class IngestLoad
     private static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(30);
 
     // About the size of a short chat message.
-    private static readonly byte[] MessageBody = Encoding.UTF8.GetBytes(
+    internal static readonly byte[] MessageBody = Encoding.UTF8.GetBytes(
         """{"content":"Could you summarise what we agreed on yesterday about the release, and list the open questions?"}""");
 
     private static readonly JsonSerializerOptions JsonLine = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -122,7 +122,7 @@ public static class IngestLoad
     /// compiled again (instrumented, then optimized) well after its first calls, and on a small machine the background
     /// compiler took a third of the CPU for more than 10 s of this load after a 2 s warm-up.
     /// </summary>
-    private static async Task<TimeSpan> WarmUpAsync(HttpClient client, int clients, Func<long, HttpRequestMessage> request, HttpStatusCode expected)
+    internal static async Task<TimeSpan> WarmUpAsync(HttpClient client, int clients, Func<long, HttpRequestMessage> request, HttpStatusCode expected)
     {
         var started = Stopwatch.GetTimestamp();
         await DriveAsync(client, clients, WarmUp, request, expected);
@@ -139,7 +139,7 @@ public static class IngestLoad
         return Stopwatch.GetElapsedTime(started);
     }
 
-    private static async Task<Uri[]> CreateSessionsAsync(HttpClient client)
+    internal static async Task<Uri[]> CreateSessionsAsync(HttpClient client)
     {
         var sessions = new Uri[Sessions];
         for (var i = 0; i < Sessions; i++)
@@ -158,7 +158,7 @@ public static class IngestLoad
     /// has been read, until <paramref name="duration"/> is up. Only responses with <paramref name="expected"/> count and
     /// have their latency (send to response body read) kept; anything else is an error, counted by status or failure.
     /// </summary>
-    private static async Task<LoadResult> DriveAsync(HttpClient client, int clients, TimeSpan duration, Func<long, HttpRequestMessage> request, HttpStatusCode expected)
+    internal static async Task<LoadResult> DriveAsync(HttpClient client, int clients, TimeSpan duration, Func<long, HttpRequestMessage> request, HttpStatusCode expected)
     {
         var errors = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         long next = 0;
@@ -200,14 +200,24 @@ public static class IngestLoad
         })));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var all = lanes.SelectMany(l => l).ToList();
-        return new LoadResult(all.Count, seconds, LatencySummary.Of(all), errors.ToDictionary(StringComparer.Ordinal));
+        return new LoadResult(all.Count, seconds, LatencySummary.Of(all), errors.ToDictionary(StringComparer.Ordinal)) { Samples = all };
     }
 
     private static string Row(string engine, string request, LoadResult result, double ratio, TimeSpan warmUp) => string.Create(CultureInfo.InvariantCulture,
         $"| {engine} | {request} | {result.RequestsPerSecond:F0} | {result.Latency.P50:F2} | {result.Latency.P90:F2} | {result.Latency.P99:F2} | {result.Latency.Max:F2} | {result.ErrorText} | {ratio:F3} | {warmUp.TotalSeconds:F0} |");
 
-    private sealed record LoadResult(long Ok, double Seconds, LatencySummary Latency, IReadOnlyDictionary<string, long> Errors)
+    internal sealed record LoadResult(long Ok, double Seconds, LatencySummary Latency, IReadOnlyDictionary<string, long> Errors)
     {
+        /// <summary>Every kept latency, in milliseconds, so results of several runs can be merged.</summary>
+        public IReadOnlyList<double> Samples { get; init; } = [];
+
+        public static LoadResult Merge(IReadOnlyList<LoadResult> results) =>
+            new(results.Sum(r => r.Ok), results.Sum(r => r.Seconds), LatencySummary.Of(results.SelectMany(r => r.Samples)),
+                results.SelectMany(r => r.Errors).GroupBy(e => e.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(e => e.Value), StringComparer.Ordinal))
+            {
+                Samples = [.. results.SelectMany(r => r.Samples)],
+            };
+
         public double RequestsPerSecond => Ok / Seconds;
 
         public long ErrorCount => Errors.Values.Sum();

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner`, `ingest` and `first-delta` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `runner`, `ingest`, `first-delta` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -11,6 +11,12 @@ switch (args)
         return await IngestLoad.RunAsync(args);
     case ["first-delta", ..]:
         return await FirstDeltaLoad.RunAsync(args);
+    case ["memory-drain", ..]:
+        return await MemoryDrainLoad.RunAsync(args);
+    case ["memory-ingest", ..]:
+        return await MemoryIngestLoad.RunAsync(args);
+    case ["memory-recall", ..]:
+        return await MemoryRecallLoad.RunAsync(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(RunnerLoad).Assembly).Run(args);

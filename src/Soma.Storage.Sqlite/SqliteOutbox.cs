@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -46,8 +47,22 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         request.EnsureValid();
 
         var now = store.TimeProvider.GetUtcNow();
-        var filter = (request.TenantId is null ? "" : " AND tenant_id = $tenant")
-            + (request.Topics is null ? "" : " AND topic IN (SELECT value FROM json_each($topics))");
+        var tenantFilter = request.TenantId is null ? "" : " AND tenant_id = $tenant";
+        // Unary plus: the lease check goes by the outbox_leased index, not by reading the tenant's or topics' whole backlog.
+        var filter = (request.TenantId is null ? "" : " AND +tenant_id = $tenant") + (request.Topics is null ? "" : " AND +topic IN (SELECT value FROM json_each($topics))");
+        var pending = $"status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){tenantFilter}";
+
+        // With topics, each topic's oldest rows come in order from outbox_pending_topic_order and are merged: the
+        // same rows as ordering all of them, without reading and sorting every pending row of those topics.
+        var topics = DistinctTopics(request);
+        var candidates = topics switch
+        {
+            null => $"SELECT id FROM outbox WHERE {pending} ORDER BY created_at, id LIMIT $batch",
+            [] => "SELECT NULL WHERE 0",
+            _ => "SELECT id FROM (" + string.Join(" UNION ALL ", topics.Select((_, i) => string.Create(CultureInfo.InvariantCulture,
+                    $"SELECT * FROM (SELECT id, created_at FROM outbox WHERE topic = $topic{i} AND {pending} ORDER BY created_at, id LIMIT $batch)")))
+                + ") ORDER BY created_at, id LIMIT $batch",
+        };
         var entries = new List<OutboxEntry>(request.BatchSize);
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -57,7 +72,7 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
             using (var poison = transaction.CreateCommand($"""
                 UPDATE outbox SET status = 2, lease_owner = NULL, lease_expires_at = NULL,
                     last_error = 'lease expired ' || attempts || ' times without an outcome' || COALESCE(' (last error: ' || last_error || ')', '')
-                WHERE status = 0 AND lease_expires_at <= $now AND attempts >= $max{filter}
+                WHERE status = 0 AND lease_expires_at IS NOT NULL AND lease_expires_at <= $now AND attempts >= $max{filter}
                 """))
             {
                 AddClaimParameters(poison, request, now);
@@ -67,10 +82,7 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
 
             using (var claim = transaction.CreateCommand($"""
                 UPDATE outbox SET lease_owner = $owner, lease_expires_at = $expires, attempts = attempts + 1
-                WHERE id IN (
-                    SELECT id FROM outbox
-                    WHERE status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){filter}
-                    ORDER BY created_at, id LIMIT $batch)
+                WHERE id IN ({candidates})
                 RETURNING {EntryColumns}
                 """))
             {
@@ -278,6 +290,8 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         return entries;
     }
 
+    private static string[]? DistinctTopics(OutboxClaimRequest request) => request.Topics?.Distinct(StringComparer.Ordinal).ToArray();
+
     private static void AddClaimParameters(SqliteCommand command, OutboxClaimRequest request, DateTimeOffset now)
     {
         command.Parameters.AddWithValue("$now", Ticks(now));
@@ -289,6 +303,11 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         if (request.Topics is not null)
         {
             command.Parameters.AddWithValue("$topics", JsonSerializer.Serialize(request.Topics.ToArray(), SqliteJsonContext.Default.StringArray));
+            var i = 0;
+            foreach (var topic in DistinctTopics(request)!)
+            {
+                command.Parameters.AddWithValue(string.Create(CultureInfo.InvariantCulture, $"$topic{i++}"), topic);
+            }
         }
     }
 

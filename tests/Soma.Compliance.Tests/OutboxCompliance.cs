@@ -145,6 +145,34 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
+    public async Task A_claim_of_several_topics_takes_the_oldest_rows_across_them_in_order_skipping_leased_and_waiting_ones()
+    {
+        var tenant = NewTenant();
+        var messages = Enumerable.Range(0, 9)
+            .Select(i => Message(tenant, topic: (i % 3) switch { 0 => "memory.remember", 1 => "memory.link", _ => "conversation.v1" }, createdAt: Start.AddSeconds(i)))
+            .ToList();
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in messages)
+            {
+                await Outbox.AppendAsync(tx, m);
+            }
+        });
+        var memory = messages.Where(m => m.Topic != "conversation.v1").ToList();
+        string[] topics = ["memory.link", "memory.remember", "memory.link"];
+
+        var first = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 3, Lease) { Topics = topics });
+        Assert.Equal(memory.Take(3).Select(m => m.Id), first.Select(c => c.Message.Id));
+
+        // The first row goes back with a later attempt time; the others stay leased to w1.
+        await Outbox.ReleaseAsync("w1", [first[0].Message.Id], Start + TimeSpan.FromMinutes(1), "later");
+        var second = await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 10, Lease) { TenantId = tenant, Topics = topics });
+        Assert.Equal(memory.Skip(3).Select(m => m.Id), second.Select(c => c.Message.Id));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w3", 10, Lease) { Topics = topics }));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w3", 10, Lease) { Topics = [] }));
+    }
+
+    [Fact]
     public async Task Rows_appended_at_the_same_time_are_claimed_in_id_order()
     {
         var tenant = NewTenant();

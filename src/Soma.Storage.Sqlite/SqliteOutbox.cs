@@ -48,6 +48,17 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         var now = store.TimeProvider.GetUtcNow();
         var filter = (request.TenantId is null ? "" : " AND tenant_id = $tenant")
             + (request.Topics is null ? "" : " AND topic IN (SELECT value FROM json_each($topics))");
+
+        // In partition order: no row of a partition while another pending row of it is leased (its claimer may have died
+        // holding it) or backs off after a refusal. The blocked partitions are read once per claim, not once per row.
+        var ordered = request.InPartitionOrder
+            ? $"""
+
+                 AND (candidate.partition_key IS NULL OR (candidate.tenant_id, candidate.partition_key) NOT IN (
+                    SELECT tenant_id, partition_key FROM outbox
+                    WHERE status = 0 AND partition_key IS NOT NULL AND (next_attempt_at > $now OR lease_expires_at > $now){filter}))
+            """
+            : "";
         var entries = new List<OutboxEntry>(request.BatchSize);
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -68,8 +79,8 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
             using (var claim = transaction.CreateCommand($"""
                 UPDATE outbox SET lease_owner = $owner, lease_expires_at = $expires, attempts = attempts + 1
                 WHERE id IN (
-                    SELECT id FROM outbox
-                    WHERE status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){filter}
+                    SELECT id FROM outbox AS candidate
+                    WHERE status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){filter}{ordered}
                     ORDER BY created_at, id LIMIT $batch)
                 RETURNING {EntryColumns}
                 """))

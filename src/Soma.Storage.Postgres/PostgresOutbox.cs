@@ -46,6 +46,17 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
         var filter = (request.TenantId is null ? "" : " AND tenant_id = @tenant")
             + (request.Topics is null ? "" : " AND topic = ANY(@topics)");
 
+        // In partition order: no row of a partition while another pending row of it is leased (its claimer may have died
+        // holding it) or backs off after a refusal. The blocked partitions are read once per claim, not once per row.
+        var ordered = request.InPartitionOrder
+            ? $"""
+
+                  AND (candidate.partition_key IS NULL OR (candidate.tenant_id, candidate.partition_key) NOT IN (
+                    SELECT tenant_id, partition_key FROM outbox
+                    WHERE status = 0 AND partition_key IS NOT NULL AND (next_attempt_at > @now OR lease_expires_at > @now){filter}))
+            """
+            : "";
+
         // A row whose lease ran out as often as it may be attempted crashed or hung its workers every time: the first
         // CTE dead-letters it instead of handing it out forever. The two CTEs pick disjoint rows (attempts < max).
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -60,9 +71,9 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
                     FOR UPDATE SKIP LOCKED)
                 RETURNING id),
             picked AS (
-                SELECT id FROM outbox
+                SELECT id FROM outbox AS candidate
                 WHERE status = 0 AND next_attempt_at <= @now
-                  AND (lease_expires_at IS NULL OR (lease_expires_at <= @now AND attempts < @max)){filter}
+                  AND (lease_expires_at IS NULL OR (lease_expires_at <= @now AND attempts < @max)){filter}{ordered}
                 ORDER BY created_at, id
                 LIMIT @batch
                 FOR UPDATE SKIP LOCKED)

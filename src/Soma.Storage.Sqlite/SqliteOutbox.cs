@@ -50,7 +50,19 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         var tenantFilter = request.TenantId is null ? "" : " AND tenant_id = $tenant";
         // Unary plus: the lease check goes by the outbox_leased index, not by reading the tenant's or topics' whole backlog.
         var filter = (request.TenantId is null ? "" : " AND +tenant_id = $tenant") + (request.Topics is null ? "" : " AND +topic IN (SELECT value FROM json_each($topics))");
-        var pending = $"status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){tenantFilter}";
+
+        // In partition order: no row of a partition while another pending row of it is leased (its claimer may have died
+        // holding it) or backs off after a refusal. The blocked partitions are read once per claim from two small index
+        // ranges (live leases: outbox_leased; refused rows waiting for their next attempt: outbox_retrying), not once per row.
+        var ordered = request.InPartitionOrder
+            ? $"""
+                 AND (partition_key IS NULL OR (tenant_id, partition_key) NOT IN (
+                    SELECT tenant_id, partition_key FROM outbox WHERE status = 0 AND lease_expires_at > $now AND partition_key IS NOT NULL{filter}
+                    UNION
+                    SELECT tenant_id, partition_key FROM outbox WHERE status = 0 AND attempts > 0 AND next_attempt_at > $now AND partition_key IS NOT NULL{filter}))
+                """
+            : "";
+        var pending = $"status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){tenantFilter}{ordered}";
 
         // With topics, each topic's oldest rows come in order from outbox_pending_topic_order and are merged: the
         // same rows as ordering all of them, without reading and sorting every pending row of those topics.

@@ -529,6 +529,39 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         Assert.Empty(await Outbox.ListPartitionAsync(tenant, "run-1", ids[^1], 100));
     }
 
+    [Fact]
+    public async Task In_partition_order_a_row_waits_while_an_earlier_row_of_its_partition_is_leased_or_backs_off()
+    {
+        var tenant = NewTenant();
+        var rows = Enumerable.Range(0, 3)
+            .Select(i => Message(tenant, partitionKey: "memory:s1", createdAt: Start.AddMilliseconds(i - 10)) with { Id = Guid.CreateVersion7(Start.AddMilliseconds(i - 10)) })
+            .ToList();
+        var other = Message(tenant, partitionKey: "memory:s2", createdAt: Start.AddMilliseconds(-1)) with { Id = Guid.CreateVersion7(Start.AddMilliseconds(-1)) };
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var message in rows.Append(other))
+            {
+                await Outbox.AppendAsync(tx, message);
+            }
+        });
+        OutboxClaimRequest Ordered(string owner, int batch) => new(owner, batch, Lease) { TenantId = tenant, InPartitionOrder = true };
+
+        // A claimer takes the partition's first row and dies holding it: the rest of that partition waits for the lease
+        // to run out, another partition does not.
+        Assert.Equal(rows[0].Id, Assert.Single(await Outbox.ClaimAsync(Ordered("dead", 1))).Message.Id);
+        Assert.Equal([other.Id], (await Outbox.ClaimAsync(Ordered("live", 10))).Select(e => e.Message.Id));
+        Assert.Equal(1, await Outbox.MarkSentAsync("live", [other.Id]));
+        Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(rows.Select(r => r.Id), (await Outbox.ClaimAsync(Ordered("live", 10))).Select(e => e.Message.Id));
+
+        // The first row is refused and backs off: the rows after it wait until it is due again.
+        Assert.Equal(OutboxFailureOutcome.RetryScheduled, await Outbox.MarkFailedAsync("live", rows[0].Id, "refused", Clock.GetUtcNow().AddMinutes(1)));
+        Assert.Equal(2, await Outbox.ReleaseAsync("live", [rows[1].Id, rows[2].Id], Clock.GetUtcNow(), null));
+        Assert.Empty(await Outbox.ClaimAsync(Ordered("live", 10)));
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(rows.Select(r => r.Id), (await Outbox.ClaimAsync(Ordered("live", 10))).Select(e => e.Message.Id));
+    }
+
     private OutboxMessage Message(
         string tenant, string? dedupeKey = null, string topic = "conversation.v1", string payload = "{}", string? partitionKey = null, DateTimeOffset? createdAt = null)
     {

@@ -12,6 +12,13 @@ public sealed record OutboxClaimRequest(string LeaseOwner, int BatchSize, TimeSp
     /// <summary>Only rows of these topics, or every topic when null.</summary>
     public IReadOnlyCollection<string>? Topics { get; init; }
 
+    /// <summary>
+    /// When true, a row with a partition key is claimed only while no other pending row of its partition is leased or
+    /// waiting for a later attempt: a partition is then delivered in order even when a claimer died holding its first
+    /// rows (their lease has yet to run out) or an earlier row was refused and backs off. Default false.
+    /// </summary>
+    public bool InPartitionOrder { get; init; }
+
     /// <summary>Throws for a request no store can serve: no owner, a batch below 1, a lease that is not positive.</summary>
     /// <exception cref="ArgumentException">The request is not valid.</exception>
     public void EnsureValid()

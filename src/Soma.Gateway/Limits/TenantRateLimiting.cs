@@ -10,10 +10,13 @@ namespace Soma.Gateway.Limits;
 
 /// <summary>
 /// A token bucket per tenant over every authenticated request (<see cref="GatewayOptions.RequestsPerSecond"/>,
-/// <see cref="GatewayOptions.RequestBurst"/>). Over it: 429 problem+json with <c>Retry-After</c>.
+/// <see cref="GatewayOptions.RequestBurst"/>). Over it: 429 problem+json with <c>Retry-After</c>. Memory service tokens
+/// (role <c>memory</c>) are not limited.
 /// </summary>
 internal static class TenantRateLimiting
 {
+    private const string MemoryServiceRole = "memory";
+
     public static void Configure(RateLimiterOptions options, IServiceProvider services)
     {
         var settings = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
@@ -24,8 +27,13 @@ internal static class TenantRateLimiting
         var ticksPerSecond = GreatestCommonDivisor(settings.RequestsPerSecond, 10);
         var perTick = settings.RequestsPerSecond / ticksPerSecond;
         var tick = TimeSpan.FromMilliseconds(1000 / ticksPerSecond);
+        // A memory service token (role memory) is another SomaAgent process's sync worker delivering its outbox, not a
+        // user: it paces itself (one pass at a time, batches, backoff honouring Retry-After), and capping it at a user's
+        // request rate would cap the drain after an outage at that many calls per second, each 429 also turning its
+        // client degraded (smaller batches) for the breaker's sampling window.
         options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             context.User.Identity?.IsAuthenticated == true && context.User.FindFirst(SomaClaims.Tenant)?.Value is { Length: > 0 } tenant
+                && !context.User.HasClaim(SomaClaims.Roles, MemoryServiceRole)
                 ? RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = settings.RequestBurst,

@@ -84,7 +84,7 @@ public sealed partial class MemoryDispatcher
     public async Task<DeliveryPass> DeliverAsync(string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken)
     {
         var entries = await _outbox.ClaimAsync(
-            new OutboxClaimRequest(leaseOwner, batchSize, TimeSpan.FromSeconds(_options.LeaseSeconds)) { TenantId = tenant, Topics = [.. MemoryKeys.Topics] },
+            new OutboxClaimRequest(leaseOwner, batchSize, TimeSpan.FromSeconds(_options.LeaseSeconds)) { TenantId = tenant, Topics = [.. MemoryKeys.Topics], InPartitionOrder = true },
             cancellationToken).ConfigureAwait(false);
         if (entries.Count == 0)
         {

@@ -23,6 +23,13 @@ public sealed partial class MemorySyncWorker(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Until the monitor's first probe has answered, its mode is only its initial value (normal): a process started
+        // during an outage would otherwise send its first batches to a service that is down.
+        while (monitor.LastProbe is null && !stoppingToken.IsCancellationRequested)
+        {
+            await DelayAsync(TimeSpan.FromMilliseconds(50), stoppingToken).ConfigureAwait(false);
+        }
+
         var failures = 0;
         var wasDown = false;
         while (!stoppingToken.IsCancellationRequested)

@@ -4,7 +4,7 @@ using System.Runtime.Versioning;
 
 namespace Soma.Gateway.Tests.Conversations;
 
-/// <summary>Soma:Gateway:RequestsPerSecond and RequestBurst: a token bucket per tenant; over it, 429 with Retry-After.</summary>
+/// <summary>Soma:Gateway:RequestsPerSecond and RequestBurst: a token bucket per tenant; over it, 429 with Retry-After. Memory service tokens are not limited.</summary>
 [SupportedOSPlatform("linux")]
 public sealed class RateLimitTests : IAsyncLifetime
 {
@@ -58,5 +58,17 @@ public sealed class RateLimitTests : IAsyncLifetime
         // Another tenant has its own bucket.
         using var other = _server.For(ServerFixture.NewTenant());
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/v1/sessions")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_memory_service_token_is_not_held_to_a_users_rate()
+    {
+        // Another process's sync worker delivering its outbox after an outage: it paces itself, a user's rate would
+        // cap its drain (and each 429 would turn its client degraded).
+        using var client = _server.For(ServerFixture.NewTenant(), "sync", "memory");
+        for (var i = 0; i < RequestBurst + (4 * RequestsPerSecond); i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/sessions")).StatusCode);
+        }
     }
 }

@@ -17,6 +17,8 @@ switch (args)
         return await MemoryIngestLoad.RunAsync(args);
     case ["memory-recall", ..]:
         return await MemoryRecallLoad.RunAsync(args);
+    case ["memory-outage", ..]:
+        return await MemoryOutageLoad.RunAsync(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(RunnerLoad).Assembly).Run(args);

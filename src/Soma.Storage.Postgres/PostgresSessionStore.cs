@@ -131,6 +131,28 @@ public sealed class PostgresSessionStore(PostgresStore store) : ISessionStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<SessionMessage>> ListMessagesUpToAsync(string tenantId, Guid sessionId, Guid messageId, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {MessageColumns} FROM session_messages m
+            WHERE tenant_id = @tenant AND session_id = @session AND EXISTS (
+                SELECT 1 FROM session_messages x
+                WHERE x.tenant_id = @tenant AND x.session_id = @session AND x.id = @message
+                  AND (m.created_at, m.id) <= (x.created_at, x.id))
+            ORDER BY created_at DESC, id DESC LIMIT @limit
+            """;
+        command.Add("tenant", tenantId);
+        command.Add("session", sessionId);
+        command.Add("message", messageId);
+        command.Add("limit", Math.Max(limit, 0));
+        var items = await ReadAllAsync(command, ReadMessage, "read messages", cancellationToken).ConfigureAwait(false);
+        items.Reverse();
+        return items;
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<SessionMessage>> SearchMessagesAsync(string tenantId, Guid sessionId, string query, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

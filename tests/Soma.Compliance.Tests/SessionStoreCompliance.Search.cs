@@ -20,6 +20,22 @@ public abstract partial class SessionStoreCompliance<TEngine>
     }
 
     [Fact]
+    public async Task Messages_up_to_one_message_leave_out_the_later_ones_however_many()
+    {
+        var tenant = NewTenant();
+        var session = NewSession(tenant, null, null);
+        await InTransactionAsync(tx => Sessions.CreateAsync(tx, session));
+        var messages = await AppendAsync(session, Enumerable.Range(0, 40).Select(i => $"m{i}").ToArray());
+
+        // A turn for m5 while 34 later messages already wait: its context ends with m5, not with the newest.
+        Assert.Equal(["m3", "m4", "m5"], (await Sessions.ListMessagesUpToAsync(tenant, session.Id, messages[5].Id, 3)).Select(m => m.Content));
+        Assert.Equal(messages.Take(6), await Sessions.ListMessagesUpToAsync(tenant, session.Id, messages[5].Id, 100));
+        Assert.Equal(["m39"], (await Sessions.ListMessagesUpToAsync(tenant, session.Id, messages[39].Id, 1)).Select(m => m.Content));
+        Assert.Empty(await Sessions.ListMessagesUpToAsync(tenant, session.Id, Guid.CreateVersion7(), 10));
+        Assert.Empty(await Sessions.ListMessagesUpToAsync(NewTenant(), session.Id, messages[5].Id, 10));
+    }
+
+    [Fact]
     public async Task Search_finds_messages_with_every_word_in_any_case_newest_first_up_to_the_limit()
     {
         var tenant = NewTenant();

@@ -98,11 +98,10 @@ public sealed class ChatTurnWorkflow
     private async ValueTask<StepOutcome> ContextAsync(StepContext context, CancellationToken cancellationToken)
     {
         var input = TurnJson.Read<TurnInput>(context.Input);
-        var recent = await _sessions.ListRecentMessagesAsync(context.TenantId, input.SessionId, _options.HistoryMessages + 10, cancellationToken).ConfigureAwait(false);
-
-        // Up to and including the message of this turn: later messages belong to later turns.
-        var end = recent.ToList().FindIndex(m => m.Id == input.MessageId);
-        var history = (end >= 0 ? recent.Take(end + 1) : recent)
+        // Up to and including the message of this turn, however many messages arrived after it: later messages belong to
+        // later turns (several turns of a session may run at once).
+        var recent = await _sessions.ListMessagesUpToAsync(context.TenantId, input.SessionId, input.MessageId, _options.HistoryMessages + 10, cancellationToken).ConfigureAwait(false);
+        var history = recent
             .Where(m => m.Role is "user" or "assistant")
             .TakeLast(_options.HistoryMessages)
             .Select(m => new TurnMessage(m.Role, m.Content))
@@ -115,8 +114,8 @@ public sealed class ChatTurnWorkflow
         }
 
         // Long-term memory: recalled through the cache, never an error (a down service gives a degraded note instead).
-        var inContext = (end >= 0 ? recent.Take(end + 1) : recent).Select(m => m.Id.ToString()).ToHashSet(StringComparer.Ordinal);
-        var query = end >= 0 ? recent[end].Content : history.LastOrDefault(m => m.Role == "user")?.Content ?? string.Empty;
+        var inContext = recent.Select(m => m.Id.ToString()).ToHashSet(StringComparer.Ordinal);
+        var query = recent.Count > 0 && recent[^1].Id == input.MessageId ? recent[^1].Content : string.Empty;
         var recall = await _turnMemory.RecallAsync(context.TenantId, query, inContext, cancellationToken).ConfigureAwait(false);
         var output = StepOutcome.Succeeded(TurnJson.ToElement(new ContextOutput(history, recall?.Memories)));
         return recall is null ? output : output.WithCommit(commit => commit.AppendEventAsync(recall.Event));

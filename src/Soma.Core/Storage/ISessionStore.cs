@@ -31,6 +31,13 @@ public interface ISessionStore
     Task<IReadOnlyList<SessionMessage>> ListRecentMessagesAsync(string tenantId, Guid sessionId, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The newest <paramref name="limit"/> messages of the session up to and including <paramref name="messageId"/>,
+    /// oldest first: the context of that message's turn, however many messages arrived after it. Empty when the message
+    /// is not in the session.
+    /// </summary>
+    Task<IReadOnlyList<SessionMessage>> ListMessagesUpToAsync(string tenantId, Guid sessionId, Guid messageId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Messages of the session whose text contains every word of <paramref name="query"/> (case-insensitive), newest
     /// first, at most <paramref name="limit"/>.
     /// </summary>

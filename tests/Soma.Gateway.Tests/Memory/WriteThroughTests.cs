@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.Versioning;
 using System.Text.Json;
+using Soma.Gateway.Tests.Conversations;
 using Soma.Server.Dev;
 using static Soma.Gateway.Tests.Conversations.Conversation;
 using static Soma.Gateway.Tests.Memory.MemoryProbe;
@@ -10,7 +11,7 @@ namespace Soma.Gateway.Tests.Memory;
 
 /// <summary>Every user message, tool output and answer becomes a linked memory that later turns of other sessions recall.</summary>
 [SupportedOSPlatform("linux")]
-public sealed class WriteThroughTests(MemoryConversationFixture fixture) : IClassFixture<MemoryConversationFixture>
+public sealed class WriteThroughTests(ConversationFixture fixture) : IClassFixture<ConversationFixture>
 {
     private RunningServer Server => fixture.Server;
 
@@ -113,7 +114,7 @@ public sealed class WriteThroughTests(MemoryConversationFixture fixture) : IClas
         var tenant = ServerFixture.NewTenant();
         using var client = Server.For(tenant);
         var session = await CreateSessionAsync(client);
-        Model.Enqueue(ScriptedResponse.Tools(new ScriptedToolCall("call_save", "memory__save", """{"text":"The user's cat is called Pelerinwhisk"}""")), MemoryConversationFixture.ModelId);
+        Model.Enqueue(ScriptedResponse.Tools(new ScriptedToolCall("call_save", "memory__save", """{"text":"The user's cat is called Pelerinwhisk"}""")), ConversationFixture.ModelId);
         var saved = await SendAsync(client, session, "please keep a note about my cat");
         Assert.Equal("succeeded", (await RunEndedAsync(client, saved.RunId)).GetProperty("state").GetString());
 
@@ -129,7 +130,7 @@ public sealed class WriteThroughTests(MemoryConversationFixture fixture) : IClas
 
         // A later session: the model searches memory and gets the note back as the tool's output.
         var other = await CreateSessionAsync(client, "later");
-        Model.Enqueue(ScriptedResponse.Tools(new ScriptedToolCall("call_recall", "memory__recall", """{"query":"Pelerinwhisk"}""")), MemoryConversationFixture.ModelId);
+        Model.Enqueue(ScriptedResponse.Tools(new ScriptedToolCall("call_recall", "memory__recall", """{"query":"Pelerinwhisk"}""")), ConversationFixture.ModelId);
         var asked = await SendAsync(client, other, "what do you remember about my pet?");
         Assert.Equal("succeeded", (await RunEndedAsync(client, asked.RunId)).GetProperty("state").GetString());
         var output = Assert.Single(await EventsAsync(Server, tenant, other, "tool.output"));

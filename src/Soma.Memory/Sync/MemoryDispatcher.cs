@@ -345,15 +345,15 @@ public sealed partial class MemoryDispatcher
     }
 }
 
-/// <summary>Exponential backoff with decorrelated jitter, capped.</summary>
+/// <summary>The sync worker's backoff: <see cref="Core.Retry.DecorrelatedJitter"/> from <c>Soma:Memory:Sync</c>'s base and cap.</summary>
 internal static class Backoff
 {
-    /// <summary>The wait before attempt <paramref name="attempt"/> + 1: random between the base and three times the previous wait, at most the cap.</summary>
+    /// <summary>The wait after the <paramref name="attempt"/>-th failure in a row, taking the previous wait as base × 2^(attempt − 1).</summary>
     public static TimeSpan Delay(int attempt, int baseMilliseconds, int maxSeconds)
     {
-        var cap = maxSeconds * 1000.0;
-        var previous = Math.Min(cap, baseMilliseconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30)));
-        var next = baseMilliseconds + (Random.Shared.NextDouble() * Math.Max(0, (previous * 3) - baseMilliseconds));
-        return TimeSpan.FromMilliseconds(Math.Min(cap, next));
+        var baseDelay = TimeSpan.FromMilliseconds(baseMilliseconds);
+        var maxDelay = TimeSpan.FromSeconds(maxSeconds);
+        var previous = TimeSpan.FromMilliseconds(Math.Min(maxDelay.TotalMilliseconds, baseMilliseconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30))));
+        return Core.Retry.DecorrelatedJitter.Next(previous, baseDelay, maxDelay, Random.Shared);
     }
 }

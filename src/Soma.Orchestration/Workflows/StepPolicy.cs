@@ -48,18 +48,7 @@ public sealed record StepPolicy(int MaxAttempts = 3, TimeSpan? Timeout = null)
     /// </summary>
     /// <param name="previousDelay">The delay before the previous retry; <see cref="TimeSpan.Zero"/> before the first.</param>
     /// <param name="random">The random source; the run context's, so that a replay computes the same delays.</param>
-    public TimeSpan NextDelay(TimeSpan previousDelay, Random random)
-    {
-        ArgumentNullException.ThrowIfNull(random);
-        var floor = BaseDelay.Ticks;
-        var cap = Math.Max(MaxDelay.Ticks, floor);
-
-        // Clamping first keeps previous * 3 far from overflow and treats "no previous delay" as the base.
-        var previous = Math.Clamp(previousDelay.Ticks, floor, cap);
-        var ceiling = previous * 3;
-        var drawn = ceiling > floor ? random.NextInt64(floor, ceiling + 1) : floor;
-        return TimeSpan.FromTicks(Math.Min(cap, drawn));
-    }
+    public TimeSpan NextDelay(TimeSpan previousDelay, Random random) => Core.Retry.DecorrelatedJitter.Next(previousDelay, BaseDelay, MaxDelay, random);
 
     private static int CheckAttempts(int value)
     {

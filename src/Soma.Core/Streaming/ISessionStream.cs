@@ -20,7 +20,7 @@ public interface ISessionStream
     void NotifyDurable(SessionKey session);
 
     /// <summary>Subscribes to the session. Dispose the subscription to leave.</summary>
-    SessionSubscription Subscribe(SessionKey session);
+    ValueTask<SessionSubscription> SubscribeAsync(SessionKey session, CancellationToken cancellationToken = default);
 
     /// <summary>How many subscriptions are open in this process.</summary>
     int SubscriberCount { get; }
@@ -35,7 +35,8 @@ public readonly record struct SessionKey(string TenantId, Guid SessionId);
 /// <param name="RunId">The turn's run.</param>
 /// <param name="MessageId">The answer's message id.</param>
 /// <param name="Text">All text so far.</param>
-public sealed record AnswerSnapshot(Guid RunId, Guid MessageId, string Text);
+/// <param name="Index">The index of the last delta the text includes: live deltas with a higher index follow it.</param>
+public sealed record AnswerSnapshot(Guid RunId, Guid MessageId, string Text, int Index = 0);
 
 /// <summary>One live item.</summary>
 /// <param name="Kind">What happened.</param>

@@ -77,7 +77,23 @@ public sealed class InProcessSessionStream : ISessionStream
     }
 
     /// <inheritdoc />
-    public SessionSubscription Subscribe(SessionKey session)
+    public ValueTask<SessionSubscription> SubscribeAsync(SessionKey session, CancellationToken cancellationToken = default) => ValueTask.FromResult(Subscribe(session));
+
+    /// <summary>Answers in progress for <paramref name="session"/> in this process, with their text and last index.</summary>
+    public IReadOnlyList<AnswerSnapshot> Snapshot(SessionKey session)
+    {
+        if (!_topics.TryGetValue(session, out var topic))
+        {
+            return [];
+        }
+
+        lock (topic)
+        {
+            return [.. topic.Answers.Select(a => new AnswerSnapshot(a.Value.RunId, a.Key, a.Value.Text.ToString(), a.Value.Index))];
+        }
+    }
+
+    private SessionSubscription Subscribe(SessionKey session)
     {
         var channel = Channel.CreateBounded<SessionStreamItem>(new BoundedChannelOptions(SubscriberCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         while (true)
@@ -91,7 +107,7 @@ public sealed class InProcessSessionStream : ISessionStream
                     continue;
                 }
 
-                var answers = topic.Answers.Select(a => new AnswerSnapshot(a.Value.RunId, a.Key, a.Value.Text.ToString())).ToList();
+                var answers = topic.Answers.Select(a => new AnswerSnapshot(a.Value.RunId, a.Key, a.Value.Text.ToString(), a.Value.Index)).ToList();
                 var subscription = new SessionSubscription(session, answers, channel, Leave);
                 topic.Subscribers.Add(subscription);
                 Interlocked.Increment(ref _subscribers);

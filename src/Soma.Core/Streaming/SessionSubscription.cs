@@ -8,7 +8,12 @@ public sealed class SessionSubscription : IDisposable
     private readonly Action<SessionSubscription> _leave;
     private int _disposed;
 
-    internal SessionSubscription(SessionKey session, IReadOnlyList<AnswerSnapshot> answers, Channel<SessionStreamItem> channel, Action<SessionSubscription> leave)
+    /// <summary>Creates a subscription; <paramref name="leave"/> runs once, on the first dispose.</summary>
+    /// <param name="session">The session.</param>
+    /// <param name="answers">Answers in progress at subscription time.</param>
+    /// <param name="channel">Live items after the snapshot; the stream writes, the subscriber reads.</param>
+    /// <param name="leave">Unregisters the subscription.</param>
+    public SessionSubscription(SessionKey session, IReadOnlyList<AnswerSnapshot> answers, Channel<SessionStreamItem> channel, Action<SessionSubscription> leave)
     {
         Session = session;
         Answers = answers;
@@ -25,7 +30,8 @@ public sealed class SessionSubscription : IDisposable
     /// <summary>Live items after the snapshot.</summary>
     public ChannelReader<SessionStreamItem> Items => Channel.Reader;
 
-    internal Channel<SessionStreamItem> Channel { get; }
+    /// <summary>The channel the stream writes live items to.</summary>
+    public Channel<SessionStreamItem> Channel { get; }
 
     /// <inheritdoc />
     public void Dispose()

@@ -79,7 +79,7 @@ internal static class SessionEventStream
             response.Headers["X-Accel-Buffering"] = "no";
             httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-            using var subscription = stream.Subscribe(session);
+            using var subscription = await stream.SubscribeAsync(session, cancellationToken);
             var writer = new EventWriter(response, session, ids, time, after);
             try
             {

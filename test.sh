@@ -12,6 +12,7 @@ missing=()
 have_pg() { command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; }
 have_pg && id postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)  # the event bus (JetStream) and live deltas across processes
 command -v mkdocs >/dev/null 2>&1 || missing+=(mkdocs)
 /usr/bin/python3 -c 'import material' >/dev/null 2>&1 || missing+=(mkdocs-material)
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing+=(python3-prometheus-client)

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Soma.Core.Configuration;
+using Soma.Core.Outbox;
+using Soma.Core.Storage;
 using Soma.Memory;
 using Soma.Memory.Sync;
 using Soma.Memory.WriteThrough;
@@ -11,7 +13,7 @@ public static class MemoryWriteServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="MemoryOptions"/>, <see cref="MemoryWriteThrough"/>, <see cref="MemoryBacklog"/> (read every second),
-    /// <see cref="MemoryDispatcher"/> and <see cref="MemoryAudit"/>. The sync worker is added by <see cref="AddSomaMemorySync"/>.
+    /// <see cref="MemoryDispatcher"/> and <see cref="AuditTrail"/>. The sync worker is added by <see cref="AddSomaMemorySync"/>.
     /// </summary>
     public static IServiceCollection AddSomaMemory(this IServiceCollection services)
     {
@@ -22,7 +24,8 @@ public static class MemoryWriteServiceCollectionExtensions
         services.TryAddSingleton<MemoryBacklog>();
         services.AddHostedService(sp => sp.GetRequiredService<MemoryBacklog>());
         services.TryAddSingleton<MemoryWriteThrough>();
-        services.TryAddSingleton<MemoryAudit>();
+        services.TryAddSingleton<AuditTrail>();
+        services.TryAddSingleton<OutboxRelay>();
         services.TryAddSingleton<MemoryDispatcher>();
         return services;
     }

@@ -128,7 +128,58 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
     }
 
     /// <inheritdoc />
-    public async Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    public Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default) =>
+        FailAsync(leaseOwner, id, error, nextAttemptAt, deadLetter: false, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> DeadLetterAsync(string leaseOwner, Guid id, string error, CancellationToken cancellationToken = default) =>
+        await FailAsync(leaseOwner, id, error, store.TimeProvider.GetUtcNow(), deadLetter: true, cancellationToken).ConfigureAwait(false) == OutboxFailureOutcome.DeadLettered;
+
+    /// <inheritdoc />
+    public async Task<int> PruneSentAsync(DateTimeOffset sentBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 1 AND sent_at < @before ORDER BY sent_at LIMIT @limit)
+            """;
+        command.Add("before", sentBefore);
+        command.Add("limit", Math.Max(1, limit));
+        return await ExecuteAsync(command, "prune sent outbox rows", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ListAsync(OutboxQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {EntryColumns} FROM outbox
+            WHERE topic = ANY(@topics){(query.TenantId is null ? "" : " AND tenant_id = @tenant")}{(query.CreatedFrom is null ? "" : " AND created_at >= @from")}{(query.After is null ? "" : " AND id > @after")}
+            ORDER BY id LIMIT @limit
+            """;
+        command.Add("topics", query.Topics.ToArray());
+        if (query.TenantId is not null)
+        {
+            command.Add("tenant", query.TenantId);
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            command.Add("from", from);
+        }
+
+        if (query.After is { } after)
+        {
+            command.Add("after", after);
+        }
+
+        command.Add("limit", Math.Clamp(query.Limit, 1, PageRequest.MaxLimit));
+        return await ReadAllAsync(command, ReadEntry, "read the event log", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<OutboxFailureOutcome> FailAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, bool deadLetter, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
         ArgumentNullException.ThrowIfNull(error);
@@ -136,12 +187,13 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
         using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE outbox SET
-                status = CASE WHEN attempts >= @max THEN 2 ELSE 0 END,
+                status = CASE WHEN @final OR attempts >= @max THEN 2 ELSE 0 END,
                 next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL, last_error = @error
             WHERE id = @id AND status = 0 AND lease_owner = @owner
             RETURNING status
             """;
         command.Add("max", _maxAttempts);
+        command.Add("final", deadLetter);
         command.Add("next", nextAttemptAt);
         command.Add("error", error.Length > OutboxEntry.MaxErrorLength ? error[..OutboxEntry.MaxErrorLength] : error);
         command.Add("id", id);

@@ -150,19 +150,67 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
     }
 
     /// <inheritdoc />
-    public async Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    public Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default) =>
+        FailAsync(leaseOwner, id, error, nextAttemptAt, deadLetter: false, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> DeadLetterAsync(string leaseOwner, Guid id, string error, CancellationToken cancellationToken = default) =>
+        await FailAsync(leaseOwner, id, error, store.TimeProvider.GetUtcNow(), deadLetter: true, cancellationToken).ConfigureAwait(false) == OutboxFailureOutcome.DeadLettered;
+
+    /// <inheritdoc />
+    public async Task<int> PruneSentAsync(DateTimeOffset sentBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var command = transaction.CreateCommand("""
+            DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 1 AND sent_at < $before ORDER BY sent_at LIMIT $limit)
+            """);
+        command.Parameters.AddWithValue("$before", Ticks(sentBefore));
+        command.Parameters.AddWithValue("$limit", Math.Max(1, limit));
+        var deleted = await ExecuteAsync(command, "prune sent outbox rows", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> ListAsync(OutboxQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {EntryColumns} FROM outbox
+            WHERE topic IN (SELECT value FROM json_each($topics)){(query.TenantId is null ? "" : " AND tenant_id = $tenant")}{(query.CreatedFrom is null ? "" : " AND created_at >= $from")}{(query.After is null ? "" : " AND id > $after")}
+            ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$topics", JsonSerializer.Serialize(query.Topics.ToArray(), SqliteJsonContext.Default.StringArray));
+        command.Parameters.AddWithValue("$tenant", OrNull(query.TenantId));
+        command.Parameters.AddWithValue("$from", query.CreatedFrom is { } from ? Ticks(from) : DBNull.Value);
+        command.Parameters.AddWithValue("$after", query.After is { } a ? Id(a) : DBNull.Value);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, PageRequest.MaxLimit));
+        var entries = new List<OutboxEntry>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(ReadEntry(reader));
+        }
+
+        return entries;
+    }
+
+    private async Task<OutboxFailureOutcome> FailAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, bool deadLetter, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
         ArgumentNullException.ThrowIfNull(error);
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         using var command = transaction.CreateCommand("""
             UPDATE outbox SET
-                status = CASE WHEN attempts >= $max THEN 2 ELSE 0 END,
+                status = CASE WHEN $final OR attempts >= $max THEN 2 ELSE 0 END,
                 next_attempt_at = $next, lease_owner = NULL, lease_expires_at = NULL, last_error = $error
             WHERE id = $id AND status = 0 AND lease_owner = $owner
             RETURNING status
             """);
         command.Parameters.AddWithValue("$max", _maxAttempts);
+        command.Parameters.AddWithValue("$final", deadLetter);
         command.Parameters.AddWithValue("$next", Ticks(nextAttemptAt));
         command.Parameters.AddWithValue("$error", error.Length > OutboxEntry.MaxErrorLength ? error[..OutboxEntry.MaxErrorLength] : error);
         command.Parameters.AddWithValue("$id", Id(id));

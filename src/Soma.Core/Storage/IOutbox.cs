@@ -31,6 +31,21 @@ public interface IOutbox
     Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Dead-letters a leased row at once, keeping <paramref name="error"/>: for a row that no retry can deliver (an event
+    /// its schema refuses). Returns false, changing nothing, when the caller no longer holds the lease.
+    /// </summary>
+    Task<bool> DeadLetterAsync(string leaseOwner, Guid id, string error, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> rows that were sent before <paramref name="sentBefore"/>, oldest first, and
+    /// returns how many. Pending and dead-lettered rows are never deleted.
+    /// </summary>
+    Task<int> PruneSentAsync(DateTimeOffset sentBefore, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Rows of some topics in id order, whatever their delivery state (see <see cref="OutboxQuery"/>).</summary>
+    Task<IReadOnlyList<OutboxEntry>> ListAsync(OutboxQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Gives leased rows back without counting the claim as an attempt: for a delivery the peer never took (it is down,
     /// its breaker is open, it asked to slow down), which must not bring a row closer to being dead-lettered. The rows
     /// become claimable at <paramref name="nextAttemptAt"/>. Returns how many the owner still leased.

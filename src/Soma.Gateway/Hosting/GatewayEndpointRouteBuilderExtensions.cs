@@ -8,8 +8,11 @@ namespace Soma.Gateway.Hosting;
 /// <summary>Maps the gateway's middleware and endpoints.</summary>
 public static class GatewayEndpointRouteBuilderExtensions
 {
-    /// <summary>Adds error handling, authentication and every gateway endpoint to <paramref name="app"/>.</summary>
-    public static WebApplication MapSomaGateway(this WebApplication app)
+    /// <summary>
+    /// Adds error handling, authentication, health and metrics to <paramref name="app"/>, and with <paramref name="api"/>
+    /// (the <c>gateway</c> role) every API endpoint, the event streams, the web UI and the OpenAPI document.
+    /// </summary>
+    public static WebApplication MapSomaGateway(this WebApplication app, bool api = true)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
@@ -19,6 +22,13 @@ public static class GatewayEndpointRouteBuilderExtensions
         app.UseRateLimiter();
 
         HealthEndpoints.Map(app);
+        // Metrics span every tenant (outbox depth is labelled by tenant): operators only.
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(policy => policy.RequireClaim(Auth.SomaClaims.Roles, "admin"));
+        if (!api)
+        {
+            return app;
+        }
+
         SessionEndpoints.Map(app);
         MessageEndpoints.Map(app);
         SessionEventStream.Map(app);
@@ -27,8 +37,6 @@ public static class GatewayEndpointRouteBuilderExtensions
         RunEndpoints.Map(app);
         Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
-        // Metrics span every tenant (outbox depth is labelled by tenant): operators only.
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(policy => policy.RequireClaim(Auth.SomaClaims.Roles, "admin"));
         return app;
     }
 }

@@ -124,7 +124,7 @@ internal static partial class MemoryEndpoints
     }
 
     private static async Task FlushAsync(
-        HttpContext httpContext, ClaimsPrincipal user, MemoryBacklog backlog, MemoryDispatcher dispatcher, MemoryAudit audit, string? tenant, bool? dry_run,
+        HttpContext httpContext, ClaimsPrincipal user, MemoryBacklog backlog, MemoryDispatcher dispatcher, AuditTrail audit, string? tenant, bool? dry_run,
         CancellationToken cancellationToken)
     {
         var dryRun = dry_run ?? false;
@@ -173,7 +173,7 @@ internal static partial class MemoryEndpoints
         var actor = user.GetSubject();
         foreach (var t in waiting.Select(d => d.TenantId).Append(tenant).OfType<string>().Distinct(StringComparer.Ordinal))
         {
-            await audit.WriteAsync(t, actor, "memory.flush", "outbox:memory", dryRun ? "dry run: nothing delivered" : error,
+            await audit.WriteAsync("soma/memory", t, actor, "memory.flush", "outbox:memory", dryRun ? "dry run: nothing delivered" : error,
                 new Dictionary<string, object?>
                 {
                     ["dry_run"] = dryRun,

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
+using Soma.Core.Outbox;
 using Soma.Core.Storage;
 using Soma.Memory.Protocol;
 using Soma.Memory.WriteThrough;
@@ -25,17 +26,16 @@ public sealed record DeliveryPass(int Claimed, int Sent, int Failed, int DeadLet
 /// dead-letters anything); a write the service refuses is retried with backoff and dead-lettered after
 /// <c>Soma:Outbox:MaxAttempts</c> refusals, with an audit record. Used by the sync worker and by a manual flush.
 /// </summary>
-public sealed partial class MemoryDispatcher
+public sealed partial class MemoryDispatcher : IOutboxSink
 {
     private static readonly TimeSpan DrainWindow = TimeSpan.FromSeconds(10);
 
-    private readonly IOutbox _outbox;
+    private readonly OutboxRelay _relay;
     private readonly IMemoryBackend _backend;
     private readonly IRecallCache _cache;
     private readonly MemoryBacklog _backlog;
-    private readonly MemoryAudit _audit;
+    private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
-    private readonly MemorySyncOptions _options;
     private readonly ILogger<MemoryDispatcher> _logger;
     private readonly Counter<long> _sent;
     private readonly Counter<long> _failed;
@@ -46,18 +46,20 @@ public sealed partial class MemoryDispatcher
 
     /// <summary>Creates the dispatcher and registers its instruments.</summary>
     public MemoryDispatcher(
-        IOutbox outbox, IMemoryBackend backend, IRecallCache cache, MemoryBacklog backlog, MemoryAudit audit, TimeProvider time,
+        OutboxRelay relay, IMemoryBackend backend, IRecallCache cache, MemoryBacklog backlog, AuditTrail audit, TimeProvider time,
         IOptions<MemorySyncOptions> options, IMeterFactory meterFactory, ILogger<MemoryDispatcher> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meterFactory);
-        _outbox = outbox;
+        _relay = relay;
         _backend = backend;
         _cache = cache;
         _backlog = backlog;
         _audit = audit;
         _time = time;
-        _options = options.Value;
+        var sync = options.Value;
+        Route = new OutboxRoute("memory", MemoryKeys.Topics, TimeSpan.FromSeconds(sync.LeaseSeconds),
+            TimeSpan.FromMilliseconds(sync.BackoffBaseMilliseconds), TimeSpan.FromSeconds(sync.BackoffMaxSeconds));
         _logger = logger;
         var meter = meterFactory.Create(MemoryMetrics.MeterName);
         _sent = meter.CreateCounter<long>("soma.memory.sent", "{memory}", "Memory writes the memory service took.");
@@ -83,37 +85,35 @@ public sealed partial class MemoryDispatcher
     /// <summary>Claims up to <paramref name="batchSize"/> memory writes (of one tenant, or all) and delivers them.</summary>
     public async Task<DeliveryPass> DeliverAsync(string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken)
     {
-        var entries = await _outbox.ClaimAsync(
-            new OutboxClaimRequest(leaseOwner, batchSize, TimeSpan.FromSeconds(_options.LeaseSeconds)) { TenantId = tenant, Topics = [.. MemoryKeys.Topics], InPartitionOrder = true },
-            cancellationToken).ConfigureAwait(false);
-        if (entries.Count == 0)
-        {
-            return new DeliveryPass(0, 0, 0, 0, null);
-        }
+        var pass = await _relay.PassAsync(Route, this, leaseOwner, batchSize, tenant, cancellationToken).ConfigureAwait(false);
+        return new DeliveryPass(pass.Claimed, pass.Sent, pass.Failed, pass.DeadLettered, pass.TransientError);
+    }
 
-        var sent = new List<OutboxEntry>(entries.Count);
-        var failed = 0;
-        var deadLettered = 0;
-        string? transient = null;
+    /// <summary>The memory writes' route: both write topics, in partition (session) order, with the sync worker's lease and backoff.</summary>
+    public OutboxRoute Route { get; }
+
+    /// <inheritdoc />
+    async Task<SinkResult> IOutboxSink.DeliverAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken)
+    {
+        var result = new SinkResult();
         var index = 0;
-        while (index < entries.Count && transient is null)
+        while (index < entries.Count && result.TransientError is null)
         {
             var entry = entries[index];
             if (entry.Message.Topic == MemoryKeys.LinkTopic)
             {
                 var outcome = await LinkAsync(entry, cancellationToken).ConfigureAwait(false);
-                transient = outcome.Transient;
+                result.TransientError = outcome.Transient;
                 if (outcome.Refused is { } refusal)
                 {
-                    failed++;
-                    deadLettered += await RefuseAsync(leaseOwner, entry, refusal, cancellationToken).ConfigureAwait(false);
+                    Refuse(result, entry, refusal);
                 }
-                else if (transient is null)
+                else if (outcome.Transient is null)
                 {
-                    sent.Add(entry);
+                    result.Sent.Add(entry);
                 }
 
-                index += transient is null ? 1 : 0;
+                index += outcome.Transient is null ? 1 : 0;
                 continue;
             }
 
@@ -126,48 +126,61 @@ public sealed partial class MemoryDispatcher
                 run.Add((next, nextRequest));
             }
 
-            var result = await RememberRunAsync(run, cancellationToken).ConfigureAwait(false);
-            transient = result.Transient;
-            sent.AddRange(result.Sent);
-            foreach (var (refusedEntry, refusal) in result.Refused)
+            var runResult = await RememberRunAsync(run, cancellationToken).ConfigureAwait(false);
+            result.TransientError = runResult.Transient;
+            result.Sent.AddRange(runResult.Sent);
+            foreach (var (refusedEntry, refusal) in runResult.Refused)
             {
-                failed++;
-                deadLettered += await RefuseAsync(leaseOwner, refusedEntry, refusal, cancellationToken).ConfigureAwait(false);
+                Refuse(result, refusedEntry, refusal);
             }
 
-            index += transient is null ? run.Count : 0;
+            index += runResult.Transient is null ? run.Count : 0;
         }
 
-        if (sent.Count > 0)
+        result.Handled = index;
+        if (result.TransientError is not null)
         {
-            var marked = await _outbox.MarkSentAsync(leaseOwner, [.. sent.Select(e => e.Message.Id)], cancellationToken).ConfigureAwait(false);
-            if (marked < sent.Count)
-            {
-                LogLeaseLost(_logger, sent.Count - marked);
-            }
-
-            foreach (var group in sent.GroupBy(e => e.Message.TenantId, StringComparer.Ordinal))
-            {
-                _backlog.Removed(group.Key, group.Count());
-            }
-
-            _sent.Add(sent.Count);
-            _batchSize.Record(sent.Count);
-            lock (_recentGate)
-            {
-                _recent.Enqueue((_time.GetTimestamp(), sent.Count));
-            }
+            _failed.Add(entries.Count - index, new KeyValuePair<string, object?>("kind", "transient"));
         }
 
-        if (transient is not null)
+        return result;
+    }
+
+    /// <inheritdoc />
+    Task IOutboxSink.OnSentAsync(IReadOnlyList<OutboxEntry> sent, CancellationToken cancellationToken)
+    {
+        foreach (var group in sent.GroupBy(e => e.Message.TenantId, StringComparer.Ordinal))
         {
-            // The service never took these: give them back without counting an attempt.
-            var rest = entries.Skip(index).Select(e => e.Message.Id).ToArray();
-            await _outbox.ReleaseAsync(leaseOwner, rest, _time.GetUtcNow(), transient, CancellationToken.None).ConfigureAwait(false);
-            _failed.Add(rest.Length, new KeyValuePair<string, object?>("kind", "transient"));
+            _backlog.Removed(group.Key, group.Count());
         }
 
-        return new DeliveryPass(entries.Count, sent.Count, failed, deadLettered, transient);
+        _sent.Add(sent.Count);
+        _batchSize.Record(sent.Count);
+        lock (_recentGate)
+        {
+            _recent.Enqueue((_time.GetTimestamp(), sent.Count));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    async Task IOutboxSink.OnDeadLetteredAsync(OutboxEntry entry, string reason, CancellationToken cancellationToken)
+    {
+        _deadLettered.Add(1);
+        _backlog.Removed(entry.Message.TenantId, 1);
+        await _audit.WriteAsync("soma/memory", entry.Message.TenantId, "memory-sync", "memory.dead_letter", entry.Message.DedupeKey,
+            $"The memory service refused this write {entry.Attempts} times; it is kept in the outbox as dead-lettered.",
+            new Dictionary<string, object?> { ["outbox_id"] = entry.Message.Id, ["topic"] = entry.Message.Topic, ["attempts"] = entry.Attempts, ["last_error"] = reason },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    // A refusal counts as an attempt; after the last one the relay dead-letters the row and calls back for the audit.
+    private void Refuse(SinkResult result, OutboxEntry entry, string reason)
+    {
+        _failed.Add(1, new KeyValuePair<string, object?>("kind", "refused"));
+        LogRefused(_logger, entry.Message.Topic, entry.Message.DedupeKey, entry.Attempts, reason);
+        result.Refused.Add(new OutboxRefusal(entry, reason));
     }
 
     private async Task<RunResult> RememberRunAsync(List<(OutboxEntry Entry, RememberRequest? Request)> run, CancellationToken cancellationToken)
@@ -269,27 +282,6 @@ public sealed partial class MemoryDispatcher
         }
     }
 
-    // A refusal counts as an attempt; after the last one the row is dead-lettered and audited.
-    private async Task<int> RefuseAsync(string leaseOwner, OutboxEntry entry, string reason, CancellationToken cancellationToken)
-    {
-        _failed.Add(1, new KeyValuePair<string, object?>("kind", "refused"));
-        var delay = Backoff.Delay(entry.Attempts, _options.BackoffBaseMilliseconds, _options.BackoffMaxSeconds);
-        var outcome = await _outbox.MarkFailedAsync(leaseOwner, entry.Message.Id, reason, _time.GetUtcNow() + delay, cancellationToken).ConfigureAwait(false);
-        LogRefused(_logger, entry.Message.Topic, entry.Message.DedupeKey, entry.Attempts, reason);
-        if (outcome != OutboxFailureOutcome.DeadLettered)
-        {
-            return 0;
-        }
-
-        _deadLettered.Add(1);
-        _backlog.Removed(entry.Message.TenantId, 1);
-        await _audit.WriteAsync(entry.Message.TenantId, "memory-sync", "memory.dead_letter", entry.Message.DedupeKey,
-            $"The memory service refused this write {entry.Attempts} times; it is kept in the outbox as dead-lettered.",
-            new Dictionary<string, object?> { ["outbox_id"] = entry.Message.Id, ["topic"] = entry.Message.Topic, ["attempts"] = entry.Attempts, ["last_error"] = reason },
-            cancellationToken).ConfigureAwait(false);
-        return 1;
-    }
-
     private async Task InvalidateAsync(string tenant, string @namespace)
     {
         try
@@ -323,9 +315,6 @@ public sealed partial class MemoryDispatcher
         }
     }
 
-    [LoggerMessage(EventId = 5111, Level = LogLevel.Warning, Message = "{Count} delivered memory writes were no longer leased to this worker (another worker may deliver them again; the keys make that harmless)")]
-    private static partial void LogLeaseLost(ILogger logger, int count);
-
     [LoggerMessage(EventId = 5112, Level = LogLevel.Warning, Message = "The memory service refused a batch of {Count}; sending its items one at a time: {Reason}")]
     private static partial void LogBatchRefused(ILogger logger, int count, string reason);
 
@@ -342,18 +331,5 @@ public sealed partial class MemoryDispatcher
         public List<(OutboxEntry Entry, string Reason)> Refused { get; } = [];
 
         public string? Transient { get; set; }
-    }
-}
-
-/// <summary>The sync worker's backoff: <see cref="Core.Retry.DecorrelatedJitter"/> from <c>Soma:Memory:Sync</c>'s base and cap.</summary>
-internal static class Backoff
-{
-    /// <summary>The wait after the <paramref name="attempt"/>-th failure in a row, taking the previous wait as base × 2^(attempt − 1).</summary>
-    public static TimeSpan Delay(int attempt, int baseMilliseconds, int maxSeconds)
-    {
-        var baseDelay = TimeSpan.FromMilliseconds(baseMilliseconds);
-        var maxDelay = TimeSpan.FromSeconds(maxSeconds);
-        var previous = TimeSpan.FromMilliseconds(Math.Min(maxDelay.TotalMilliseconds, baseMilliseconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30))));
-        return Core.Retry.DecorrelatedJitter.Next(previous, baseDelay, maxDelay, Random.Shared);
     }
 }

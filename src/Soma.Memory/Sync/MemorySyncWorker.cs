@@ -1,101 +1,70 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Soma.Core.Outbox;
 using Soma.Memory.Client;
 
 namespace Soma.Memory.Sync;
 
 /// <summary>
-/// Drains the outbox's memory writes, one pass at a time (concurrency 1 per process; several processes share the
-/// work through the outbox's leases), paced by the memory service's health: normal → batches of
-/// <see cref="MemorySyncOptions.BatchSize"/> as fast as they go; degraded → <see cref="MemorySyncOptions.DegradedBatchSize"/>
-/// with a pause between batches; down (probe failing or breaker open) → no writes at all until the probe recovers.
-/// Failed passes back off exponentially with decorrelated jitter up to a cap. A write committed in this process
-/// wakes it at once; writes of other processes are found by polling.
+/// Drains the outbox's memory writes: the generic relay loop (<see cref="OutboxRelayWorker"/>, concurrency 1 per process;
+/// several processes share the work through the outbox's leases) over the <see cref="MemoryDispatcher"/>, paced by the
+/// memory service's health: normal → batches of <see cref="MemorySyncOptions.BatchSize"/> as fast as they go; degraded →
+/// <see cref="MemorySyncOptions.DegradedBatchSize"/> with a pause between batches; down (probe failing or breaker open)
+/// → no writes at all until the probe recovers. A write committed in this process wakes it at once.
 /// </summary>
 public sealed partial class MemorySyncWorker(
-    MemoryDispatcher dispatcher, MemoryHealthMonitor monitor, MemorySignal signal, TimeProvider time, IOptions<MemorySyncOptions> options, ILogger<MemorySyncWorker> logger)
-    : BackgroundService
+    OutboxRelay relay, MemoryDispatcher dispatcher, MemoryHealthMonitor monitor, MemorySignal signal, TimeProvider time, IOptions<MemorySyncOptions> options, ILogger<MemorySyncWorker> logger)
+    : OutboxRelayWorker(relay, signal, time, logger)
 {
+    private static readonly TimeSpan DownPause = TimeSpan.FromMilliseconds(250);
     private readonly MemorySyncOptions _options = options.Value;
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:memory-sync:{Guid.NewGuid():N}";
+    private bool _wasDown;
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override OutboxRoute Route => dispatcher.Route;
+
+    /// <inheritdoc />
+    protected override IOutboxSink Sink => dispatcher;
+
+    /// <inheritdoc />
+    protected override TimeSpan PollInterval => TimeSpan.FromMilliseconds(_options.PollMilliseconds);
+
+    /// <inheritdoc />
+    protected override async Task StartingAsync(CancellationToken cancellationToken)
     {
         // Until the monitor's first probe has answered, its mode is only its initial value (normal): a process started
         // during an outage would otherwise send its first batches to a service that is down.
-        while (monitor.LastProbe is null && !stoppingToken.IsCancellationRequested)
+        while (monitor.LastProbe is null && !cancellationToken.IsCancellationRequested)
         {
-            await DelayAsync(TimeSpan.FromMilliseconds(50), stoppingToken).ConfigureAwait(false);
-        }
-
-        var failures = 0;
-        var wasDown = false;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var mode = monitor.Mode;
-            if (mode == MemoryMode.Down)
-            {
-                if (!wasDown)
-                {
-                    LogPaused(logger);
-                    wasDown = true;
-                }
-
-                // Probes only: nothing is claimed, so nothing is attempted, until the monitor sees the service again.
-                await DelayAsync(TimeSpan.FromMilliseconds(250), stoppingToken).ConfigureAwait(false);
-                continue;
-            }
-
-            if (wasDown)
-            {
-                LogResumed(logger, mode);
-                wasDown = false;
-            }
-
-            signal.Reset();
-            DeliveryPass pass;
-            try
-            {
-                pass = await dispatcher.DeliverAsync(_owner, mode == MemoryMode.Normal ? _options.BatchSize : _options.DegradedBatchSize, null, stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogPassFailed(logger, ex);
-                pass = new DeliveryPass(0, 0, 0, 0, ex.Message);
-            }
-
-            if (pass.TransientError is not null)
-            {
-                failures++;
-                await DelayAsync(Backoff.Delay(failures, _options.BackoffBaseMilliseconds, _options.BackoffMaxSeconds), stoppingToken).ConfigureAwait(false);
-                continue;
-            }
-
-            failures = 0;
-            if (pass.Claimed == 0)
-            {
-                await Task.WhenAny(signal.WhenNotified(), DelayAsync(TimeSpan.FromMilliseconds(_options.PollMilliseconds), stoppingToken)).ConfigureAwait(false);
-                stoppingToken.ThrowIfCancellationRequested();
-            }
-            else if (mode == MemoryMode.Degraded && _options.DegradedPauseMilliseconds > 0)
-            {
-                await DelayAsync(TimeSpan.FromMilliseconds(_options.DegradedPauseMilliseconds), stoppingToken).ConfigureAwait(false);
-            }
+            await DelayAsync(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    protected override RelayPace Pace()
     {
-        try
+        var mode = monitor.Mode;
+        if (mode == MemoryMode.Down)
         {
-            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            if (!_wasDown)
+            {
+                LogPaused(logger);
+                _wasDown = true;
+            }
+
+            // Probes only: nothing is claimed, so nothing is attempted, until the monitor sees the service again.
+            return RelayPace.Paused(DownPause);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+        if (_wasDown)
         {
-            // Shutting down.
+            LogResumed(logger, mode);
+            _wasDown = false;
         }
+
+        return mode == MemoryMode.Normal
+            ? new RelayPace(_options.BatchSize, TimeSpan.Zero)
+            : new RelayPace(_options.DegradedBatchSize, TimeSpan.FromMilliseconds(_options.DegradedPauseMilliseconds));
     }
 
     [LoggerMessage(EventId = 5121, Level = LogLevel.Warning, Message = "Memory service down: memory writes wait in the outbox until it is back")]
@@ -103,7 +72,4 @@ public sealed partial class MemorySyncWorker(
 
     [LoggerMessage(EventId = 5122, Level = LogLevel.Information, Message = "Memory service back ({Mode}): draining the outbox")]
     private static partial void LogResumed(ILogger logger, MemoryMode mode);
-
-    [LoggerMessage(EventId = 5123, Level = LogLevel.Warning, Message = "A memory delivery pass failed")]
-    private static partial void LogPassFailed(ILogger logger, Exception exception);
 }

@@ -101,7 +101,7 @@ internal static class ServeCommand
         Console.Out.Flush();
     }
 
-    private static IEnumerable<string>? ConfigurationFailures(Exception ex) => ex switch
+    public static IEnumerable<string>? ConfigurationFailures(Exception ex) => ex switch
     {
         OptionsValidationException validation => validation.Failures,
         AggregateException aggregate when aggregate.InnerExceptions.All(e => ConfigurationFailures(e) is not null) =>
@@ -111,7 +111,7 @@ internal static class ServeCommand
         _ => null,
     };
 
-    private static int ConfigurationError(IEnumerable<string> failures)
+    public static int ConfigurationError(IEnumerable<string> failures)
     {
         Console.Error.WriteLine("soma: the configuration is not valid:");
         foreach (var failure in failures)

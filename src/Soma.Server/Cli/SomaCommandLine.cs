@@ -8,6 +8,8 @@ internal static class SomaCommandLine
     public static RootCommand Create() => new("SomaAgent: durable, governed AI agents for many tenants.")
     {
         ServeCommand.Create(),
+        MigrateCommand.Create(),
+        EventsCommand.Create(),
         TokenCommand.Create(),
         SchemaCommand.Create(),
         RunsCommand.Create(),

@@ -31,7 +31,7 @@ internal static class SomaApp
         services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>());
         services.BindAndValidate<OutboxOptions>(OutboxOptions.SectionName);
-        services.AddOptions<OutboxMonitorOptions>().BindConfiguration(OutboxMonitorOptions.SectionName);
+        services.BindAndValidate<OutboxMonitorOptions>(OutboxMonitorOptions.SectionName);
         services.PostConfigure<AuthOptions>(auth => auth.Hs256KeyPath ??= SomaConfiguration.ResolveHs256KeyPath(configuration));
 
         var provider = configuration[$"{StoreOptions.SectionName}:Provider"] ?? "sqlite";
@@ -45,6 +45,7 @@ internal static class SomaApp
             services.PostConfigure<SqliteStoreOptions>(o => o.Path = string.IsNullOrWhiteSpace(o.Path) ? Path.Combine(dataDir, "soma.db") : Path.GetFullPath(o.Path));
         }
 
+        AddBus(services, configuration, roles);
         services.AddSomaOrchestration();
         AddMemory(services, configuration, roles);
         services.AddSomaAgents();
@@ -65,13 +66,24 @@ internal static class SomaApp
 
         builder.AddSomaGateway();
         var app = builder.Build();
-        app.MapSomaGateway();
+        app.MapSomaGateway(api: roles.Contains(SomaRoles.Gateway));
         if (roles.Contains(SomaRoles.Memory))
         {
             app.MapSomaMemoryService();
         }
 
         return app;
+    }
+
+    // Events: the outbox relay (role relay) publishes them to the bus, in-process by default or NATS JetStream.
+    private static void AddBus(IServiceCollection services, IConfiguration configuration, IReadOnlySet<string> roles)
+    {
+        _ = configuration;
+        services.AddSomaMessaging();
+        if (roles.Contains(SomaRoles.Relay))
+        {
+            services.AddSomaEventRelay();
+        }
     }
 
     // Memory: writes go outbox → client → memory service in every mode. With no Soma:Memory:Client:BaseUrl the service is
@@ -109,16 +121,7 @@ internal static class SomaApp
     public static async Task<StartTokens> PrepareAsync(WebApplication app, CancellationToken cancellationToken)
     {
         app.Services.GetRequiredService<IStartupValidator>().Validate();
-
-        var dataDir = SomaConfiguration.ResolveDataDir(app.Configuration);
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(dataDir);
-        }
-        else
-        {
-            Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        EnsureDataDir(app.Configuration);
 
         string? adminToken = null;
         string? signInToken = null;
@@ -138,6 +141,20 @@ internal static class SomaApp
 
         await app.Services.GetRequiredService<IStore>().MigrateAsync(cancellationToken);
         return new StartTokens(adminToken, signInToken);
+    }
+
+    /// <summary>Creates the data directory (0700) when it is missing.</summary>
+    public static void EnsureDataDir(IConfiguration configuration)
+    {
+        var dataDir = SomaConfiguration.ResolveDataDir(configuration);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dataDir);
+        }
+        else
+        {
+            Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     /// <summary>How long the first start's admin token is valid.</summary>

@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Soma.Contracts.Schemas;
+using Soma.Core.Outbox;
+using Soma.Core.Storage;
+using Soma.Core.Tenancy;
+
+namespace Soma.Core.Messaging;
+
+/// <summary>
+/// The event relay's sink: validates every event row against its schema, then publishes it to
+/// <c>soma.{tenant}.{schema}</c> with the event id as the bus's message id (so a relay that dies between publishing and
+/// marking sent adds no duplicate to the stream). An event that is not valid is never published: it is dead-lettered at
+/// once with the validator's pointer and message, audited (<c>event.rejected</c>) and counted. Publishes of one pass
+/// are pipelined; the first one the bus could not take (down, timeout) stops the pass and gives the rest back.
+/// </summary>
+public sealed partial class EventPublishSink : IOutboxSink
+{
+    /// <summary>The meter of the relay's metrics.</summary>
+    public const string MeterName = "Soma.Events";
+
+    private readonly IEventBus _bus;
+    private readonly EventValidator _validator;
+    private readonly AuditTrail _audit;
+    private readonly ILogger<EventPublishSink> _logger;
+    private readonly Counter<long> _published;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _failed;
+    private readonly ConcurrentDictionary<Guid, string> _rejections = new();
+
+    /// <summary>Creates the sink and registers its instruments.</summary>
+    public EventPublishSink(IEventBus bus, SchemaRegistry schemas, AuditTrail audit, IOptions<EventRelayOptions> options, IMeterFactory meterFactory, ILogger<EventPublishSink> logger)
+    {
+        ArgumentNullException.ThrowIfNull(schemas);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _bus = bus;
+        _validator = new EventValidator(schemas);
+        _audit = audit;
+        _logger = logger;
+        var relay = options.Value;
+        Route = new OutboxRoute("events", [.. EventTopics(schemas)], TimeSpan.FromSeconds(relay.LeaseSeconds),
+            TimeSpan.FromMilliseconds(relay.BackoffBaseMilliseconds), TimeSpan.FromSeconds(relay.BackoffMaxSeconds));
+        var meter = meterFactory.Create(MeterName);
+        _published = meter.CreateCounter<long>("soma.events.published", "{event}", "Events the relay published to the bus (tag schema).");
+        _rejected = meter.CreateCounter<long>("soma.events.rejected", "{event}", "Events refused by their schema and dead-lettered, never published (tags tenant, schema).");
+        _failed = meter.CreateCounter<long>("soma.events.publish_failed", "{event}", "Publishes that failed (tag kind: transient or refused).");
+    }
+
+    /// <summary>The events' route: every event topic (each schema but the envelope's), in partition order.</summary>
+    public OutboxRoute Route { get; }
+
+    /// <summary>The outbox topics that are events: the schema names of the registry, less the envelope.</summary>
+    public static IEnumerable<string> EventTopics(SchemaRegistry schemas)
+    {
+        ArgumentNullException.ThrowIfNull(schemas);
+        return schemas.SchemaNames.Where(n => n != Contracts.Events.SchemaNames.Envelope).Order(StringComparer.Ordinal);
+    }
+
+    /// <inheritdoc />
+    public async Task<SinkResult> DeliverAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+
+        // Validate everything first, then start every publish in order (the bus keeps the order of one connection),
+        // then collect the outcomes in order.
+        var publishes = new Task<BusPublishResult>?[entries.Count];
+        var refusals = new string?[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            refusals[i] = Check(entries[i].Message);
+            if (refusals[i] is null)
+            {
+                var message = entries[i].Message;
+                publishes[i] = _bus.PublishAsync(new BusMessage(message.Id, EventSubjects.For(message.TenantId, message.Topic), Encoding.UTF8.GetBytes(message.Payload)), cancellationToken);
+            }
+        }
+
+        var result = new SinkResult();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            if (refusals[i] is { } reason)
+            {
+                _rejections[entry.Message.Id] = reason;
+                _rejected.Add(1, new("tenant", entry.Message.TenantId), new("schema", entry.Message.Topic));
+                LogRejected(_logger, entry.Message.Topic, entry.Message.Id, entry.Message.TenantId, reason);
+                result.Refused.Add(new OutboxRefusal(entry, reason, DeadLetterNow: true));
+                continue;
+            }
+
+            try
+            {
+                await publishes[i]!.ConfigureAwait(false);
+                result.Sent.Add(entry);
+            }
+            catch (EventBusException ex) when (ex.IsTransient)
+            {
+                result.TransientError = ex.Message;
+                result.Handled = i;
+                _failed.Add(entries.Count - i, new KeyValuePair<string, object?>("kind", "transient"));
+                ObserveRest(publishes, i + 1);
+                return result;
+            }
+            catch (EventBusException ex)
+            {
+                _failed.Add(1, new KeyValuePair<string, object?>("kind", "refused"));
+                result.Refused.Add(new OutboxRefusal(entry, $"the bus refused the event: {ex.Message}"));
+            }
+        }
+
+        result.Handled = entries.Count;
+        return result;
+    }
+
+    /// <inheritdoc />
+    public Task OnSentAsync(IReadOnlyList<OutboxEntry> sent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        foreach (var group in sent.GroupBy(e => e.Message.Topic, StringComparer.Ordinal))
+        {
+            _published.Add(group.Count(), new KeyValuePair<string, object?>("schema", group.Key));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task OnDeadLetteredAsync(OutboxEntry entry, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var rejected = _rejections.TryRemove(entry.Message.Id, out _);
+        await _audit.WriteAsync("soma/relay", entry.Message.TenantId, "relay", rejected ? "event.rejected" : "event.dead_letter", $"event:{entry.Message.Id}",
+            rejected
+                ? "The event does not match its schema; it was never published and is kept in the outbox as dead-lettered."
+                : $"The bus refused this event {entry.Attempts} times; it is kept in the outbox as dead-lettered.",
+            new Dictionary<string, object?> { ["outbox_id"] = entry.Message.Id, ["schema"] = entry.Message.Topic, ["attempts"] = entry.Attempts, ["error"] = reason },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    // Null when the row may be published, else why not (pointer and message of each schema error).
+    private string? Check(OutboxMessage message)
+    {
+        if (!TenantId.IsValid(message.TenantId))
+        {
+            return $"/tenant_id: the tenant id '{message.TenantId}' is not {TenantId.Rule}, so it cannot be a subject token";
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(message.Payload);
+        }
+        catch (JsonException ex)
+        {
+            return $"(root): the payload is not JSON: {ex.Message}";
+        }
+
+        using (document)
+        {
+            var validation = _validator.Validate(document.RootElement, message.Topic);
+            if (validation.IsValid)
+            {
+                // The envelope's tenant must be the row's: the subject is built from the row.
+                return document.RootElement.TryGetProperty("tenant_id", out var tenant) && tenant.ValueKind == JsonValueKind.String && tenant.GetString() == message.TenantId
+                    ? null
+                    : $"/tenant_id: the event's tenant is not the outbox row's ('{message.TenantId}')";
+            }
+
+            return string.Join("; ", validation.Errors.Take(5).Select(e => $"{(e.Pointer.Length == 0 ? "(root)" : e.Pointer)}: {e.Message}"));
+        }
+    }
+
+    // Publishes after a transient failure are not waited for, but their exceptions must be observed.
+    private static void ObserveRest(Task<BusPublishResult>?[] publishes, int from)
+    {
+        for (var i = from; i < publishes.Length; i++)
+        {
+            publishes[i]?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Event {Schema} {Id} of tenant {Tenant} does not match its schema and is never published: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string schema, Guid id, string tenant, string reason);
+}

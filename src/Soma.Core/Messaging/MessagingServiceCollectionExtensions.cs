@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Soma.Contracts.Schemas;
+using Soma.Core.Configuration;
+using Soma.Core.Messaging;
+using Soma.Core.Outbox;
+using Soma.Core.Storage;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the outbox's delivery side: the generic relay, the event bus (in-process unless an adapter was added), the event relay and the pruner.</summary>
+public static class MessagingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds <see cref="OutboxRelay"/>, <see cref="AuditTrail"/>, the outbox and bus options, the in-process
+    /// <see cref="IEventBus"/> unless another was registered (add <c>AddNatsEventBus</c> first), and
+    /// <see cref="EventPublishSink"/>. The loops come with <see cref="AddSomaEventRelay"/>.
+    /// </summary>
+    public static IServiceCollection AddSomaMessaging(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.BindAndValidate<BusOptions>(BusOptions.SectionName);
+        services.BindAndValidate<EventRelayOptions>(EventRelayOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(SchemaRegistry.Default);
+        services.TryAddSingleton<IEventBus>(sp => new InProcessEventBus(
+            sp.GetRequiredService<SchemaRegistry>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BusOptions>>().Value.InProcessMaxMessages));
+        services.TryAddSingleton<OutboxRelay>();
+        services.TryAddSingleton<AuditTrail>();
+        services.TryAddSingleton<EventRelaySignal>();
+        services.TryAddSingleton<EventPublishSink>();
+        return services;
+    }
+
+    /// <summary>Adds the event relay loop and the outbox pruner (the <c>relay</c> role).</summary>
+    public static IServiceCollection AddSomaEventRelay(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddSomaMessaging();
+        services.AddHostedService<EventRelayWorker>();
+        services.TryAddSingleton<OutboxPruner>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxPruner>());
+        return services;
+    }
+}

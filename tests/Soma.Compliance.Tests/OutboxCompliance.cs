@@ -562,6 +562,87 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         Assert.Equal(rows.Select(r => r.Id), (await Outbox.ClaimAsync(Ordered("live", 10))).Select(e => e.Message.Id));
     }
 
+    [Fact]
+    public async Task Dead_letter_now_takes_a_leased_row_out_at_once_keeping_its_error_and_only_for_its_owner()
+    {
+        var tenant = NewTenant();
+        var message = Message(tenant);
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, message));
+        Assert.Single(await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease)));
+
+        Assert.False(await Outbox.DeadLetterAsync("intruder", message.Id, "not mine"));
+        Assert.True(await Outbox.DeadLetterAsync("w1", message.Id, "/data/text: required"));
+        var entry = await Outbox.GetAsync(tenant, message.Id);
+        Assert.Equal(OutboxStatus.DeadLettered, entry!.Status);
+        Assert.Equal(1, entry.Attempts);
+        Assert.Equal("/data/text: required", entry.LastError);
+        Assert.False(await Outbox.DeadLetterAsync("w1", message.Id, "again"));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 10, Lease)));
+        Assert.Equal(message.Id, Assert.Single(await Outbox.ListDeadLetteredAsync(tenant, 10)).Message.Id);
+    }
+
+    [Fact]
+    public async Task Pruning_deletes_only_sent_rows_older_than_the_cut_oldest_first_in_batches()
+    {
+        var tenant = NewTenant();
+        var old = Enumerable.Range(0, 5).Select(_ => Message(tenant)).ToList();
+        var pending = Message(tenant);
+        var dead = Message(tenant);
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in old.Append(pending).Append(dead))
+            {
+                await Outbox.AppendAsync(tx, m);
+            }
+        });
+        var claimed = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease));
+        Assert.Equal(7, claimed.Count);
+        Assert.Equal(5, await Outbox.MarkSentAsync("w1", [.. old.Select(m => m.Id)]));
+        Assert.True(await Outbox.DeadLetterAsync("w1", dead.Id, "refused"));
+        Assert.Equal(1, await Outbox.ReleaseAsync("w1", [pending.Id], Clock.GetUtcNow(), null));
+
+        Clock.Advance(TimeSpan.FromHours(2));
+        var recent = Message(tenant);
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, recent));
+        Assert.Contains(await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 10, Lease)), e => e.Message.Id == recent.Id);
+        Assert.Equal(1, await Outbox.MarkSentAsync("w1", [recent.Id]));
+
+        var cut = Clock.GetUtcNow() - TimeSpan.FromHours(1);
+        Assert.Equal(3, await Outbox.PruneSentAsync(cut, 3));
+        Assert.Equal(2, await Outbox.PruneSentAsync(cut, 3));
+        Assert.Equal(0, await Outbox.PruneSentAsync(cut, 3));
+        Assert.All(old, m => Assert.Null(Outbox.GetAsync(tenant, m.Id).Result));
+        Assert.NotNull(await Outbox.GetAsync(tenant, recent.Id));
+        Assert.Equal(OutboxStatus.Pending, (await Outbox.GetAsync(tenant, pending.Id))!.Status);
+        Assert.Equal(OutboxStatus.DeadLettered, (await Outbox.GetAsync(tenant, dead.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task Listing_reads_rows_of_some_topics_in_id_order_by_tenant_time_and_after()
+    {
+        var (a, b) = (NewTenant(), NewTenant());
+        // Ids in time order, as the id generator hands them out (UUIDv7 of the same millisecond have no order).
+        var first = Message(a, topic: "agent.runs.v1") with { Id = Guid.CreateVersion7(Clock.GetUtcNow()) };
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        var second = Message(a, topic: "conversation.v1") with { Id = Guid.CreateVersion7(Clock.GetUtcNow()) };
+        var memory = Message(a, topic: "memory.remember");
+        var others = Message(b, topic: "agent.runs.v1");
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in (OutboxMessage[])[first, second, memory, others])
+            {
+                await Outbox.AppendAsync(tx, m);
+            }
+        });
+
+        string[] topics = ["agent.runs.v1", "conversation.v1"];
+        Assert.Equal([first.Id, second.Id], (await Outbox.ListAsync(new OutboxQuery(topics, 10) { TenantId = a })).Select(e => e.Message.Id));
+        Assert.Equal([second.Id], (await Outbox.ListAsync(new OutboxQuery(topics, 10) { TenantId = a, CreatedFrom = Clock.GetUtcNow().AddMinutes(-1) })).Select(e => e.Message.Id));
+        Assert.Equal([second.Id], (await Outbox.ListAsync(new OutboxQuery(topics, 10) { TenantId = a, After = first.Id })).Select(e => e.Message.Id));
+        Assert.Equal(3, (await Outbox.ListAsync(new OutboxQuery(topics, 10))).Count(e => e.Message.TenantId == a || e.Message.TenantId == b));
+        Assert.Equal([first.Id], (await Outbox.ListAsync(new OutboxQuery(topics, 1) { TenantId = a })).Select(e => e.Message.Id));
+    }
+
     private OutboxMessage Message(
         string tenant, string? dedupeKey = null, string topic = "conversation.v1", string payload = "{}", string? partitionKey = null, DateTimeOffset? createdAt = null)
     {

@@ -39,6 +39,7 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
     private int _pendingDeltas;
     private int _dropping;
     private int _subscribers;
+    private int _disposed;
 
     public NatsSessionStream(INatsConnection connection, ILogger<NatsSessionStream> logger)
     {
@@ -129,6 +130,11 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _queue.Writer.TryComplete();
         _stopping.CancelAfter(DrainOnDisposeTimeout);
         try

@@ -314,6 +314,52 @@ public sealed class NatsSessionStreamTests(LiveServerFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Across_a_server_restart_a_subscriber_rebuilds_the_exact_text_or_is_told_to_resubscribe()
+    {
+        // Its own server: the others share one that must stay up.
+        await using var server = await Soma.Testing.NatsServer.StartNewAsync();
+        await using var worker = await LiveProcess.StartAsync(server.Url);
+        await using var gateway = await LiveProcess.StartAsync(server.Url);
+        var key = NewSession();
+        var messageId = Guid.NewGuid();
+
+        var subscription = await gateway.Stream.SubscribeAsync(key);
+        try
+        {
+            worker.Stream.StartAnswer(key, Guid.NewGuid(), messageId, "base|");
+            var expected = new StringBuilder("base|").Append(Append(worker.Stream, key, messageId, 0, 10));
+            worker.Stream.NotifyDurable(key);
+            var reader = new AnswerReader(subscription);
+            await reader.ReadUntilDurableAsync();
+
+            await server.StopAsync();
+            expected.Append(Append(worker.Stream, key, messageId, 10, 20));
+            await server.StartAsync();
+            await WaitUntilOpenAsync(worker.Connection, gateway.Connection);
+            expected.Append(Append(worker.Stream, key, messageId, 20, 30));
+            worker.Stream.NotifyDurable(key);
+
+            try
+            {
+                await reader.ReadUntilDurableAsync(2, TimeSpan.FromSeconds(30));
+                Assert.Equal(expected.ToString(), reader.Texts[messageId]);
+            }
+            catch (ChannelClosedException)
+            {
+                // Deltas went by while it was away: the client resubscribes, and the snapshot has the whole text.
+                subscription.Dispose();
+                await WaitForResponderAsync(gateway.Connection, key);
+                subscription = await gateway.Stream.SubscribeAsync(key);
+                Assert.Equal(expected.ToString(), Assert.Single(subscription.Answers).Text);
+            }
+        }
+        finally
+        {
+            subscription.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task SubscriberCount_counts_open_subscriptions_of_this_process()
     {
         await using var gateway = await LiveProcess.StartAsync(fixture.Server.Url);
@@ -468,6 +514,20 @@ public sealed class NatsSessionStreamTests(LiveServerFixture fixture) : IClassFi
             {
                 await Task.Delay(10, deadline.Token);
             }
+        }
+    }
+
+    private static async Task WaitUntilOpenAsync(params INatsConnection[] connections)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (connections.Any(c => c.ConnectionState != NatsConnectionState.Open))
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+
+        foreach (var connection in connections)
+        {
+            await connection.PingAsync(deadline.Token);
         }
     }
 

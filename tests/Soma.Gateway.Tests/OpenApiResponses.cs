@@ -109,17 +109,15 @@ internal sealed class OpenApiResponses
         return compiled;
     }
 
-    private static IEnumerable<string> Errors(EvaluationResults results)
-    {
-        var errors = Flatten(results)
-            .Where(n => n.Errors is not null)
-            .SelectMany(n => n.Errors!.Select(e => $"{n.InstanceLocation} ({n.EvaluationPath}): {e.Value}"))
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
-
-        // Some failures (a oneOf matched twice) carry no message of their own: show the whole evaluation then.
-        return errors.Count > 0 ? errors : [JsonSerializer.Serialize(results)];
-    }
+    /// <summary>The deepest failing evaluations: where the body and the schema part ways.</summary>
+    private static IEnumerable<string> Errors(EvaluationResults results) =>
+        Flatten(results)
+            .Where(n => !n.IsValid && (n.Errors is { Count: > 0 } || (n.Details ?? []).All(d => d.IsValid)))
+            .SelectMany(n => n.Errors is { Count: > 0 } errors
+                ? errors.Select(e => $"{n.InstanceLocation} fails {n.EvaluationPath}: {e.Value}")
+                : [$"{n.InstanceLocation} fails {n.EvaluationPath} although every subschema below it matched "
+                    + $"({string.Join(", ", (n.Details ?? []).Select(d => d.EvaluationPath.ToString()))}: a oneOf that matched more than one?)"])
+            .Distinct(StringComparer.Ordinal);
 
     private static IEnumerable<EvaluationResults> Flatten(EvaluationResults node) =>
         (node.Details ?? []).SelectMany(Flatten).Prepend(node);

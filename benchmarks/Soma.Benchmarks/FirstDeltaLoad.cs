@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Runtime;
 using System.Text.Json;
 using Soma.Server.Dev;
+using Soma.Testing;
 
 namespace Soma.Benchmarks;
 
@@ -32,6 +33,11 @@ public static class FirstDeltaLoad
     public static async Task<int> RunAsync(string[] args)
     {
         var messages = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+        if (args.Length > 2 && args[2] == "split")
+        {
+            return await SplitAsync(messages);
+        }
+
         await using var model = await DevModelServer.StartAsync(new DevModelServerOptions { ChunkDelay = TimeSpan.Zero });
         await using var server = await BenchServer.StartAsync(new Dictionary<string, string?>
         {
@@ -41,6 +47,52 @@ public static class FirstDeltaLoad
             ["Soma:Models:Endpoints:dev:Endpoint"] = model.BaseAddress.ToString(),
             ["Soma:Models:Endpoints:dev:Model"] = "soma-dev",
         });
+        var rows = await MeasureAsync(server, messages);
+        Print("SQLite FULL, gateway and worker", "sqlite-full", messages, rows);
+        return 0;
+    }
+
+    /// <summary>
+    /// `first-delta N split`: the same messages, measured twice in one run against one nats-server and one SQLite file
+    /// (FULL): gateway and worker in one host (the baseline), then a gateway host and a worker host, each with its own
+    /// NATS connection, so the deltas cross NATS (core subjects) and the worker finds runs by polling (every 10 ms here).
+    /// </summary>
+    private static async Task<int> SplitAsync(int messages)
+    {
+        await using var model = await DevModelServer.StartAsync(new DevModelServerOptions { ChunkDelay = TimeSpan.Zero });
+        await using var nats = await NatsServer.StartNewAsync();
+        using var shared = new TempDirectory("soma-bench-split");
+        Dictionary<string, string?> Settings(string roles) => new()
+        {
+            ["Soma:Roles"] = roles,
+            ["Soma:Store:Provider"] = "sqlite",
+            ["Soma:Store:Sqlite:Synchronous"] = "Full",
+            ["Soma:Store:Sqlite:Path"] = Path.Combine(shared.Path, "soma.db"),
+            ["Soma:Bus:Provider"] = "nats",
+            ["Soma:Bus:Nats:Url"] = nats.Url,
+            ["Soma:Orchestration:PollMilliseconds"] = "10",
+            ["Soma:Models:Endpoints:dev:Endpoint"] = model.BaseAddress.ToString(),
+            ["Soma:Models:Endpoints:dev:Model"] = "soma-dev",
+        };
+
+        (string Name, string Id, LatencySummary Latency)[] together;
+        await using (var one = await BenchServer.StartAsync(Settings("gateway,worker,relay")))
+        {
+            together = await MeasureAsync(one, messages);
+        }
+
+        await using var gateway = await BenchServer.StartAsync(Settings("gateway"));
+        await using var worker = await BenchServer.StartAsync(Settings("worker,relay"));
+        var split = await MeasureAsync(gateway, messages);
+        Print("SQLite FULL + NATS, gateway and worker in one host (baseline)", "nats-one-host", messages, together);
+        Print("SQLite FULL + NATS, gateway host and worker host (deltas over NATS, worker polls every 10 ms)", "nats-split", messages, split);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"first delta, split minus one host: p50 {split[1].Latency.P50 - together[1].Latency.P50:F2} ms, p99 {split[1].Latency.P99 - together[1].Latency.P99:F2} ms"));
+        return 0;
+    }
+
+    private static async Task<(string Name, string Id, LatencySummary Latency)[]> MeasureAsync(BenchServer server, int messages)
+    {
         using var client = server.CreateClient();
         using var events = server.CreateClient();
         events.Timeout = Timeout.InfiniteTimeSpan;
@@ -86,13 +138,18 @@ public static class FirstDeltaLoad
         await stop.CancelAsync();
         await reader;
 
-        var rows = new (string Name, string Id, LatencySummary Latency)[]
-        {
+        Console.WriteLine($"({warmUp} warm-up messages: at least {MinWarmUpMessages}, on until the JIT settles)");
+        return
+        [
             ("POST → 202", "accepted", LatencySummary.Of(accepted)),
             ("POST → first assistant_delta", "first_delta", LatencySummary.Of(firstDelta)),
             ("POST → assistant_final", "final", LatencySummary.Of(final)),
-        };
-        Console.WriteLine($"SQLite FULL, gateway and worker, dev model server (no chunk delay), {messages} sequential messages after {warmUp} warm-up (at least {MinWarmUpMessages}, on until the JIT settles)");
+        ];
+    }
+
+    private static void Print(string setup, string engine, int messages, (string Name, string Id, LatencySummary Latency)[] rows)
+    {
+        Console.WriteLine($"{setup}, dev model server (no chunk delay), {messages} sequential messages");
         Console.WriteLine();
         Console.WriteLine("| measure | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | messages |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
@@ -103,7 +160,7 @@ public static class FirstDeltaLoad
         }
 
         Console.WriteLine();
-        var line = new Dictionary<string, object> { ["benchmark"] = "first-delta", ["engine"] = "sqlite-full", ["messages"] = messages, ["warm_up_messages"] = warmUp };
+        var line = new Dictionary<string, object> { ["benchmark"] = "first-delta", ["engine"] = engine, ["messages"] = messages };
         foreach (var (_, id, latency) in rows)
         {
             line[$"{id}_p50_ms"] = Math.Round(latency.P50, 3);
@@ -113,7 +170,6 @@ public static class FirstDeltaLoad
         }
 
         Console.WriteLine(JsonSerializer.Serialize(line, JsonLine));
-        return 0;
     }
 
     /// <summary>Sends one message and waits for its answer's first delta and final event; the three latencies in ms.</summary>

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner`, `ingest`, `first-delta` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `runner`, `ingest`, `first-delta`, `relay` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -17,6 +17,8 @@ switch (args)
         return await MemoryIngestLoad.RunAsync(args);
     case ["memory-recall", ..]:
         return await MemoryRecallLoad.RunAsync(args);
+    case ["relay", ..]:
+        return await RelayLoad.RunAsync(args);
     case ["memory-outage", ..]:
         return await MemoryOutageLoad.RunAsync(args);
 }

@@ -87,6 +87,7 @@ public sealed partial class ScaleOutScenario
         }
 
         problems.AddRange(frames.Where(f => f.Type == "conversation.error").Select(f => $"{where}: conversation.error {f.Text}"));
+        problems.AddRange(watch.Malformed.Select(m => $"{where}: malformed frame {m}"));
         int deltas = 0, withDeltas = 0, restarted = 0, late = 0;
         foreach (var reply in sent)
         {

@@ -23,6 +23,7 @@ public sealed partial class ScaleOutScenario
         private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly List<string> _errors = [];
+        private readonly List<string> _malformed = [];
         private long? _lastId;
 
         public string Gateway => gateway;
@@ -62,6 +63,18 @@ public sealed partial class ScaleOutScenario
                 lock (_lock)
                 {
                     return [.. _errors];
+                }
+            }
+        }
+
+        /// <summary>Frames that are not the event they say (not JSON, a field missing).</summary>
+        public IReadOnlyList<string> Malformed
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return [.. _malformed];
                 }
             }
         }
@@ -177,7 +190,17 @@ public sealed partial class ScaleOutScenario
                 {
                     if (type is not null)
                     {
-                        Add(id, type, data.ToString());
+                        try
+                        {
+                            Add(id, type, data.ToString());
+                        }
+                        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+                        {
+                            lock (_lock)
+                            {
+                                _malformed.Add($"{type} {id}: {ex.Message}: {Shorten(data.ToString())}");
+                            }
+                        }
                     }
 
                     (id, type) = (null, null);

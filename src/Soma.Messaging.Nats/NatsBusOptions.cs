@@ -53,9 +53,14 @@ public sealed class NatsBusOptions : IValidatableObject
     {
         foreach (var url in (Url ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
+            // The URL is not echoed: a wrong one may still hold a password.
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss"))
             {
-                yield return new ValidationResult($"'{url}' is not a NATS URL (nats://host:port).", [nameof(Url)]);
+                yield return new ValidationResult("Each URL must be a NATS URL (nats://host:port).", [nameof(Url)]);
+            }
+            else if (uri.UserInfo.Length > 0)
+            {
+                yield return new ValidationResult("Credentials go in User and Password, Token or CredentialsFile, not in the URL.", [nameof(Url)]);
             }
         }
     }

@@ -25,7 +25,7 @@ internal sealed class KeyNamingValidator<TOptions>(string sectionName) : IValida
             var member = r.MemberNames.FirstOrDefault();
             var value = member is null ? null : typeof(TOptions).GetProperty(member)?.GetValue(options);
             var key = member is null ? sectionName : $"{sectionName}:{member}";
-            return member is not null && IsSecret(member)
+            return member is not null && (IsSecret(member) || HoldsCredentials(value))
                 ? $"{key}: {r.ErrorMessage}"
                 : $"{key}: {r.ErrorMessage} (got '{value}').";
         }));
@@ -36,5 +36,10 @@ internal sealed class KeyNamingValidator<TOptions>(string sectionName) : IValida
         member.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase)
         || member.Contains("Password", StringComparison.OrdinalIgnoreCase)
         || member.Contains("Secret", StringComparison.OrdinalIgnoreCase)
+        || member.EndsWith("Token", StringComparison.OrdinalIgnoreCase)
         || member.EndsWith("Key", StringComparison.OrdinalIgnoreCase);
+
+    // A URL with user info (nats://user:password@host) carries its credentials whatever the member's name.
+    private static bool HoldsCredentials(object? value) =>
+        value is string text && text.Contains("://", StringComparison.Ordinal) && text.Contains('@', StringComparison.Ordinal);
 }

@@ -29,7 +29,10 @@ public interface IEventBus
     /// <see cref="BusMessage.Id"/> again within the duplicate window stores nothing and answers
     /// <see cref="BusPublishResult.Duplicate"/> = true.
     /// </summary>
-    /// <exception cref="EventBusException">Not stored; <see cref="EventBusException.IsTransient"/> says whether trying again may help.</exception>
+    /// <exception cref="EventBusException">
+    /// Not stored; <see cref="EventBusException.IsTransient"/> says whether trying again may help. A subject the bus does not
+    /// store (anything but <c>soma.{tenant}.{schema}</c> of a known schema, e.g. a live subject) is refused, not transient.
+    /// </exception>
     Task<BusPublishResult> PublishAsync(BusMessage message, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -37,6 +40,9 @@ public interface IEventBus
     /// <c>&gt;</c> the rest), in publish order per subject, until <paramref name="cancellationToken"/> is cancelled. A
     /// subscriber that stops reading without acknowledging leaves its messages to be delivered again (durable consumers).
     /// </summary>
-    /// <exception cref="EventBusException">The subscription could not be made (bus unreachable, subject refused).</exception>
+    /// <exception cref="EventBusException">
+    /// The subscription could not be made: the bus is unreachable (transient), or the pattern matches no subject the bus
+    /// stores (not transient).
+    /// </exception>
     IAsyncEnumerable<BusDelivery> SubscribeAsync(BusSubscription subscription, CancellationToken cancellationToken = default);
 }

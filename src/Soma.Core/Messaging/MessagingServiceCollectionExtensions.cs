@@ -23,8 +23,14 @@ public static class MessagingServiceCollectionExtensions
         services.BindAndValidate<EventRelayOptions>(EventRelayOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(SchemaRegistry.Default);
-        services.TryAddSingleton<IEventBus>(sp => new InProcessEventBus(
-            sp.GetRequiredService<SchemaRegistry>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BusOptions>>().Value.InProcessMaxMessages));
+        services.TryAddSingleton(sp => new InProcessEventBus(
+            sp.GetRequiredService<TimeProvider>(), new InProcessEventBusOptions { MaxMessages = sp.GetRequiredService<IOptions<BusOptions>>().Value.InProcessMaxMessages }));
+        if (!services.Any(d => d.ServiceType == typeof(IEventBus)))
+        {
+            services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<InProcessEventBus>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<Soma.Core.Health.IHealthReporter, InProcessEventBus>(sp => sp.GetRequiredService<InProcessEventBus>()));
+        }
+
         services.TryAddSingleton<OutboxRelay>();
         services.TryAddSingleton<AuditTrail>();
         services.TryAddSingleton<EventRelaySignal>();

@@ -65,7 +65,10 @@ public static class GatewayServiceCollectionExtensions
             options.SerializerOptions.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
         });
 
-        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(options => options
+            .AddOperationTransformer<ProblemResponses>()
+            .AddDocumentTransformer<JsonSchemaNullability>()
+            .AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
             {

@@ -1,10 +1,13 @@
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
 using Soma.Core.Storage;
 using Soma.Gateway.Auth;
@@ -39,7 +42,8 @@ internal static partial class MemoryEndpoints
         admin.MapGet("/status", StatusAsync).WithTags("memory")
             .WithSummary("Operators: memory mode, breaker, drain rate and waiting writes per tenant.");
         admin.MapPost("/flush", FlushAsync).WithTags("memory")
-            .WithSummary("Operators: deliver waiting memory writes now (optionally one tenant, or a dry run); streams NDJSON progress and audits who flushed what.");
+            .WithSummary("Operators: deliver waiting memory writes now (optionally one tenant, or a dry run); streams NDJSON progress and audits who flushed what.")
+            .Produces<MemoryFlushProgress>(StatusCodes.Status200OK, "application/x-ndjson");
     }
 
     private static async Task<Results<Ok<MemoryRecallResponse>, ProblemHttpResult>> RecallAsync(
@@ -134,9 +138,13 @@ internal static partial class MemoryEndpoints
         httpContext.Response.ContentType = "application/x-ndjson";
         httpContext.Response.Headers.CacheControl = "no-store";
 
+        // The application's settings, as every other answer (a null is written, not left out, as the document declares).
+        var lineType = (JsonTypeInfo<MemoryFlushProgress>)httpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions
+            .GetTypeInfo(typeof(MemoryFlushProgress));
+
         async Task WriteAsync(MemoryFlushProgress progress)
         {
-            await httpContext.Response.WriteAsync(JsonSerializer.Serialize(progress, GatewayJsonContext.Default.MemoryFlushProgress) + "\n", cancellationToken);
+            await httpContext.Response.WriteAsync(JsonSerializer.Serialize(progress, lineType) + "\n", cancellationToken);
             await httpContext.Response.Body.FlushAsync(cancellationToken);
         }
 

@@ -6,11 +6,11 @@ namespace Soma.Gateway.Runs;
 /// <param name="Workflow">The registered workflow name.</param>
 /// <param name="Version">The workflow version; the newest when absent.</param>
 /// <param name="Input">The run input (JSON), checked against the workflow's input schema.</param>
-internal sealed record StartRunRequest(string Workflow, int? Version, JsonElement? Input);
+internal sealed record StartRunRequest(string Workflow, int? Version = null, JsonElement? Input = null);
 
 /// <summary>The body of <c>POST /v1/runs/{id}/resume</c>.</summary>
 /// <param name="Input">The input a waiting run waits for (ignored when resuming a failed run).</param>
-internal sealed record ResumeRunRequest(JsonElement? Input);
+internal sealed record ResumeRunRequest(JsonElement? Input = null);
 
 /// <summary>The answer to starting, resuming or cancelling a run.</summary>
 /// <param name="RunId">The run.</param>

@@ -5,7 +5,7 @@ namespace Soma.Gateway.Sessions;
 /// <summary>The body of <c>POST /v1/sessions/{id}/messages</c>.</summary>
 /// <param name="Content">The message text (at most Soma:Gateway:MaxMessageBytes bytes).</param>
 /// <param name="Metadata">Optional JSON object, at most 16 KiB.</param>
-internal sealed record PostMessageRequest(string? Content, JsonElement? Metadata);
+internal sealed record PostMessageRequest(string? Content, JsonElement? Metadata = null);
 
 /// <summary>The answer to an accepted message: the turn runs as <c>run_id</c>.</summary>
 /// <param name="MessageId">The stored user message.</param>

@@ -5,7 +5,7 @@ namespace Soma.Gateway.Sessions;
 /// <summary>The body of <c>POST /v1/sessions</c>.</summary>
 /// <param name="Title">Optional title, at most 200 characters.</param>
 /// <param name="Metadata">Optional JSON object, at most 16 KiB.</param>
-internal sealed record CreateSessionRequest(string? Title, JsonElement? Metadata);
+internal sealed record CreateSessionRequest(string? Title = null, JsonElement? Metadata = null);
 
 /// <summary>The body of <c>PATCH /v1/sessions/{id}</c>.</summary>
 /// <param name="Title">The new title (null clears it), at most 200 characters.</param>

@@ -26,7 +26,8 @@ internal static class SessionEventStream
 {
     private const int ReplayBatch = 500;
 
-    // Other processes (a worker elsewhere) cannot wake this stream: the log is read at least this often.
+    // A worker in another process wakes this stream through the session stream (NATS) when there is one; the log is
+    // still read at least this often, so a missed wake-up (the in-process stream, a reconnect) costs at most this long.
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     public static void Map(IEndpointRouteBuilder routes)

@@ -33,6 +33,7 @@ const ui = {
   toggleSidebar: $('toggle-sidebar'),
   title: $('session-title'),
   connection: $('connection'),
+  demoModel: $('demo-model'),
   banners: $('banners'),
   messages: $('messages'),
   placeholder: $('placeholder'),
@@ -288,9 +289,25 @@ function enterApp(firstPage) {
   updateComposer();
 }
 
+// The model id `soma serve --demo` gives its scripted model (Soma.Server's DemoMode.ModelId); /v1/health lists every
+// configured model under the "models" component, so a badge can say the answers are scripted.
+const DEMO_MODEL_ID = 'demo-scripted';
+
+async function showDemoModelBadge() {
+  try {
+    const health = await api('GET', '/v1/health');
+    const models = (health.components ?? []).find((c) => c.name === 'models');
+    const demo = Object.values(models?.details ?? {}).some((d) => d?.model === DEMO_MODEL_ID);
+    ui.demoModel.hidden = !demo;
+  } catch {
+    // Only a label: without health the chat still works.
+  }
+}
+
 async function loadSessions() {
   try {
     enterApp(await api('GET', `/v1/sessions?limit=${PAGE_SIZE}`));
+    showDemoModelBadge();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
     ui.signin.hidden = true;

@@ -16,9 +16,13 @@ internal static class ServeCommand
         var data = new Option<string?>("--data") { Description = "Data directory (default ./.soma; key Soma:DataDir).", HelpName = "dir" };
         var urls = new Option<string?>("--urls") { Description = "Listen URLs, ';'-separated (default http://127.0.0.1:8010; key Urls).", HelpName = "urls" };
         var roles = new Option<string?>("--roles") { Description = $"Roles to run, comma-separated (default all: {SomaRoles.All}; key Soma:Roles).", HelpName = "roles" };
-        var command = new Command("serve", "Run the platform: HTTP API and every configured role.") { data, urls, roles };
+        var demo = new Option<bool>("--demo") { Description = $"Also run a scripted demo model (not an AI) in this process and use it as the model '{DemoMode.ModelId}'." };
+        var command = new Command("serve", "Run the platform: HTTP API and every configured role.") { data, urls, roles, demo };
         command.SetAction((parse, cancellationToken) =>
-            RunAsync(new ServeSettings(parse.GetValue(data), parse.GetValue(urls), parse.GetValue(roles)), cancellationToken));
+        {
+            var settings = new ServeSettings(parse.GetValue(data), parse.GetValue(urls), parse.GetValue(roles));
+            return parse.GetValue(demo) ? DemoMode.RunAsync(settings, RunAsync, cancellationToken) : RunAsync(settings, cancellationToken);
+        });
         return command;
     }
 
@@ -82,9 +86,13 @@ internal static class ServeCommand
             Console.Out.WriteLine($"  open the web UI (sign-in link valid {SomaApp.SignInTokenLifetime.TotalHours:0} h): {url}/#token={tokens.SignIn}");
         }
 
-        if (!app.Services.GetRequiredService<Soma.Agents.Models.ModelRouter>().IsConfigured)
+        if (DemoMode.BannerLine(app.Configuration) is { } demoModel)
         {
-            Console.Out.WriteLine("  no model is configured: run `soma dev model-server` and see docs/getting-started.md, or set Soma:Models:Endpoints");
+            Console.Out.WriteLine(demoModel);
+        }
+        else if (!app.Services.GetRequiredService<Soma.Agents.Models.ModelRouter>().IsConfigured)
+        {
+            Console.Out.WriteLine("  no model is configured: `soma serve --demo` adds a scripted demo model; for a real one set Soma:Models:Endpoints (docs/getting-started.md)");
         }
 
         if (adminToken is not null)

@@ -78,7 +78,13 @@ internal static class SomaApp
     // Events: the outbox relay (role relay) publishes them to the bus, in-process by default or NATS JetStream.
     private static void AddBus(IServiceCollection services, IConfiguration configuration, IReadOnlySet<string> roles)
     {
-        _ = configuration;
+        if (string.Equals(configuration[$"{Core.Messaging.BusOptions.SectionName}:Provider"], "nats", StringComparison.OrdinalIgnoreCase))
+        {
+            // JetStream for events, core NATS for live answer deltas: gateways stream turns that workers elsewhere run.
+            services.AddNatsEventBus();
+            services.AddNatsSessionStream();
+        }
+
         services.AddSomaMessaging();
         if (roles.Contains(SomaRoles.Relay))
         {

@@ -1,0 +1,180 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using Soma.Core.Streaming;
+
+namespace Soma.Messaging.Nats.Live;
+
+/// <summary>
+/// One gateway-side subscription: pumps the live subject into the subscriber's bounded channel, after the snapshot.
+/// Deltas the snapshot holds already (its origin, sequence number up to the snapshot's) are dropped, so there is no
+/// duplicate; a delta whose index skips one closes the channel (the subscriber resubscribes and gets a new snapshot)
+/// rather than showing text with a hole in it.
+/// </summary>
+internal sealed class LiveSubscriber
+{
+    private readonly INatsSub<byte[]> _live;
+    private readonly LiveSnapshot _snapshot;
+    private readonly Channel<SessionStreamItem> _channel;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+
+    // The last index passed on (or held by the snapshot) of each answer this subscriber has seen start.
+    private readonly Dictionary<Guid, int> _last = [];
+
+    public LiveSubscriber(INatsSub<byte[]> live, LiveSnapshot snapshot, Channel<SessionStreamItem> channel, ILogger logger)
+    {
+        _live = live;
+        _snapshot = snapshot;
+        _channel = channel;
+        _logger = logger;
+        foreach (var answer in snapshot.Answers)
+        {
+            _last[answer.MessageId] = answer.Index;
+        }
+    }
+
+    public void Start() => _ = Task.Run(PumpAsync, CancellationToken.None);
+
+    /// <summary>Stops the pump (it unsubscribes) and ends the channel.</summary>
+    public void Stop()
+    {
+        _stop.Cancel();
+        _channel.Writer.TryComplete();
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            await foreach (var message in _live.Msgs.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (!Forward(message))
+                {
+                    return;
+                }
+            }
+
+            // The NATS subscription ended (its connection was disposed): the subscriber reads the end of the stream.
+            _channel.Writer.TryComplete();
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // The subscriber left.
+        }
+        catch (Exception ex)
+        {
+            // Never let the pump die silently: the subscriber sees a closed channel and resubscribes.
+            LiveLog.PumpFailed(_logger, _live.Subject, ex);
+            _channel.Writer.TryComplete(new ChannelClosedException("The live subscription failed.", ex));
+        }
+        finally
+        {
+            try
+            {
+                await _live.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NatsException or ObjectDisposedException)
+            {
+                // The connection is gone, and the subscription with it.
+            }
+        }
+    }
+
+    // False when the channel was closed and the pump should stop.
+    private bool Forward(NatsMsg<byte[]> message)
+    {
+        if (Parse(message) is not { } item)
+        {
+            return true;
+        }
+
+        if (item.Kind == LiveMessage.DurableKind)
+        {
+            return Write(new SessionStreamItem(SessionStreamItemKind.Durable, Guid.Empty, Guid.Empty, 0, string.Empty));
+        }
+
+        if (item.Origin == _snapshot.Origin && item.Seq <= _snapshot.Seq)
+        {
+            // Published before the snapshot was taken: its text is in the snapshot.
+            return true;
+        }
+
+        if (item.Index == 0)
+        {
+            _last[item.MessageId] = 0;
+        }
+        else if (!_last.TryGetValue(item.MessageId, out var last))
+        {
+            // Its start went by before this subscription (another process's answer, or a reconnect): appending to
+            // nothing would show a fragment. Its final text comes with the durable log.
+            LiveLog.UnseenStart(_logger, message.Subject, item.MessageId);
+            return true;
+        }
+        else if (item.Index <= last)
+        {
+            return true;
+        }
+        else if (item.Index > last + 1)
+        {
+            // Deltas were lost (a reconnect, or the client library dropped messages): close rather than show a hole.
+            LiveLog.MissedDeltas(_logger, message.Subject, item.MessageId, item.Index, last);
+            _channel.Writer.TryComplete(new ChannelClosedException("The subscriber missed live deltas."));
+            return false;
+        }
+        else
+        {
+            _last[item.MessageId] = item.Index;
+        }
+
+        return Write(new SessionStreamItem(SessionStreamItemKind.Delta, item.RunId, item.MessageId, item.Index, item.Text));
+    }
+
+    private bool Write(SessionStreamItem item)
+    {
+        if (_channel.Writer.TryWrite(item))
+        {
+            return true;
+        }
+
+        // Too far behind (or already left): tell it and stop feeding it; it reconnects and loses nothing durable.
+        LiveLog.FellBehind(_logger, _live.Subject);
+        _channel.Writer.TryComplete(new ChannelClosedException("The subscriber fell behind."));
+        return false;
+    }
+
+    private LiveMessage? Parse(NatsMsg<byte[]> message)
+    {
+        if (message.Data is not { Length: > 0 } data)
+        {
+            LiveLog.MalformedMessage(_logger, message.Subject, "empty payload");
+            return null;
+        }
+
+        LiveMessage? item;
+        try
+        {
+            item = JsonSerializer.Deserialize(data, LiveJson.Default.LiveMessage);
+        }
+        catch (JsonException ex)
+        {
+            LiveLog.MalformedMessage(_logger, message.Subject, ex.Message);
+            return null;
+        }
+
+        var valid = item switch
+        {
+            { Kind: LiveMessage.DurableKind } => true,
+            { Kind: LiveMessage.DeltaKind, Index: >= 0 } => item.MessageId != Guid.Empty,
+            _ => false,
+        };
+        if (!valid)
+        {
+            LiveLog.MalformedMessage(_logger, message.Subject, "unknown kind, negative index or no message id");
+            return null;
+        }
+
+        return item;
+    }
+}

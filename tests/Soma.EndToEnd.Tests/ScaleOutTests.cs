@@ -44,6 +44,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             // Every message went in and every turn ended once, after a kill that hit a streaming answer.
             Assert.Equal(Messages, report.Accepted);
             Assert.True(report.KilledWhileStreaming, $"the worker was not killed while an answer was streaming: {report.Kill}");
+            Assert.NotEmpty(report.InterruptedAnswers);
             Assert.Equal(Messages, report.RunStates.GetValueOrDefault("succeeded"));
             Assert.True(report.TurnProblems.Count == 0, $"turns without exactly one user message and one final in the stream:\n{string.Join("\n", report.TurnProblems.Take(20))}");
 

@@ -30,7 +30,7 @@ public sealed partial class ScaleOutScenario
             foreach (var worker in workers)
             {
                 var pid = worker.Process!.Id;
-                var held = leases.Where(l => l.Owner.Contains(string.Create(CultureInfo.InvariantCulture, $"-{pid}-"), StringComparison.Ordinal))
+                var held = leases.Where(l => IsOwnedBy(l.Owner, pid))
                     .Select(l => _byRun.GetValueOrDefault(l.RunId)).OfType<Sent>().ToList();
                 var streaming = held.Where(IsStreaming).ToList();
                 var fallback = !anyDelta && waiting.Elapsed > TimeSpan.FromSeconds(8) && held.Any(h => DateTime.UtcNow - h.At > TimeSpan.FromMilliseconds(300));
@@ -61,11 +61,16 @@ public sealed partial class ScaleOutScenario
         }
     }
 
+    // Well into the answer (a quarter of its words streamed) and not final: the kill cuts it in the middle.
     private bool IsStreaming(Sent sent)
     {
         var watch = _watches[sent.SessionIndex];
-        return watch.DeltasOf(sent.ReplyId) > 0 && !watch.IsFinal(sent.ReplyId);
+        return watch.DeltasOf(sent.ReplyId) >= Math.Max(1, _options.Words / 4) && !watch.IsFinal(sent.ReplyId);
     }
+
+    // A worker's lease owner id is {machine}-{pid}-{32 hex digits} (RunWorker.WorkerId).
+    private static bool IsOwnedBy(string owner, int pid) =>
+        owner.Length > 33 && owner[..^33].EndsWith(string.Create(CultureInfo.InvariantCulture, $"-{pid}"), StringComparison.Ordinal);
 
     private async Task RestartAsync(Node node, CancellationToken cancellationToken)
     {

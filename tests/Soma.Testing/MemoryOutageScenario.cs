@@ -58,7 +58,7 @@ public sealed partial class MemoryOutageScenario : IAsyncDisposable
 
     private string[] MemoryServe => ["serve", "--roles", "memory", "--data", _memoryDir.Path, "--urls", MemoryUrl];
 
-    private string[] GatewayServe => ["serve", "--roles", "gateway,worker,sync", "--data", _gatewayDir.Path, "--urls", GatewayUrl];
+    private string[] GatewayServe => ["serve", "--roles", "gateway,worker,relay,sync", "--data", _gatewayDir.Path, "--urls", GatewayUrl];
 
     /// <summary>Runs the scenario; every process it started is stopped when it returns or throws.</summary>
     public static async Task<MemoryOutageReport> RunAsync(MemoryOutageOptions options, CancellationToken cancellationToken = default)

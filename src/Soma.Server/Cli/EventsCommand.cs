@@ -63,7 +63,15 @@ internal static partial class EventsCommand
         WebApplication app;
         try
         {
-            app = SomaApp.Build(new ServeSettings(dataDir, Roles: "gateway"));
+            // Standard output carries the events only: logs go to standard error, and only warnings.
+            app = SomaApp.Build(new ServeSettings(dataDir, Roles: "gateway")
+            {
+                Extra = new Dictionary<string, string?>
+                {
+                    ["Logging:LogLevel:Default"] = "Warning",
+                    ["Logging:Console:LogToStandardErrorThreshold"] = "Trace",
+                },
+            });
         }
         catch (OptionsValidationException ex)
         {

@@ -16,7 +16,9 @@ internal static class MigrateCommand
     {
         var data = new Option<string?>("--data") { Description = "Data directory (default ./.soma; key Soma:DataDir).", HelpName = "dir" };
         var command = new Command("migrate", "Apply the store's migrations and create or update the event stream, then exit.") { data };
-        command.SetAction((parse, cancellationToken) => RunAsync(new ServeSettings(parse.GetValue(data)), cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            new ServeSettings(parse.GetValue(data)) { Extra = new Dictionary<string, string?> { ["Logging:Console:LogToStandardErrorThreshold"] = "Trace" } },
+            cancellationToken));
         return command;
     }
 

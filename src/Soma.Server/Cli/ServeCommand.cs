@@ -15,7 +15,7 @@ internal static class ServeCommand
     {
         var data = new Option<string?>("--data") { Description = "Data directory (default ./.soma; key Soma:DataDir).", HelpName = "dir" };
         var urls = new Option<string?>("--urls") { Description = "Listen URLs, ';'-separated (default http://127.0.0.1:8010; key Urls).", HelpName = "urls" };
-        var roles = new Option<string?>("--roles") { Description = $"Roles to run, comma-separated (default all: {SomaRoles.All}; key Soma:Roles).", HelpName = "roles" };
+        var roles = new Option<string?>("--roles") { Description = $"Roles to run, comma-separated: {SomaRoles.All} (default gateway,worker,relay,sync; key Soma:Roles).", HelpName = "roles" };
         var demo = new Option<bool>("--demo") { Description = $"Also run a scripted demo model (not an AI) in this process and use it as the model '{DemoMode.ModelId}'." };
         var command = new Command("serve", "Run the platform: HTTP API and every configured role.") { data, urls, roles, demo };
         command.SetAction((parse, cancellationToken) =>

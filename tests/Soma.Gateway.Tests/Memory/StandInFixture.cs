@@ -22,7 +22,7 @@ public class StandInFixture : IAsyncLifetime
     public RunningServer Server { get; private set; } = null!;
 
     /// <summary>The server's roles (all but the memory service, which is the stand-in).</summary>
-    protected virtual string Roles => "gateway,worker,sync";
+    protected virtual string Roles => "gateway,worker,relay,sync";
 
     public async Task InitializeAsync()
     {

@@ -178,7 +178,7 @@ public sealed partial class ScaleOutScenario : IAsyncDisposable
             throw new InvalidOperationException($"soma migrate failed ({migrate.ExitCode}):\n{migrate.Stdout}\n{migrate.Stderr}");
         }
 
-        Log($"migrated: {migrate.Stderr.Trim().Replace('\n', ' ')}");
+        Log($"soma migrate: {migrate.Stdout.Trim().ReplaceLineEndings(" ")}");
         var gateways = new[] { AddNode("gateway-0", ["gateway"], shared), AddNode("gateway-1", ["gateway"], shared) };
         var workers = new[] { AddNode("worker-0", ["worker", "relay", "sync"], shared), AddNode("worker-1", ["worker", "relay", "sync"], shared) };
         foreach (var node in gateways.Concat(workers))

@@ -27,6 +27,9 @@ public sealed class SomaProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (a worker's lease owner id carries it).</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The soma.dll built beside this test assembly's configuration (Debug or Release).</summary>

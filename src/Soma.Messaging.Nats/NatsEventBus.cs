@@ -119,6 +119,21 @@ internal sealed partial class NatsEventBus : IEventBus, IHealthReporter
         try
         {
             using var timeout = Timeout(cancellationToken);
+
+            // While the connection is down, NATS.Net keeps a publish in its reconnect buffer and sends it after the
+            // reconnect, even though this call has timed out and the caller will try again: past the duplicate window
+            // that would store the event twice. So nothing is handed to a connection that is not open: the first use
+            // connects (and fails if the server is down), a reconnecting connection is an outage.
+            if (_connection.ConnectionState == NatsConnectionState.Closed)
+            {
+                await _connection.ConnectAsync().AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            if (_connection.ConnectionState != NatsConnectionState.Open)
+            {
+                throw new EventBusException($"The NATS connection is {_connection.ConnectionState.ToString().ToLowerInvariant()}: not publishing to '{message.Subject}' until it is open again.", isTransient: true);
+            }
+
             var ack = await _js.PublishAsync(
                 message.Subject,
                 message.Payload,

@@ -75,7 +75,7 @@ public static class RelayLoad
         var pending = (await outbox.GetDepthAsync()).Sum(d => d.Pending);
         Console.WriteLine($"{n} events of ~{payloads.Average(p => p.Length):0} bytes, SQLite FULL outbox → JetStream (file storage, nats-server on loopback), concurrency 1, passes of {Batch}");
         Console.WriteLine();
-        Console.WriteLine("| path | events/s | ratio to relay |");
+        Console.WriteLine("| path | events/s | relay ÷ this |");
         Console.WriteLine("|---|---:|---:|");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| relay: claim → validate → publish (pipelined) → mark sent | {relayRate:F0} | 1.00 |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| bare NATS.Net publish loop, each ack awaited (mean of before/after: {sequentialBefore:F0} / {sequentialAfter:F0}) | {sequential:F0} | {relayRate / sequential:F2} |"));

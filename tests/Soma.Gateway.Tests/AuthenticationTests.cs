@@ -85,6 +85,8 @@ public sealed class AuthenticationTests(ServerFixture fixture) : IClassFixture<S
     [InlineData(null)]
     [InlineData("")]
     [InlineData("Not A Tenant!")]
+    [InlineData("acme.corp")]
+    [InlineData("acme.*")]
     public async Task A_token_without_a_valid_tenant_is_401_token_no_tenant(string? tenant)
     {
         var claims = new Dictionary<string, object> { ["sub"] = "someone" };

@@ -39,6 +39,7 @@ public sealed class TokenCommandTests : IDisposable
     [InlineData("--ttl", "0h", "--ttl")]
     [InlineData("--ttl", "400d", "--ttl")]
     [InlineData("--tenant", "Not A Tenant", "tenant")]
+    [InlineData("--tenant", "acme.corp", "no '.'")]
     public async Task Bad_options_exit_2_naming_the_problem(string option, string value, string named)
     {
         var args = new List<string> { "token", "issue", "--sub", "x", "--data", _data.FullName };

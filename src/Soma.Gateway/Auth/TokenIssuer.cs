@@ -23,7 +23,7 @@ public sealed class TokenIssuer(byte[] key, string issuer, string audience, Time
     {
         if (!TenantId.IsValid(tenant))
         {
-            throw new ArgumentException($"'{tenant}' is not a valid tenant id (1-63 of a-z, 0-9, '.', '_', '-', starting with a letter or digit).", nameof(tenant));
+            throw new ArgumentException($"'{tenant}' is not a valid tenant id ({TenantId.Rule}; no '.', so it fits a bus subject).", nameof(tenant));
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(subject);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Soma.Core.Outbox;
 
 namespace Soma.Memory;
 
@@ -33,9 +34,15 @@ public sealed class MemoryOptions
     public int RecallTimeoutMilliseconds { get; set; } = 1500;
 }
 
-/// <summary><c>Soma:Memory:Sync</c>: how the sync worker drains the outbox's memory writes.</summary>
-public sealed class MemorySyncOptions
+/// <summary>
+/// <c>Soma:Memory:Sync</c>: how the sync worker drains the outbox's memory writes; polling (default 500 ms), lease and
+/// backoff as every relay loop (<see cref="RelayLoopOptions"/>).
+/// </summary>
+public sealed class MemorySyncOptions : RelayLoopOptions
 {
+    /// <summary>Creates the options with the sync worker's defaults.</summary>
+    public MemorySyncOptions() => PollMilliseconds = 500;
+
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Soma:Memory:Sync";
 
@@ -50,20 +57,4 @@ public sealed class MemorySyncOptions
     /// <summary>Pause between batches while degraded, in milliseconds. Default 250.</summary>
     [Range(0, 60_000)]
     public int DegradedPauseMilliseconds { get; set; } = 250;
-
-    /// <summary>How often an idle worker looks for writes committed by other processes, in milliseconds. Default 500.</summary>
-    [Range(10, 60_000)]
-    public int PollMilliseconds { get; set; } = 500;
-
-    /// <summary>How long claimed rows stay reserved for one worker, in seconds. Default 15.</summary>
-    [Range(1, 3600)]
-    public int LeaseSeconds { get; set; } = 15;
-
-    /// <summary>The first backoff after a failed delivery, in milliseconds. Default 200.</summary>
-    [Range(1, 60_000)]
-    public int BackoffBaseMilliseconds { get; set; } = 200;
-
-    /// <summary>The longest backoff, in seconds. Default 30.</summary>
-    [Range(1, 3600)]
-    public int BackoffMaxSeconds { get; set; } = 30;
 }

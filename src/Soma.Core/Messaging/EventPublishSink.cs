@@ -42,9 +42,7 @@ public sealed partial class EventPublishSink : IOutboxSink
         _validator = new EventValidator(schemas);
         _audit = audit;
         _logger = logger;
-        var relay = options.Value;
-        Route = new OutboxRoute("events", [.. EventTopics(schemas)], TimeSpan.FromSeconds(relay.LeaseSeconds),
-            TimeSpan.FromMilliseconds(relay.BackoffBaseMilliseconds), TimeSpan.FromSeconds(relay.BackoffMaxSeconds));
+        Route = options.Value.Route("events", [.. EventTopics(schemas)]);
         var meter = meterFactory.Create(MeterName);
         _published = meter.CreateCounter<long>("soma.events.published", "{event}", "Events the relay published to the bus (tag schema).");
         _rejected = meter.CreateCounter<long>("soma.events.rejected", "{event}", "Events refused by their schema and dead-lettered, never published (tags tenant, schema).");

@@ -57,9 +57,7 @@ public sealed partial class MemoryDispatcher : IOutboxSink
         _backlog = backlog;
         _audit = audit;
         _time = time;
-        var sync = options.Value;
-        Route = new OutboxRoute("memory", MemoryKeys.Topics, TimeSpan.FromSeconds(sync.LeaseSeconds),
-            TimeSpan.FromMilliseconds(sync.BackoffBaseMilliseconds), TimeSpan.FromSeconds(sync.BackoffMaxSeconds));
+        Route = options.Value.Route("memory", MemoryKeys.Topics);
         _logger = logger;
         var meter = meterFactory.Create(MemoryMetrics.MeterName);
         _sent = meter.CreateCounter<long>("soma.memory.sent", "{memory}", "Memory writes the memory service took.");

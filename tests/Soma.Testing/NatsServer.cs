@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
@@ -18,7 +17,7 @@ public sealed class NatsServer : IAsyncDisposable
     private readonly string _binary;
     private readonly string? _configuration;
     private readonly StringBuilder _output = new();
-    private Process? _process;
+    private ServerProcess? _process;
 
     private NatsServer(TempDirectory directory, string binary, int port, string? configuration)
     {
@@ -60,13 +59,6 @@ public sealed class NatsServer : IAsyncDisposable
             throw new InvalidOperationException($"nats-server is already running on port {Port}.");
         }
 
-        var start = new ProcessStartInfo(_binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _directory.Path,
-        };
         var arguments = new List<string> { "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-js", "-sd", StoreDirectory };
         if (_configuration is not null)
         {
@@ -75,50 +67,29 @@ public sealed class NatsServer : IAsyncDisposable
             arguments.AddRange(["-c", file]);
         }
 
-        foreach (var argument in arguments)
+        if (_process is not null)
         {
-            start.ArgumentList.Add(argument);
+            await _process.DisposeAsync();
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {_binary}.");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
+        _process = ServerProcess.Start(_binary, arguments, _directory.Path, _output);
         await WaitUntilReadyAsync(cancellationToken);
     }
 
     /// <summary>Stops the server (SIGKILL); the port refuses connections until <see cref="StartAsync"/>. What JetStream stored stays on disk.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (_process is not { HasExited: false } process)
+        if (_process is { HasExited: false } process)
         {
-            return;
+            await process.KillAsync().WaitAsync(cancellationToken);
         }
-
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_process is { } process)
+        if (_process is not null)
         {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            process.Dispose();
+            await _process.DisposeAsync();
         }
 
         _directory.Dispose();
@@ -130,17 +101,6 @@ public sealed class NatsServer : IAsyncDisposable
         lock (_output)
         {
             return _output.ToString();
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
         }
     }
 
@@ -181,15 +141,6 @@ public sealed class NatsServer : IAsyncDisposable
         }
     }
 
-    private static string FindBinary()
-    {
-        var directories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Append("/usr/bin")
-            .Append("/usr/sbin")
-            .Append("/usr/local/bin");
-        return directories.Select(d => Path.Combine(d, "nats-server")).FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException(
-                "nats-server not found: install the Debian package 'nats-server' (./test.sh does this).");
-    }
+    private static string FindBinary() => ServerProcess.Find("nats-server")
+        ?? throw new InvalidOperationException("nats-server not found: install the Debian package 'nats-server' (./test.sh does this).");
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
@@ -16,7 +15,7 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly TempDirectory _directory;
     private readonly string _binary;
     private readonly StringBuilder _output = new();
-    private Process? _process;
+    private ServerProcess? _process;
 
     private RedisServer(TempDirectory directory, string binary, int port)
     {
@@ -54,25 +53,13 @@ public sealed class RedisServer : IAsyncDisposable
             throw new InvalidOperationException($"redis-server is already running on port {Port}.");
         }
 
-        var start = new ProcessStartInfo(_binary)
+        if (_process is not null)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _directory.Path,
-        };
-        foreach (var argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", _directory.Path, "--dbfilename", "dump.rdb"])
-        {
-            start.ArgumentList.Add(argument);
+            await _process.DisposeAsync();
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {_binary}.");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
+        _process = ServerProcess.Start(_binary, ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", _directory.Path, "--dbfilename", "dump.rdb"], _directory.Path, _output);
         await WaitUntilReadyAsync(cancellationToken);
     }
 
@@ -103,36 +90,12 @@ public sealed class RedisServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_process is { } process)
+        if (_process is not null)
         {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            process.Dispose();
+            await _process.DisposeAsync();
         }
 
         _directory.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
     }
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
@@ -184,14 +147,6 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static string FindBinary()
-    {
-        var directories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Append("/usr/bin")
-            .Append("/usr/local/bin");
-        return directories.Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException(
-                "redis-server not found: install the Debian package 'redis-server' (./test.sh does this).");
-    }
+    private static string FindBinary() => ServerProcess.Find("redis-server")
+        ?? throw new InvalidOperationException("redis-server not found: install the Debian package 'redis-server' (./test.sh does this).");
 }

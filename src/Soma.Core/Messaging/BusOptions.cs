@@ -12,7 +12,7 @@ public sealed class BusOptions
     [RegularExpression("^(in-process|nats)$", ErrorMessage = "The bus provider is 'in-process' or 'nats'.")]
     public string Provider { get; set; } = "in-process";
 
-    /// <summary>The most events the in-process bus keeps for its subscribers; the oldest go first. Default 100,000.</summary>
+    /// <summary>The most events the in-process bus keeps for its subscribers (about 1 KB each); the oldest go first. Default 10,000.</summary>
     [Range(1, 10_000_000)]
-    public int InProcessMaxMessages { get; set; } = 100_000;
+    public int InProcessMaxMessages { get; set; } = 10_000;
 }

@@ -14,7 +14,8 @@ public static class NatsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the NATS JetStream bus (options bound and validated from <c>Soma:Bus:Nats</c>) as the <see cref="IEventBus"/> and
-    /// an <see cref="IHealthReporter"/> (component <c>bus</c>), and the process's one <see cref="INatsConnection"/> for the
+    /// an <see cref="IHealthReporter"/> (component <c>bus</c>), wake-ups across processes (<see cref="Soma.Core.Signals.IWakeBus"/>
+    /// on <c>soma._wake.*</c>), and the process's one <see cref="INatsConnection"/> for the
     /// other NATS users of the process (live answer deltas).
     /// </summary>
     public static OptionsBuilder<NatsBusOptions> AddNatsEventBus(this IServiceCollection services)
@@ -28,6 +29,7 @@ public static class NatsServiceCollectionExtensions
             sp.GetRequiredService<IOptions<NatsBusOptions>>(),
             sp.GetService<ILogger<NatsEventBus>>()));
         services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<NatsEventBus>());
+        services.TryAddSingleton<Soma.Core.Signals.IWakeBus>(sp => new NatsWakeBus(sp.GetRequiredService<INatsConnection>(), sp.GetService<ILogger<NatsWakeBus>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, NatsEventBus>(sp => sp.GetRequiredService<NatsEventBus>()));
         return options;
     }

@@ -31,6 +31,7 @@ public static class MessagingServiceCollectionExtensions
             services.TryAddEnumerable(ServiceDescriptor.Singleton<Soma.Core.Health.IHealthReporter, InProcessEventBus>(sp => sp.GetRequiredService<InProcessEventBus>()));
         }
 
+        services.TryAddSingleton<Soma.Core.Signals.IWakeBus, Soma.Core.Signals.InProcessWakeBus>();
         services.TryAddSingleton<OutboxRelay>();
         services.TryAddSingleton<AuditTrail>();
         services.TryAddSingleton<EventRelaySignal>();

@@ -21,8 +21,12 @@ public sealed class RunService(
     WorkflowRegistry workflows,
     TimeProvider time,
     IEnumerable<IRunEventObserver>? observers = null,
-    RunSignal? signal = null)
+    RunSignal? signal = null,
+    Core.Signals.IWakeBus? wakeBus = null)
 {
+    /// <summary>The wake-up topic of accepted runs: workers in other processes look for runs at once.</summary>
+    public const string WakeTopic = "runs";
+
     private readonly RunEvents _events = new(outbox, ids, time, observers);
 
     /// <summary>Accepts a run of a registered workflow (the newest version when none is given).</summary>
@@ -77,6 +81,11 @@ public sealed class RunService(
         if (signal is not null)
         {
             transaction.OnCommitted(signal.Notify);
+        }
+
+        if (wakeBus is not null)
+        {
+            transaction.OnCommitted(() => wakeBus.Wake(WakeTopic));
         }
 
         return new RunStartResult.Accepted(accepted, Existing: false);

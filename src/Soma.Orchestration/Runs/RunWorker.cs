@@ -10,7 +10,8 @@ namespace Soma.Orchestration.Runs;
 /// The worker role: leases runnable runs (up to <see cref="OrchestrationOptions.MaxConcurrentRuns"/> at once) and
 /// executes them. A run whose worker died is taken over here once its lease expires.
 /// </summary>
-public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, TimeProvider time, IOptions<OrchestrationOptions> options, ILogger<RunWorker> logger, RunSignal? signal = null)
+public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, TimeProvider time, IOptions<OrchestrationOptions> options, ILogger<RunWorker> logger, RunSignal? signal = null,
+    Core.Signals.IWakeBus? wakeBus = null)
     : BackgroundService
 {
     /// <summary>This worker's id, as stored in the leases it holds.</summary>
@@ -22,6 +23,9 @@ public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, Time
         var settings = options.Value;
         var running = new HashSet<Task>();
         var lease = TimeSpan.FromSeconds(settings.LeaseSeconds);
+
+        // Runs accepted in other processes (a gateway elsewhere) wake this worker too, where the bus carries wake-ups.
+        using var woken = signal is not null && wakeBus is not null ? wakeBus.Subscribe(RunService.WakeTopic, signal.Notify) : null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -43,7 +47,7 @@ public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, Time
                     }
                 }
 
-                // A run accepted in this process wakes the worker at once; others are found by the poll.
+                // A run accepted in this process (or announced on the wake bus) wakes the worker at once; others are found by the poll.
                 var poll = Task.Delay(TimeSpan.FromMilliseconds(settings.PollMilliseconds), time, stoppingToken);
                 var waits = running.Append(poll);
                 if (signal is not null)

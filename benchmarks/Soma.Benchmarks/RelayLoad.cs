@@ -65,7 +65,8 @@ public static class RelayLoad
 
         var sequentialBefore = await BareSequentialAsync(js, subject, payloads);
         var pipelinedBefore = await BarePipelinedAsync(js, subject, payloads);
-        var (relayRate, passes, published) = await DrainAsync(relay, sink, n);
+        var (relayRate, passes, published, sinkShare) = await DrainAsync(relay, sink, n);
+        var adapter = await AdapterPipelinedAsync(bus, subject, payloads);
         var sequentialAfter = await BareSequentialAsync(js, subject, payloads);
         var pipelinedAfter = await BarePipelinedAsync(js, subject, payloads);
         validation = Validate(rows);
@@ -80,9 +81,11 @@ public static class RelayLoad
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| relay: claim → validate → publish (pipelined) → mark sent | {relayRate:F0} | 1.00 |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| bare NATS.Net publish loop, each ack awaited (mean of before/after: {sequentialBefore:F0} / {sequentialAfter:F0}) | {sequential:F0} | {relayRate / sequential:F2} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| bare NATS.Net publish, {Batch} in flight (mean of before/after: {pipelinedBefore:F0} / {pipelinedAfter:F0}) | {pipelined:F0} | {relayRate / pipelined:F2} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| IEventBus.PublishAsync (NATS adapter), {Batch} in flight, no store, no validation | {adapter:F0} | {relayRate / adapter:F2} |"));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation per event (parse + schema): {validation.ValidateMicros:F2} µs; JSON parse alone: {validation.ParseMicros:F2} µs"));
-        Console.WriteLine($"relay passes: {passes}; published: {published}; still pending: {pending}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"relay passes: {passes}; published: {published}; still pending: {pending}; share of the drain inside the sink (validate + publish): {sinkShare:P0}, the rest claim, mark sent and callbacks"));
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["benchmark"] = "relay",
@@ -94,6 +97,8 @@ public static class RelayLoad
             ["ratio_to_pipelined"] = Math.Round(relayRate / pipelined, 3),
             ["validate_us"] = Math.Round(validation.ValidateMicros, 2),
             ["parse_us"] = Math.Round(validation.ParseMicros, 2),
+            ["sink_share"] = Math.Round(sinkShare, 3),
+            ["adapter_pipelined_events_per_s"] = Math.Round(adapter),
         }, JsonLine));
         return pending == 0 && published == n ? 0 : 1;
     }
@@ -122,14 +127,15 @@ public static class RelayLoad
         return rows;
     }
 
-    private static async Task<(double Rate, int Passes, int Published)> DrainAsync(OutboxRelay relay, EventPublishSink sink, int n)
+    private static async Task<(double Rate, int Passes, int Published, double SinkShare)> DrainAsync(OutboxRelay relay, EventPublishSink sink, int n)
     {
+        var timed = new TimedSink(sink);
         var started = Stopwatch.GetTimestamp();
         var passes = 0;
         var published = 0;
         while (published < n)
         {
-            var pass = await relay.PassAsync(sink.Route, sink, "bench-relay", Batch, null, CancellationToken.None);
+            var pass = await relay.PassAsync(sink.Route, timed, "bench-relay", Batch, null, CancellationToken.None);
             if (pass.Claimed == 0 || pass.TransientError is not null)
             {
                 throw new InvalidOperationException($"The relay stopped after {published} of {n}: {pass}");
@@ -139,7 +145,8 @@ public static class RelayLoad
             published += pass.Sent;
         }
 
-        return (n / Stopwatch.GetElapsedTime(started).TotalSeconds, passes, published);
+        var total = Stopwatch.GetElapsedTime(started);
+        return (n / total.TotalSeconds, passes, published, timed.Elapsed / total);
     }
 
     private static async Task<double> BareSequentialAsync(NatsJSContext js, string subject, byte[][] payloads)
@@ -171,6 +178,17 @@ public static class RelayLoad
         return payloads.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
+    private static async Task<double> AdapterPipelinedAsync(IEventBus bus, string subject, byte[][] payloads)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < payloads.Length; i += Batch)
+        {
+            await Task.WhenAll(payloads.Skip(i).Take(Batch).Select(p => bus.PublishAsync(new BusMessage(Guid.CreateVersion7(), subject, p))));
+        }
+
+        return payloads.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
     private static (double ValidateMicros, double ParseMicros) Validate(IReadOnlyList<OutboxMessage> rows)
     {
         var validator = new EventValidator(SchemaRegistry.Default);
@@ -192,5 +210,28 @@ public static class RelayLoad
         }
 
         return (validate, Stopwatch.GetElapsedTime(started).TotalMicroseconds / rows.Count);
+    }
+
+    /// <summary>The relay's sink, timed: how much of a drain is validation and publishing, and how much the store.</summary>
+    private sealed class TimedSink(IOutboxSink inner) : IOutboxSink
+    {
+        public TimeSpan Elapsed { get; private set; }
+
+        public async Task<SinkResult> DeliverAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                return await inner.DeliverAsync(entries, cancellationToken);
+            }
+            finally
+            {
+                Elapsed += Stopwatch.GetElapsedTime(started);
+            }
+        }
+
+        public Task OnSentAsync(IReadOnlyList<OutboxEntry> sent, CancellationToken cancellationToken) => inner.OnSentAsync(sent, cancellationToken);
+
+        public Task OnDeadLetteredAsync(OutboxEntry entry, string reason, CancellationToken cancellationToken) => inner.OnDeadLetteredAsync(entry, reason, cancellationToken);
     }
 }

@@ -162,7 +162,7 @@ public sealed partial class ScaleOutScenario : IAsyncDisposable
             ["SOMA__MEMORY__CLIENT__APIKEY"] = memoryToken,
 
             // A killed worker's runs are taken over soon.
-            ["SOMA__ORCHESTRATION__LEASESECONDS"] = "2",
+            ["SOMA__ORCHESTRATION__LEASESECONDS"] = "4",
             ["SOMA__ORCHESTRATION__POLLMILLISECONDS"] = "50",
 
             // Every message is admitted: no limit may refuse one.

@@ -53,7 +53,8 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
                     MinimumThroughput = settings.BreakerFailures,
                     SamplingDuration = TimeSpan.FromSeconds(Math.Max(settings.BreakerSeconds * 2, 30)),
                     BreakDuration = TimeSpan.FromSeconds(settings.BreakerSeconds),
-                    ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not BrokenCircuitException && !IsRejection(ex)),
+                    // A call its caller cancelled (the run lost its lease, the host stops) says nothing about the model: it never counts.
+                    ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (BrokenCircuitException or OperationCanceledException) && !IsRejection(ex)),
                     StateProvider = state,
                 })
                 .AddTimeout(TimeSpan.FromSeconds(endpoint.TimeoutSeconds))

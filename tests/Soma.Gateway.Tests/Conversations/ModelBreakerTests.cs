@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using System.Runtime.Versioning;
 using System.Text.Json;
 using Soma.Server.Dev;
@@ -38,6 +39,22 @@ public sealed class ModelBreakerTests : IAsyncLifetime
         Assert.Equal("secondary", await AnsweredByAsync(client, session, "after the breaker opened"));
         Assert.Equal(BreakerFailures, _models.PrimaryCalls);
         Assert.Equal(BreakerFailures + 1, _models.SecondaryCalls);
+    }
+
+    [Fact]
+    public async Task Calls_their_caller_cancelled_never_open_the_breaker()
+    {
+        // A run that lost its lease (or a host that stops) cancels its model call: that says nothing about the model.
+        var router = _models.Server.Services.GetRequiredService<Soma.Agents.Models.ModelRouter>();
+        for (var i = 0; i <= BreakerFailures; i++)
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => router.CallAsync(
+                [new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "[[delay:600]] slow")], [], _ => ValueTask.CompletedTask, cancel.Token));
+        }
+
+        var health = await router.CheckHealthAsync();
+        Assert.Equal("closed", JsonSerializer.SerializeToElement(health.Details).GetProperty("primary").GetProperty("breaker").GetString());
     }
 
     private static async Task<string> AnsweredByAsync(HttpClient client, Guid session, string content)

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
 using System.Runtime.Versioning;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Soma.Server.Dev;
 using static Soma.Gateway.Tests.Conversations.Conversation;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Soma.Core.Configuration;
-using Soma.Core.Outbox;
 using Soma.Core.Storage;
 using Soma.Memory;
 using Soma.Memory.Sync;
@@ -24,8 +23,7 @@ public static class MemoryWriteServiceCollectionExtensions
         services.TryAddSingleton<MemoryBacklog>();
         services.AddHostedService(sp => sp.GetRequiredService<MemoryBacklog>());
         services.TryAddSingleton<MemoryWriteThrough>();
-        services.TryAddSingleton<AuditTrail>();
-        services.TryAddSingleton<OutboxRelay>();
+        services.AddSomaOutboxRelay();
         services.TryAddSingleton<MemoryDispatcher>();
         return services;
     }

@@ -6,11 +6,11 @@ namespace Soma.Core.Messaging;
 
 /// <summary>
 /// The event relay (role <c>relay</c>): the generic relay loop over <see cref="EventPublishSink"/>, delivering every
-/// event of the outbox to the bus in partition order. While the bus is down, events stay pending (no attempt counted)
+/// event of the outbox to the bus in partition order. It finds new events by polling (<c>Soma:Relay:PollMilliseconds</c>). While the bus is down, events stay pending (no attempt counted)
 /// and the loop backs off with jitter.
 /// </summary>
-public sealed partial class EventRelayWorker(OutboxRelay relay, IEventBus bus, EventPublishSink sink, EventRelaySignal signal, TimeProvider time, IOptions<EventRelayOptions> options, ILogger<EventRelayWorker> logger)
-    : OutboxRelayWorker(relay, signal, time, logger)
+public sealed partial class EventRelayWorker(OutboxRelay relay, IEventBus bus, EventPublishSink sink, TimeProvider time, IOptions<EventRelayOptions> options, ILogger<EventRelayWorker> logger)
+    : OutboxRelayWorker(relay, signal: null, time, logger)
 {
     private readonly EventRelayOptions _options = options.Value;
 

@@ -32,10 +32,18 @@ public static class MessagingServiceCollectionExtensions
         }
 
         services.TryAddSingleton<Soma.Core.Signals.IWakeBus, Soma.Core.Signals.InProcessWakeBus>();
+        services.AddSomaOutboxRelay();
+        services.TryAddSingleton<EventPublishSink>();
+        return services;
+    }
+
+    /// <summary>Adds the generic <see cref="OutboxRelay"/> and the <see cref="AuditTrail"/> its sinks audit with (every relay loop's needs).</summary>
+    public static IServiceCollection AddSomaOutboxRelay(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxRelay>();
         services.TryAddSingleton<AuditTrail>();
-        services.TryAddSingleton<EventRelaySignal>();
-        services.TryAddSingleton<EventPublishSink>();
         return services;
     }
 

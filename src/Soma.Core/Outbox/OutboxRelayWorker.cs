@@ -7,11 +7,11 @@ namespace Soma.Core.Outbox;
 /// <summary>
 /// The loop around <see cref="OutboxRelay"/>, one per route and process (several processes share the work through the
 /// outbox's leases): a pass at a time, as fast as they go while there is work; a pass that stopped on a transient
-/// failure backs off with decorrelated jitter up to the route's cap; an idle loop waits for its signal (a commit in this
+/// failure backs off with decorrelated jitter up to the route's cap; an idle loop waits for its signal, when it has one (a commit in this
 /// process) or the poll interval (commits elsewhere). <see cref="Pace"/> lets a route pause or slow down, as the
 /// memory sync worker does while the memory service is down or degraded.
 /// </summary>
-public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal signal, TimeProvider time, ILogger logger) : BackgroundService
+public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal? signal, TimeProvider time, ILogger logger) : BackgroundService
 {
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
@@ -52,7 +52,7 @@ public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal si
                 continue;
             }
 
-            signal.Reset();
+            signal?.Reset();
             RelayPass pass;
             try
             {
@@ -75,7 +75,8 @@ public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal si
             failures = 0;
             if (pass.Claimed == 0)
             {
-                await Task.WhenAny(signal.WhenNotified(), DelayAsync(PollInterval, stoppingToken)).ConfigureAwait(false);
+                var poll = DelayAsync(PollInterval, stoppingToken);
+                await (signal is null ? poll : Task.WhenAny(signal.WhenNotified(), poll)).ConfigureAwait(false);
                 stoppingToken.ThrowIfCancellationRequested();
             }
             else if (pace.PauseAfter > TimeSpan.Zero)

@@ -86,7 +86,7 @@ internal static partial class EventsCommand
                 || (envelope.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == type);
             try
             {
-                return bus.Name == "in-process"
+                return bus is InProcessEventBus
                     ? await TailOutboxAsync(app.Services.GetRequiredService<IOutbox>(), tenant, schemaFilter is null ? topics : [schemaFilter], from, follow, Wanted, cancellationToken)
                     : await TailBusAsync(bus, tenant, schemaFilter, from, follow, Wanted, cancellationToken);
             }

@@ -39,9 +39,12 @@ dotnet format SomaAgent.slnx --no-restore --verify-no-changes --verbosity quiet
 # --- 3. Every test suite --------------------------------------------------------------------------------------
 step "tests"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+results=$(mktemp -d)
+export SOMA_REPORT_DIR="$results/reports"  # suites that measure something (the Rego conformance corpus) write tables here
+mkdir -p "$SOMA_REPORT_DIR"
+trap 'rm -rf "$log" "$results"' EXIT
 set +e
-dotnet test SomaAgent.slnx --no-build -c Release --verbosity quiet 2>&1 | tee "$log"
+dotnet test SomaAgent.slnx --no-build -c Release --verbosity quiet --results-directory "$results" --logger "trx" 2>&1 | tee "$log"
 test_rc=${PIPESTATUS[0]}
 set -e
 
@@ -51,6 +54,23 @@ site=$(mktemp -d)
 docs_rc=0
 mkdocs build --strict --quiet --site-dir "$site" || docs_rc=$?
 rm -rf "$site"
+
+# What the suites measured, and why each failed test failed (the first lines of its message), so a run read from its
+# last lines alone says what to look at.
+for report in "$SOMA_REPORT_DIR"/*.md; do
+  [ -f "$report" ] && { echo; cat "$report"; }
+done
+if [ "$test_rc" -ne 0 ]; then
+  step "failed tests"
+  /usr/bin/python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for result in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        message = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+        print(f"- {result.get('testName')}\n    " + "\n    ".join(message.splitlines()[:6])[:1200])
+PY
+fi
 
 # One closing line that any reader of this output can count.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

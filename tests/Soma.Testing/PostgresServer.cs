@@ -35,6 +35,26 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
     {
+        // A start can lose its port to another process between choosing it and the server binding it (many suites start
+        // engines at once): try again on a new port, and name every attempt's error if all fail.
+        var failures = new List<Exception>();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(cancellationToken);
+            }
+            catch (InvalidOperationException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                failures.Add(ex);
+            }
+        }
+
+        throw new AggregateException("PostgreSQL did not start after 3 attempts.", failures);
+    }
+
+    private static async Task<PostgresServer> StartOnceAsync(CancellationToken cancellationToken)
+    {
         var binDir = FindBinaries();
         var asPostgresUser = IsRoot();
         var directory = new TempDirectory("soma-pg");
@@ -48,7 +68,9 @@ public sealed class PostgresServer : IAsyncDisposable
                 await RunAsync("chown", ["-R", "postgres:postgres", directory.Path], asPostgresUser: false, cancellationToken);
             }
 
-            await server.RunToolAsync("initdb", ["-D", server.DataDirectory, "-U", User, "-A", "trust", "-E", "UTF8", "--no-instructions"], cancellationToken);
+            // The locale is named, not inherited: without LANG (as under CI) initdb would pick "C", where lower() leaves
+            // non-ASCII letters alone and case-insensitive search beyond ASCII breaks. C.UTF-8 ships with every Debian.
+            await server.RunToolAsync("initdb", ["-D", server.DataDirectory, "-U", User, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"], cancellationToken);
             await server.RunToolAsync("pg_ctl", [
                 "-D", server.DataDirectory, "-l", server.LogFile, "-w", "-t", "60",
                 "-o", $"-c listen_addresses=127.0.0.1 -p {server.Port} -c unix_socket_directories={directory.Path} -c fsync=on -c max_connections=200 -c shared_buffers=32MB",
@@ -142,6 +164,9 @@ public sealed class PostgresServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // The server's messages and locale checks read these: a LANG naming a locale the machine lacks would stop initdb.
+        start.Environment["LC_ALL"] = "C.UTF-8";
+        start.Environment["LANG"] = "C.UTF-8";
         if (asPostgresUser)
         {
             foreach (var argument in (string[])["-u", "postgres", "--", program])

@@ -1,23 +1,29 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
 using Soma.Tools.BuiltIn;
+using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the tool registry, the allow-list authorizer and the built-in tools.</summary>
+/// <summary>Registers the tool registry, the one tool invoker and the built-in tools.</summary>
 public static class ToolsServiceCollectionExtensions
 {
-    /// <summary>Adds <see cref="ToolRegistry"/>, <see cref="ToolAuthorizer"/> and the built-in tools.</summary>
+    /// <summary>
+    /// Adds <see cref="ToolRegistry"/>, <see cref="ToolInvoker"/> and the built-in tools. The invoker needs an
+    /// <c>IPolicyEngine</c> (<c>AddSomaPolicy</c>) and the store's audit log.
+    /// </summary>
     public static IServiceCollection AddSomaTools(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.BindAndValidate<ToolOptions>(ToolOptions.SectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ToolOptions>, ToolOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, TimeNowTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, MathEvaluateTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
         services.TryAddSingleton<ToolRegistry>();
-        services.TryAddSingleton<ToolAuthorizer>();
+        services.TryAddSingleton<ToolInvoker>();
         return services;
     }
 }

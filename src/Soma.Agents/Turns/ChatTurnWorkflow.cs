@@ -11,6 +11,7 @@ using Soma.Core.Storage;
 using Soma.Core.Streaming;
 using Soma.Memory.WriteThrough;
 using Soma.Orchestration.Workflows;
+using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
 
 namespace Soma.Agents.Turns;
@@ -26,8 +27,6 @@ public sealed class ChatTurnWorkflow
     /// <summary>The workflow name.</summary>
     public const string Name = "chat.turn";
 
-    private const int MaxToolOutputCharacters = 16_000;
-
     private const string InputSchema = """
         {
           "type": "object",
@@ -36,7 +35,9 @@ public sealed class ChatTurnWorkflow
             "session_id": {"type": "string", "format": "uuid"},
             "message_id": {"type": "string", "format": "uuid"},
             "reply_id": {"type": "string", "format": "uuid"},
-            "request_hash": {"type": "string", "maxLength": 200}
+            "request_hash": {"type": "string", "maxLength": 200},
+            "subject": {"type": "string", "maxLength": 500},
+            "roles": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 100}
           },
           "additionalProperties": false
         }
@@ -44,31 +45,27 @@ public sealed class ChatTurnWorkflow
 
     private readonly ISessionStore _sessions;
     private readonly IUsageLedger _usage;
-    private readonly IAuditLog _audit;
-    private readonly IIdGenerator _ids;
     private readonly ISessionStream _stream;
     private readonly ModelRouter _models;
     private readonly ToolRegistry _tools;
-    private readonly ToolAuthorizer _authorizer;
+    private readonly ToolInvoker _invoker;
     private readonly MemoryWriteThrough _memory;
     private readonly TurnMemory _turnMemory;
     private readonly ChatTurnOptions _options;
 
     /// <summary>Builds the workflow over its services.</summary>
     public ChatTurnWorkflow(
-        ISessionStore sessions, IUsageLedger usage, IAuditLog audit, IIdGenerator ids, ISessionStream stream,
-        ModelRouter models, ToolRegistry tools, ToolAuthorizer authorizer, MemoryWriteThrough memory, TurnMemory turnMemory,
+        ISessionStore sessions, IUsageLedger usage, ISessionStream stream,
+        ModelRouter models, ToolRegistry tools, ToolInvoker invoker, MemoryWriteThrough memory, TurnMemory turnMemory,
         IOptions<ChatTurnOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _sessions = sessions;
         _usage = usage;
-        _audit = audit;
-        _ids = ids;
         _stream = stream;
         _models = models;
         _tools = tools;
-        _authorizer = authorizer;
+        _invoker = invoker;
         _memory = memory;
         _turnMemory = turnMemory;
         _options = options.Value;
@@ -189,82 +186,21 @@ public sealed class ChatTurnWorkflow
         var input = TurnJson.Read<TurnInput>(context.Input);
         var model = TurnJson.Read<ModelOutput>(context.Outputs["model"]);
         var toolContext = new ToolContext(context.TenantId, input.SessionId, context.RunId, context.Now);
-        var decisions = model.ToolCalls.Select(c => _authorizer.Decide(context.TenantId, c.Tool)).ToList();
-        var results = await Task.WhenAll(model.ToolCalls.Select((call, i) => RunToolAsync(call, decisions[i], toolContext, cancellationToken))).ConfigureAwait(false);
-        var auditIds = model.ToolCalls.Select(_ => _ids.NewId()).ToList();
+        // Turns accepted before callers were recorded in the run input decide as an anonymous caller without roles.
+        var caller = new ToolCaller(context.TenantId, input.Subject ?? string.Empty, input.Roles ?? []);
+        var timeout = TimeSpan.FromSeconds(_options.ToolTimeoutSeconds);
+        var invocations = await Task.WhenAll(model.ToolCalls.Select(call => _invoker.InvokeAsync(
+            new ToolCallRequest(caller, call.Id, call.Tool, call.ArgumentsJson, toolContext, context.StepId, timeout, input.ReplyId, context.LoopIteration),
+            cancellationToken))).ConfigureAwait(false);
+        var results = invocations.Select(i => new ToolCallResult(i.Request.CallId, i.Request.Tool, i.Ran, i.Result.Output, i.Result.ErrorCode, i.DurationMs)).ToList();
         return StepOutcome.Succeeded(TurnJson.ToElement(new ToolsOutput(results))).WithCommit(async commit =>
         {
-            for (var i = 0; i < results.Length; i++)
+            var sink = new StepCommitToolSink(commit);
+            foreach (var invocation in invocations)
             {
-                var call = model.ToolCalls[i];
-                var result = results[i];
-                var decision = decisions[i];
-                using var arguments = JsonDocument.Parse(call.ArgumentsJson);
-                await commit.AppendEventAsync(new ToolRequested(call.Id, SafeToolName(call.Tool), arguments.RootElement.ValueKind == JsonValueKind.Object ? arguments.RootElement.Clone() : null, context.StepId)).ConfigureAwait(false);
-                await _audit.AppendAsync(commit.Transaction, new AuditRecord(
-                    auditIds[i], context.TenantId, context.Now, $"run:{context.RunId}", "tool.call", call.Tool,
-                    decision.Allowed ? "allow" : "deny", decision.Reason, ToolAuthorizer.PolicyRevision, Activity.Current?.TraceId.ToHexString(),
-                    JsonSerializer.Serialize(new Dictionary<string, string> { ["tool_call_id"] = call.Id, ["session_id"] = input.SessionId.ToString() })), commit.CancellationToken).ConfigureAwait(false);
-                if (!decision.Allowed)
-                {
-                    await commit.AppendEventAsync(new ToolDenied(call.Id, SafeToolName(call.Tool), decision.Reason, ToolAuthorizer.PolicyRevision)).ConfigureAwait(false);
-                    continue;
-                }
-
-                await commit.AppendEventAsync(new ToolAllowed(call.Id, call.Tool, ToolAuthorizer.PolicyRevision)).ConfigureAwait(false);
-                var bytes = Encoding.UTF8.GetByteCount(result.Output);
-                await commit.AppendEventAsync(new ToolOutput(call.Id, call.Tool, result.Output, 0, bytes)).ConfigureAwait(false);
-                if (call.Tool == MemorySaveTool.ToolName)
-                {
-                    // The note itself is the memory (its "saved" confirmation is not worth remembering).
-                    if (result.ErrorCode is null && SavedNote(call.ArgumentsJson) is { } note)
-                    {
-                        await _memory.RememberNoteAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, call.Id, note, commit.CancellationToken).ConfigureAwait(false);
-                    }
-                }
-                else if (call.Tool != MemoryRecallTool.ToolName)
-                {
-                    // Recalled memories are already memories: remembering them again would fill recall with copies.
-                    await _memory.RememberToolOutputAsync(commit.Transaction, context.TenantId, input.SessionId, input.ReplyId, context.LoopIteration, call.Id, call.Tool, result.Output, commit.CancellationToken).ConfigureAwait(false);
-                }
-                if (result.ErrorCode is null)
-                {
-                    await commit.AppendEventAsync(new ToolSucceeded(call.Id, call.Tool, result.DurationMs, Sandbox.None, bytes)).ConfigureAwait(false);
-                }
-                else
-                {
-                    await commit.AppendEventAsync(new ToolFailed(call.Id, call.Tool, result.DurationMs, new EventError(result.ErrorCode, Truncate(result.Output, 2000), false), Sandbox.None)).ConfigureAwait(false);
-                }
+                await _invoker.RecordAsync(invocation, sink).ConfigureAwait(false);
             }
         });
-    }
-
-    private async Task<ToolCallResult> RunToolAsync(ModelToolCall call, ToolDecision decision, ToolContext context, CancellationToken cancellationToken)
-    {
-        if (!decision.Allowed || !_tools.TryGet(call.Tool, out var tool))
-        {
-            return new ToolCallResult(call.Id, call.Tool, false, $"Denied: {decision.Reason}", "tool.denied", 0);
-        }
-
-        var started = Stopwatch.GetTimestamp();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(_options.ToolTimeoutSeconds));
-        ToolResult result;
-        try
-        {
-            using var arguments = JsonDocument.Parse(string.IsNullOrWhiteSpace(call.ArgumentsJson) ? "{}" : call.ArgumentsJson);
-            result = await tool.InvokeAsync(arguments.RootElement, context, timeout.Token).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            result = ToolResult.Failed("tool.invalid_arguments", "The arguments are not valid JSON.");
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            result = ToolResult.Failed("tool.timeout", $"The tool did not finish within {_options.ToolTimeoutSeconds} s.");
-        }
-
-        return new ToolCallResult(call.Id, call.Tool, true, Truncate(result.Output, MaxToolOutputCharacters), result.ErrorCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private ValueTask<StepOutcome> AnswerAsync(StepContext context, CancellationToken cancellationToken)
@@ -292,19 +228,6 @@ public sealed class ChatTurnWorkflow
         }));
     }
 
-    private static string? SavedNote(string argumentsJson)
-    {
-        try
-        {
-            using var arguments = JsonDocument.Parse(string.IsNullOrWhiteSpace(argumentsJson) ? "{}" : argumentsJson);
-            return MemorySaveTool.Check(arguments.RootElement, out var text) is null ? text : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     private static ChatMessage ToChatMessage(TurnMessage message) => message.Role switch
     {
         "assistant" when message.ToolCalls is { Count: > 0 } calls => new ChatMessage(ChatRole.Assistant, [
@@ -330,9 +253,4 @@ public sealed class ChatTurnWorkflow
         }
     }
 
-    // Event schemas constrain tool names; a name the model invented is reported as it would be registered.
-    private static string SafeToolName(string tool) =>
-        tool.Length is > 0 and <= 64 && char.IsAsciiLetter(tool[0]) && tool.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-') ? tool : "unknown";
-
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 }

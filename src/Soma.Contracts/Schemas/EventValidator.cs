@@ -44,7 +44,7 @@ public sealed class EventValidator(SchemaRegistry registry)
             return new ValidationResult(schemaName, true, []);
         }
 
-        return new ValidationResult(schemaName, false, Explain(schema.Evaluate(@event, ListOptions)));
+        return new ValidationResult(schemaName, false, SchemaErrors.Explain(schema.Evaluate(@event, ListOptions)));
     }
 
     private static EvaluationOptions CreateFlagOptions()
@@ -52,62 +52,6 @@ public sealed class EventValidator(SchemaRegistry registry)
         var options = new EvaluationOptions { OutputFormat = OutputFormat.Flag };
         options.IgnoreAllAnnotations();
         return options;
-    }
-
-    private static List<ValidationError> Explain(EvaluationResults results)
-    {
-        var errors = new List<ValidationError>();
-        foreach (var node in (results.Details ?? []).Append(results))
-        {
-            // A failing "if" only means that branch does not apply: it is not a fault of the event.
-            if (node.Errors is null || IsConditionEvaluation(node))
-            {
-                continue;
-            }
-
-            var pointer = node.InstanceLocation.ToString();
-            foreach (var (keyword, message) in node.Errors)
-            {
-                if (keyword == "required" && MissingNames(message) is { Count: > 0 } missing)
-                {
-                    // A missing field is reported on its parent; name each missing field instead.
-                    errors.AddRange(missing.Select(name => new ValidationError($"{pointer}/{name}", $"Required field '{name}' is missing.")));
-                }
-                else if (keyword == "false" || message.Contains("false schema", StringComparison.Ordinal))
-                {
-                    // A closed object evaluates an unknown property against the schema 'false'.
-                    errors.Add(new ValidationError(pointer, $"Unknown field '{pointer[(pointer.LastIndexOf('/') + 1)..]}' is not allowed here."));
-                }
-                else
-                {
-                    errors.Add(new ValidationError(pointer, message));
-                }
-            }
-        }
-
-        // The deepest pointer is the most useful; a parent that failed only because a child did adds nothing.
-        var distinct = errors.DistinctBy(e => (e.Pointer, e.Message)).ToList();
-        var specific = distinct.Where(e => !distinct.Any(o => o.Pointer.Length > e.Pointer.Length && o.Pointer.StartsWith(e.Pointer + "/", StringComparison.Ordinal))).ToList();
-        return [.. specific.OrderByDescending(e => e.Pointer.Count(c => c == '/')).ThenBy(e => e.Pointer, StringComparer.Ordinal)];
-    }
-
-    private static bool IsConditionEvaluation(EvaluationResults node)
-    {
-        var path = node.EvaluationPath.ToString();
-        return path.EndsWith("/if", StringComparison.Ordinal) || path.Contains("/if/", StringComparison.Ordinal);
-    }
-
-    private static List<string> MissingNames(string message)
-    {
-        // JsonSchema.Net words it: Required properties ["a","b"] are not present.
-        var open = message.IndexOf('[', StringComparison.Ordinal);
-        var close = message.LastIndexOf(']');
-        if (open < 0 || close < open)
-        {
-            return [];
-        }
-
-        return [.. message[(open + 1)..close].Split(',').Select(n => n.Trim().Trim('"')).Where(n => n.Length > 0)];
     }
 
     private static string Describe(JsonValueKind kind) => kind switch

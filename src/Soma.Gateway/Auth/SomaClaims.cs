@@ -28,4 +28,11 @@ public static class SomaClaims
         ArgumentNullException.ThrowIfNull(principal);
         return principal.FindFirstValue(Subject) ?? "unknown";
     }
+
+    /// <summary>The roles of an authenticated principal (each <c>roles</c> claim), in token order without duplicates.</summary>
+    public static IReadOnlyList<string> GetRoles(this ClaimsPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return [.. principal.FindAll(Roles).Select(c => c.Value).Where(r => r.Length > 0).Distinct(StringComparer.Ordinal)];
+    }
 }

@@ -125,12 +125,15 @@ internal static class MessageEndpoints
             var hash = RequestHash(content, metadata);
             var messageId = ids.NewId();
             var replyId = ids.NewId();
-            var input = JsonSerializer.SerializeToElement(new Dictionary<string, string>
+            // The caller travels with the turn: the worker that runs it asks the policy on the caller's behalf.
+            var input = JsonSerializer.SerializeToElement(new Dictionary<string, object>
             {
                 ["session_id"] = id.ToString(),
                 ["message_id"] = messageId.ToString(),
                 ["reply_id"] = replyId.ToString(),
                 ["request_hash"] = hash,
+                ["subject"] = user.GetSubject(),
+                ["roles"] = user.GetRoles(),
             });
             var traceParent = httpContext.Request.Headers.TraceParent.ToString();
             var cancellationToken = httpContext.RequestAborted;

@@ -48,6 +48,7 @@ internal static class SomaApp
         AddBus(services, configuration, roles);
         services.AddSomaOrchestration();
         AddMemory(services, configuration, roles);
+        services.AddSomaPolicy(configuration);
         services.AddSomaAgents();
         if (roles.Contains(SomaRoles.Worker))
         {
@@ -127,6 +128,8 @@ internal static class SomaApp
     public static async Task<StartTokens> PrepareAsync(WebApplication app, CancellationToken cancellationToken)
     {
         app.Services.GetRequiredService<IStartupValidator>().Validate();
+        // A policy folder that does not load stops the start here, naming file:line, before anything is written.
+        app.Services.GetService<Policy.Hosting.PolicyReloader>()?.LoadAtStart();
         EnsureDataDir(app.Configuration);
 
         string? adminToken = null;

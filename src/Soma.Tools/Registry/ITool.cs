@@ -14,6 +14,12 @@ public interface ITool
     /// <summary>The JSON Schema (an object schema) of the arguments.</summary>
     JsonElement ParametersSchema { get; }
 
+    /// <summary>How much harm a call could do (<c>low</c>, <c>medium</c>, <c>high</c>), for the policy to weigh.</summary>
+    string Risk => "low";
+
+    /// <summary>Whether the tool runs inside a sandbox (the policy may require one).</summary>
+    bool Sandboxed => false;
+
     /// <summary>Runs the tool. Bad arguments are a <see cref="ToolResult.Failed"/> result the model can read, not an exception.</summary>
     ValueTask<ToolResult> InvokeAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken);
 }

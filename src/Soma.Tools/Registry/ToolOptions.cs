@@ -1,14 +1,15 @@
 namespace Soma.Tools.Registry;
 
 /// <summary>
-/// <c>Soma:Tools</c>: which tools may run. Until the policy engine arrives this allow-list is the policy: a tool not
-/// listed is denied (deny by default), and every decision is written to the audit log.
+/// <c>Soma:Tools</c>. The allow-list that was the policy before the policy engine (<c>Soma:Tools:Allow</c>) is no longer
+/// read: tools are granted to roles in <c>conf/roles.yaml</c> and decided by the policy (docs/policy.md). A
+/// configuration that still sets it stops the start naming the key, so a deployment never silently loses its grants.
 /// </summary>
 public sealed class ToolOptions
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Soma:Tools";
 
-    /// <summary>Tool names that may run; <c>*</c> allows every registered tool. Empty by default: nothing runs.</summary>
+    /// <summary>Replaced by <c>conf/roles.yaml</c>; must be empty.</summary>
     public IList<string> Allow { get; } = [];
 }

@@ -4,6 +4,7 @@ using System.Runtime.Versioning;
 using System.Text.Json;
 using Soma.Gateway.Tests.Conversations;
 using Soma.Server.Dev;
+using Soma.Testing;
 using static Soma.Gateway.Tests.Conversations.Conversation;
 using static Soma.Gateway.Tests.Memory.MemoryProbe;
 
@@ -143,17 +144,13 @@ public sealed class WriteThroughTests(ConversationFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task The_memory_tools_are_denied_when_the_allow_list_leaves_them_out()
+    public async Task The_memory_tools_are_denied_when_no_role_grants_them()
     {
         await using var model = await DevModelServer.StartAsync(new DevModelServerOptions());
+        using var policy = PolicyFolder.Create("version: 1\ndefault_roles: [user]\nroles:\n  user: {tools: [\"time.now\"]}\n");
         var configuration = Model("dev", model, "soma-dev");
         configuration["Soma:Orchestration:PollMilliseconds"] = "20";
-
-        // appsettings.json allows five tools; configuration lists merge by index, so every index is overwritten.
-        for (var i = 0; i < 5; i++)
-        {
-            configuration[$"Soma:Tools:Allow:{i}"] = "time.now";
-        }
+        configuration["Soma:Policy:Directory"] = policy.Path;
 
         await using var server = await RunningServer.StartAsync(configuration);
         var tenant = ServerFixture.NewTenant();
@@ -167,7 +164,7 @@ public sealed class WriteThroughTests(ConversationFixture fixture) : IClassFixtu
 
         var denied = await EventsAsync(server, tenant, session, "tool.denied");
         Assert.Equal(["memory.recall", "memory.save"], denied.Select(d => d.GetProperty("tool").GetString()).Order(StringComparer.Ordinal));
-        Assert.All(denied, d => Assert.Contains("Soma:Tools:Allow", d.GetProperty("reason").GetString(), StringComparison.Ordinal));
+        Assert.All(denied, d => Assert.StartsWith("no role of the caller grants tool", d.GetProperty("reason").GetString(), StringComparison.Ordinal));
         Assert.Empty(await EventsAsync(server, tenant, session, "tool.output"));
 
         // Only the user message, the answer and their link: no tool output, no note.

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Soma.Contracts.Events;
+using Soma.Contracts.Identity;
+using Soma.Core.Policy;
+using Soma.Core.Storage;
+using Soma.Tools.Registry;
+
+namespace Soma.Tools.Invocation;
+
+/// <summary>
+/// The one way a tool runs, for every caller (the chat turn, workflows, MCP later): arguments checked → the policy decides
+/// (<see cref="IPolicyEngine"/>, deny by default, fail closed) → the tool runs with a timeout → and, in the caller's
+/// commit, the decision is audited (an audit-log row and an <c>agent.audit.v1</c> event) with the tool's events, and
+/// observers (long-term memory) are told. Running and recording are two calls because the run happens before the step's
+/// commit and the records belong inside it.
+/// </summary>
+public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine policy, IAuditLog audit, IIdGenerator ids, IEnumerable<IToolCallObserver> observers, ILogger<ToolInvoker> logger)
+{
+    /// <summary>The most text of a tool's output kept (the rest is cut with a note).</summary>
+    public const int MaxOutputCharacters = 16_000;
+
+    private readonly IToolCallObserver[] _observers = [.. observers];
+
+    /// <summary>Decides on the call and, when allowed, runs the tool. Never throws for a denied, failed or slow tool.</summary>
+    public async Task<ToolInvocation> InvokeAsync(ToolCallRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var argumentsHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.ArgumentsJson ?? string.Empty)));
+        using var arguments = ParseArguments(request.ArgumentsJson);
+        if (!registry.TryGet(request.Tool, out var tool))
+        {
+            var unknown = PolicyDecision.Deny($"No tool is registered as '{Printable(request.Tool)}'.", "none", "registry", TimeSpan.Zero);
+            return Denied(request, unknown, argumentsHash);
+        }
+
+        var input = new PolicyInput(
+            request.Caller.TenantId, request.Caller.Subject, request.Caller.Roles,
+            new PolicyToolInput(tool.Name, arguments?.RootElement ?? EmptyObject, tool.Risk, tool.Sandboxed),
+            request.Context.SessionId.ToString(), request.Context.RunId.ToString(), request.StepId, request.Context.Now);
+        var decision = await DecideAsync(input, cancellationToken).ConfigureAwait(false);
+        if (!decision.Allow)
+        {
+            return Denied(request, decision, argumentsHash) with { Risk = tool.Risk, Sandboxed = tool.Sandboxed, Query = input.Query };
+        }
+
+        if (arguments is null)
+        {
+            return new ToolInvocation(request, decision, ToolResult.Failed("tool.invalid_arguments", "The arguments are not valid JSON."), 0, argumentsHash)
+            {
+                Risk = tool.Risk,
+                Sandboxed = tool.Sandboxed,
+            };
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(request.Timeout);
+        ToolResult result;
+        try
+        {
+            result = await tool.InvokeAsync(arguments.RootElement, request.Context, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            result = ToolResult.Failed("tool.timeout", $"The tool did not finish within {request.Timeout.TotalSeconds:0.###} s.");
+        }
+
+        return new ToolInvocation(request, decision, result with { Output = Truncate(result.Output, MaxOutputCharacters) }, Stopwatch.GetElapsedTime(started).TotalMilliseconds, argumentsHash)
+        {
+            Risk = tool.Risk,
+            Sandboxed = tool.Sandboxed,
+        };
+    }
+
+    /// <summary>
+    /// Records the call inside the caller's commit: <c>tool.requested</c>, the audited decision, then
+    /// <c>tool.allowed</c> + output + succeeded/failed, or <c>tool.denied</c>; then tells the observers.
+    /// </summary>
+    public async Task RecordAsync(ToolInvocation invocation, IToolEventSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        ArgumentNullException.ThrowIfNull(sink);
+        var request = invocation.Request;
+        var decision = invocation.Decision;
+        var tool = SafeToolName(request.Tool);
+        using (var arguments = ParseArguments(request.ArgumentsJson))
+        {
+            var argumentsObject = arguments?.RootElement.ValueKind == JsonValueKind.Object ? arguments.RootElement.Clone() : (JsonElement?)null;
+            await sink.AppendAsync(new ToolRequested(request.CallId, tool, argumentsObject, request.StepId)).ConfigureAwait(false);
+        }
+
+        var reason = Truncate(string.Join("; ", decision.Reasons), 2000);
+        var actor = string.IsNullOrEmpty(request.Caller.Subject) ? $"run:{request.Context.RunId}" : $"user:{Truncate(request.Caller.Subject, 190)}";
+        var resource = $"tool/{tool}";
+        var verdict = decision.Allow ? "allow" : "deny";
+        var policyVersion = string.IsNullOrEmpty(decision.PolicyVersion) ? "none" : decision.PolicyVersion;
+        var details = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+        {
+            ["tool_call_id"] = request.CallId,
+            ["session_id"] = request.Context.SessionId.ToString(),
+            ["run_id"] = request.Context.RunId.ToString(),
+            ["step"] = request.StepId,
+            ["subject"] = request.Caller.Subject,
+            ["roles"] = request.Caller.Roles,
+            ["arguments_sha256"] = invocation.ArgumentsHash,
+            ["risk"] = invocation.Risk,
+            ["sandbox"] = invocation.Sandboxed,
+            ["query"] = invocation.Query,
+            ["reasons"] = decision.Reasons,
+            ["engine"] = decision.Engine,
+            ["duration_ms"] = Math.Round(decision.Duration.TotalMilliseconds, 3),
+        });
+        await audit.AppendAsync(sink.Transaction, new AuditRecord(
+            ids.NewId(), request.Caller.TenantId, request.Context.Now, actor, "tool.call", resource, verdict, reason, policyVersion,
+            Activity.Current?.TraceId.ToHexString(), details.GetRawText()), sink.CancellationToken).ConfigureAwait(false);
+        await sink.AppendAsync(new AuditDecisionMade(actor, "tool.call", resource, decision.Allow ? AuditDecision.Allow : AuditDecision.Deny, policyVersion, reason.Length > 0 ? reason : null, details)).ConfigureAwait(false);
+
+        if (!decision.Allow)
+        {
+            await sink.AppendAsync(new ToolDenied(request.CallId, tool, reason.Length > 0 ? reason : PolicyReasons.Denied, policyVersion)).ConfigureAwait(false);
+        }
+        else
+        {
+            var result = invocation.Result;
+            await sink.AppendAsync(new ToolAllowed(request.CallId, tool, policyVersion)).ConfigureAwait(false);
+            var bytes = Encoding.UTF8.GetByteCount(result.Output);
+            await sink.AppendAsync(new ToolOutput(request.CallId, tool, result.Output, 0, bytes)).ConfigureAwait(false);
+            if (result.ErrorCode is null)
+            {
+                await sink.AppendAsync(new ToolSucceeded(request.CallId, tool, invocation.DurationMs, Sandbox.None, bytes)).ConfigureAwait(false);
+            }
+            else
+            {
+                await sink.AppendAsync(new ToolFailed(request.CallId, tool, invocation.DurationMs, new EventError(result.ErrorCode, Truncate(result.Output, 2000), false), Sandbox.None)).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var observer in _observers)
+        {
+            await observer.OnRecordedAsync(invocation, sink).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    private async Task<PolicyDecision> DecideAsync(PolicyInput input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await policy.DecideAsync(input, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Engines fail closed themselves; this is the last line, so a bug in one never runs a tool.
+            Log.PolicyFailed(logger, ex, policy.Name, input.Tool.Name);
+            return PolicyDecision.Deny(PolicyReasons.Error, "none", policy.Name, TimeSpan.Zero);
+        }
+    }
+
+    private static ToolInvocation Denied(ToolCallRequest request, PolicyDecision decision, string argumentsHash) =>
+        new(request, decision, ToolResult.Failed("tool.denied", $"Denied: {string.Join("; ", decision.Reasons)}"), 0, argumentsHash);
+
+    private static JsonDocument? ParseArguments(string? json)
+    {
+        try
+        {
+            var document = JsonDocument.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json);
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                return document;
+            }
+
+            document.Dispose();
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
+
+    // Event schemas constrain tool names; a name the model invented is reported as it would be registered.
+    private static string SafeToolName(string tool) =>
+        tool.Length is > 0 and <= 64 && char.IsAsciiLetter(tool[0]) && tool.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-') ? tool : "unknown";
+
+    private static string Printable(string tool) => SafeToolName(tool) == "unknown" ? "(an invalid name)" : tool;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Policy engine {Engine} failed deciding on tool {Tool}; the call is denied")]
+        public static partial void PolicyFailed(ILogger logger, Exception exception, string engine, string tool);
+    }
+}

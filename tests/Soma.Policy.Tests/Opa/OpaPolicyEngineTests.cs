@@ -150,6 +150,20 @@ public sealed class OpaPolicyEngineTests
         Assert.Equal([eventId], logs.EventIds);
     }
 
+    [Fact]
+    public async Task A_url_whose_path_prefix_is_not_opa_is_an_error_logged_with_opas_code()
+    {
+        await using var opa = await OpaStandIn.StartAsync((_, _) => Decision(true));
+        var logs = new ListLogger<OpaPolicyEngine>();
+        using var engine = Engine(opa, o => o.Url = new Uri(opa.BaseAddress, "opa"), logs);
+
+        var decision = await engine.DecideAsync(Input());
+
+        Assert.Equal([PolicyReasons.Error], decision.Reasons);
+        Assert.Equal("/opa/v1/data/soma/tools/decision", Assert.Single(opa.Requests).Path);
+        Assert.Contains("HTTP 404 (resource_not_found)", Assert.Single(logs.Entries).Text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"version": "1.4.0", "bundles": {"soma": {"revision": "rev-42"}}}""", "rev-42")]
     [InlineData("""{"version": "1.4.0", "bundles": {"tools": {"revision": "t9"}, "roles": {"revision": "r3"}}}""", "roles:r3,tools:t9")]

@@ -1,0 +1,8 @@
+namespace Soma.Policy.Rego.Builtins;
+
+internal static partial class StandardLibrary
+{
+    private static void AddTime(List<Builtin> all)
+    {
+    }
+}

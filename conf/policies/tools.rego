@@ -5,7 +5,9 @@ package soma.tools
 
 import rego.v1
 
-roles_doc := object.get(data, ["soma", "roles"], {})
+default roles_doc := {}
+
+roles_doc := data.soma.roles
 
 # The caller's roles: those in the token, and those every caller has.
 caller_roles contains role if some role in input.roles

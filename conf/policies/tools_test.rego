@@ -26,7 +26,9 @@ call(name, arguments, caller_roles) := {
 	"session": "s1", "run": "r1", "step": "tools", "now": "2026-12-02T00:00:00Z",
 }
 
-decide(name, arguments, caller_roles) := tools.decision with input as call(name, arguments, caller_roles) with data.soma.roles as roles
+decide(name, arguments, caller_roles) := d if {
+	d := tools.decision with input as call(name, arguments, caller_roles) with data.soma.roles as roles
+}
 
 test_a_default_role_grants_its_tools if {
 	d := decide("time.now", {}, [])

@@ -1,12 +1,9 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Soma.Agents.Memory;
 using Soma.Agents.Models;
 using Soma.Contracts.Events;
-using Soma.Contracts.Identity;
 using Soma.Core.Storage;
 using Soma.Core.Streaming;
 using Soma.Memory.WriteThrough;

@@ -13,7 +13,7 @@ namespace Soma.Policy.Bundles;
 public static class RolesDocument
 {
     private static readonly Lazy<JsonSchema> Schema = new(LoadSchema);
-    private static readonly EvaluationOptions ListOptions = new() { OutputFormat = OutputFormat.List };
+    private static readonly Json.Schema.EvaluationOptions ListOptions = new() { OutputFormat = OutputFormat.List };
 
     /// <summary>Whether a file is the roles file (<c>roles.yaml</c> or <c>roles.yml</c>, in any folder).</summary>
     public static bool IsRolesFile(string name) => Path.GetFileName(name) is "roles.yaml" or "roles.yml";

@@ -101,7 +101,7 @@ public sealed partial class PolicyReloader : BackgroundService
         {
             try
             {
-                await _changed.WaitAsync(TimeSpan.FromMilliseconds(_options.PollMilliseconds), _time, stoppingToken).ConfigureAwait(false);
+                await _changed.WaitAsync(TimeSpan.FromMilliseconds(_options.PollMilliseconds), stoppingToken).ConfigureAwait(false);
                 var fingerprint = Fingerprint();
                 if (fingerprint == _fingerprint)
                 {

@@ -134,9 +134,9 @@ internal static partial class PolicyCommand
         }
 
         var toDenied = changes.Count(c => c.Call.Allowed);
+        var missing = withoutArguments > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {withoutArguments} replayed without their arguments (their tool.requested event is gone)") : string.Empty;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{total} decisions replayed against {folder} ({version}): {total - changes.Count} unchanged, {toDenied} allowed → denied, {changes.Count - toDenied} denied → allowed"
-            + (withoutArguments > 0 ? $"; {withoutArguments} replayed without their arguments (their tool.requested event is gone)" : string.Empty)));
+            $"{total} decisions replayed against {folder} ({version}): {total - changes.Count} unchanged, {toDenied} allowed → denied, {changes.Count - toDenied} denied → allowed{missing}"));
     }
 
     private static async Task<List<AuditedCall>> ReadAuditedCallsAsync(IOutbox outbox, string? tenant, DateTimeOffset from, CancellationToken cancellationToken)

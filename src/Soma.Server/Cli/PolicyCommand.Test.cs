@@ -51,15 +51,14 @@ internal static partial class PolicyCommand
         return Task.FromResult(failed == 0 && results.Count > 0 ? ExitCodes.Ok : ExitCodes.Failed);
     }
 
-    // Lines that hold policy (not blank, comments, package/import lines or lone braces) against the lines the tests evaluated.
+    // The lines holding rule-body expressions against the lines the tests evaluated (as opa test --coverage counts).
     private static void PrintCoverage(PolicyBundle bundle, HashSet<SourceLocation> covered, bool verbose)
     {
         var byFile = covered.GroupBy(l => l.File).ToDictionary(g => g.Key, g => g.Select(l => l.Line).ToHashSet());
         Console.Out.WriteLine("coverage:");
         foreach (var file in bundle.Files.Where(f => f.EndsWith(".rego", StringComparison.Ordinal) && !f.EndsWith("_test.rego", StringComparison.Ordinal)))
         {
-            var lines = File.ReadAllLines(file);
-            var coverable = Enumerable.Range(1, lines.Length).Where(n => IsPolicyLine(lines[n - 1])).ToList();
+            var coverable = RegoCoverage.Coverable(new RegoSource(file, File.ReadAllText(file))).Select(l => l.Line).Distinct().Order().ToList();
             var hit = byFile.TryGetValue(file, out var h) ? h : [];
             var missed = coverable.Where(n => !hit.Contains(n)).ToList();
             var percent = coverable.Count == 0 ? 100 : 100.0 * (coverable.Count - missed.Count) / coverable.Count;
@@ -69,12 +68,5 @@ internal static partial class PolicyCommand
                 Console.Out.WriteLine($"    not evaluated: lines {string.Join(", ", missed)}");
             }
         }
-    }
-
-    private static bool IsPolicyLine(string line)
-    {
-        var text = line.Trim();
-        return text.Length > 0 && !text.StartsWith('#') && !text.StartsWith("package ", StringComparison.Ordinal)
-            && !text.StartsWith("import ", StringComparison.Ordinal) && text is not ("}" or "{" or "]" or ")" or "})");
     }
 }

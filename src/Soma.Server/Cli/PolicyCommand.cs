@@ -24,7 +24,7 @@ internal static partial class PolicyCommand
 
     private static Command Eval()
     {
-        var data = new Option<string[]>("--data", "-d") { Description = "Policy and data files or folders (.rego, .json, .yaml); repeatable.", HelpName = "path", AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string[]>("--data", "-d") { Description = "Policy and data files or folders (.rego, .json, .yaml); repeatable.", HelpName = "path" };
         var input = new Option<string?>("--input", "-i") { Description = "The input document (a .json or .yaml file).", HelpName = "file" };
         var format = new Option<string>("--format", "-f") { Description = "json (default: {\"result\": …}, {} when undefined), raw (the value alone), pretty (indented).", DefaultValueFactory = _ => "json", HelpName = "json|raw|pretty" };
         var fail = new Option<bool>("--fail") { Description = "Exit 1 when the result is undefined." };

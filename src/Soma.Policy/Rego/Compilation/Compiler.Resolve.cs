@@ -48,7 +48,16 @@ internal sealed partial class Compiler
                         r.NodeParts = used - fromHead;
                     }
 
-                    Depend(node, context);
+                    if (used < path.Count)
+                    {
+                        // The path leaves the rule tree at a constant key no rule defines (data.soma.roles read from
+                        // package soma.tools): only rules that build this node's value can reach it, not its other children.
+                        DependOnValue(node, context);
+                    }
+                    else
+                    {
+                        Depend(node, context);
+                    }
                 }
 
                 break;
@@ -203,6 +212,17 @@ internal sealed partial class Compiler
             if (above.HasValueRules)
             {
                 context.Dependencies.Add(above);
+            }
+        }
+    }
+
+    private static void DependOnValue(DataNode node, RuleContext context)
+    {
+        for (var at = node; at is not null; at = at.Parent)
+        {
+            if (at.HasValueRules)
+            {
+                context.Dependencies.Add(at);
             }
         }
     }

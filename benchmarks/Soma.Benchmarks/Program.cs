@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner`, `ingest`, `first-delta`, `relay` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `runner`, `ingest`, `first-delta`, `relay`, `policy` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -21,6 +21,8 @@ switch (args)
         return await RelayLoad.RunAsync(args);
     case ["memory-outage", ..]:
         return await MemoryOutageLoad.RunAsync(args);
+    case ["policy", ..]:
+        return await PolicyLoad.RunAsync(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(RunnerLoad).Assembly).Run(args);

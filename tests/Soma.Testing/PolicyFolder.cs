@@ -15,8 +15,28 @@ public sealed class PolicyFolder : IDisposable
 
     public string Path => _directory.Path;
 
-    /// <summary>The shipped <c>conf/</c> folder beside the test binaries.</summary>
-    public static string Shipped => System.IO.Path.Combine(AppContext.BaseDirectory, "conf");
+    /// <summary>The shipped <c>conf/</c> folder: beside the test binaries (projects that reference the server), else the repository's.</summary>
+    public static string Shipped
+    {
+        get
+        {
+            var beside = System.IO.Path.Combine(AppContext.BaseDirectory, "conf");
+            if (Directory.Exists(beside))
+            {
+                return beside;
+            }
+
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(System.IO.Path.Combine(dir.FullName, "SomaAgent.slnx")))
+                {
+                    return System.IO.Path.Combine(dir.FullName, "conf");
+                }
+            }
+
+            throw new InvalidOperationException("The shipped conf/ folder was not found beside the test binaries or in the repository.");
+        }
+    }
 
     /// <summary>A folder with the shipped policies and the given roles file (the shipped one when null).</summary>
     public static PolicyFolder Create(string? rolesYaml = null)
@@ -25,7 +45,7 @@ public sealed class PolicyFolder : IDisposable
         var policies = System.IO.Path.Combine(Shipped, "policies");
         if (!Directory.Exists(policies))
         {
-            throw new InvalidOperationException($"The shipped policies are not beside the test binaries ({policies}); the test project must reference Soma.Server.");
+            throw new InvalidOperationException($"The shipped policies are missing ({policies}).");
         }
 
         Directory.CreateDirectory(System.IO.Path.Combine(folder.Path, "policies"));

@@ -2,6 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Soma.Core.Storage;
 using Soma.Testing;
+using Soma.Contracts.Identity;
+using Soma.Policy.Hosting;
+using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
 
 namespace Soma.Tools.Tests;
@@ -27,27 +30,41 @@ internal sealed class SqliteToolHost : IAsyncDisposable
 
     public ToolRegistry Registry => _provider.GetRequiredService<ToolRegistry>();
 
-    public ToolAuthorizer Authorizer => _provider.GetRequiredService<ToolAuthorizer>();
+    public ToolInvoker Invoker => _provider.GetRequiredService<ToolInvoker>();
 
-    public static async Task<SqliteToolHost> StartAsync(params string[] allow)
+    public IAuditLog Audit => _provider.GetRequiredService<IAuditLog>();
+
+    public IServiceProvider Services => _provider;
+
+    /// <summary>The tools over a fresh store, decided by the embedded policy over the shipped policies and <paramref name="rolesYaml"/>.</summary>
+    public static async Task<SqliteToolHost> StartAsync(string? rolesYaml = null, Action<IServiceCollection>? configure = null)
     {
         var directory = new TempDirectory("soma-tools");
-        var settings = new Dictionary<string, string?> { ["Soma:Store:Sqlite:Path"] = Path.Combine(directory.Path, "soma.db") };
-        for (var i = 0; i < allow.Length; i++)
+        var policy = PolicyFolder.Create(rolesYaml ?? "version: 1\ndefault_roles: [user]\nroles:\n  user: {tools: [\"*\"]}\n");
+        var settings = new Dictionary<string, string?>
         {
-            settings[$"Soma:Tools:Allow:{i}"] = allow[i];
-        }
+            ["Soma:Store:Sqlite:Path"] = Path.Combine(directory.Path, "soma.db"),
+            ["Soma:Policy:Directory"] = policy.Path,
+        };
 
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging();
+        services.AddMetrics();
+        services.AddSingleton<IIdGenerator>(new UuidV7Generator(TimeProvider.System));
         services.AddSqliteStore();
+        services.AddSomaPolicy(configuration);
         services.AddSomaTools();
+        configure?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        var host = new SqliteToolHost(directory, provider);
+        var host = new SqliteToolHost(directory, provider) { _policy = policy };
+        provider.GetRequiredService<PolicyReloader>().LoadAtStart();
         await host.Store.MigrateAsync();
         return host;
     }
+
+    private PolicyFolder? _policy;
 
     public ITool Tool(string name) => Registry.TryGet(name, out var tool) ? tool : throw new InvalidOperationException($"No tool '{name}'.");
 
@@ -82,6 +99,7 @@ internal sealed class SqliteToolHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _provider.DisposeAsync();
+        _policy?.Dispose();
         _directory.Dispose();
     }
 }

@@ -1,19 +1,22 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using Soma.Orchestration.Workflows;
 
 namespace Soma.Orchestration.Demo;
 
 /// <summary>
-/// The workflows shipped with the server: <c>demo.pipeline</c>, ten steps with a fan-out/fan-in of pure steps and one
-/// side-effecting webhook call, and <c>demo.approval</c>, which waits for an input and then continues.
+/// The workflows shipped with the server: <c>demo.pipeline</c>, eleven steps with a fan-out/fan-in of pure steps and one
+/// side-effecting webhook call that the policy must allow first (<c>authorize</c>, deciding on tool
+/// <c>demo.pipeline.notify</c>), and <c>demo.approval</c>, which waits for an input and then continues.
 /// </summary>
 public static class DemoWorkflows
 {
     /// <summary>Builds <c>demo.pipeline</c> v1.</summary>
-    public static WorkflowDefinition Pipeline(HttpClient http, DemoOptions options)
+    public static WorkflowDefinition Pipeline(HttpClient http, DemoOptions options, PolicyGate policy)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(policy);
         var builder = WorkflowDefinition.Create("demo.pipeline", 1)
             .WithInputSchema("""
                 {"type":"object","properties":{"order":{"type":"integer","minimum":1},"step_delay_ms":{"type":"integer","minimum":0,"maximum":10000}},"required":["order"],"additionalProperties":false}
@@ -27,7 +30,8 @@ public static class DemoWorkflows
         return builder
             .Step("merge", Slow(c => new { parts = c.Outputs.Count }), o => o.After("enrich-price", "enrich-stock", "enrich-customer", "enrich-shipping"))
             .Step("score", Slow(c => new { score = c.Outputs["merge"].GetProperty("parts").GetInt32() * 10 }), o => o.After("merge"))
-            .Step("notify", (c, ct) => NotifyAsync(http, options, c, ct), o => o.After("score").SideEffecting())
+            .Step("authorize", policy.Decide("demo.pipeline.notify", arguments: c => JsonSerializer.SerializeToElement(new { score = c.Outputs["score"].GetProperty("score").GetInt32() })), o => o.After("score"))
+            .Step("notify", (c, ct) => NotifyAsync(http, options, c, ct), o => o.After("authorize").SideEffecting())
             .Step("archive", Slow(_ => new { archived = true }), o => o.After("notify"))
             .Step("done", Slow(c => new { order = c.Input.GetProperty("order").GetInt32(), archived = c.Outputs["archive"].GetProperty("archived").GetBoolean() }), o => o.After("archive"))
             .Build();

@@ -26,7 +26,8 @@ public static class OrchestrationServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunGraphExporter>>()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton("soma.demo", (_, _) => new HttpClient { Timeout = TimeSpan.FromSeconds(10) });
-        services.AddSingleton(sp => DemoWorkflows.Pipeline(sp.GetRequiredKeyedService<HttpClient>("soma.demo"), sp.GetRequiredService<IOptions<DemoOptions>>().Value));
+        services.TryAddSingleton<PolicyGate>();
+        services.AddSingleton(sp => DemoWorkflows.Pipeline(sp.GetRequiredKeyedService<HttpClient>("soma.demo"), sp.GetRequiredService<IOptions<DemoOptions>>().Value, sp.GetRequiredService<PolicyGate>()));
         services.AddSingleton(_ => DemoWorkflows.Approval());
         services.TryAddSingleton(sp =>
         {

@@ -12,7 +12,7 @@ namespace Soma.Policy.Bundles;
 /// are typed, quoted scalars are strings) and remembers where each value starts, so an error about
 /// <c>/roles/user/tools/0</c> can name the file's line and column.
 /// </summary>
-internal static partial class YamlData
+public static partial class YamlData
 {
     /// <summary>Parses <paramref name="text"/>; a syntax error is a <see cref="RegoException"/> naming file:line:column.</summary>
     public static (Value Value, IReadOnlyDictionary<string, SourceLocation> Locations) Parse(string file, string text)

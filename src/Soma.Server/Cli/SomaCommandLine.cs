@@ -14,6 +14,7 @@ internal static class SomaCommandLine
         SchemaCommand.Create(),
         RunsCommand.Create(),
         MemoryCommand.Create(),
+        PolicyCommand.Create(),
         DevCommand.Create(),
     };
 

@@ -93,35 +93,27 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             await sink.AppendAsync(new ToolRequested(request.CallId, tool, argumentsObject, request.StepId)).ConfigureAwait(false);
         }
 
-        var reason = Truncate(string.Join("; ", decision.Reasons), 2000);
+        var reason = string.Join("; ", decision.Reasons);
         var actor = string.IsNullOrEmpty(request.Caller.Subject) ? $"run:{request.Context.RunId}" : $"user:{Truncate(request.Caller.Subject, 190)}";
-        var resource = $"tool/{tool}";
-        var verdict = decision.Allow ? "allow" : "deny";
         var policyVersion = string.IsNullOrEmpty(decision.PolicyVersion) ? "none" : decision.PolicyVersion;
-        var details = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
-        {
-            ["tool_call_id"] = request.CallId,
-            ["session_id"] = request.Context.SessionId.ToString(),
-            ["run_id"] = request.Context.RunId.ToString(),
-            ["step"] = request.StepId,
-            ["subject"] = request.Caller.Subject,
-            ["roles"] = request.Caller.Roles,
-            ["arguments_sha256"] = invocation.ArgumentsHash,
-            ["risk"] = invocation.Risk,
-            ["sandbox"] = invocation.Sandboxed,
-            ["query"] = invocation.Query,
-            ["reasons"] = decision.Reasons,
-            ["engine"] = decision.Engine,
-            ["duration_ms"] = Math.Round(decision.Duration.TotalMilliseconds, 3),
-        });
-        await audit.AppendAsync(sink.Transaction, new AuditRecord(
-            ids.NewId(), request.Caller.TenantId, request.Context.Now, actor, "tool.call", resource, verdict, reason, policyVersion,
-            Activity.Current?.TraceId.ToHexString(), details.GetRawText()), sink.CancellationToken).ConfigureAwait(false);
-        await sink.AppendAsync(new AuditDecisionMade(actor, "tool.call", resource, decision.Allow ? AuditDecision.Allow : AuditDecision.Deny, policyVersion, reason.Length > 0 ? reason : null, details)).ConfigureAwait(false);
+        await PolicyDecisionAudit.AppendAsync(audit, ids, sink.Transaction, e => sink.AppendAsync(e), request.Caller.TenantId, request.Context.Now, actor, "tool.call", $"tool/{tool}", decision,
+            new Dictionary<string, object?>
+            {
+                ["tool_call_id"] = request.CallId,
+                ["session_id"] = request.Context.SessionId.ToString(),
+                ["run_id"] = request.Context.RunId.ToString(),
+                ["step"] = request.StepId,
+                ["subject"] = request.Caller.Subject,
+                ["roles"] = request.Caller.Roles,
+                ["arguments_sha256"] = invocation.ArgumentsHash,
+                ["risk"] = invocation.Risk,
+                ["sandbox"] = invocation.Sandboxed,
+                ["query"] = invocation.Query,
+            }, sink.CancellationToken).ConfigureAwait(false);
 
         if (!decision.Allow)
         {
-            await sink.AppendAsync(new ToolDenied(request.CallId, tool, reason.Length > 0 ? reason : PolicyReasons.Denied, policyVersion)).ConfigureAwait(false);
+            await sink.AppendAsync(new ToolDenied(request.CallId, tool, reason.Length > 0 ? Truncate(reason, 2000) : PolicyReasons.Denied, policyVersion)).ConfigureAwait(false);
         }
         else
         {

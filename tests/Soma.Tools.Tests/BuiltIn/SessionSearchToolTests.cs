@@ -13,7 +13,7 @@ public sealed class SessionSearchToolTests : IAsyncLifetime
 
     private ITool Tool => _host.Tool("session.search");
 
-    public async Task InitializeAsync() => _host = await SqliteToolHost.StartAsync("*");
+    public async Task InitializeAsync() => _host = await SqliteToolHost.StartAsync();
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 

@@ -30,6 +30,7 @@ namespace Soma.Gateway;
 [JsonSerializable(typeof(Memory.SessionMemoriesResponse))]
 [JsonSerializable(typeof(Memory.MemoryStatusResponse))]
 [JsonSerializable(typeof(Memory.MemoryFlushProgress))]
+[JsonSerializable(typeof(PageResponse<Policy.PolicyDecisionItem>))]
 [JsonSerializable(typeof(DateTimeOffset))]
 [JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(long))]

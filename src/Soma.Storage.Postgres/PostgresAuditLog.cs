@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Text;
+using Npgsql;
 using Soma.Core.Storage;
 using static Soma.Storage.Postgres.PostgresCommands;
 
@@ -30,24 +32,52 @@ public sealed class PostgresAuditLog(PostgresStore store) : IAuditLog
     }
 
     /// <inheritdoc />
-    public async Task<Page<AuditRecord>> ListAsync(string tenantId, PageRequest page, string? action = null, CancellationToken cancellationToken = default)
+    public async Task<Page<AuditRecord>> ListAsync(string tenantId, PageRequest page, AuditQuery query, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(query);
         var cursor = PageCursor.Parse(page);
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT id, tenant_id, time, actor, action, resource, decision, reason, policy_revision, trace_id, details FROM audit_log
-            WHERE tenant_id = @tenant{(action is null ? "" : " AND action = @action")}{(cursor is null ? "" : " AND (time, id) < (@cursor_time, @cursor_id)")}
-            ORDER BY time DESC, id DESC LIMIT @limit
-            """;
+        var where = new StringBuilder("tenant_id = @tenant");
         command.Add("tenant", tenantId);
-        if (action is not null)
+        Filter(command, where, "action", query.Action);
+        Filter(command, where, "resource", query.Resource);
+        Filter(command, where, "decision", query.Decision);
+        if (query.From is { } from)
         {
-            command.Add("action", action);
+            where.Append(" AND time >= @from");
+            command.Add("from", from);
         }
 
+        if (query.To is { } to)
+        {
+            where.Append(" AND time < @to");
+            command.Add("to", to);
+        }
+
+        if (cursor is not null)
+        {
+            where.Append(" AND (time, id) < (@cursor_time, @cursor_id)");
+        }
+
+        command.CommandText = $"""
+            SELECT id, tenant_id, time, actor, action, resource, decision, reason, policy_revision, trace_id, details FROM audit_log
+            WHERE {where}
+            ORDER BY time DESC, id DESC LIMIT @limit
+            """;
         AddPaging(command, page, cursor);
         return await ReadPageAsync(command, page.Limit, Read, r => new PageCursor(r.Time, r.Id), cancellationToken).ConfigureAwait(false);
+    }
+
+    // The column doubles as the parameter name: both are fixed strings of this class, never caller input.
+    private static void Filter(NpgsqlCommand command, StringBuilder where, string column, string? value)
+    {
+        if (value is not null)
+        {
+            where.Append(" AND ").Append(column).Append(" = @").Append(column);
+            command.Add(column, value);
+        }
     }
 
     private static AuditRecord Read(DbDataReader r) => new(

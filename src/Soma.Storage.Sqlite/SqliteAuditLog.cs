@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Text;
+using Microsoft.Data.Sqlite;
 using Soma.Core.Storage;
 using static Soma.Storage.Sqlite.SqliteCommands;
 using static Soma.Storage.Sqlite.SqliteValues;
@@ -31,24 +33,51 @@ public sealed class SqliteAuditLog(SqliteStore store) : IAuditLog
     }
 
     /// <inheritdoc />
-    public async Task<Page<AuditRecord>> ListAsync(string tenantId, PageRequest page, string? action = null, CancellationToken cancellationToken = default)
+    public async Task<Page<AuditRecord>> ListAsync(string tenantId, PageRequest page, AuditQuery query, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(query);
         var cursor = PageCursor.Parse(page);
         using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT id, tenant_id, time, actor, action, resource, decision, reason, policy_revision, trace_id, details FROM audit_log
-            WHERE tenant_id = $tenant{(action is null ? "" : " AND action = $action")}{(cursor is null ? "" : " AND (time < $time OR (time = $time AND id < $after))")}
-            ORDER BY time DESC, id DESC LIMIT $limit
-            """;
+        var where = new StringBuilder("tenant_id = $tenant");
         command.Parameters.AddWithValue("$tenant", tenantId);
-        if (action is not null)
+        Filter(command, where, "action", "$action", query.Action);
+        Filter(command, where, "resource", "$resource", query.Resource);
+        Filter(command, where, "decision", "$decision", query.Decision);
+        if (query.From is { } from)
         {
-            command.Parameters.AddWithValue("$action", action);
+            where.Append(" AND time >= $from");
+            command.Parameters.AddWithValue("$from", Ticks(from));
         }
 
+        if (query.To is { } to)
+        {
+            where.Append(" AND time < $to");
+            command.Parameters.AddWithValue("$to", Ticks(to));
+        }
+
+        if (cursor is not null)
+        {
+            where.Append(" AND (time < $time OR (time = $time AND id < $after))");
+        }
+
+        command.CommandText = $"""
+            SELECT id, tenant_id, time, actor, action, resource, decision, reason, policy_revision, trace_id, details FROM audit_log
+            WHERE {where}
+            ORDER BY time DESC, id DESC LIMIT $limit
+            """;
         AddPaging(command, page, cursor);
         return await ReadPageAsync(command, page.Limit, Read, r => new PageCursor(r.Time, r.Id), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void Filter(SqliteCommand command, StringBuilder where, string column, string parameter, string? value)
+    {
+        if (value is not null)
+        {
+            where.Append(" AND ").Append(column).Append(" = ").Append(parameter);
+            command.Parameters.AddWithValue(parameter, value);
+        }
     }
 
     private static AuditRecord Read(DbDataReader r) => new(

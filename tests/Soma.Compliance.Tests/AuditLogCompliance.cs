@@ -52,6 +52,49 @@ public abstract class AuditLogCompliance<TEngine>(TEngine engine) : ComplianceSu
     }
 
     [Fact]
+    public async Task Decisions_filter_by_action_resource_decision_and_time_newest_first_in_pages()
+    {
+        var tenant = NewTenant();
+        var other = NewTenant();
+        // Twelve tool decisions over six seconds, two at each second: the id breaks the tie within a page boundary.
+        var calls = Enumerable.Range(0, 12).Select(i => Decision(tenant, i % 3 == 0 ? "tool/math.evaluate" : "tool/time.now", i % 2 == 0 ? "deny" : "allow", Start.AddSeconds(i / 2))).ToList();
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var r in calls)
+            {
+                await Audit.AppendAsync(tx, r);
+            }
+
+            // Same resource and decision, but another action or another tenant: never listed.
+            await Audit.AppendAsync(tx, Record(tenant, "memory.flush", Start.AddSeconds(1)) with { Resource = "tool/math.evaluate", Decision = "deny" });
+            await Audit.AppendAsync(tx, Decision(other, "tool/math.evaluate", "deny", Start.AddSeconds(1)));
+        });
+
+        static IEnumerable<Guid> Expected(IEnumerable<AuditRecord> records) => records.OrderByDescending(r => r.Time).ThenByDescending(r => r.Id).Select(r => r.Id);
+
+        var denials = await ListAllAsync(tenant, new AuditQuery("tool.call", Decision: "deny"), pageSize: 2);
+        Assert.Equal(Expected(calls.Where(r => r.Decision == "deny")), denials.Select(r => r.Id));
+
+        var math = await ListAllAsync(tenant, new AuditQuery("tool.call", "tool/math.evaluate"), pageSize: 3);
+        Assert.Equal(Expected(calls.Where(r => r.Resource == "tool/math.evaluate")), math.Select(r => r.Id));
+
+        var mathDenied = await ListAllAsync(tenant, new AuditQuery("tool.call", "tool/math.evaluate", "deny"), pageSize: 1);
+        Assert.Equal(Expected(calls.Where(r => r.Resource == "tool/math.evaluate" && r.Decision == "deny")), mathDenied.Select(r => r.Id));
+        Assert.All(mathDenied, r => Assert.Equal("policy tools.deny", r.Reason));
+
+        // From is inclusive, To exclusive: seconds 2, 3 and 4 of the six.
+        var window = await ListAllAsync(tenant, new AuditQuery("tool.call", From: Start.AddSeconds(2), To: Start.AddSeconds(5)), pageSize: 4);
+        Assert.Equal(Expected(calls.Where(r => r.Time >= Start.AddSeconds(2) && r.Time < Start.AddSeconds(5))), window.Select(r => r.Id));
+        Assert.Equal(6, window.Count);
+
+        var since = await ListAllAsync(tenant, new AuditQuery("tool.call", "tool/time.now", "allow", From: Start.AddSeconds(4)), pageSize: 50);
+        Assert.Equal(Expected(calls.Where(r => r.Resource == "tool/time.now" && r.Decision == "allow" && r.Time >= Start.AddSeconds(4))), since.Select(r => r.Id));
+
+        Assert.Empty(await ListAllAsync(tenant, new AuditQuery("tool.call", "tool/shell"), pageSize: 50));
+        Assert.Equal(13, (await ListAllAsync(tenant, new AuditQuery(), pageSize: 5)).Count);
+    }
+
+    [Fact]
     public async Task A_rolled_back_append_leaves_nothing()
     {
         var tenant = NewTenant();
@@ -62,6 +105,25 @@ public abstract class AuditLogCompliance<TEngine>(TEngine engine) : ComplianceSu
 
         Assert.Empty((await Audit.ListAsync(tenant, new PageRequest())).Items);
     }
+
+    private async Task<List<AuditRecord>> ListAllAsync(string tenant, AuditQuery query, int pageSize)
+    {
+        var seen = new List<AuditRecord>();
+        string? cursor = null;
+        do
+        {
+            var page = await Audit.ListAsync(tenant, new PageRequest(pageSize, cursor), query);
+            Assert.True(page.Items.Count <= pageSize);
+            seen.AddRange(page.Items);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        return seen;
+    }
+
+    private static AuditRecord Decision(string tenant, string resource, string decision, DateTimeOffset time) =>
+        new(Guid.CreateVersion7(), tenant, time, "user:alice", "tool.call", resource, decision, decision == "deny" ? "policy tools.deny" : null, "rev-1", null, null);
 
     private static AuditRecord Record(string tenant, string action, DateTimeOffset time) =>
         new(Guid.CreateVersion7(), tenant, time, "user:alice", action, "session/1", "allow", null, null, null, null);

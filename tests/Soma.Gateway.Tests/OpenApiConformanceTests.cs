@@ -113,6 +113,16 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await GetAsync(user, "/v1/usage");
         await GetAsync(user, "/v1/usage?from=2020-01-01&to=2020-01-31");
 
+        // Policy decisions: a turn that calls tools leaves decisions (allowed or denied, whatever the shipped roles say).
+        var tools = await CreateSessionAsync(user, "tools");
+        var toolTurn = (await CallAsync(user, HttpMethod.Post, $"/v1/sessions/{tools}/messages", 202, Body("What time is it? And calculate 2+3"))).GetProperty("run_id").GetGuid();
+        await EventuallyAsync(() => GetAsync(user, $"/v1/runs/{toolTurn}"), r => r.GetProperty("state").GetString() == "succeeded", "the tool turn to succeed");
+        var decisions = await GetAsync(admin, "/v1/policy/decisions?limit=1");
+        Assert.Equal(1, decisions.GetProperty("items").GetArrayLength());
+        await GetAsync(admin, $"/v1/policy/decisions?limit=1&cursor={Uri.EscapeDataString(decisions.GetProperty("next_cursor").GetString()!)}");
+        await GetAsync(admin, "/v1/policy/decisions?tool=time.now&decision=allow&since=2020-01-01T00:00:00Z");
+        await GetAsync(admin, "/v1/policy/decisions?decision=deny");
+
         // Problems: 400, 401, 403, 404, 409, 413.
         await CallAsync(user, HttpMethod.Post, "/v1/sessions", 400, """{"title":""");
         await CallAsync(user, HttpMethod.Post, "/v1/sessions", 400, """{"title":"x","metadata":"not an object"}""");
@@ -121,6 +131,8 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await GetAsync(user, "/v1/runs?limit=100000", 400);
         await GetAsync(user, "/v1/usage?from=yesterday", 400);
         await GetAsync(user, "/v1/memory", 400);
+        await GetAsync(admin, "/v1/policy/decisions?decision=maybe", 400);
+        await GetAsync(admin, "/v1/policy/decisions?since=yesterday", 400);
         await CallAsync(user, HttpMethod.Post, "/v1/runs", 400, "{}");
         await CallAsync(user, HttpMethod.Post, "/v1/runs", 404, """{"workflow":"no.such.workflow"}""");
         await CallAsync(user, HttpMethod.Post, $"/v1/sessions/{session}/messages", 400, """{"content":""}""");
@@ -136,6 +148,7 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
 
         await GetAsync(user, "/v1/memory/status", 403);
         await CallAsync(user, HttpMethod.Post, "/v1/memory/flush", 403);
+        await GetAsync(user, "/v1/policy/decisions", 403);
         await GetAsync(user, $"/v1/sessions/{Unknown}", 404);
         await CallAsync(user, HttpMethod.Patch, $"/v1/sessions/{Unknown}", 404, """{"title":"x"}""");
         await CallAsync(user, HttpMethod.Delete, $"/v1/sessions/{Unknown}", 404);

@@ -6,6 +6,10 @@ public interface IAuditLog
     /// <summary>Appends a record inside <paramref name="transaction"/>.</summary>
     Task AppendAsync(IStoreTransaction transaction, AuditRecord record, CancellationToken cancellationToken = default);
 
+    /// <summary>The tenant's records that match <paramref name="query"/>, newest first (ties by id, newest first).</summary>
+    Task<Page<AuditRecord>> ListAsync(string tenantId, PageRequest page, AuditQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>The tenant's records, newest first, optionally only those of one action.</summary>
-    Task<Page<AuditRecord>> ListAsync(string tenantId, PageRequest page, string? action = null, CancellationToken cancellationToken = default);
+    Task<Page<AuditRecord>> ListAsync(string tenantId, PageRequest page, string? action = null, CancellationToken cancellationToken = default) =>
+        ListAsync(tenantId, page, new AuditQuery(Action: action), cancellationToken);
 }

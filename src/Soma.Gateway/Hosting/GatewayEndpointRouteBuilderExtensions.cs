@@ -34,6 +34,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         SessionEventStream.Map(app);
         Usage.UsageEndpoints.Map(app);
         Memory.MemoryEndpoints.Map(app);
+        Policy.PolicyEndpoints.Map(app);
         RunEndpoints.Map(app);
         Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -5,6 +5,7 @@
 import { renderMarkdown } from './markdown.js';
 import { el, icon, testId } from './dom.js';
 import { MemoryPanel } from './memory.js';
+import { PolicyPanel } from './policy.js';
 import { EventStream, retryAfterOf } from './sse.js';
 
 const TOKEN_KEY = 'soma.token';
@@ -43,8 +44,9 @@ const ui = {
   toggleMemory: $('toggle-memory'),
 };
 
-// Set in boot(): the memory panel beside the conversation (memory.js).
+// Set in boot(): the memory panel beside the conversation (memory.js), and the operators' policy decisions (policy.js).
 let memory = null;
+let policy = null;
 
 const state = {
   token: '',
@@ -236,6 +238,7 @@ function signOut(message) {
   ui.sessionList.replaceChildren();
   memory.setSession(null);
   memory.toggle(false);
+  policy.signedOut();
   clearBanners();
   writeFragment(new URLSearchParams());
   showSignIn(message);
@@ -280,6 +283,7 @@ async function onSignIn(event) {
 function enterApp(firstPage) {
   ui.signin.hidden = true;
   ui.app.hidden = false;
+  policy.signedIn(state.token);
   state.sessions = firstPage.items ?? [];
   state.nextCursor = firstPage.next_cursor ?? null;
   renderSessions();
@@ -870,7 +874,10 @@ class SessionView {
       const name = testId(el('span', 'tool-name'), 'tool-name');
       const status = testId(el('span', 'badge'), 'tool-status');
       const note = el('span', 'tool-note');
-      summary.append(icon('tool'), name, status, note);
+      // A denial's reason is the one thing to read about the call: it stays visible with the card closed.
+      const reason = testId(el('span', 'tool-reason'), 'tool-denied-reason');
+      reason.hidden = true;
+      summary.append(icon('tool'), name, status, note, reason);
       const args = testId(el('pre', 'tool-arguments'), 'tool-arguments');
       const output = testId(el('pre', 'tool-output'), 'tool-output');
       const error = testId(el('p', 'tool-error'), 'tool-error');
@@ -882,7 +889,7 @@ class SessionView {
       // The answer being written stays below the tool calls it is waiting for, as it will be when the session is replayed.
       const answer = turn.streaming && !turn.streaming.done ? turn.streaming.article : null;
       turn.body.insertBefore(details, answer);
-      tool = { id, turn, details, name, status, note, args, output, error, argsSection, outputSection, chunks: [], bytes: 0, state: 'requested' };
+      tool = { id, turn, details, name, status, note, reason, args, output, error, argsSection, outputSection, chunks: [], bytes: 0, state: 'requested' };
       this.tools.set(id, tool);
       this.touch(turn);
     }
@@ -1033,8 +1040,11 @@ class SessionView {
     const text = tool.chunks.join('');
     tool.outputSection.hidden = text.length === 0;
     tool.output.textContent = text.length > MAX_TOOL_OUTPUT_CHARS ? `${text.slice(0, MAX_TOOL_OUTPUT_CHARS)}\n… ${text.length - MAX_TOOL_OUTPUT_CHARS} more characters` : text;
-    tool.error.hidden = !tool.problem;
-    tool.error.textContent = tool.problem ?? '';
+    const denied = tool.state === 'denied';
+    tool.reason.hidden = !denied;
+    tool.reason.textContent = denied ? tool.problem ?? 'Denied by policy.' : '';
+    tool.error.hidden = !tool.problem || denied;
+    tool.error.textContent = denied ? '' : tool.problem ?? '';
   }
 
   drawRun(run) {
@@ -1148,8 +1158,22 @@ function boot() {
     status: $('memory-status'),
     list: $('memory-list'),
   }, { api, describeError });
+  policy = new PolicyPanel({
+    open: $('open-policy'),
+    root: $('policy-panel'),
+    close: $('policy-close'),
+    refresh: $('policy-refresh'),
+    filters: $('policy-filters'),
+    tool: $('policy-tool'),
+    decision: $('policy-decision'),
+    status: $('policy-status'),
+    table: $('policy-table'),
+    list: $('policy-list'),
+    more: $('policy-more'),
+  }, { api, describeError });
   ui.toggleMemory.append(icon('memory'));
   $('memory-close').append(icon('close'));
+  $('policy-close').append(icon('close'));
   ui.toggleMemory.addEventListener('click', () => memory.toggle());
   const narrow = matchMedia('(max-width: 760px)');
   fitPlaceholder(narrow.matches);

@@ -54,7 +54,7 @@ public static class PolicyLoad
             var value = bundle.Policy.Evaluate("data." + path.Replace('/', '.'), input is null ? null : Value.ParseJson(input.ToJsonString()));
             return value is null ? null : JsonNode.Parse(value.ToJson());
         });
-        using var opaEngine = new OpaPolicyEngine(new OpaOptions { Url = opa.BaseAddress.ToString(), TimeoutMilliseconds = 5_000 }, NullLogger<OpaPolicyEngine>.Instance);
+        using var opaEngine = new OpaPolicyEngine(new OpaOptions { Url = opa.BaseAddress, TimeoutMilliseconds = 5_000 }, NullLogger<OpaPolicyEngine>.Instance);
         var overHttp = await MeasureAsync("opa adapter (loopback)", Math.Max(1_000, n / 20), inputs, i => opaEngine.DecideAsync(i));
 
         var allowList = new HashSet<string>(AllowList, StringComparer.Ordinal);

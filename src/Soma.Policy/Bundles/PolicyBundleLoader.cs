@@ -198,7 +198,7 @@ public static class PolicyBundleLoader
         var members = left.Members.ToBuilder();
         foreach (var (key, value) in right.Members)
         {
-            members[key] = members.TryGetValue(key, out var existing) ? Merge(existing, value, name, $"{path}.{key}") : value;
+            members[key] = members.TryGetValue(key, out var existing) ? Merge(existing, value, name, $"{path}.{(key is StringValue s ? s.Value : key.ToString())}") : value;
         }
 
         return Value.Object(members);

@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Soma.Core.Storage;
+using Soma.Gateway.Tests.Conversations;
 using Soma.Server.Dev;
 using Soma.Testing;
 using static Soma.Gateway.Tests.Conversations.Conversation;
@@ -134,7 +135,7 @@ public sealed class ToolPolicyTests : IAsyncLifetime
     private async Task<List<JsonElement>> AuditEventsAsync(string tenant)
     {
         var rows = await _server.Services.GetRequiredService<IOutbox>().ListAsync(new OutboxQuery(["agent.audit.v1"], 1000) { TenantId = tenant });
-        return [.. rows.Select(r => JsonDocument.Parse(r.Payload).RootElement)
+        return [.. rows.Select(r => JsonDocument.Parse(r.Message.Payload).RootElement)
             .Where(e => e.GetProperty("type").GetString() == "audit.decision")
             .Select(e => e.GetProperty("data").Clone())];
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -18,12 +19,12 @@ public sealed class PolicyReloaderTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Soma:Policy:Directory"] = _folder.Path,
             ["Soma:Policy:PollMilliseconds"] = "50",
         }).Build();
-        _services = new ServiceCollection().AddLogging().AddMetrics().AddSomaPolicy(configuration).BuildServiceProvider();
+        _services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging().AddMetrics().AddSomaPolicy(configuration).BuildServiceProvider();
         _reloader = _services.GetRequiredService<PolicyReloader>();
         await _reloader.StartAsync(CancellationToken.None);
     }

@@ -7,7 +7,7 @@ namespace Soma.Tools.Tests.Invocation;
 /// <summary>A real store transaction, with the events appended in it collected for the test to read.</summary>
 internal sealed class RecordingSink(IStoreTransaction transaction) : IToolEventSink
 {
-    public List<IEventData> Events { get; } = [];
+    public List<object> Events { get; } = [];
 
     public IStoreTransaction Transaction => transaction;
 

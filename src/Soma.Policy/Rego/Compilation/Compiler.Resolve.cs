@@ -48,7 +48,7 @@ internal sealed partial class Compiler
                         r.NodeParts = used - fromHead;
                     }
 
-                    Depend(node, context);
+                    Depend(node, context, shallow: used < path.Count);
                 }
 
                 break;
@@ -168,7 +168,7 @@ internal sealed partial class Compiler
             v.Path = global.Path[used..];
             if (depend)
             {
-                Depend(node, context);
+                Depend(node, context, shallow: used < global.Path.Length);
             }
 
             return;
@@ -181,23 +181,26 @@ internal sealed partial class Compiler
     }
 
     /// <summary>A rule reading <paramref name="node"/> depends on the rules below it and the rules above it that
-    /// build it (partial objects).</summary>
-    private static void Depend(DataNode node, RuleContext context)
+    /// build it (partial objects); a reference continuing into the base document below the node (<paramref name="shallow"/>)
+    /// reads no rule below it.</summary>
+    private static void Depend(DataNode node, RuleContext context, bool shallow)
     {
-        if (context.Dependencies.Contains(node))
+        if (!shallow)
         {
-            return;
-        }
-
-        foreach (var below in node.Descendants())
-        {
-            if (below.HasRules)
+            foreach (var below in node.Descendants())
             {
-                context.Dependencies.Add(below);
+                if (below.HasRules)
+                {
+                    context.Dependencies.Add(below);
+                }
             }
         }
 
-        context.Dependencies.Add(node);
+        if (node.HasRules)
+        {
+            context.Dependencies.Add(node);
+        }
+
         for (var above = node.Parent; above is not null; above = above.Parent)
         {
             if (above.HasValueRules)

@@ -292,7 +292,8 @@ internal sealed partial class Compiler
 
     private void CheckArity(CallTerm call, string name, int arity)
     {
-        if (call.Arguments.Count == arity + 1)
+        // An extra argument receives the result only when it can bind: a constant there is a wrong argument count.
+        if (call.Arguments.Count == arity + 1 && PatternVars(call.Arguments[^1]).Any())
         {
             call.HasOutput = true;
         }

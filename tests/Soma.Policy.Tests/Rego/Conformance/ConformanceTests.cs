@@ -6,11 +6,25 @@ namespace Soma.Policy.Tests.Rego.Conformance;
 public sealed class ConformanceTests
 {
     /// <summary>The pass count the report test holds the engine to (raise it as support grows).</summary>
-    private const int PassFloor = 0;
+    private const int PassFloor = 489;
 
     /// <summary>Cases deliberately not supported, by <c>file: note</c>, with the reason.</summary>
     public static readonly IReadOnlyDictionary<string, string> NotSupported = new Dictionary<string, string>(StringComparer.Ordinal)
     {
+        ["builtins/comparison/tests.yaml: order"] =
+            "Regorus sorts sets before objects; this engine keeps OPA's order (… array < object < set), which the value model fixes.",
+        ["rego-extensions/or/tests.yaml: Azure Policy"] =
+            "The case's input has no networkAcls (the key is misspelt networksAcls, and properties is null), so both sides of `or` are undefined; Regorus answers \"Deny\" anyway.",
+        ["builtins/numbers/mod.yaml: integral float too large to convert"] =
+            "Builtins library (rego-builtins branch): `rem` on 1e40-sized floats; owned there.",
+        ["builtins/objects/json.patch.yaml: array-form path rejects an integral float index"] =
+            "The value model stores integral floats as integers (2.0 == 2, as OPA), so 1.0 is a valid index here.",
+        ["builtins/strings/sprintf.yaml: numeric formatting"] =
+            "Builtins library (rego-builtins branch): Regorus's %f/%O formatting differs from Go's, which the builtin follows.",
+        ["builtins/strings/sprintf.yaml: error cases"] =
+            "Builtins library (rego-builtins branch): Go's sprintf prints %!d(MISSING); Regorus raises an error.",
+        ["builtins/units/parse.yaml: all"] =
+            "Builtins library (rego-builtins branch): units.parse of 1e-30 is exact here, Regorus underflows it to 0.",
     };
 
     public static TheoryData<string> CaseIds => [.. ConformanceCorpus.All.Select(c => c.Id)];

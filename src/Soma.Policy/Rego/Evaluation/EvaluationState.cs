@@ -1,0 +1,58 @@
+using Soma.Policy.Rego.Compilation;
+using Soma.Policy.Rego.Values;
+
+namespace Soma.Policy.Rego.Evaluation;
+
+/// <summary>
+/// What one evaluation sees: the input, <c>with</c> overrides, and the cache of node values (a <c>with</c> forks a
+/// fresh cache, since rule values may change under it).
+/// </summary>
+internal sealed class EvaluationState
+{
+    public EvaluationState(Value? input, int nodeCount)
+    {
+        Input = input;
+        Values = new Value?[nodeCount];
+        States = new byte[nodeCount];
+    }
+
+    public Value? Input { get; set; }
+
+    public Value?[] Values { get; }
+
+    /// <summary>Per node: 0 not computed, 1 in progress, 2 done.</summary>
+    public byte[] States { get; }
+
+    public List<(Value[] Path, Value Value)>? DataOverrides { get; private set; }
+
+    public Dictionary<DataNode, (DataNode? Function, Value? Value)>? FunctionOverrides { get; private set; }
+
+    public Dictionary<string, Value>? BuiltinOverrides { get; private set; }
+
+    public EvaluationState Fork()
+    {
+        var fork = new EvaluationState(Input, Values.Length);
+        if (DataOverrides is not null)
+        {
+            fork.DataOverrides = [.. DataOverrides];
+        }
+
+        if (FunctionOverrides is not null)
+        {
+            fork.FunctionOverrides = new(FunctionOverrides);
+        }
+
+        if (BuiltinOverrides is not null)
+        {
+            fork.BuiltinOverrides = new(BuiltinOverrides, StringComparer.Ordinal);
+        }
+
+        return fork;
+    }
+
+    public void OverrideData(Value[] path, Value value) => (DataOverrides ??= []).Add((path, value));
+
+    public void OverrideFunction(DataNode node, DataNode? function, Value? value) => (FunctionOverrides ??= [])[node] = (function, value);
+
+    public void OverrideBuiltin(string name, Value value) => (BuiltinOverrides ??= new(StringComparer.Ordinal))[name] = value;
+}

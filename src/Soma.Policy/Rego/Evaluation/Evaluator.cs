@@ -1,0 +1,291 @@
+using Soma.Policy.Rego.Builtins;
+using Soma.Policy.Rego.Syntax;
+using Soma.Policy.Rego.Values;
+
+namespace Soma.Policy.Rego.Evaluation;
+
+/// <summary>
+/// Top-down evaluation with backtracking: each term or literal calls its continuation once per solution, binding
+/// variables in a frame (one per rule body) and unbinding them when the continuation returns. A continuation returns
+/// false to stop the search (negation, <c>every</c>, first-result queries). One evaluator per call: not thread-safe.
+/// </summary>
+internal sealed partial class Evaluator
+{
+    private const int MaxDepth = 256;
+    private readonly PolicyModel _model;
+    private readonly BuiltinContext _builtins;
+    private readonly EvaluationOptions _options;
+    private readonly bool _strict;
+    private EvaluationState _state;
+    private int _depth;
+    private bool _arrayMismatch;
+
+    public Evaluator(PolicyModel model, Value? input, EvaluationOptions? options)
+    {
+        _model = model;
+        _options = options ?? EvaluationOptions.Default;
+        _strict = _options.StrictBuiltinErrors;
+        _builtins = new BuiltinContext(_options.Now ?? DateTimeOffset.UtcNow, _options.Print, _options.CancellationToken);
+        _state = new EvaluationState(input, model.NodeCount);
+    }
+
+    private static bool IsFalse(Value value) => value is BooleanValue { Value: false };
+
+    public bool EvalQuery(Query query, Value?[] frame, Func<bool> next) => EvalLiterals(query.Ordered, 0, frame, next);
+
+    private bool EvalLiterals(Literal[] literals, int index, Value?[] frame, Func<bool> next)
+    {
+        if (index == literals.Length)
+        {
+            return next();
+        }
+
+        _options.CancellationToken.ThrowIfCancellationRequested();
+        var literal = literals[index];
+        _options.Coverage?.Add(literal.Location);
+        return index == literals.Length - 1
+            ? EvalLiteral(literal, frame, next)
+            : EvalLiteral(literal, frame, () => EvalLiterals(literals, index + 1, frame, next));
+    }
+
+    private bool EvalLiteral(Literal literal, Value?[] frame, Func<bool> next) =>
+        literal.With.Count > 0 ? EvalWith(literal, frame, next) : EvalLiteralCore(literal, frame, next);
+
+    private bool EvalLiteralCore(Literal literal, Value?[] frame, Func<bool> next)
+    {
+        switch (literal)
+        {
+            case ExpressionLiteral { Negated: false } e:
+                return EvalExpression(e.Expression, frame, next);
+            case ExpressionLiteral e:
+            {
+                var found = false;
+                EvalExpression(e.Expression, frame, () =>
+                {
+                    found = true;
+                    return false;
+                });
+                return found || next();
+            }
+
+            case SomeLiteral:
+                return next();
+            case SomeInLiteral s:
+                return EvalSomeIn(s, frame, next);
+            case EveryLiteral every:
+                return EvalEvery(every, frame, next);
+            default:
+                throw new RegoException("unknown literal", literal.Location);
+        }
+    }
+
+    private bool EvalExpression(Term expression, Value?[] frame, Func<bool> next)
+    {
+        if (expression is BinaryTerm { Operator: BinaryOperator.Unify } unify)
+        {
+            return Unify(unify.Left, unify.Right, frame, next);
+        }
+
+        if (expression is BinaryTerm { Operator: BinaryOperator.Assign } assign)
+        {
+            return EvalTerm(assign.Right, frame, value => Match(assign.Left, value, frame, next));
+        }
+
+        return EvalTerm(expression, frame, value => IsFalse(value) || next());
+    }
+
+    private bool EvalSomeIn(SomeInLiteral literal, Value?[] frame, Func<bool> next) =>
+        EvalTerm(literal.Collection, frame, collection =>
+        {
+            if (collection is not (ArrayValue or SetValue or ObjectValue))
+            {
+                throw new RegoException("`some .. in collection` expects array/set/object.", literal.Location);
+            }
+
+            _arrayMismatch = false;
+            var matched = false;
+            var result = Iterate(collection, (key, value) =>
+            {
+                Func<bool> matchValue = () => Match(literal.Value, value, frame, () =>
+                {
+                    matched = true;
+                    return next();
+                });
+                return literal.Key is null ? matchValue() : Match(literal.Key, key, frame, matchValue);
+            });
+            if (!matched && _arrayMismatch)
+            {
+                throw new RegoException("mismatch in number of array elements", literal.Location);
+            }
+
+            return result;
+        });
+
+    private bool EvalEvery(EveryLiteral every, Value?[] frame, Func<bool> next) =>
+        EvalTerm(every.Domain, frame, domain =>
+        {
+            if (domain is not (ArrayValue or SetValue or ObjectValue))
+            {
+                return true;
+            }
+
+            var all = Iterate(domain, (key, value) =>
+            {
+                if (every.Key is not null)
+                {
+                    frame[every.Key.Slot] = key;
+                }
+
+                frame[every.Value.Slot] = value;
+                var found = false;
+                EvalQuery(every.Body, frame, () =>
+                {
+                    found = true;
+                    return false;
+                });
+                if (every.Key is not null)
+                {
+                    frame[every.Key.Slot] = null;
+                }
+
+                frame[every.Value.Slot] = null;
+                return found;
+            });
+            return !all || next();
+        });
+
+    private bool EvalWith(Literal literal, Value?[] frame, Func<bool> next)
+    {
+        var saved = _state;
+        var fork = saved.Fork();
+        foreach (var with in literal.With)
+        {
+            if (with.ReplacementFunction is not null)
+            {
+                fork.OverrideFunction(with.Function!, with.ReplacementFunction, null);
+                continue;
+            }
+
+            var value = EvalFirst(with.Value, frame);
+            if (value is null)
+            {
+                return true;
+            }
+
+            if (with.TargetsInput)
+            {
+                fork.Input = SetPath(fork.Input, with.Path, 0, value);
+            }
+            else if (with.Builtin is not null)
+            {
+                fork.OverrideBuiltin(with.Builtin, value);
+            }
+            else if (with.Function is not null)
+            {
+                fork.OverrideFunction(with.Function, null, value);
+            }
+            else
+            {
+                fork.OverrideData(with.Path, value);
+            }
+        }
+
+        _state = fork;
+        try
+        {
+            return EvalLiteralCore(literal, frame, () =>
+            {
+                _state = saved;
+                try
+                {
+                    return next();
+                }
+                finally
+                {
+                    _state = fork;
+                }
+            });
+        }
+        finally
+        {
+            _state = saved;
+        }
+    }
+
+    /// <summary>The first value of a term, or null when it has none.</summary>
+    public Value? EvalFirst(Term term, Value?[] frame)
+    {
+        if (term.Constant is not null)
+        {
+            return term.Constant;
+        }
+
+        Value? result = null;
+        EvalTerm(term, frame, value =>
+        {
+            result = value;
+            return false;
+        });
+        return result;
+    }
+
+    private static Value SetPath(Value? target, Value[] path, int index, Value value)
+    {
+        if (index == path.Length)
+        {
+            return value;
+        }
+
+        var obj = target as ObjectValue ?? Value.EmptyObject;
+        var child = SetPath(obj[path[index]], path, index + 1, value);
+        return new ObjectValue(obj.Members.SetItem(path[index], child));
+    }
+
+    /// <summary>Calls <paramref name="each"/> with (key, value) for arrays (index), objects, and sets (the member twice).</summary>
+    private static bool Iterate(Value collection, Func<Value, Value, bool> each)
+    {
+        switch (collection)
+        {
+            case ArrayValue array:
+                for (var i = 0; i < array.Items.Length; i++)
+                {
+                    if (!each(Value.Number(i), array.Items[i]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case ObjectValue obj:
+                foreach (var (key, value) in obj.Members)
+                {
+                    if (!each(key, value))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case SetValue set:
+                foreach (var item in set.Items)
+                {
+                    if (!each(item, item))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private static Value? Index(Value collection, Value key) => collection switch
+    {
+        ArrayValue array => key is NumberValue n && n.TryGetInt32(out var i) && i >= 0 && i < array.Items.Length ? array.Items[i] : null,
+        ObjectValue obj => obj[key],
+        SetValue set => set.Contains(key) ? key : null,
+        _ => null,
+    };
+}

@@ -1,0 +1,26 @@
+namespace Soma.Policy.Rego;
+
+/// <summary>Per-call evaluation settings.</summary>
+public sealed class EvaluationOptions
+{
+    internal static EvaluationOptions Default { get; } = new();
+
+    /// <summary>The time <c>time.now_ns</c> reports (default: the clock when the evaluation starts).</summary>
+    public DateTimeOffset? Now { get; init; }
+
+    /// <summary>Where <c>print</c> writes (default: nowhere).</summary>
+    public Action<string>? Print { get; init; }
+
+    /// <summary>Called for each rule body that succeeded (for explanations).</summary>
+    public Action<RuleTrace>? OnRuleFired { get; init; }
+
+    /// <summary>Collects the places of the expressions evaluated (for coverage).</summary>
+    public ISet<SourceLocation>? Coverage { get; init; }
+
+    /// <summary>Cancels a long evaluation.</summary>
+    public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>Whether a builtin's error fails the evaluation (default, as <c>opa eval --strict-builtin-errors</c>);
+    /// when false the call is undefined instead.</summary>
+    public bool StrictBuiltinErrors { get; init; } = true;
+}

@@ -1,0 +1,79 @@
+using Soma.Policy.Rego.Compilation;
+using Soma.Policy.Rego.Evaluation;
+using Soma.Policy.Rego.Syntax;
+using Soma.Policy.Rego.Values;
+
+namespace Soma.Policy.Rego;
+
+/// <summary>A query compiled against a policy; evaluate it many times, from many threads.</summary>
+public sealed class PreparedQuery
+{
+    private readonly CompiledPolicy _policy;
+    private readonly QueryPlan _plan;
+
+    internal PreparedQuery(CompiledPolicy policy, QueryPlan plan)
+    {
+        _policy = policy;
+        _plan = plan;
+    }
+
+    /// <summary>The first result (see <see cref="CompiledPolicy.Evaluate"/>), or C# null when undefined.</summary>
+    public Value? Evaluate(Value? input = null, EvaluationOptions? options = null)
+    {
+        var results = Run(input, options, all: false);
+        return results.Count == 0 ? null : results[0];
+    }
+
+    /// <summary>Every result of the query, in evaluation order.</summary>
+    public IReadOnlyList<Value> EvaluateAll(Value? input = null, EvaluationOptions? options = null) => Run(input, options, all: true);
+
+    private List<Value> Run(Value? input, EvaluationOptions? options, bool all)
+    {
+        var evaluator = new Evaluator(_policy.Model, input, options);
+        var frame = new Value?[_plan.SlotCount];
+        var results = new List<Value>();
+        var query = _plan.Query;
+        try
+        {
+            if (_plan.IsSingleTerm)
+            {
+                var term = ((ExpressionLiteral)query.Literals[0]).Expression;
+                evaluator.EvalTerm(term, frame, value =>
+                {
+                    results.Add(value);
+                    return all;
+                });
+                return results;
+            }
+
+            var captured = new Value?[query.Literals.Count];
+            evaluator.EvalCapturing(query, frame, captured, () =>
+            {
+                if (_plan.Bindings.Count > 0)
+                {
+                    var members = new List<KeyValuePair<Value, Value>>();
+                    foreach (var (name, slot) in _plan.Bindings)
+                    {
+                        if (frame[slot] is { } value)
+                        {
+                            members.Add(new(Value.String(name), value));
+                        }
+                    }
+
+                    results.Add(Value.Object(members));
+                }
+                else
+                {
+                    results.Add(captured.Length == 1 ? captured[0]! : Value.Array(captured.Select(c => c ?? Value.True)));
+                }
+
+                return all;
+            });
+            return results;
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new RegoException("evaluation too deep");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+namespace Soma.Policy.Rego.Syntax;
+
+/// <summary>One statement of a body.</summary>
+internal abstract class Literal(SourceLocation location)
+{
+    public SourceLocation Location { get; } = location;
+
+    public List<WithModifier> With { get; } = [];
+}

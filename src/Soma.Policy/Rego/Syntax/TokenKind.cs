@@ -1,0 +1,35 @@
+namespace Soma.Policy.Rego.Syntax;
+
+/// <summary>The kinds of lexical token.</summary>
+internal enum TokenKind
+{
+    EndOfFile,
+    Identifier,
+    String,
+    Number,
+    Dot,
+    Comma,
+    Semicolon,
+    Colon,
+    LeftParen,
+    RightParen,
+    LeftBracket,
+    RightBracket,
+    LeftBrace,
+    RightBrace,
+    Pipe,
+    Ampersand,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Percent,
+    Unify,
+    Assign,
+    Equal,
+    NotEqual,
+    Less,
+    Greater,
+    LessOrEqual,
+    GreaterOrEqual,
+}

@@ -48,16 +48,7 @@ internal sealed partial class Compiler
                         r.NodeParts = used - fromHead;
                     }
 
-                    if (used < path.Count)
-                    {
-                        // The path leaves the rule tree at a constant key no rule defines (data.soma.roles read from
-                        // package soma.tools): only rules that build this node's value can reach it, not its other children.
-                        DependOnValue(node, context);
-                    }
-                    else
-                    {
-                        Depend(node, context);
-                    }
+                    Depend(node, context, shallow: used < path.Count);
                 }
 
                 break;
@@ -177,7 +168,7 @@ internal sealed partial class Compiler
             v.Path = global.Path[used..];
             if (depend)
             {
-                Depend(node, context);
+                Depend(node, context, shallow: used < global.Path.Length);
             }
 
             return;
@@ -190,39 +181,31 @@ internal sealed partial class Compiler
     }
 
     /// <summary>A rule reading <paramref name="node"/> depends on the rules below it and the rules above it that
-    /// build it (partial objects).</summary>
-    private static void Depend(DataNode node, RuleContext context)
+    /// build it (partial objects); a reference continuing into the base document below the node (<paramref name="shallow"/>)
+    /// reads no rule below it.</summary>
+    private static void Depend(DataNode node, RuleContext context, bool shallow)
     {
-        if (context.Dependencies.Contains(node))
+        if (!shallow)
         {
-            return;
-        }
-
-        foreach (var below in node.Descendants())
-        {
-            if (below.HasRules)
+            foreach (var below in node.Descendants())
             {
-                context.Dependencies.Add(below);
+                if (below.HasRules)
+                {
+                    context.Dependencies.Add(below);
+                }
             }
         }
 
-        context.Dependencies.Add(node);
+        if (node.HasRules)
+        {
+            context.Dependencies.Add(node);
+        }
+
         for (var above = node.Parent; above is not null; above = above.Parent)
         {
             if (above.HasValueRules)
             {
                 context.Dependencies.Add(above);
-            }
-        }
-    }
-
-    private static void DependOnValue(DataNode node, RuleContext context)
-    {
-        for (var at = node; at is not null; at = at.Parent)
-        {
-            if (at.HasValueRules)
-            {
-                context.Dependencies.Add(at);
             }
         }
     }
@@ -309,7 +292,8 @@ internal sealed partial class Compiler
 
     private void CheckArity(CallTerm call, string name, int arity)
     {
-        if (call.Arguments.Count == arity + 1)
+        // An extra argument receives the result only when it can bind: a constant there is a wrong argument count.
+        if (call.Arguments.Count == arity + 1 && PatternVars(call.Arguments[^1]).Any())
         {
             call.HasOutput = true;
         }

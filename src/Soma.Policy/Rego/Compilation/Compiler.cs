@@ -68,6 +68,7 @@ internal sealed partial class Compiler
         foreach (var module in modules)
         {
             var shared = _packages[string.Join('.', module.Package)];
+            NodeAt(shared.Package).IsPackage = true;
             var context = new ModuleContext(module, shared.Package);
             context.ExactRules.UnionWith(shared.ExactRules);
             context.RuleRoots.UnionWith(shared.RuleRoots);

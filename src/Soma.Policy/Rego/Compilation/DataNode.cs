@@ -32,6 +32,9 @@ internal sealed class DataNode(int id, Value key, DataNode? parent)
 
     public RuleDefinition? Default { get; set; }
 
+    /// <summary>Whether a module declares this package (its value is an object even without defined rules).</summary>
+    public bool IsPackage { get; set; }
+
     public RuleDefinition? DefaultFunction { get; set; }
 
     public bool HasValueRules => Complete.Count > 0 || Sets.Count > 0 || Dynamic.Count > 0 || Default is not null;

@@ -66,7 +66,7 @@ internal sealed partial class Evaluator
         {
             result = baseValue ?? EvalSet(node);
         }
-        else if (node.Children.Count == 0 && node.Dynamic.Count == 0)
+        else if (node.Children.Count == 0 && node.Dynamic.Count == 0 && !node.IsPackage)
         {
             result = baseValue;
         }
@@ -358,8 +358,17 @@ internal sealed partial class Evaluator
                 {
                     var produced = false;
                     var frame = new Value?[definition.SlotCount];
-                    MatchParameters(definition.Parameters, arguments, 0, frame, () =>
-                        EvalBody(definition, branch, frame, () => branch.Value is null ? Take(Value.True) : EvalTerm(branch.Value, frame, Take)));
+                    try
+                    {
+                        MatchParameters(definition.Parameters, arguments, 0, frame, () =>
+                            EvalBody(definition, branch, frame, () => branch.Value is null ? Take(Value.True) : EvalTerm(branch.Value, frame, Take)));
+                    }
+                    catch (RegoException) when (!_strict)
+                    {
+                        // Without strict errors a failing definition is undefined; the others may still answer.
+                        continue;
+                    }
+
                     if (produced)
                     {
                         break;

@@ -249,6 +249,19 @@ internal sealed partial class Evaluator
                 return Unify(b.Left, b.Right, frame, () => next(Value.True));
             case BinaryOperator.Assign:
                 return EvalTerm(b.Right, frame, value => Match(b.Left, value, frame, () => next(Value.True)));
+            case BinaryOperator.OrElse:
+                var found = false;
+                var result = EvalTerm(b.Left, frame, value =>
+                {
+                    if (value is NullValue || IsFalse(value))
+                    {
+                        return true;
+                    }
+
+                    found = true;
+                    return next(value);
+                });
+                return found ? result : EvalTerm(b.Right, frame, next);
         }
 
         return EvalTerm(b.Left, frame, left => EvalTerm(b.Right, frame, right =>

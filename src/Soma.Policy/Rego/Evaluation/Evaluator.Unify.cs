@@ -66,6 +66,11 @@ internal sealed partial class Evaluator
     {
         if (pattern.Constant is not null)
         {
+            if (pattern.Constant is ArrayValue constant && value is ArrayValue actual && constant.Count != actual.Count)
+            {
+                _arrayMismatch = true;
+            }
+
             return !pattern.Constant.Equals(value) || next();
         }
 

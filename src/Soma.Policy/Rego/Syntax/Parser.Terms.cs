@@ -7,6 +7,19 @@ internal sealed partial class Parser
     private Term ParseMembership(bool allowKeyValue)
     {
         var start = Current;
+        var term = ParseMembershipOnly(allowKeyValue);
+        while (IsKeyword("or"))
+        {
+            Advance();
+            term = new BinaryTerm(At(start), BinaryOperator.OrElse, term, ParseMembershipOnly(allowKeyValue));
+        }
+
+        return term;
+    }
+
+    private Term ParseMembershipOnly(bool allowKeyValue)
+    {
+        var start = Current;
         var term = ParseRelation();
         if (allowKeyValue && Is(TokenKind.Comma))
         {

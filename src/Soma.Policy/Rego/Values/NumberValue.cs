@@ -158,7 +158,11 @@ public sealed class NumberValue : Value
     public override void WriteJson(Utf8JsonWriter writer) => writer.WriteRawValue(ToString(), skipInputValidation: true);
 
     /// <inheritdoc />
-    public override int GetHashCode() => IsInteger ? _integer.GetHashCode() : _float.GetHashCode();
+    public override int GetHashCode() =>
+        // Integers beyond 2^53 equal the double they round to (comparison goes through doubles), so both hash as that double.
+        IsInteger && BigInteger.Abs(_integer) <= MaxExactDouble ? _integer.GetHashCode() : AsDouble.GetHashCode();
+
+    private static readonly BigInteger MaxExactDouble = new(9007199254740992d);
 
     /// <summary>The shortest text that reads back as the same number (<c>R</c> format for floats).</summary>
     public override string ToString() =>
@@ -181,12 +185,38 @@ public sealed class NumberValue : Value
     private static bool TryExactInteger(string text, out BigInteger value)
     {
         value = default;
-        if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || decimal.Truncate(d) != d)
+        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        {
+            if (decimal.Truncate(d) != d)
+            {
+                return false;
+            }
+
+            value = new BigInteger(d);
+            return true;
+        }
+
+        // Beyond decimal's range ("1e30"): digits times a power of ten, exact when the exponent leaves no fraction.
+        var exponentAt = text.AsSpan().IndexOfAny('e', 'E');
+        if (exponentAt < 0 || !int.TryParse(text.AsSpan(exponentAt + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var exponent))
         {
             return false;
         }
 
-        value = new BigInteger(d);
+        var mantissa = text[..exponentAt];
+        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        if (dot >= 0)
+        {
+            exponent -= mantissa.Length - dot - 1;
+            mantissa = mantissa.Remove(dot, 1);
+        }
+
+        if (exponent < 0 || exponent > 400 || !BigInteger.TryParse(mantissa, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var digits))
+        {
+            return false;
+        }
+
+        value = digits * BigInteger.Pow(10, exponent);
         return true;
     }
 }

@@ -48,13 +48,13 @@ public sealed class RunApiTests(RunApiFixture fixture) : IClassFixture<RunApiFix
         var run = await WaitForEndAsync(client, runId);
         Assert.Equal("succeeded", run.GetProperty("state").GetString());
         Assert.Equal(7, run.GetProperty("output").GetProperty("done").GetProperty("order").GetInt32());
-        Assert.Equal(10, run.GetProperty("checkpoint_version").GetInt64());
+        Assert.Equal(11, run.GetProperty("checkpoint_version").GetInt64());
 
         var key = $"{Guid.Parse(runId):N}/notify/0";
         Assert.Equal(1, fixture.Webhook.CallsByKey[key]);
 
         var steps = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}/steps");
-        Assert.Equal(10, steps.GetArrayLength());
+        Assert.Equal(11, steps.GetArrayLength());
         Assert.All(steps.EnumerateArray(), s => Assert.Equal("succeeded", s.GetProperty("status").GetString()));
 
         var checkpoint = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}/checkpoints/1");

@@ -31,7 +31,7 @@ public static class DemoWorkflows
             .Step("merge", Slow(c => new { parts = c.Outputs.Count }), o => o.After("enrich-price", "enrich-stock", "enrich-customer", "enrich-shipping"))
             .Step("score", Slow(c => new { score = c.Outputs["merge"].GetProperty("parts").GetInt32() * 10 }), o => o.After("merge"))
             .Step("authorize", policy.Decide("demo.pipeline.notify", arguments: c => JsonSerializer.SerializeToElement(new { score = c.Outputs["score"].GetProperty("score").GetInt32() })), o => o.After("score"))
-            .Step("notify", (c, ct) => NotifyAsync(http, options, c, ct), o => o.After("authorize").SideEffecting())
+            .Step("notify", (c, ct) => NotifyAsync(http, options, c, ct), o => o.After("score", "authorize").SideEffecting())
             .Step("archive", Slow(_ => new { archived = true }), o => o.After("notify"))
             .Step("done", Slow(c => new { order = c.Input.GetProperty("order").GetInt32(), archived = c.Outputs["archive"].GetProperty("archived").GetBoolean() }), o => o.After("archive"))
             .Build();

@@ -142,7 +142,7 @@ internal static partial class PolicyCommand
     private static async Task<List<AuditedCall>> ReadAuditedCallsAsync(IOutbox outbox, string? tenant, DateTimeOffset from, CancellationToken cancellationToken)
     {
         var arguments = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        var decisions = new List<JsonElement>();
+        var decisions = new List<(string Tenant, JsonElement Envelope)>();
         Guid? after = null;
         while (true)
         {
@@ -156,11 +156,11 @@ internal static partial class PolicyCommand
                 var data = envelope.GetProperty("data");
                 if (type == "tool.requested" && data.TryGetProperty("arguments", out var args) && data.TryGetProperty("tool_call_id", out var id))
                 {
-                    arguments[$"{envelope.GetProperty("tenant").GetString()}/{id.GetString()}"] = args.Clone();
+                    arguments[$"{row.Message.TenantId}/{id.GetString()}"] = args.Clone();
                 }
                 else if (type == "audit.decision" && data.GetProperty("action").GetString() == "tool.call")
                 {
-                    decisions.Add(envelope.Clone());
+                    decisions.Add((row.Message.TenantId, envelope.Clone()));
                 }
             }
 
@@ -171,12 +171,11 @@ internal static partial class PolicyCommand
         }
 
         var calls = new List<AuditedCall>(decisions.Count);
-        foreach (var envelope in decisions)
+        foreach (var (eventTenant, envelope) in decisions)
         {
             var data = envelope.GetProperty("data");
             var details = data.TryGetProperty("details", out var d) ? d : default;
             string? Detail(string name) => details.ValueKind == JsonValueKind.Object && details.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            var eventTenant = envelope.GetProperty("tenant").GetString()!;
             var toolCallId = Detail("tool_call_id") ?? string.Empty;
             var hasArguments = arguments.TryGetValue($"{eventTenant}/{toolCallId}", out var args);
             var roles = details.ValueKind == JsonValueKind.Object && details.TryGetProperty("roles", out var r) && r.ValueKind == JsonValueKind.Array

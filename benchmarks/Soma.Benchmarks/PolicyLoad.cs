@@ -48,6 +48,17 @@ public static class PolicyLoad
 
         var rego = await MeasureAsync("embedded rego", n, inputs, i => embedded.DecideAsync(i));
 
+        // The evaluation alone, on input documents built once: what the engine costs without the adapter around it.
+        var prepared = bundle.Policy.Prepare(PolicyQueries.ToolDecision);
+        var documents = inputs.ToDictionary(i => i, i => Value.ParseJson(JsonSerializer.Serialize(new
+        {
+            tenant = i.Tenant, subject = i.Subject, roles = i.Roles,
+            tool = new { name = i.Tool.Name, arguments = i.Tool.Arguments, risk = i.Tool.Risk, sandbox = i.Tool.Sandbox },
+            session = i.Session, run = i.Run, step = i.Step, now = i.Now,
+        })));
+        var evaluationOnly = await MeasureAsync("rego evaluation only", n, inputs, i =>
+            ValueTask.FromResult(DecisionValue.Read(prepared.Evaluate(documents[i]), bundle.Version, "rego", TimeSpan.Zero)));
+
         // The stand-in evaluates the same compiled policy, so the difference is the adapter and the wire.
         await using var opa = await OpaStandIn.StartAsync((path, input) =>
         {
@@ -64,7 +75,7 @@ public static class PolicyLoad
 
         Console.WriteLine();
         Console.WriteLine($"{"decider",-24} {"decisions/s",12} {"p50 µs",9} {"p99 µs",9} {"max µs",9}");
-        foreach (var (name, summary, perSecond) in (IEnumerable<(string, LatencySummary, double)>)[rego, overHttp, baseline])
+        foreach (var (name, summary, perSecond) in (IEnumerable<(string, LatencySummary, double)>)[rego, evaluationOnly, overHttp, baseline])
         {
             Console.WriteLine($"{name,-24} {perSecond,12:N0} {summary.P50 * 1000,9:0.00} {summary.P99 * 1000,9:0.00} {summary.Max * 1000,9:0.00}");
         }

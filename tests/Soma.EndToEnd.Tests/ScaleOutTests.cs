@@ -68,6 +68,11 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             Assert.Equal(0, report.FinalPending);
             var unhealthy = report.Health.Where(h => !h.Value.Equals("normal", StringComparison.Ordinal)).ToList();
             Assert.True(report.Health.Count == 5 && unhealthy.Count == 0, $"/v1/health is not 'normal' everywhere:\n{string.Join("\n", report.Health.Select(h => $"{h.Key}: {h.Value}"))}");
+
+            // Every process read the same policy files, so every process decides with the same version.
+            Assert.Equal(5, report.PolicyVersions.Count);
+            Assert.Single(report.PolicyVersions.Values.Distinct(StringComparer.Ordinal));
+            Assert.StartsWith("sha256:", report.PolicyVersions.Values.First(), StringComparison.Ordinal);
         }
         catch (XunitException)
         {

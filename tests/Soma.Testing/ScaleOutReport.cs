@@ -83,6 +83,9 @@ public sealed record ScaleOutReport
     /// <summary>The /v1/health status of each soma serve process at the end (name: status, and the components not normal).</summary>
     public required IReadOnlyDictionary<string, string> Health { get; init; }
 
+    /// <summary>The policy version each soma serve process reported in /v1/health (they load the same files).</summary>
+    public required IReadOnlyDictionary<string, string> PolicyVersions { get; init; }
+
     /// <summary>Restarted workers whose process exited before listening (and was started again), with its output.</summary>
     public required IReadOnlyList<string> FailedStarts { get; init; }
 

@@ -66,6 +66,7 @@ public sealed partial class ScaleOutScenario
             TurnProblems = TurnProblems(stream.Messages),
             FinalPending = await PendingAsync(cancellationToken),
             Health = health,
+            PolicyVersions = new Dictionary<string, string>(_policyVersions, StringComparer.Ordinal),
             FailedStarts = [.. _failedStarts],
             LogDirectory = _logDirectory,
         };

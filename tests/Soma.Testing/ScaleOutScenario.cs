@@ -27,6 +27,7 @@ public sealed partial class ScaleOutScenario : IAsyncDisposable
     private readonly TempDirectory _root = new("soma-scaleout");
     private readonly int _modelPort = FreePort.Next();
     private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _policyVersions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(int Session, int Message), Sent> _sent = new();
     private readonly ConcurrentDictionary<Guid, Sent> _byRun = new();
     private readonly Lock _gate = new();
@@ -425,6 +426,10 @@ public sealed partial class ScaleOutScenario : IAsyncDisposable
             {
                 var body = await node.Admin!.GetFromJsonAsync<JsonElement>("/v1/health", cancellationToken);
                 var status = body.GetProperty("status").GetString() ?? "?";
+                var policy = body.GetProperty("components").EnumerateArray().FirstOrDefault(c => c.GetProperty("name").GetString() == "policy");
+                _policyVersions[name] = policy.ValueKind == JsonValueKind.Object && policy.GetProperty("details").TryGetProperty("version", out var version)
+                    ? version.GetString() ?? "?"
+                    : "(no policy component)";
                 var off = body.GetProperty("components").EnumerateArray()
                     .Where(c => c.GetProperty("status").GetString() != "normal")
                     .Select(c => $"{c.GetProperty("name").GetString()} {c.GetProperty("status").GetString()} {c.GetProperty("details").GetRawText()}");

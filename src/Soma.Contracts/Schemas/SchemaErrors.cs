@@ -53,9 +53,10 @@ public static class SchemaErrors
         return path.EndsWith("/if", StringComparison.Ordinal) || path.Contains("/if/", StringComparison.Ordinal);
     }
 
-    private static List<string> MissingNames(string message)
+    /// <summary>The property names of a JsonSchema.Net <c>required</c> message (<c>Required properties ["a","b"] are not present</c>).</summary>
+    public static List<string> MissingNames(string message)
     {
-        // JsonSchema.Net words it: Required properties ["a","b"] are not present.
+        ArgumentNullException.ThrowIfNull(message);
         var open = message.IndexOf('[', StringComparison.Ordinal);
         var close = message.LastIndexOf(']');
         if (open < 0 || close < open)

@@ -1,3 +1,4 @@
+using Soma.Contracts.Schemas;
 using System.Text.Json;
 using Json.Schema;
 
@@ -82,7 +83,7 @@ internal sealed class CompiledInputSchema
             var pointer = node.InstanceLocation.ToString();
             foreach (var (keyword, message) in node.Errors)
             {
-                if (keyword == "required" && MissingNames(message) is { Count: > 0 } missing)
+                if (keyword == "required" && SchemaErrors.MissingNames(message) is { Count: > 0 } missing)
                 {
                     // A missing field is reported on its parent; name each missing field instead.
                     errors.AddRange(missing.Select(name => ($"{pointer}/{Escape(name)}", $"Required field '{name}' is missing.")));
@@ -102,19 +103,6 @@ internal sealed class CompiledInputSchema
         var distinct = errors.Distinct().ToList();
         var specific = distinct.Where(e => !distinct.Any(o => o.Pointer.Length > e.Pointer.Length && o.Pointer.StartsWith(e.Pointer + "/", StringComparison.Ordinal)));
         return [.. specific.OrderBy(e => e.Pointer, StringComparer.Ordinal).ThenBy(e => e.Message, StringComparer.Ordinal)];
-    }
-
-    private static List<string> MissingNames(string message)
-    {
-        // JsonSchema.Net words it: Required properties ["a","b"] are not present.
-        var open = message.IndexOf('[', StringComparison.Ordinal);
-        var close = message.LastIndexOf(']');
-        if (open < 0 || close < open)
-        {
-            return [];
-        }
-
-        return [.. message[(open + 1)..close].Split(',').Select(n => n.Trim().Trim('"')).Where(n => n.Length > 0)];
     }
 
     // RFC 6901: "~" and "/" inside a name are escaped.

@@ -3,12 +3,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 using Soma.Contracts.Schemas;
 using Soma.Core.Messaging;
 using Soma.Core.Storage;
 using Soma.Core.Tenancy;
-using Soma.Server.Hosting;
 
 namespace Soma.Server.Cli;
 
@@ -60,22 +58,10 @@ internal static partial class EventsCommand
             }
         }
 
-        WebApplication app;
-        try
+        // Standard output carries the results only: logs go to standard error, and only warnings.
+        if (CliHost.Build(dataDir, out var exitCode) is not { } app)
         {
-            // Standard output carries the events only: logs go to standard error, and only warnings.
-            app = SomaApp.Build(new ServeSettings(dataDir, Roles: "gateway")
-            {
-                Extra = new Dictionary<string, string?>
-                {
-                    ["Logging:LogLevel:Default"] = "Warning",
-                    ["Logging:Console:LogToStandardErrorThreshold"] = "Trace",
-                },
-            });
-        }
-        catch (OptionsValidationException ex)
-        {
-            return ServeCommand.ConfigurationError(ex.Failures);
+            return exitCode;
         }
 
         await using (app)

@@ -8,7 +8,6 @@ using Soma.Core.Tenancy;
 using Soma.Policy.Bundles;
 using Soma.Policy.Engines;
 using Soma.Policy.Hosting;
-using Soma.Server.Hosting;
 using Spectre.Console;
 
 namespace Soma.Server.Cli;
@@ -44,21 +43,10 @@ internal static partial class PolicyCommand
             return await BadInputAsync($"--policy {candidateDir}: no such folder.");
         }
 
-        WebApplication app;
-        try
+        // Standard output carries the results only: logs go to standard error, and only warnings.
+        if (CliHost.Build(dataDir, out var exitCode) is not { } app)
         {
-            app = SomaApp.Build(new ServeSettings(dataDir, Roles: "gateway")
-            {
-                Extra = new Dictionary<string, string?>
-                {
-                    ["Logging:LogLevel:Default"] = "Warning",
-                    ["Logging:Console:LogToStandardErrorThreshold"] = "Trace",
-                },
-            });
-        }
-        catch (OptionsValidationException ex)
-        {
-            return ServeCommand.ConfigurationError(ex.Failures);
+            return exitCode;
         }
 
         await using (app)

@@ -1,16 +1,9 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Soma.Testing;
 
@@ -96,22 +89,7 @@ public sealed class OpaStandIn : IAsyncDisposable
             return;
         }
 
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseKestrelCore();
-        builder.Services.AddLogging();
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        // Small write buffers, so a cut answer reaches the client as written before the abort.
-        builder.Services.Configure<SocketTransportOptions>(sockets => sockets.MaxWriteBufferSize = 2);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, Port));
-        var app = builder.Build();
-        app.Run(HandleAsync);
-        await app.StartAsync();
-        if (Port == 0)
-        {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            Port = new Uri(address).Port;
-        }
-
+        (var app, Port) = await LoopbackListener.StartAsync(HandleAsync, Port);
         _app = app;
     }
 

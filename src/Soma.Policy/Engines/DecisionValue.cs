@@ -10,6 +10,9 @@ namespace Soma.Policy.Engines;
 /// </summary>
 public static class DecisionValue
 {
+    private static readonly StringValue AllowKey = Value.String("allow");
+    private static readonly StringValue ReasonsKey = Value.String("reasons");
+
     /// <summary>The decision a query's value stands for.</summary>
     public static PolicyDecision Read(Value? value, string policyVersion, string engine, TimeSpan duration)
     {
@@ -18,13 +21,13 @@ public static class DecisionValue
             return PolicyDecision.Deny(PolicyReasons.Undefined, policyVersion, engine, duration);
         }
 
-        if (value is not ObjectValue decision || decision["allow"] is not BooleanValue allow)
+        if (value is not ObjectValue decision || decision[AllowKey] is not BooleanValue allow)
         {
             return PolicyDecision.Deny(PolicyReasons.Malformed, policyVersion, engine, duration);
         }
 
         var reasons = new List<string>();
-        switch (decision["reasons"])
+        switch (decision[ReasonsKey])
         {
             case null:
                 break;
@@ -43,10 +46,11 @@ public static class DecisionValue
             reasons.Add(PolicyReasons.Denied);
         }
 
-        var obligations = decision.Members.Where(m => m.Key is not StringValue { Value: "allow" or "reasons" }).ToList();
+        // Most decisions carry nothing else: only build obligations when there are members beyond the two.
+        var extra = decision.Count - 1 - (decision[ReasonsKey] is null ? 0 : 1);
         return new PolicyDecision(allow.Value, reasons, policyVersion, engine, duration)
         {
-            Obligations = obligations.Count == 0 ? null : Value.Object(obligations).ToJsonElement(),
+            Obligations = extra == 0 ? null : Value.Object(decision.Members.Where(m => !m.Key.Equals(AllowKey) && !m.Key.Equals(ReasonsKey))).ToJsonElement(),
         };
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Soma.Core.Policy;
 using Soma.Policy.Rego.Values;
@@ -7,19 +8,44 @@ namespace Soma.Policy.Engines;
 /// <summary>The decision input as the embedded engine's <c>input</c> document (the same document OPA is sent).</summary>
 internal static class PolicyInputValue
 {
-    public static Value From(PolicyInput input) => Value.Object(
-        ("tenant", Value.String(input.Tenant)),
-        ("subject", Value.String(input.Subject)),
-        ("roles", Value.Array(input.Roles.Select(Value.String).ToList())),
-        ("tool", Value.Object(
-            ("name", Value.String(input.Tool.Name)),
-            ("arguments", Value.FromJson(input.Tool.Arguments)),
-            ("risk", Value.String(input.Tool.Risk)),
-            ("sandbox", Value.Bool(input.Tool.Sandbox)))),
-        ("session", OrNull(input.Session)),
-        ("run", OrNull(input.Run)),
-        ("step", OrNull(input.Step)),
-        ("now", Value.String(input.Now.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture))));
+    private static readonly StringValue Tenant = Value.String("tenant");
+    private static readonly StringValue Subject = Value.String("subject");
+    private static readonly StringValue Roles = Value.String("roles");
+    private static readonly StringValue Tool = Value.String("tool");
+    private static readonly StringValue Name = Value.String("name");
+    private static readonly StringValue Arguments = Value.String("arguments");
+    private static readonly StringValue Risk = Value.String("risk");
+    private static readonly StringValue Sandbox = Value.String("sandbox");
+    private static readonly StringValue Session = Value.String("session");
+    private static readonly StringValue Run = Value.String("run");
+    private static readonly StringValue Step = Value.String("step");
+    private static readonly StringValue Now = Value.String("now");
+
+    public static Value From(PolicyInput input)
+    {
+        var roles = ImmutableArray.CreateBuilder<Value>(input.Roles.Count);
+        foreach (var role in input.Roles)
+        {
+            roles.Add(Value.String(role));
+        }
+
+        var tool = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
+        tool.Add(Name, Value.String(input.Tool.Name));
+        tool.Add(Arguments, Value.FromJson(input.Tool.Arguments));
+        tool.Add(Risk, Value.String(input.Tool.Risk));
+        tool.Add(Sandbox, Value.Bool(input.Tool.Sandbox));
+
+        var document = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
+        document.Add(Tenant, Value.String(input.Tenant));
+        document.Add(Subject, Value.String(input.Subject));
+        document.Add(Roles, Value.Array(roles.MoveToImmutable()));
+        document.Add(Tool, Value.Object(tool));
+        document.Add(Session, OrNull(input.Session));
+        document.Add(Run, OrNull(input.Run));
+        document.Add(Step, OrNull(input.Step));
+        document.Add(Now, Value.String(input.Now.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture)));
+        return Value.Object(document);
+    }
 
     private static Value OrNull(string? text) => text is null ? Value.Null : Value.String(text);
 }

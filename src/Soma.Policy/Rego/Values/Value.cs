@@ -66,6 +66,23 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
     /// <summary>An array.</summary>
     public static ArrayValue Array(params IEnumerable<Value> items) => new([.. items]);
 
+    /// <summary>An array over items already collected (no copy).</summary>
+    public static ArrayValue Array(ImmutableArray<Value> items) => items.IsEmpty ? EmptyArray : new(items);
+
+    /// <summary>An object over members already sorted (no copy).</summary>
+    public static ObjectValue Object(ImmutableSortedDictionary<Value, Value> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        return new(members);
+    }
+
+    /// <summary>An object from a builder (no re-sorting).</summary>
+    public static ObjectValue Object(ImmutableSortedDictionary<Value, Value>.Builder members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        return new(members.ToImmutable());
+    }
+
     /// <summary>A set.</summary>
     public static SetValue Set(params IEnumerable<Value> items) => new(ImmutableSortedSet.CreateRange(items));
 

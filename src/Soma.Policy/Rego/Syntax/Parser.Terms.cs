@@ -99,7 +99,8 @@ internal sealed partial class Parser
     {
         var start = Current;
         var left = ParseFactor();
-        while (Is(TokenKind.Plus) || Is(TokenKind.Minus))
+        // A minus starting a new line begins a new expression (a negative number), not a subtraction.
+        while (Is(TokenKind.Plus) || (Is(TokenKind.Minus) && !Current.NewlineBefore))
         {
             var op = Advance().Kind == TokenKind.Plus ? BinaryOperator.Plus : BinaryOperator.Minus;
             left = new BinaryTerm(At(start), op, left, ParseFactor());
@@ -164,7 +165,7 @@ internal sealed partial class Parser
             case TokenKind.LeftParen:
             {
                 Advance();
-                var inner = ParseMembership(allowKeyValue: false);
+                var inner = ParseMembership(allowKeyValue: true);
                 Expect(TokenKind.RightParen, ")");
                 return inner;
             }
@@ -294,7 +295,7 @@ internal sealed partial class Parser
         try
         {
             Term? key = null;
-            var head = ParseTerm();
+            var head = ParseUnary();
             if (kind == ComprehensionKind.Object)
             {
                 if (!Is(TokenKind.Colon))
@@ -305,7 +306,7 @@ internal sealed partial class Parser
 
                 Advance();
                 key = head;
-                head = ParseTerm();
+                head = ParseUnary();
             }
 
             if (!Is(TokenKind.Pipe))

@@ -218,15 +218,15 @@ internal static class GoTime
                     output.Append(layout[i]).Append(t.Nanosecond.ToString("000000000", inv), 0, Math.Min(length - 1, 9));
                     break;
                 case Std.FracSecond9:
-                {
-                    var digits = t.Nanosecond.ToString("000000000", inv)[..Math.Min(length - 1, 9)].TrimEnd('0');
-                    if (digits.Length > 0)
                     {
-                        output.Append(layout[i]).Append(digits);
-                    }
+                        var digits = t.Nanosecond.ToString("000000000", inv)[..Math.Min(length - 1, 9)].TrimEnd('0');
+                        if (digits.Length > 0)
+                        {
+                            output.Append(layout[i]).Append(digits);
+                        }
 
-                    break;
-                }
+                        break;
+                    }
             }
 
             i += length;
@@ -354,16 +354,16 @@ internal static class GoTime
 
                     break;
                 case Std.TZ:
-                {
-                    var start = v;
-                    while (v < value.Length && char.IsAsciiLetterUpper(value[v]))
                     {
-                        v++;
-                    }
+                        var start = v;
+                        while (v < value.Length && char.IsAsciiLetterUpper(value[v]))
+                        {
+                            v++;
+                        }
 
-                    ok = v - start >= 3;
-                    break;
-                }
+                        ok = v - start >= 3;
+                        break;
+                    }
 
                 case Std.FracSecond0:
                     ok = v < value.Length && value[v] == layout[i - length];

@@ -57,35 +57,35 @@ internal static class JsonPatch
                     break;
                 case "move":
                 case "copy":
-                {
-                    if (op["from"] is not { } fromValue || ParsePath(fromValue) is not { } from || current is null)
                     {
-                        return null;
-                    }
-
-                    var moved = Get(current, from);
-                    if (moved is null)
-                    {
-                        return null;
-                    }
-
-                    if (name.Value == "move")
-                    {
-                        if (path.Count > from.Count && IsPrefix(from, path))
+                        if (op["from"] is not { } fromValue || ParsePath(fromValue) is not { } from || current is null)
                         {
                             return null;
                         }
 
-                        current = from.Count == 0 ? null : Remove(current, from, 0);
-                        if (current is null && from.Count != 0)
+                        var moved = Get(current, from);
+                        if (moved is null)
                         {
                             return null;
                         }
-                    }
 
-                    current = Add(current, path, 0, moved);
-                    break;
-                }
+                        if (name.Value == "move")
+                        {
+                            if (path.Count > from.Count && IsPrefix(from, path))
+                            {
+                                return null;
+                            }
+
+                            current = from.Count == 0 ? null : Remove(current, from, 0);
+                            if (current is null && from.Count != 0)
+                            {
+                                return null;
+                            }
+                        }
+
+                        current = Add(current, path, 0, moved);
+                        break;
+                    }
 
                 case "test":
                     if (op["value"] is not { } expected || current is null || Get(current, path) is not { } actual || !actual.Equals(expected))

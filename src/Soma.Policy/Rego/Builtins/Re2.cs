@@ -210,17 +210,17 @@ internal sealed class Re2
                     case >= '1' and <= '9':
                         return null;
                     case 'Q':
-                    {
-                        var close = pattern.IndexOf("\\E", i + 1, StringComparison.Ordinal);
-                        var literal = close < 0 ? pattern[(i + 1)..] : pattern[(i + 1)..close];
-                        foreach (var l in literal)
                         {
-                            output.Append(char.IsAsciiLetterOrDigit(l) ? l.ToString() : "\\" + l);
-                        }
+                            var close = pattern.IndexOf("\\E", i + 1, StringComparison.Ordinal);
+                            var literal = close < 0 ? pattern[(i + 1)..] : pattern[(i + 1)..close];
+                            foreach (var l in literal)
+                            {
+                                output.Append(char.IsAsciiLetterOrDigit(l) ? l.ToString() : "\\" + l);
+                            }
 
-                        i = close < 0 ? pattern.Length : close + 1;
-                        continue;
-                    }
+                            i = close < 0 ? pattern.Length : close + 1;
+                            continue;
+                        }
 
                     case 'd': output.Append(inClass ? "0-9" : "[0-9]"); continue;
                     case 'D': output.Append(inClass ? "\\D" : "[^0-9]"); continue;
@@ -236,21 +236,21 @@ internal sealed class Re2
                         i++;
                         continue;
                     case 'x' when i + 1 < pattern.Length && pattern[i + 1] == '{':
-                    {
-                        var close = pattern.IndexOf('}', i);
-                        if (close < 0 || !int.TryParse(pattern.AsSpan(i + 2, close - i - 2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var code) || code > 0x10FFFF)
                         {
-                            return null;
-                        }
+                            var close = pattern.IndexOf('}', i);
+                            if (close < 0 || !int.TryParse(pattern.AsSpan(i + 2, close - i - 2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var code) || code > 0x10FFFF)
+                            {
+                                return null;
+                            }
 
-                        foreach (var unit in char.ConvertFromUtf32(code))
-                        {
-                            output.Append("\\u").Append(((int)unit).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
-                        }
+                            foreach (var unit in char.ConvertFromUtf32(code))
+                            {
+                                output.Append("\\u").Append(((int)unit).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+                            }
 
-                        i = close;
-                        continue;
-                    }
+                            i = close;
+                            continue;
+                        }
 
                     default:
                         output.Append('\\').Append(e);

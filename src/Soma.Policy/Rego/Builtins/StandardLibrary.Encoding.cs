@@ -345,16 +345,16 @@ internal static partial class StandardLibrary
         switch (node)
         {
             case YamlMappingNode map:
-            {
-                var members = new List<KeyValuePair<Value, Value>>();
-                foreach (var (key, value) in map.Children)
                 {
-                    var k = FromYaml(key);
-                    members.Add(new(k is StringValue ? k : Value.String(k.ToJson()), FromYaml(value)));
-                }
+                    var members = new List<KeyValuePair<Value, Value>>();
+                    foreach (var (key, value) in map.Children)
+                    {
+                        var k = FromYaml(key);
+                        members.Add(new(k is StringValue ? k : Value.String(k.ToJson()), FromYaml(value)));
+                    }
 
-                return Value.Object(members);
-            }
+                    return Value.Object(members);
+                }
 
             case YamlSequenceNode seq:
                 return Value.Array(seq.Children.Select(FromYaml));

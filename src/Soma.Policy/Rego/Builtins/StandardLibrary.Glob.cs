@@ -112,25 +112,25 @@ internal static partial class StandardLibrary
                     output.Append(notSeparator);
                     break;
                 case '[':
-                {
-                    var close = pattern.IndexOf(']', i + 1);
-                    if (close < 0)
                     {
-                        throw Error("glob.match", $"unexpected end of input in pattern {pattern}");
-                    }
+                        var close = pattern.IndexOf(']', i + 1);
+                        if (close < 0)
+                        {
+                            throw Error("glob.match", $"unexpected end of input in pattern {pattern}");
+                        }
 
-                    var body = pattern[(i + 1)..close];
-                    output.Append('[');
-                    if (body.StartsWith('!'))
-                    {
-                        output.Append('^');
-                        body = body[1..];
-                    }
+                        var body = pattern[(i + 1)..close];
+                        output.Append('[');
+                        if (body.StartsWith('!'))
+                        {
+                            output.Append('^');
+                            body = body[1..];
+                        }
 
-                    output.Append(body.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("[", "\\[", StringComparison.Ordinal).Replace("^", "\\^", StringComparison.Ordinal)).Append(']');
-                    i = close;
-                    break;
-                }
+                        output.Append(body.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("[", "\\[", StringComparison.Ordinal).Replace("^", "\\^", StringComparison.Ordinal)).Append(']');
+                        i = close;
+                        break;
+                    }
 
                 case '{':
                     depth++;

@@ -241,46 +241,46 @@ internal static partial class StandardLibrary
         switch (value)
         {
             case ObjectValue obj:
-            {
-                var builder = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
-                foreach (var (key, member) in obj.Members)
                 {
-                    if (ChildNode(node, key) is { } child && FilterPaths(member, child) is { } kept)
+                    var builder = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
+                    foreach (var (key, member) in obj.Members)
                     {
-                        builder[key] = kept;
+                        if (ChildNode(node, key) is { } child && FilterPaths(member, child) is { } kept)
+                        {
+                            builder[key] = kept;
+                        }
                     }
-                }
 
-                return Value.Object(builder);
-            }
+                    return Value.Object(builder);
+                }
 
             case ArrayValue arr:
-            {
-                var items = new List<Value>();
-                for (var i = 0; i < arr.Count; i++)
                 {
-                    if (ChildNode(node, Value.String(i.ToString(CultureInfo.InvariantCulture))) is { } child && FilterPaths(arr.Items[i], child) is { } kept)
+                    var items = new List<Value>();
+                    for (var i = 0; i < arr.Count; i++)
                     {
-                        items.Add(kept);
+                        if (ChildNode(node, Value.String(i.ToString(CultureInfo.InvariantCulture))) is { } child && FilterPaths(arr.Items[i], child) is { } kept)
+                        {
+                            items.Add(kept);
+                        }
                     }
-                }
 
-                return Value.Array(items);
-            }
+                    return Value.Array(items);
+                }
 
             case SetValue set:
-            {
-                var items = new List<Value>();
-                foreach (var item in set.Items)
                 {
-                    if (ChildNode(node, item) is { } child && FilterPaths(item, child) is { } kept)
+                    var items = new List<Value>();
+                    foreach (var item in set.Items)
                     {
-                        items.Add(kept);
+                        if (ChildNode(node, item) is { } child && FilterPaths(item, child) is { } kept)
+                        {
+                            items.Add(kept);
+                        }
                     }
-                }
 
-                return Value.Set(items);
-            }
+                    return Value.Set(items);
+                }
 
             default:
                 return null;
@@ -292,61 +292,61 @@ internal static partial class StandardLibrary
         switch (value)
         {
             case ObjectValue obj:
-            {
-                var builder = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
-                foreach (var (key, member) in obj.Members)
                 {
-                    var child = ChildNode(node, key);
-                    if (child is null)
+                    var builder = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
+                    foreach (var (key, member) in obj.Members)
                     {
-                        builder[key] = member;
+                        var child = ChildNode(node, key);
+                        if (child is null)
+                        {
+                            builder[key] = member;
+                        }
+                        else if (!child.IsLeaf)
+                        {
+                            builder[key] = RemovePaths(member, child);
+                        }
                     }
-                    else if (!child.IsLeaf)
-                    {
-                        builder[key] = RemovePaths(member, child);
-                    }
-                }
 
-                return Value.Object(builder);
-            }
+                    return Value.Object(builder);
+                }
 
             case ArrayValue arr:
-            {
-                var items = new List<Value>();
-                for (var i = 0; i < arr.Count; i++)
                 {
-                    var child = ChildNode(node, Value.String(i.ToString(CultureInfo.InvariantCulture)));
-                    if (child is null)
+                    var items = new List<Value>();
+                    for (var i = 0; i < arr.Count; i++)
                     {
-                        items.Add(arr.Items[i]);
+                        var child = ChildNode(node, Value.String(i.ToString(CultureInfo.InvariantCulture)));
+                        if (child is null)
+                        {
+                            items.Add(arr.Items[i]);
+                        }
+                        else if (!child.IsLeaf)
+                        {
+                            items.Add(RemovePaths(arr.Items[i], child));
+                        }
                     }
-                    else if (!child.IsLeaf)
-                    {
-                        items.Add(RemovePaths(arr.Items[i], child));
-                    }
-                }
 
-                return Value.Array(items);
-            }
+                    return Value.Array(items);
+                }
 
             case SetValue set:
-            {
-                var items = new List<Value>();
-                foreach (var item in set.Items)
                 {
-                    var child = ChildNode(node, item);
-                    if (child is null)
+                    var items = new List<Value>();
+                    foreach (var item in set.Items)
                     {
-                        items.Add(item);
+                        var child = ChildNode(node, item);
+                        if (child is null)
+                        {
+                            items.Add(item);
+                        }
+                        else if (!child.IsLeaf)
+                        {
+                            items.Add(RemovePaths(item, child));
+                        }
                     }
-                    else if (!child.IsLeaf)
-                    {
-                        items.Add(RemovePaths(item, child));
-                    }
-                }
 
-                return Value.Set(items);
-            }
+                    return Value.Set(items);
+                }
 
             default:
                 return value;

@@ -58,15 +58,15 @@ internal sealed partial class Evaluator
             case ExpressionLiteral { Negated: false } e:
                 return EvalExpression(e.Expression, frame, next);
             case ExpressionLiteral e:
-            {
-                var found = false;
-                EvalExpression(e.Expression, frame, () =>
                 {
-                    found = true;
-                    return false;
-                });
-                return found || next();
-            }
+                    var found = false;
+                    EvalExpression(e.Expression, frame, () =>
+                    {
+                        found = true;
+                        return false;
+                    });
+                    return found || next();
+                }
 
             case SomeLiteral:
                 return next();

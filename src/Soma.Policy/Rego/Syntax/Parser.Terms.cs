@@ -163,12 +163,12 @@ internal sealed partial class Parser
                 Advance();
                 return new ScalarTerm(At(token), Value.String(token.Text));
             case TokenKind.LeftParen:
-            {
-                Advance();
-                var inner = ParseMembership(allowKeyValue: true);
-                Expect(TokenKind.RightParen, ")");
-                return inner;
-            }
+                {
+                    Advance();
+                    var inner = ParseMembership(allowKeyValue: true);
+                    Expect(TokenKind.RightParen, ")");
+                    return inner;
+                }
 
             case TokenKind.LeftBracket:
                 return ParseArray();

@@ -329,13 +329,13 @@ internal sealed class Printer
                 _text.Append(')');
                 break;
             case BinaryTerm b:
-            {
-                var precedence = Precedence(b);
-                Operand(b.Left, precedence);
-                _text.Append(' ').Append(Symbol(b.Operator)).Append(' ');
-                Operand(b.Right, precedence + 1);
-                break;
-            }
+                {
+                    var precedence = Precedence(b);
+                    Operand(b.Left, precedence);
+                    _text.Append(' ').Append(Symbol(b.Operator)).Append(' ');
+                    Operand(b.Right, precedence + 1);
+                    break;
+                }
 
             case MembershipTerm m:
                 if (m.Key is not null)

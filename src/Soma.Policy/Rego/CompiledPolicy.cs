@@ -76,6 +76,10 @@ public sealed class CompiledPolicy
             {
                 results.Add(new RegoTestResult(package, name, false, e.Message, Stopwatch.GetElapsedTime(started), node.Complete[0].Location));
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                results.Add(new RegoTestResult(package, name, false, $"internal evaluation error: {e.Message}", Stopwatch.GetElapsedTime(started), node.Complete[0].Location));
+            }
         }
 
         return results;

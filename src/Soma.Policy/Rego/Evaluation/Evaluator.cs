@@ -41,6 +41,7 @@ internal sealed partial class Evaluator
         }
 
         _options.CancellationToken.ThrowIfCancellationRequested();
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var literal = literals[index];
         _options.Coverage?.Add(literal.Location);
         return index == literals.Length - 1

@@ -7,7 +7,11 @@ namespace Soma.Policy.Tests.Rego;
 /// <summary>The engine without the builtins library: operators use their fallbacks.</summary>
 public sealed class RegoEngineTests
 {
-    private static readonly BuiltinRegistry NoBuiltins = new([]);
+    private static readonly BuiltinRegistry NoBuiltins = new(
+    [
+        new Builtin("now", 0, (_, _) => Value.Number(1)),
+        new Builtin("pair", 1, (_, a) => Value.Array(a[0])),
+    ]);
 
     private static CompiledPolicy Compile(string text, string? data = null) =>
         RegoCompiler.Compile([new RegoSource("policy.rego", text)], data is null ? null : Value.ParseJson(data), NoBuiltins);
@@ -106,13 +110,16 @@ public sealed class RegoEngineTests
             f(x) := x + 1
             g(x) := x + 100
             via_f := f(1)
-            checks := [o1, o2, o3] if {
+            twice(x) := [x, x]
+            via_builtin := [now(), pair(7)]
+            checks := [o1, o2, o3, o4] if {
                 o1 := over with input.n as 10
                 o2 := limit with data.config.limit as 3
                 o3 := via_f with f as g
+                o4 := via_builtin with now as 42 with pair as twice
             }
             """, """{"config": {"limit": 5}}""");
-        Assert.Equal(Value.ParseJson("[true, 3, 101]"), policy.Evaluate("data.p.checks"));
+        Assert.Equal(Value.ParseJson("[true, 3, 101, [42, [7, 7]]]"), policy.Evaluate("data.p.checks"));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ internal sealed class EvaluationState
 
     public Dictionary<DataNode, (DataNode? Function, Value? Value)>? FunctionOverrides { get; private set; }
 
-    public Dictionary<string, Value>? BuiltinOverrides { get; private set; }
+    public Dictionary<string, (DataNode? Function, Value? Value)>? BuiltinOverrides { get; private set; }
 
     public EvaluationState Fork()
     {
@@ -54,5 +54,5 @@ internal sealed class EvaluationState
 
     public void OverrideFunction(DataNode node, DataNode? function, Value? value) => (FunctionOverrides ??= [])[node] = (function, value);
 
-    public void OverrideBuiltin(string name, Value value) => (BuiltinOverrides ??= new(StringComparer.Ordinal))[name] = value;
+    public void OverrideBuiltin(string name, DataNode? function, Value? value) => (BuiltinOverrides ??= new(StringComparer.Ordinal))[name] = (function, value);
 }

@@ -425,7 +425,7 @@ internal sealed partial class Evaluator
     {
         if (_state.BuiltinOverrides is not null && _state.BuiltinOverrides.TryGetValue(builtin.Name, out var replaced))
         {
-            return replaced;
+            return replaced.Function is null ? replaced.Value : CallFunction(replaced.Function, arguments, location);
         }
 
         try

@@ -163,7 +163,15 @@ internal sealed partial class Evaluator
         {
             if (with.ReplacementFunction is not null)
             {
-                fork.OverrideFunction(with.Function!, with.ReplacementFunction, null);
+                if (with.Builtin is not null)
+                {
+                    fork.OverrideBuiltin(with.Builtin, with.ReplacementFunction, null);
+                }
+                else
+                {
+                    fork.OverrideFunction(with.Function!, with.ReplacementFunction, null);
+                }
+
                 continue;
             }
 
@@ -179,7 +187,7 @@ internal sealed partial class Evaluator
             }
             else if (with.Builtin is not null)
             {
-                fork.OverrideBuiltin(with.Builtin, value);
+                fork.OverrideBuiltin(with.Builtin, null, value);
             }
             else if (with.Function is not null)
             {

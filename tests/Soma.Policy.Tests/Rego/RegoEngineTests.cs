@@ -120,6 +120,10 @@ public sealed class RegoEngineTests
             }
             """, """{"config": {"limit": 5}}""");
         Assert.Equal(Value.ParseJson("[true, 3, 101, [42, [7, 7]]]"), policy.Evaluate("data.p.checks"));
+        Assert.Equal(Value.True, policy.Evaluate("data.p.over with input.n as 10"));
+        Assert.Null(policy.Evaluate("data.p.over with input.n as 1"));
+        Assert.Equal(Value.False, policy.Evaluate("data.p.limit == 1 with data.config.limit as 9"));
+        Assert.Equal(Value.Number(9), policy.Evaluate("data.p.limit with data.config.limit as 9"));
     }
 
     [Fact]

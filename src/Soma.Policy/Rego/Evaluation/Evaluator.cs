@@ -50,7 +50,7 @@ internal sealed partial class Evaluator
     }
 
     private bool EvalLiteral(Literal literal, Value?[] frame, Func<bool> next) =>
-        literal.With.Count > 0 ? EvalWith(literal, frame, next) : EvalLiteralCore(literal, frame, next);
+        literal.With.Count > 0 ? EvalWith(literal, frame, next, k => EvalLiteralCore(literal, frame, k)) : EvalLiteralCore(literal, frame, next);
 
     private bool EvalLiteralCore(Literal literal, Value?[] frame, Func<bool> next)
     {
@@ -155,7 +155,9 @@ internal sealed partial class Evaluator
             return !all || next();
         });
 
-    private bool EvalWith(Literal literal, Value?[] frame, Func<bool> next)
+    /// <summary>Runs <paramref name="body"/> (the literal) under its <c>with</c> modifiers; the continuation runs
+    /// without them.</summary>
+    private bool EvalWith(Literal literal, Value?[] frame, Func<bool> next, Func<Func<bool>, bool> body)
     {
         var saved = _state;
         var fork = saved.Fork();
@@ -202,7 +204,7 @@ internal sealed partial class Evaluator
         _state = fork;
         try
         {
-            return EvalLiteralCore(literal, frame, () =>
+            return body(() =>
             {
                 _state = saved;
                 try

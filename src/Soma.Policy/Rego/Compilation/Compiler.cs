@@ -140,12 +140,14 @@ internal sealed partial class Compiler
         return node;
     }
 
-    /// <summary>The deepest existing node along <paramref name="path"/>, and how many keys it used.</summary>
-    public (DataNode Node, int Used) Walk(IReadOnlyList<Value> path)
+    /// <summary>The deepest existing node along <paramref name="path"/>, and how many keys it used. With
+    /// <paramref name="stopAtRules"/> the walk stops at a node whose rules build its value (a partial object's keys
+    /// may extend a static child below it, so the value must come from that node).</summary>
+    public (DataNode Node, int Used) Walk(IReadOnlyList<Value> path, bool stopAtRules = false)
     {
         var node = Root;
         var used = 0;
-        while (used < path.Count && node.Child(path[used]) is { } child)
+        while (used < path.Count && !(stopAtRules && node.Dynamic.Count > 0) && node.Child(path[used]) is { } child)
         {
             node = child;
             used++;

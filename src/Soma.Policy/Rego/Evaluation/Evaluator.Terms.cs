@@ -10,9 +10,9 @@ internal sealed partial class Evaluator
 {
     public bool EvalTerm(Term term, Value?[] frame, Func<Value, bool> next)
     {
-        if (term.Constant is not null)
+        if (TrySingle(term, frame, out var single))
         {
-            return next(term.Constant);
+            return single is null || next(single);
         }
 
         switch (term)

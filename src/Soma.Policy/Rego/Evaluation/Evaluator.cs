@@ -89,7 +89,17 @@ internal sealed partial class Evaluator
 
         if (expression is BinaryTerm { Operator: BinaryOperator.Assign } assign)
         {
+            if (TrySingle(assign.Right, frame, out var right))
+            {
+                return right is null || Match(assign.Left, right, frame, next);
+            }
+
             return EvalTerm(assign.Right, frame, value => Match(assign.Left, value, frame, next));
+        }
+
+        if (TrySingle(expression, frame, out var single))
+        {
+            return single is null || IsFalse(single) || next();
         }
 
         return EvalTerm(expression, frame, value => IsFalse(value) || next());

@@ -9,19 +9,23 @@ namespace Soma.Policy.Rego.Evaluation;
 /// </summary>
 internal sealed class EvaluationState
 {
+    private readonly int _nodeCount;
+    private Value?[]? _values;
+    private byte[]? _states;
+
     public EvaluationState(Value? input, int nodeCount)
     {
         Input = input;
-        Values = new Value?[nodeCount];
-        States = new byte[nodeCount];
+        _nodeCount = nodeCount;
     }
 
     public Value? Input { get; set; }
 
-    public Value?[] Values { get; }
+    // Allocated on first use: a query reading only input needs no rule cache.
+    public Value?[] Values => _values ??= new Value?[_nodeCount];
 
     /// <summary>Per node: 0 not computed, 1 in progress, 2 done.</summary>
-    public byte[] States { get; }
+    public byte[] States => _states ??= new byte[_nodeCount];
 
     public List<(Value[] Path, Value Value)>? DataOverrides { get; private set; }
 
@@ -31,7 +35,7 @@ internal sealed class EvaluationState
 
     public EvaluationState Fork()
     {
-        var fork = new EvaluationState(Input, Values.Length);
+        var fork = new EvaluationState(Input, _nodeCount);
         if (DataOverrides is not null)
         {
             fork.DataOverrides = [.. DataOverrides];

@@ -62,7 +62,7 @@ internal static partial class StandardLibrary
     private static (byte[] Address, int Prefix)? ParseCidr(string text)
     {
         var slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var ip) || ip.ScopeId != 0)
+        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var ip) || (ip.AddressFamily == AddressFamily.InterNetworkV6 && ip.ScopeId != 0))
         {
             return null;
         }

@@ -43,80 +43,80 @@ internal sealed partial class Evaluator
             case RefTerm r:
                 return TrySingleRef(r, frame, out value);
             case BinaryTerm { Operator: > BinaryOperator.Assign } b:
-            {
-                if (!TrySingle(b.Left, frame, out var left) || !TrySingle(b.Right, frame, out var right))
                 {
-                    return false;
-                }
-
-                if (left is not null && right is not null)
-                {
-                    value = b.Operator switch
-                    {
-                        BinaryOperator.Equal => Value.Bool(left.Equals(right)),
-                        BinaryOperator.NotEqual => Value.Bool(!left.Equals(right)),
-                        BinaryOperator.Less => Value.Bool(left.CompareTo(right) < 0),
-                        BinaryOperator.Greater => Value.Bool(left.CompareTo(right) > 0),
-                        BinaryOperator.LessOrEqual => Value.Bool(left.CompareTo(right) <= 0),
-                        BinaryOperator.GreaterOrEqual => Value.Bool(left.CompareTo(right) >= 0),
-                        _ => CallBuiltin(b.Builtin!, [left, right], b.Location),
-                    };
-                }
-
-                return true;
-            }
-
-            case MembershipTerm { Key: null } m:
-            {
-                if (!TrySingle(m.Value, frame, out var item) || !TrySingle(m.Collection, frame, out var collection))
-                {
-                    return false;
-                }
-
-                if (item is not null && collection is not null)
-                {
-                    value = Value.Bool(collection switch
-                    {
-                        ArrayValue a => a.Items.Contains(item),
-                        SetValue s => s.Contains(item),
-                        ObjectValue o => o.Members.Values.Contains(item),
-                        _ => false,
-                    });
-                }
-
-                return true;
-            }
-
-            case CallTerm { Intrinsic: Intrinsic.None, HasOutput: false } call:
-            {
-                var arguments = call.Arguments.Count == 0 ? [] : new Value[call.Arguments.Count];
-                var undefined = false;
-                for (var i = 0; i < arguments.Length; i++)
-                {
-                    if (!TrySingle(call.Arguments[i], frame, out var argument))
+                    if (!TrySingle(b.Left, frame, out var left) || !TrySingle(b.Right, frame, out var right))
                     {
                         return false;
                     }
 
-                    if (argument is null)
+                    if (left is not null && right is not null)
                     {
-                        undefined = true;
+                        value = b.Operator switch
+                        {
+                            BinaryOperator.Equal => Value.Bool(left.Equals(right)),
+                            BinaryOperator.NotEqual => Value.Bool(!left.Equals(right)),
+                            BinaryOperator.Less => Value.Bool(left.CompareTo(right) < 0),
+                            BinaryOperator.Greater => Value.Bool(left.CompareTo(right) > 0),
+                            BinaryOperator.LessOrEqual => Value.Bool(left.CompareTo(right) <= 0),
+                            BinaryOperator.GreaterOrEqual => Value.Bool(left.CompareTo(right) >= 0),
+                            _ => CallBuiltin(b.Builtin!, [left, right], b.Location),
+                        };
                     }
-                    else
-                    {
-                        arguments[i] = argument;
-                    }
+
+                    return true;
                 }
 
-                if (!undefined)
+            case MembershipTerm { Key: null } m:
                 {
-                    value = call.FunctionNode is not null
-                        ? CallFunction(call.FunctionNode, arguments, call.Location)
-                        : CallBuiltin(call.Builtin!, arguments, call.Location);
+                    if (!TrySingle(m.Value, frame, out var item) || !TrySingle(m.Collection, frame, out var collection))
+                    {
+                        return false;
+                    }
+
+                    if (item is not null && collection is not null)
+                    {
+                        value = Value.Bool(collection switch
+                        {
+                            ArrayValue a => a.Items.Contains(item),
+                            SetValue s => s.Contains(item),
+                            ObjectValue o => o.Members.Values.Contains(item),
+                            _ => false,
+                        });
+                    }
+
+                    return true;
                 }
 
-                return true;
-            }
+            case CallTerm { Intrinsic: Intrinsic.None, HasOutput: false } call:
+                {
+                    var arguments = call.Arguments.Count == 0 ? [] : new Value[call.Arguments.Count];
+                    var undefined = false;
+                    for (var i = 0; i < arguments.Length; i++)
+                    {
+                        if (!TrySingle(call.Arguments[i], frame, out var argument))
+                        {
+                            return false;
+                        }
+
+                        if (argument is null)
+                        {
+                            undefined = true;
+                        }
+                        else
+                        {
+                            arguments[i] = argument;
+                        }
+                    }
+
+                    if (!undefined)
+                    {
+                        value = call.FunctionNode is not null
+                            ? CallFunction(call.FunctionNode, arguments, call.Location)
+                            : CallBuiltin(call.Builtin!, arguments, call.Location);
+                    }
+
+                    return true;
+                }
 
             default:
                 return false;

@@ -15,10 +15,11 @@ internal static class RegoGenerators
         Gen.OneOf(Gen.Const("\"a\""), Gen.Const("\"b c\""), Gen.Const("\"\\n\\\"q\\\"\""), Gen.Const("\"\\u00e9\""), Gen.Const("`raw`")),
         Gen.OneOf(Gen.Const("true"), Gen.Const("false"), Gen.Const("null")));
 
-    private static Gen<string> Leaf => Gen.OneOf(
-        Scalar,
-        Gen.OneOf(Variables.Select(Gen.Const).ToArray()),
-        Gen.OneOf(Gen.Const("input.a"), Gen.Const("input.b[0]"), Gen.Const("input.c.d"), Gen.Const("data.test.p0"), Gen.Const("p1"), Gen.Const("input")));
+    // Variables are rarer than constants and references so that many generated bodies are safe and get evaluated.
+    private static Gen<string> Leaf => Gen.Frequency(
+        (4, Scalar),
+        (1, Gen.OneOf(Variables.Select(Gen.Const).ToArray())),
+        (3, Gen.OneOf(Gen.Const("input.a"), Gen.Const("input.b[0]"), Gen.Const("input.c.d"), Gen.Const("data.test.base"), Gen.Const("base"), Gen.Const("input"))));
 
     public static Gen<string> Term(int depth)
     {
@@ -36,7 +37,7 @@ internal static class RegoGenerators
             Gen.Select(inner, Gen.OneOf(Operators.Select(Gen.Const).ToArray()), inner).Select((l, op, r) => $"({l} {op} {r})"),
             Gen.Select(inner, inner).Select((l, r) => $"({l} in {r})"),
             inner.Select(t => $"count({t})"),
-            inner.Select(t => $"f({t})"),
+            inner.Select(t => $"g({t})"),
             Gen.Select(inner, inner).Select((t, i) => $"{t}[{i}]"),
             Gen.Select(inner, Literal(depth - 1).Array[1, 2]).Select((t, body) => $"[{t} | {string.Join("; ", body)}]"),
             Gen.Select(inner, Literal(depth - 1).Array[1, 2]).Select((t, body) => $"{{{t} | {string.Join("; ", body)}}}"),
@@ -76,7 +77,8 @@ internal static class RegoGenerators
             body.Select(b => $"allow if {{\n\t{b}\n}}"));
     }
 
-    public static Gen<string> Module => Rule(2).Array[1, 5].Select(rules => "package test\n\nimport rego.v1\n\n" + string.Join("\n\n", rules) + "\n");
+    public static Gen<string> Module => Rule(2).Array[1, 5].Select(rules =>
+        "package test\n\nimport rego.v1\n\nbase := {\"k\": [1, 2]}\n\ng(a) := a\n\n" + string.Join("\n\n", rules) + "\n");
 
     public static Gen<string> Input => Gen.OneOf(
         Gen.Const("{}"),

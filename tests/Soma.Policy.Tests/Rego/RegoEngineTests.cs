@@ -37,6 +37,17 @@ public sealed class RegoEngineTests
         Assert.Contains("policy.rego:5:8: var `x` is unsafe", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("p := 1\np contains 2")]
+    [InlineData("f(x) := 1\nf(x, y) := 2")]
+    [InlineData("a := 1\na.b := 2")]
+    [InlineData("f(x) := 1\nf := 2")]
+    public void Conflicting_rule_kinds_are_compile_errors(string rules)
+    {
+        var error = Assert.Throws<RegoException>(() => Compile("package p\nimport rego.v1\n" + rules + "\n"));
+        Assert.Matches(@"policy\.rego:[34]:1: (conflicting rules `p\.[afp]`|function `p\.f` has definitions)", error.Message);
+    }
+
     [Fact]
     public void Recursion_is_a_compile_error()
     {

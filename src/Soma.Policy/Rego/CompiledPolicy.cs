@@ -12,6 +12,7 @@ namespace Soma.Policy.Rego;
 /// </summary>
 public sealed class CompiledPolicy
 {
+    private const int MaxCachedQueries = 1024;
     private readonly Compiler _compiler;
     private readonly Lock _compileLock = new();
     private readonly ConcurrentDictionary<string, PreparedQuery> _queries = new(StringComparer.Ordinal);
@@ -44,7 +45,8 @@ public sealed class CompiledPolicy
             prepared = new PreparedQuery(this, plan);
         }
 
-        return _queries.GetOrAdd(query, prepared);
+        // Decision queries are few and fixed; ad-hoc queries (a CLI, tests) must not grow the cache without bound.
+        return _queries.Count < MaxCachedQueries ? _queries.GetOrAdd(query, prepared) : prepared;
     }
 
     /// <summary>
@@ -75,6 +77,10 @@ public sealed class CompiledPolicy
             catch (RegoException e)
             {
                 results.Add(new RegoTestResult(package, name, false, e.Message, Stopwatch.GetElapsedTime(started), node.Complete[0].Location));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                results.Add(new RegoTestResult(package, name, false, $"internal evaluation error: {e.Message}", Stopwatch.GetElapsedTime(started), node.Complete[0].Location));
             }
         }
 

@@ -73,7 +73,12 @@ public sealed class PreparedQuery
         }
         catch (InsufficientExecutionStackException)
         {
-            throw new RegoException("evaluation too deep");
+            throw new RegoException("evaluation too deep: the policy nests rules or expressions beyond the stack");
+        }
+        catch (Exception e) when (e is not RegoException and not OperationCanceledException)
+        {
+            // A defect in the engine or a builtin must still fail the decision as a policy error, never crash the caller.
+            throw new RegoException($"internal evaluation error: {e.GetType().Name}: {e.Message}");
         }
     }
 }

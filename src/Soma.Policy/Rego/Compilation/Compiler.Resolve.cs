@@ -40,7 +40,7 @@ internal sealed partial class Compiler
                         constantParts++;
                     }
 
-                    var (node, used) = Walk(path);
+                    var (node, used) = Walk(path, stopAtRules: true);
                     var fromHead = head.Node.Path.Length + head.Path.Length;
                     if (used >= fromHead)
                     {
@@ -162,7 +162,7 @@ internal sealed partial class Compiler
                 return;
             }
 
-            var (node, used) = Walk(global.Path);
+            var (node, used) = Walk(global.Path, stopAtRules: true);
             v.Kind = VarKind.Data;
             v.Node = node;
             v.Path = global.Path[used..];

@@ -393,7 +393,7 @@ internal sealed partial class Compiler
         {
             ResolveWith(with, context);
             Resolve(with.Value, scope, context, deferred);
-            if (with.Function is not null && with.Value is VarTerm or RefTerm)
+            if ((with.Function is not null || with.Builtin is not null) && with.Value is VarTerm or RefTerm)
             {
                 var path = GlobalPath(with.Value, context.Module);
                 if (path is { Input: false } && Walk(path.Value.Path) is var (node, used) && used == path.Value.Path.Length && node.IsFunction)

@@ -80,6 +80,7 @@ internal sealed partial class Compiler
             }
         }
 
+        CheckKinds();
         ThrowIfErrors();
         foreach (var definition in _rules)
         {
@@ -140,12 +141,14 @@ internal sealed partial class Compiler
         return node;
     }
 
-    /// <summary>The deepest existing node along <paramref name="path"/>, and how many keys it used.</summary>
-    public (DataNode Node, int Used) Walk(IReadOnlyList<Value> path)
+    /// <summary>The deepest existing node along <paramref name="path"/>, and how many keys it used. With
+    /// <paramref name="stopAtRules"/> the walk stops at a node whose rules build its value (a partial object's keys
+    /// may extend a static child below it, so the value must come from that node).</summary>
+    public (DataNode Node, int Used) Walk(IReadOnlyList<Value> path, bool stopAtRules = false)
     {
         var node = Root;
         var used = 0;
-        while (used < path.Count && node.Child(path[used]) is { } child)
+        while (used < path.Count && !(stopAtRules && node.Dynamic.Count > 0) && node.Child(path[used]) is { } child)
         {
             node = child;
             used++;
@@ -258,6 +261,33 @@ internal sealed partial class Compiler
         }
 
         _rules.Add(placed);
+    }
+
+    /// <summary>A path is defined one way: by complete rules, a set, an object, functions (of one arity), or the
+    /// rules of the paths below it.</summary>
+    private void CheckKinds()
+    {
+        foreach (var node in Root.Descendants())
+        {
+            var complete = node.Complete.Count > 0 || node.Default is not null;
+            var function = node.Functions.Count > 0 || node.DefaultFunction is not null;
+            var kinds = (complete ? 1 : 0) + (node.Sets.Count > 0 ? 1 : 0) + (function ? 1 : 0) + (node.Dynamic.Count > 0 ? 1 : 0);
+            var first = node.Complete.Concat(node.Sets).Concat(node.Functions).Concat(node.Dynamic).FirstOrDefault() ?? node.Default ?? node.DefaultFunction;
+            if (kinds > 1)
+            {
+                Error($"conflicting rules `{node.Name}` found: a path is either a value, a set, an object or a function", first?.Location);
+            }
+            else if ((complete || node.Sets.Count > 0 || function) && node.Children.Values.Any(c => c.Descendants().Any(d => d.HasRules)))
+            {
+                Error($"conflicting rules `{node.Name}` found: rules also define paths below it", first?.Location);
+            }
+
+            var arities = node.Functions.Concat(node.DefaultFunction is null ? [] : [node.DefaultFunction]).Select(f => f.Parameters.Count).Distinct().Count();
+            if (arities > 1)
+            {
+                Error($"function `{node.Name}` has definitions with different numbers of parameters", first?.Location);
+            }
+        }
     }
 
     private void CheckRecursion()

@@ -9,29 +9,33 @@ namespace Soma.Policy.Rego.Evaluation;
 /// </summary>
 internal sealed class EvaluationState
 {
+    private readonly int _nodeCount;
+    private Value?[]? _values;
+    private byte[]? _states;
+
     public EvaluationState(Value? input, int nodeCount)
     {
         Input = input;
-        Values = new Value?[nodeCount];
-        States = new byte[nodeCount];
+        _nodeCount = nodeCount;
     }
 
     public Value? Input { get; set; }
 
-    public Value?[] Values { get; }
+    // Allocated on first use: a query reading only input needs no rule cache.
+    public Value?[] Values => _values ??= new Value?[_nodeCount];
 
     /// <summary>Per node: 0 not computed, 1 in progress, 2 done.</summary>
-    public byte[] States { get; }
+    public byte[] States => _states ??= new byte[_nodeCount];
 
     public List<(Value[] Path, Value Value)>? DataOverrides { get; private set; }
 
     public Dictionary<DataNode, (DataNode? Function, Value? Value)>? FunctionOverrides { get; private set; }
 
-    public Dictionary<string, Value>? BuiltinOverrides { get; private set; }
+    public Dictionary<string, (DataNode? Function, Value? Value)>? BuiltinOverrides { get; private set; }
 
     public EvaluationState Fork()
     {
-        var fork = new EvaluationState(Input, Values.Length);
+        var fork = new EvaluationState(Input, _nodeCount);
         if (DataOverrides is not null)
         {
             fork.DataOverrides = [.. DataOverrides];
@@ -54,5 +58,5 @@ internal sealed class EvaluationState
 
     public void OverrideFunction(DataNode node, DataNode? function, Value? value) => (FunctionOverrides ??= [])[node] = (function, value);
 
-    public void OverrideBuiltin(string name, Value value) => (BuiltinOverrides ??= new(StringComparer.Ordinal))[name] = value;
+    public void OverrideBuiltin(string name, DataNode? function, Value? value) => (BuiltinOverrides ??= new(StringComparer.Ordinal))[name] = (function, value);
 }

@@ -19,18 +19,22 @@ internal sealed partial class Evaluator
 
         var literal = ordered[index];
         var position = IndexOf(query.Literals, literal);
-        if (literal is ExpressionLiteral { Negated: false, With.Count: 0, Expression: var e } && e is not BinaryTerm { Operator: BinaryOperator.Unify or BinaryOperator.Assign })
+        if (literal is ExpressionLiteral { Negated: false, Expression: var e } && e is not BinaryTerm { Operator: BinaryOperator.Unify or BinaryOperator.Assign })
         {
-            return EvalTerm(e, frame, value =>
+            // A lone expression's value is the result even when false (`data.p.allow with input as {}`).
+            var keepFalse = query.Literals.Count == 1;
+            bool Capture(Func<bool> k) => EvalTerm(e, frame, value =>
             {
-                if (IsFalse(value))
+                if (IsFalse(value) && !keepFalse)
                 {
                     return true;
                 }
 
                 captured[position] = value;
-                return EvalCapturing(query, ordered, index + 1, frame, captured, next);
+                return k();
             });
+            Func<bool> rest = () => EvalCapturing(query, ordered, index + 1, frame, captured, next);
+            return literal.With.Count > 0 ? EvalWith(literal, frame, rest, Capture) : Capture(rest);
         }
 
         return EvalLiteral(literal, frame, () =>

@@ -262,6 +262,11 @@ internal sealed partial class Evaluator
             return next();
         }
 
+        if (_options.OnRuleFired is null)
+        {
+            return EvalQuery(branch.Body, frame, next);
+        }
+
         return EvalQuery(branch.Body, frame, () =>
         {
             _options.OnRuleFired?.Invoke(new RuleTrace(definition.Node.Name, branch.Location));

@@ -10,9 +10,9 @@ internal sealed partial class Evaluator
 {
     public bool EvalTerm(Term term, Value?[] frame, Func<Value, bool> next)
     {
-        if (term.Constant is not null)
+        if (TrySingle(term, frame, out var single))
         {
-            return next(term.Constant);
+            return single is null || next(single);
         }
 
         switch (term)
@@ -30,16 +30,16 @@ internal sealed partial class Evaluator
             case ComprehensionTerm c:
                 return next(EvalComprehension(c, frame));
             case ArrayTerm a:
-            {
-                var items = new Value[a.Items.Count];
-                return EvalItems(a.Items, 0, items, frame, () => next(new ArrayValue([.. items])));
-            }
+                {
+                    var items = new Value[a.Items.Count];
+                    return EvalItems(a.Items, 0, items, frame, () => next(new ArrayValue([.. items])));
+                }
 
             case SetTerm s:
-            {
-                var items = new Value[s.Items.Count];
-                return EvalItems(s.Items, 0, items, frame, () => next(Value.Set(items)));
-            }
+                {
+                    var items = new Value[s.Items.Count];
+                    return EvalItems(s.Items, 0, items, frame, () => next(Value.Set(items)));
+                }
 
             case ObjectTerm o:
                 return EvalObject(o, 0, ImmutableSortedDictionary<Value, Value>.Empty, frame, next);
@@ -302,42 +302,42 @@ internal sealed partial class Evaluator
         switch (c.Kind)
         {
             case ComprehensionKind.Array:
-            {
-                var items = ImmutableArray.CreateBuilder<Value>();
-                EvalQuery(c.Body, frame, () => EvalTerm(c.Head, frame, value =>
                 {
-                    items.Add(value);
-                    return true;
-                }));
-                return new ArrayValue(items.ToImmutable());
-            }
+                    var items = ImmutableArray.CreateBuilder<Value>();
+                    EvalQuery(c.Body, frame, () => EvalTerm(c.Head, frame, value =>
+                    {
+                        items.Add(value);
+                        return true;
+                    }));
+                    return new ArrayValue(items.ToImmutable());
+                }
 
             case ComprehensionKind.Set:
-            {
-                var items = ImmutableSortedSet.CreateBuilder<Value>();
-                EvalQuery(c.Body, frame, () => EvalTerm(c.Head, frame, value =>
                 {
-                    items.Add(value);
-                    return true;
-                }));
-                return new SetValue(items.ToImmutable());
-            }
+                    var items = ImmutableSortedSet.CreateBuilder<Value>();
+                    EvalQuery(c.Body, frame, () => EvalTerm(c.Head, frame, value =>
+                    {
+                        items.Add(value);
+                        return true;
+                    }));
+                    return new SetValue(items.ToImmutable());
+                }
 
             default:
-            {
-                var members = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
-                EvalQuery(c.Body, frame, () => EvalTerm(c.Key!, frame, key => EvalTerm(c.Head, frame, value =>
                 {
-                    if (members.TryGetValue(key, out var existing) && !existing.Equals(value))
+                    var members = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
+                    EvalQuery(c.Body, frame, () => EvalTerm(c.Key!, frame, key => EvalTerm(c.Head, frame, value =>
                     {
-                        throw new RegoException("object keys must be unique", c.Location);
-                    }
+                        if (members.TryGetValue(key, out var existing) && !existing.Equals(value))
+                        {
+                            throw new RegoException("object keys must be unique", c.Location);
+                        }
 
-                    members[key] = value;
-                    return true;
-                })));
-                return new ObjectValue(members.ToImmutable());
-            }
+                        members[key] = value;
+                        return true;
+                    })));
+                    return new ObjectValue(members.ToImmutable());
+                }
         }
     }
 
@@ -425,7 +425,7 @@ internal sealed partial class Evaluator
     {
         if (_state.BuiltinOverrides is not null && _state.BuiltinOverrides.TryGetValue(builtin.Name, out var replaced))
         {
-            return replaced;
+            return replaced.Function is null ? replaced.Value : CallFunction(replaced.Function, arguments, location);
         }
 
         try

@@ -79,23 +79,23 @@ internal sealed partial class Evaluator
             case VarTerm { Kind: VarKind.Wildcard }:
                 return next();
             case VarTerm { Kind: VarKind.Local } v:
-            {
-                var bound = frame[v.Slot];
-                if (bound is not null)
                 {
-                    return !bound.Equals(value) || next();
-                }
+                    var bound = frame[v.Slot];
+                    if (bound is not null)
+                    {
+                        return !bound.Equals(value) || next();
+                    }
 
-                frame[v.Slot] = value;
-                try
-                {
-                    return next();
+                    frame[v.Slot] = value;
+                    try
+                    {
+                        return next();
+                    }
+                    finally
+                    {
+                        frame[v.Slot] = null;
+                    }
                 }
-                finally
-                {
-                    frame[v.Slot] = null;
-                }
-            }
 
             case ArrayTerm a:
                 if (value is not ArrayValue array)

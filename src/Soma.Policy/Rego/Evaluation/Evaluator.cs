@@ -41,6 +41,7 @@ internal sealed partial class Evaluator
         }
 
         _options.CancellationToken.ThrowIfCancellationRequested();
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var literal = literals[index];
         _options.Coverage?.Add(literal.Location);
         return index == literals.Length - 1
@@ -49,7 +50,7 @@ internal sealed partial class Evaluator
     }
 
     private bool EvalLiteral(Literal literal, Value?[] frame, Func<bool> next) =>
-        literal.With.Count > 0 ? EvalWith(literal, frame, next) : EvalLiteralCore(literal, frame, next);
+        literal.With.Count > 0 ? EvalWith(literal, frame, next, k => EvalLiteralCore(literal, frame, k)) : EvalLiteralCore(literal, frame, next);
 
     private bool EvalLiteralCore(Literal literal, Value?[] frame, Func<bool> next)
     {
@@ -58,15 +59,15 @@ internal sealed partial class Evaluator
             case ExpressionLiteral { Negated: false } e:
                 return EvalExpression(e.Expression, frame, next);
             case ExpressionLiteral e:
-            {
-                var found = false;
-                EvalExpression(e.Expression, frame, () =>
                 {
-                    found = true;
-                    return false;
-                });
-                return found || next();
-            }
+                    var found = false;
+                    EvalExpression(e.Expression, frame, () =>
+                    {
+                        found = true;
+                        return false;
+                    });
+                    return found || next();
+                }
 
             case SomeLiteral:
                 return next();
@@ -88,7 +89,17 @@ internal sealed partial class Evaluator
 
         if (expression is BinaryTerm { Operator: BinaryOperator.Assign } assign)
         {
+            if (TrySingle(assign.Right, frame, out var right))
+            {
+                return right is null || Match(assign.Left, right, frame, next);
+            }
+
             return EvalTerm(assign.Right, frame, value => Match(assign.Left, value, frame, next));
+        }
+
+        if (TrySingle(expression, frame, out var single))
+        {
+            return single is null || IsFalse(single) || next();
         }
 
         return EvalTerm(expression, frame, value => IsFalse(value) || next());
@@ -154,7 +165,9 @@ internal sealed partial class Evaluator
             return !all || next();
         });
 
-    private bool EvalWith(Literal literal, Value?[] frame, Func<bool> next)
+    /// <summary>Runs <paramref name="body"/> (the literal) under its <c>with</c> modifiers; the continuation runs
+    /// without them.</summary>
+    private bool EvalWith(Literal literal, Value?[] frame, Func<bool> next, Func<Func<bool>, bool> body)
     {
         var saved = _state;
         var fork = saved.Fork();
@@ -162,7 +175,15 @@ internal sealed partial class Evaluator
         {
             if (with.ReplacementFunction is not null)
             {
-                fork.OverrideFunction(with.Function!, with.ReplacementFunction, null);
+                if (with.Builtin is not null)
+                {
+                    fork.OverrideBuiltin(with.Builtin, with.ReplacementFunction, null);
+                }
+                else
+                {
+                    fork.OverrideFunction(with.Function!, with.ReplacementFunction, null);
+                }
+
                 continue;
             }
 
@@ -178,7 +199,7 @@ internal sealed partial class Evaluator
             }
             else if (with.Builtin is not null)
             {
-                fork.OverrideBuiltin(with.Builtin, value);
+                fork.OverrideBuiltin(with.Builtin, null, value);
             }
             else if (with.Function is not null)
             {
@@ -193,7 +214,7 @@ internal sealed partial class Evaluator
         _state = fork;
         try
         {
-            return EvalLiteralCore(literal, frame, () =>
+            return body(() =>
             {
                 _state = saved;
                 try

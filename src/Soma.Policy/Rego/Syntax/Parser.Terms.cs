@@ -99,7 +99,8 @@ internal sealed partial class Parser
     {
         var start = Current;
         var left = ParseFactor();
-        while (Is(TokenKind.Plus) || Is(TokenKind.Minus))
+        // A minus starting a new line begins a new expression (a negative number), not a subtraction.
+        while (Is(TokenKind.Plus) || (Is(TokenKind.Minus) && !Current.NewlineBefore))
         {
             var op = Advance().Kind == TokenKind.Plus ? BinaryOperator.Plus : BinaryOperator.Minus;
             left = new BinaryTerm(At(start), op, left, ParseFactor());
@@ -162,12 +163,12 @@ internal sealed partial class Parser
                 Advance();
                 return new ScalarTerm(At(token), Value.String(token.Text));
             case TokenKind.LeftParen:
-            {
-                Advance();
-                var inner = ParseMembership(allowKeyValue: false);
-                Expect(TokenKind.RightParen, ")");
-                return inner;
-            }
+                {
+                    Advance();
+                    var inner = ParseMembership(allowKeyValue: true);
+                    Expect(TokenKind.RightParen, ")");
+                    return inner;
+                }
 
             case TokenKind.LeftBracket:
                 return ParseArray();
@@ -294,7 +295,7 @@ internal sealed partial class Parser
         try
         {
             Term? key = null;
-            var head = ParseTerm();
+            var head = ParseUnary();
             if (kind == ComprehensionKind.Object)
             {
                 if (!Is(TokenKind.Colon))
@@ -305,7 +306,7 @@ internal sealed partial class Parser
 
                 Advance();
                 key = head;
-                head = ParseTerm();
+                head = ParseUnary();
             }
 
             if (!Is(TokenKind.Pipe))

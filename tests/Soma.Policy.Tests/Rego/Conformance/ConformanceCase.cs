@@ -18,7 +18,10 @@ public sealed record ConformanceCase(
     bool Skip,
     bool Strict)
 {
-    public string Id => $"{File}: {Note}";
+    /// <summary>1 for the first case of a file with this note, 2 for a second one (some files repeat notes).</summary>
+    public int Occurrence { get; init; } = 1;
+
+    public string Id => Occurrence == 1 ? $"{File}: {Note}" : $"{File}: {Note} ({Occurrence})";
 
     public string Folder => File.Contains('/', StringComparison.Ordinal) ? File[..File.IndexOf('/', StringComparison.Ordinal)] : Path.GetFileNameWithoutExtension(File);
 }

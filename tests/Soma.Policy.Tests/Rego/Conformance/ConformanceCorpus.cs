@@ -51,7 +51,8 @@ public static class ConformanceCorpus
             var top = (YamlMappingNode)stream.Documents[0].RootNode;
             foreach (var node in ((YamlSequenceNode)top["cases"]).Children.Cast<YamlMappingNode>())
             {
-                cases.Add(ReadCase(file, node));
+                var c = ReadCase(file, node);
+                cases.Add(c with { Occurrence = cases.Count(x => x.File == c.File && x.Note == c.Note) + 1 });
             }
         }
 

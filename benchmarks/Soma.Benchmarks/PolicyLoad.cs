@@ -52,9 +52,14 @@ public static class PolicyLoad
         var prepared = bundle.Policy.Prepare(PolicyQueries.ToolDecision);
         var documents = inputs.ToDictionary(i => i, i => Value.ParseJson(JsonSerializer.Serialize(new
         {
-            tenant = i.Tenant, subject = i.Subject, roles = i.Roles,
+            tenant = i.Tenant,
+            subject = i.Subject,
+            roles = i.Roles,
             tool = new { name = i.Tool.Name, arguments = i.Tool.Arguments, risk = i.Tool.Risk, sandbox = i.Tool.Sandbox },
-            session = i.Session, run = i.Run, step = i.Step, now = i.Now,
+            session = i.Session,
+            run = i.Run,
+            step = i.Step,
+            now = i.Now,
         })));
         var evaluationOnly = await MeasureAsync("rego evaluation only", n, inputs, i =>
             ValueTask.FromResult(DecisionValue.Read(prepared.Evaluate(documents[i]), bundle.Version, "rego", TimeSpan.Zero)));

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Soma.Core.Storage;
-using Soma.Testing;
 using Soma.Contracts.Identity;
+using Soma.Core.Storage;
 using Soma.Policy.Hosting;
+using Soma.Testing;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
 

@@ -1,6 +1,6 @@
-using Soma.Contracts.Schemas;
 using System.Text.Json;
 using Json.Schema;
+using Soma.Contracts.Schemas;
 
 namespace Soma.Orchestration.Workflows;
 

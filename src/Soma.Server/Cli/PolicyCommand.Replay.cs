@@ -102,9 +102,17 @@ internal static partial class PolicyCommand
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
-                    ["time"] = call.Time, ["tenant"] = call.Input.Tenant, ["subject"] = call.Input.Subject, ["tool"] = call.Input.Tool.Name,
-                    ["tool_call_id"] = call.ToolCallId, ["was"] = call.Allowed ? "allow" : "deny", ["now"] = now.Allow ? "allow" : "deny",
-                    ["was_reasons"] = call.Reasons, ["now_reasons"] = now.Reasons, ["was_version"] = call.PolicyVersion, ["now_version"] = version,
+                    ["time"] = call.Time,
+                    ["tenant"] = call.Input.Tenant,
+                    ["subject"] = call.Input.Subject,
+                    ["tool"] = call.Input.Tool.Name,
+                    ["tool_call_id"] = call.ToolCallId,
+                    ["was"] = call.Allowed ? "allow" : "deny",
+                    ["now"] = now.Allow ? "allow" : "deny",
+                    ["was_reasons"] = call.Reasons,
+                    ["now_reasons"] = now.Reasons,
+                    ["was_version"] = call.PolicyVersion,
+                    ["now_version"] = version,
                 }));
             }
         }

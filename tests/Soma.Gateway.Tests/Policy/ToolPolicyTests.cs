@@ -91,6 +91,13 @@ public sealed class ToolPolicyTests : IAsyncLifetime
         // The model was told, and answered.
         var final = Assert.Single(events.Frames, f => f.Event == "conversation.assistant_final").EventData;
         Assert.Contains("Denied", final.GetProperty("content").GetString(), StringComparison.Ordinal);
+
+        // Operators see the decisions in the metrics.
+        using var admin = _server.For(tenant, "ops", "admin");
+        var metrics = await admin.GetStringAsync("/metrics");
+        Assert.Contains("soma_policy_decisions_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("decision=\"deny\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("soma_policy_decision_duration_milliseconds", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

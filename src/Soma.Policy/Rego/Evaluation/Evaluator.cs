@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Soma.Policy.Rego.Builtins;
 using Soma.Policy.Rego.Syntax;
 using Soma.Policy.Rego.Values;
@@ -19,6 +20,8 @@ internal sealed partial class Evaluator
     private EvaluationState _state;
     private int _depth;
     private bool _arrayMismatch;
+    private readonly long _deadline;
+    private int _steps;
 
     public Evaluator(PolicyModel model, Value? input, EvaluationOptions? options)
     {
@@ -27,6 +30,18 @@ internal sealed partial class Evaluator
         _strict = _options.StrictBuiltinErrors;
         _builtins = new BuiltinContext(_options.Now ?? DateTimeOffset.UtcNow, _options.Print, _options.CancellationToken);
         _state = new EvaluationState(input, model.NodeCount);
+        _deadline = _options.Timeout is { } timeout
+            ? Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency)
+            : long.MaxValue;
+    }
+
+    // Reading the clock costs tens of nanoseconds: look at it every 64th literal only.
+    private void CheckDeadline()
+    {
+        if ((++_steps & 63) == 0 && _deadline != long.MaxValue && Stopwatch.GetTimestamp() > _deadline)
+        {
+            throw new OperationCanceledException("the evaluation exceeded its time limit");
+        }
     }
 
     private static bool IsFalse(Value value) => value is BooleanValue { Value: false };
@@ -41,6 +56,7 @@ internal sealed partial class Evaluator
         }
 
         _options.CancellationToken.ThrowIfCancellationRequested();
+        CheckDeadline();
         System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var literal = literals[index];
         _options.Coverage?.Add(literal.Location);

@@ -152,7 +152,8 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
             return 0;
         }
 
-        var byKind = Kind.CompareTo(other.Kind);
+        // As ints: Enum.CompareTo takes object and would box both kinds on every comparison (every sorted-map lookup).
+        var byKind = ((int)Kind).CompareTo((int)other.Kind);
         return byKind != 0 ? byKind : CompareSameKind(other);
     }
 

@@ -28,10 +28,17 @@ internal sealed class AllocationProfile : EventListener
             Console.WriteLine("allocation profile (sampled):");
             foreach (var (type, bytes) in listener._bytes.OrderByDescending(b => b.Value).Take(30))
             {
-                Console.WriteLine($"  {100.0 * bytes / total,5:0.0}%  {type}");
+                Console.WriteLine($"  {100.0 * bytes / total,5:0.0}%  {type}{Captures(type)}");
             }
         }
     }
+
+    // A closure's class name says nothing; the variables it captures say where it comes from.
+    private static string Captures(string type) => !type.StartsWith("<>c__DisplayClass", StringComparison.Ordinal)
+        ? string.Empty
+        : " " + string.Join(" | ", typeof(Soma.Policy.Rego.PreparedQuery).Assembly.GetTypes()
+            .Where(t => t.Name == type)
+            .Select(t => $"{t.DeclaringType?.Name}({string.Join(",", t.GetFields().Select(f => f.Name))})"));
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {

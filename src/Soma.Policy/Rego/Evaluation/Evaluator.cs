@@ -50,23 +50,70 @@ internal sealed partial class Evaluator
 
     private bool EvalLiterals(Literal[] literals, int index, Value?[] frame, Func<bool> next)
     {
-        if (index == literals.Length)
+        while (true)
         {
-            return next();
-        }
+            if (index == literals.Length)
+            {
+                return next();
+            }
 
-        _options.CancellationToken.ThrowIfCancellationRequested();
-        CheckDeadline();
-        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
-        var literal = literals[index];
-        _options.Coverage?.Add(literal.Location);
-        return index == literals.Length - 1
-            ? EvalLiteral(literal, frame, next)
-            : EvalLiteral(literal, frame, () => EvalLiterals(literals, index + 1, frame, next));
+            _options.CancellationToken.ThrowIfCancellationRequested();
+            CheckDeadline();
+            System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+            var literal = literals[index];
+            _options.Coverage?.Add(literal.Location);
+
+            // The fast paths: a literal with one solution at most (a test, or `x := v` of an unbound local) needs no
+            // continuation closure; the general path allocates one per literal and solution.
+            if (literal.With.Count == 0 && literal is ExpressionLiteral e)
+            {
+                if (e.Expression is BinaryTerm { Operator: BinaryOperator.Assign } assign)
+                {
+                    if (!e.Negated && assign.Left is VarTerm { Kind: VarKind.Local } v && frame[v.Slot] is null && TrySingle(assign.Right, frame, out var right))
+                    {
+                        if (right is null)
+                        {
+                            return true;
+                        }
+
+                        frame[v.Slot] = right;
+                        try
+                        {
+                            return EvalLiterals(literals, index + 1, frame, next);
+                        }
+                        finally
+                        {
+                            frame[v.Slot] = null;
+                        }
+                    }
+                }
+                else if (e.Expression is not BinaryTerm { Operator: BinaryOperator.Unify } && TrySingle(e.Expression, frame, out var single))
+                {
+                    var holds = single is not null && !IsFalse(single);
+                    if (holds == e.Negated)
+                    {
+                        return true;
+                    }
+
+                    index++;
+                    continue;
+                }
+            }
+
+            return index + 1 == literals.Length ? EvalLiteral(literal, frame, next) : EvalLiteralThenRest(literals, index, frame, next);
+        }
     }
 
+    // Apart from EvalLiterals: a lambda there would capture its parameters, and C# allocates that closure on entry,
+    // on the fast paths too.
+    private bool EvalLiteralThenRest(Literal[] literals, int index, Value?[] frame, Func<bool> next) =>
+        EvalLiteral(literals[index], frame, () => EvalLiterals(literals, index + 1, frame, next));
+
     private bool EvalLiteral(Literal literal, Value?[] frame, Func<bool> next) =>
-        literal.With.Count > 0 ? EvalWith(literal, frame, next, k => EvalLiteralCore(literal, frame, k)) : EvalLiteralCore(literal, frame, next);
+        literal.With.Count > 0 ? EvalLiteralWith(literal, frame, next) : EvalLiteralCore(literal, frame, next);
+
+    private bool EvalLiteralWith(Literal literal, Value?[] frame, Func<bool> next) =>
+        EvalWith(literal, frame, next, k => EvalLiteralCore(literal, frame, k));
 
     private bool EvalLiteralCore(Literal literal, Value?[] frame, Func<bool> next)
     {
@@ -110,7 +157,7 @@ internal sealed partial class Evaluator
                 return right is null || Match(assign.Left, right, frame, next);
             }
 
-            return EvalTerm(assign.Right, frame, value => Match(assign.Left, value, frame, next));
+            return EvalAssign(assign, frame, next);
         }
 
         if (TrySingle(expression, frame, out var single))
@@ -118,8 +165,14 @@ internal sealed partial class Evaluator
             return single is null || IsFalse(single) || next();
         }
 
-        return EvalTerm(expression, frame, value => IsFalse(value) || next());
+        return EvalTest(expression, frame, next);
     }
+
+    private bool EvalAssign(BinaryTerm assign, Value?[] frame, Func<bool> next) =>
+        EvalTerm(assign.Right, frame, value => Match(assign.Left, value, frame, next));
+
+    private bool EvalTest(Term expression, Value?[] frame, Func<bool> next) =>
+        EvalTerm(expression, frame, value => IsFalse(value) || next());
 
     private bool EvalSomeIn(SomeInLiteral literal, Value?[] frame, Func<bool> next) =>
         EvalTerm(literal.Collection, frame, collection =>
@@ -133,6 +186,32 @@ internal sealed partial class Evaluator
             var matched = false;
             var result = Iterate(collection, (key, value) =>
             {
+                // `some x in xs` / `some k, x in xs` of unbound locals: bind them, no matching closures per member.
+                if (literal.Value is VarTerm { Kind: VarKind.Local } valueVar && frame[valueVar.Slot] is null
+                    && (literal.Key is null || (literal.Key is VarTerm { Kind: VarKind.Local } keyVar && keyVar.Slot != valueVar.Slot && frame[keyVar.Slot] is null)))
+                {
+                    var keySlot = literal.Key is VarTerm k ? k.Slot : -1;
+                    frame[valueVar.Slot] = value;
+                    if (keySlot >= 0)
+                    {
+                        frame[keySlot] = key;
+                    }
+
+                    try
+                    {
+                        matched = true;
+                        return next();
+                    }
+                    finally
+                    {
+                        frame[valueVar.Slot] = null;
+                        if (keySlot >= 0)
+                        {
+                            frame[keySlot] = null;
+                        }
+                    }
+                }
+
                 Func<bool> matchValue = () => Match(literal.Value, value, frame, () =>
                 {
                     matched = true;

@@ -174,58 +174,122 @@ internal sealed partial class Evaluator
     private bool EvalTest(Term expression, Value?[] frame, Func<bool> next) =>
         EvalTerm(expression, frame, value => IsFalse(value) || next());
 
-    private bool EvalSomeIn(SomeInLiteral literal, Value?[] frame, Func<bool> next) =>
-        EvalTerm(literal.Collection, frame, collection =>
+    private bool EvalSomeIn(SomeInLiteral literal, Value?[] frame, Func<bool> next)
+    {
+        if (TrySingle(literal.Collection, frame, out var single))
         {
-            if (collection is not (ArrayValue or SetValue or ObjectValue))
-            {
-                throw new RegoException("`some .. in collection` expects array/set/object.", literal.Location);
-            }
+            return single is null || SomeInOver(literal, single, frame, next);
+        }
 
-            _arrayMismatch = false;
-            var matched = false;
-            var result = Iterate(collection, (key, value) =>
-            {
-                // `some x in xs` / `some k, x in xs` of unbound locals: bind them, no matching closures per member.
-                if (literal.Value is VarTerm { Kind: VarKind.Local } valueVar && frame[valueVar.Slot] is null
-                    && (literal.Key is null || (literal.Key is VarTerm { Kind: VarKind.Local } keyVar && keyVar.Slot != valueVar.Slot && frame[keyVar.Slot] is null)))
-                {
-                    var keySlot = literal.Key is VarTerm k ? k.Slot : -1;
-                    frame[valueVar.Slot] = value;
-                    if (keySlot >= 0)
-                    {
-                        frame[keySlot] = key;
-                    }
+        return EvalSomeInTerm(literal, frame, next);
+    }
 
-                    try
+    private bool EvalSomeInTerm(SomeInLiteral literal, Value?[] frame, Func<bool> next) =>
+        EvalTerm(literal.Collection, frame, collection => SomeInOver(literal, collection, frame, next));
+
+    private bool SomeInOver(SomeInLiteral literal, Value collection, Value?[] frame, Func<bool> next)
+    {
+        if (collection is not (ArrayValue or SetValue or ObjectValue))
+        {
+            throw new RegoException("`some .. in collection` expects array/set/object.", literal.Location);
+        }
+
+        // `some x in xs` / `some k, x in xs` of unbound locals: bind them in a loop, no closures per member.
+        if (literal.Value is VarTerm { Kind: VarKind.Local } valueVar && frame[valueVar.Slot] is null
+            && (literal.Key is null || (literal.Key is VarTerm { Kind: VarKind.Local } keyVar && keyVar.Slot != valueVar.Slot && frame[keyVar.Slot] is null)))
+        {
+            return SomeInBinding(collection, literal.Key is VarTerm k ? k.Slot : -1, valueVar.Slot, frame, next);
+        }
+
+        return SomeInMatching(literal, collection, frame, next);
+    }
+
+    private static bool SomeInBinding(Value collection, int keySlot, int valueSlot, Value?[] frame, Func<bool> next)
+    {
+        try
+        {
+            switch (collection)
+            {
+                case ArrayValue array:
+                    for (var i = 0; i < array.Items.Length; i++)
                     {
-                        matched = true;
-                        return next();
-                    }
-                    finally
-                    {
-                        frame[valueVar.Slot] = null;
                         if (keySlot >= 0)
                         {
-                            frame[keySlot] = null;
+                            frame[keySlot] = Value.Number(i);
+                        }
+
+                        frame[valueSlot] = array.Items[i];
+                        if (!next())
+                        {
+                            return false;
                         }
                     }
-                }
 
-                Func<bool> matchValue = () => Match(literal.Value, value, frame, () =>
-                {
-                    matched = true;
-                    return next();
-                });
-                return literal.Key is null ? matchValue() : Match(literal.Key, key, frame, matchValue);
-            });
-            if (!matched && _arrayMismatch)
-            {
-                throw new RegoException("mismatch in number of array elements", literal.Location);
+                    return true;
+                case ObjectValue obj:
+                    foreach (var (key, value) in obj.Members)
+                    {
+                        if (keySlot >= 0)
+                        {
+                            frame[keySlot] = key;
+                        }
+
+                        frame[valueSlot] = value;
+                        if (!next())
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    foreach (var item in ((SetValue)collection).Items)
+                    {
+                        if (keySlot >= 0)
+                        {
+                            frame[keySlot] = item;
+                        }
+
+                        frame[valueSlot] = item;
+                        if (!next())
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
             }
+        }
+        finally
+        {
+            frame[valueSlot] = null;
+            if (keySlot >= 0)
+            {
+                frame[keySlot] = null;
+            }
+        }
+    }
 
-            return result;
+    private bool SomeInMatching(SomeInLiteral literal, Value collection, Value?[] frame, Func<bool> next)
+    {
+        _arrayMismatch = false;
+        var matched = false;
+        var result = Iterate(collection, (key, value) =>
+        {
+            Func<bool> matchValue = () => Match(literal.Value, value, frame, () =>
+            {
+                matched = true;
+                return next();
+            });
+            return literal.Key is null ? matchValue() : Match(literal.Key, key, frame, matchValue);
         });
+        if (!matched && _arrayMismatch)
+        {
+            throw new RegoException("mismatch in number of array elements", literal.Location);
+        }
+
+        return result;
+    }
 
     private bool EvalEvery(EveryLiteral every, Value?[] frame, Func<bool> next) =>
         EvalTerm(every.Domain, frame, domain =>

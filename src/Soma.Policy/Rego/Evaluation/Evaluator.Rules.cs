@@ -285,10 +285,12 @@ internal sealed partial class Evaluator
         Value? result = null;
         foreach (var definition in node.Complete)
         {
+            // One frame for the definition's branches (each starts from a clear one): fewer arrays per evaluation.
+            var frame = new Value?[definition.SlotCount];
             foreach (var branch in definition.Branches)
             {
                 var produced = false;
-                var frame = new Value?[definition.SlotCount];
+                Array.Clear(frame);
                 EvalBody(definition, branch, frame, () => branch.Value is null ? Take(Value.True) : EvalTerm(branch.Value, frame, Take));
                 if (produced)
                 {

@@ -18,6 +18,7 @@ internal sealed partial class Evaluator
     private readonly EvaluationOptions _options;
     private readonly bool _strict;
     private EvaluationState _state;
+    private readonly EvaluationState _root;
     private int _depth;
     private bool _arrayMismatch;
     private readonly long _deadline;
@@ -29,11 +30,18 @@ internal sealed partial class Evaluator
         _options = options ?? EvaluationOptions.Default;
         _strict = _options.StrictBuiltinErrors;
         _builtins = new BuiltinContext(_options.Now ?? DateTimeOffset.UtcNow, _options.Print, _options.CancellationToken);
-        _state = new EvaluationState(input, model.NodeCount);
+        _state = EvaluationState.Rent(input, model.NodeCount);
+        _root = _state;
         _deadline = _options.Timeout is { } timeout
             ? Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency)
             : long.MaxValue;
     }
+
+    /// <summary>Returns the evaluation's node cache to the thread (the evaluator is not used afterwards).</summary>
+    public void Release() => _root.Return();
+
+    /// <summary>The value of a term that has one value at most, without continuations; false when it may have more.</summary>
+    public bool TrySingleValue(Term term, Value?[] frame, out Value? value) => TrySingle(term, frame, out value);
 
     // Reading the clock costs tens of nanoseconds: look at it every 64th literal only.
     private void CheckDeadline()

@@ -108,6 +108,23 @@ internal sealed partial class Evaluator
                 }
             }
 
+            // `some x in xs` over a single-valued collection, binding plain variables: the rest of the body runs for
+            // each member straight from the loop, without a continuation closure.
+            if (literal.With.Count == 0 && literal is SomeInLiteral someIn && IsPlainBinding(someIn, frame) && TrySingle(someIn.Collection, frame, out var collection))
+            {
+                if (collection is null)
+                {
+                    return true;
+                }
+
+                if (collection is not (ArrayValue or SetValue or ObjectValue))
+                {
+                    throw new RegoException("`some .. in collection` expects array/set/object.", literal.Location);
+                }
+
+                return SomeInBinding(collection, someIn.Key is VarTerm k ? k.Slot : -1, ((VarTerm)someIn.Value).Slot, frame, literals, index + 1, next);
+            }
+
             return index + 1 == literals.Length ? EvalLiteral(literal, frame, next) : EvalLiteralThenRest(literals, index, frame, next);
         }
     }
@@ -203,16 +220,21 @@ internal sealed partial class Evaluator
         }
 
         // `some x in xs` / `some k, x in xs` of unbound locals: bind them in a loop, no closures per member.
-        if (literal.Value is VarTerm { Kind: VarKind.Local } valueVar && frame[valueVar.Slot] is null
-            && (literal.Key is null || (literal.Key is VarTerm { Kind: VarKind.Local } keyVar && keyVar.Slot != valueVar.Slot && frame[keyVar.Slot] is null)))
+        if (IsPlainBinding(literal, frame))
         {
-            return SomeInBinding(collection, literal.Key is VarTerm k ? k.Slot : -1, valueVar.Slot, frame, next);
+            return SomeInBinding(collection, literal.Key is VarTerm k ? k.Slot : -1, ((VarTerm)literal.Value).Slot, frame, null, 0, next);
         }
 
         return SomeInMatching(literal, collection, frame, next);
     }
 
-    private static bool SomeInBinding(Value collection, int keySlot, int valueSlot, Value?[] frame, Func<bool> next)
+    private static bool IsPlainBinding(SomeInLiteral literal, Value?[] frame) =>
+        literal.Value is VarTerm { Kind: VarKind.Local } valueVar && frame[valueVar.Slot] is null
+        && (literal.Key is null || (literal.Key is VarTerm { Kind: VarKind.Local } keyVar && keyVar.Slot != valueVar.Slot && frame[keyVar.Slot] is null));
+
+    /// <summary>Binds each member in turn and runs the rest: the body's literals from <paramref name="restIndex"/>
+    /// (then <paramref name="next"/>) when <paramref name="literals"/> is given, else <paramref name="next"/>.</summary>
+    private bool SomeInBinding(Value collection, int keySlot, int valueSlot, Value?[] frame, Literal[]? literals, int restIndex, Func<bool> next)
     {
         try
         {
@@ -227,7 +249,7 @@ internal sealed partial class Evaluator
                         }
 
                         frame[valueSlot] = array.Items[i];
-                        if (!next())
+                        if (!(literals is null ? next() : EvalLiterals(literals, restIndex, frame, next)))
                         {
                             return false;
                         }
@@ -243,7 +265,7 @@ internal sealed partial class Evaluator
                         }
 
                         frame[valueSlot] = value;
-                        if (!next())
+                        if (!(literals is null ? next() : EvalLiterals(literals, restIndex, frame, next)))
                         {
                             return false;
                         }
@@ -259,7 +281,7 @@ internal sealed partial class Evaluator
                         }
 
                         frame[valueSlot] = item;
-                        if (!next())
+                        if (!(literals is null ? next() : EvalLiterals(literals, restIndex, frame, next)))
                         {
                             return false;
                         }

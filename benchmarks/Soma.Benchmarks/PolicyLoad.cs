@@ -78,7 +78,13 @@ public static class PolicyLoad
             ? new PolicyDecision(true, ["Listed in Soma:Tools:Allow."], "allow-list", "allow-list", TimeSpan.Zero)
             : PolicyDecision.Deny("not listed", "allow-list", "allow-list", TimeSpan.Zero)));
 
+        if (args.Contains("--alloc-profile"))
+        {
+            AllocationProfile.Run(() => embedded.DecideAsync(inputs[0]).AsTask().Wait(), inputs.Length * 50_000, i => embedded.DecideAsync(inputs[i % inputs.Length]));
+        }
+
         Console.WriteLine();
+        Console.WriteLine($"embedded rego: {BytesPerDecision(inputs, i => embedded.DecideAsync(i)):N0} bytes allocated per decision; evaluation only: {BytesPerDecision(inputs, i => ValueTask.FromResult(DecisionValue.Read(prepared.Evaluate(documents[i]), bundle.Version, "rego", TimeSpan.Zero))):N0}");
         Console.WriteLine($"{"decider",-24} {"decisions/s",12} {"p50 µs",9} {"p99 µs",9} {"max µs",9}");
         foreach (var (name, summary, perSecond) in (IEnumerable<(string, LatencySummary, double)>)[rego, evaluationOnly, overHttp, baseline])
         {
@@ -112,6 +118,19 @@ public static class PolicyLoad
 
         total.Stop();
         return (name, LatencySummary.Of(latencies), n / total.Elapsed.TotalSeconds);
+    }
+
+    // Allocation per decision on this thread (the decisions complete synchronously), over the same mix of inputs.
+    private static long BytesPerDecision(PolicyInput[] inputs, Func<PolicyInput, ValueTask<PolicyDecision>> decide)
+    {
+        const int Count = 20_000;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Count; i++)
+        {
+            _ = decide(inputs[i % inputs.Length]).Result;
+        }
+
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / Count;
     }
 
     private static PolicyInput[] Inputs()

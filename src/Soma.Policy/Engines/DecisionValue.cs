@@ -26,16 +26,36 @@ public static class DecisionValue
             return PolicyDecision.Deny(PolicyReasons.Malformed, policyVersion, engine, duration);
         }
 
-        var reasons = new List<string>();
-        switch (decision[ReasonsKey])
+        // Loops rather than LINQ: this runs once per decision.
+        var reasonsValue = decision[ReasonsKey];
+        var reasons = new List<string>(reasonsValue switch { ArrayValue a => a.Count, SetValue s => s.Count, _ => 1 });
+        switch (reasonsValue)
         {
             case null:
                 break;
-            case ArrayValue array when array.Items.All(r => r is StringValue):
-                reasons.AddRange(array.Items.Select(r => ((StringValue)r).Value));
+            case ArrayValue array:
+                foreach (var reason in array.Items)
+                {
+                    if (reason is not StringValue text)
+                    {
+                        return PolicyDecision.Deny(PolicyReasons.Malformed, policyVersion, engine, duration);
+                    }
+
+                    reasons.Add(text.Value);
+                }
+
                 break;
-            case SetValue set when set.Items.All(r => r is StringValue):
-                reasons.AddRange(set.Items.Select(r => ((StringValue)r).Value));
+            case SetValue set:
+                foreach (var reason in set.Items)
+                {
+                    if (reason is not StringValue text)
+                    {
+                        return PolicyDecision.Deny(PolicyReasons.Malformed, policyVersion, engine, duration);
+                    }
+
+                    reasons.Add(text.Value);
+                }
+
                 break;
             default:
                 return PolicyDecision.Deny(PolicyReasons.Malformed, policyVersion, engine, duration);
@@ -47,7 +67,7 @@ public static class DecisionValue
         }
 
         // Most decisions carry nothing else: only build obligations when there are members beyond the two.
-        var extra = decision.Count - 1 - (decision[ReasonsKey] is null ? 0 : 1);
+        var extra = decision.Count - 1 - (reasonsValue is null ? 0 : 1);
         return new PolicyDecision(allow.Value, reasons, policyVersion, engine, duration)
         {
             Obligations = extra == 0 ? null : Value.Object(decision.Members.Where(m => !m.Key.Equals(AllowKey) && !m.Key.Equals(ReasonsKey))).ToJsonElement(),

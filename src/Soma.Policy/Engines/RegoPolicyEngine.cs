@@ -42,13 +42,11 @@ public sealed class RegoPolicyEngine(IOptions<PolicyOptions> options) : IPolicyE
             return ValueTask.FromResult(PolicyDecision.Deny(PolicyReasons.NotLoaded, "none", Name, TimeSpan.Zero));
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
         var version = loaded.Bundle.Version;
         try
         {
             var query = loaded.Queries.GetOrAdd(input.Query, static (q, policy) => policy.Prepare(q), loaded.Bundle.Policy);
-            var value = query.Evaluate(PolicyInputValue.From(input), new EvaluationOptions { Now = input.Now, CancellationToken = timeout.Token });
+            var value = query.Evaluate(PolicyInputValue.From(input), new EvaluationOptions { Now = input.Now, CancellationToken = cancellationToken, Timeout = _timeout });
             return ValueTask.FromResult(DecisionValue.Read(value, version, Name, Stopwatch.GetElapsedTime(started)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -57,6 +55,7 @@ public sealed class RegoPolicyEngine(IOptions<PolicyOptions> options) : IPolicyE
         }
         catch (OperationCanceledException)
         {
+            // The evaluation's own deadline (EvaluationOptions.Timeout): no timer per decision.
             return ValueTask.FromResult(PolicyDecision.Deny(PolicyReasons.Timeout, version, Name, Stopwatch.GetElapsedTime(started)));
         }
         catch (RegoException ex)

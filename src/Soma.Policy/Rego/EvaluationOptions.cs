@@ -20,6 +20,13 @@ public sealed class EvaluationOptions
     /// <summary>Cancels a long evaluation.</summary>
     public CancellationToken CancellationToken { get; init; }
 
+    /// <summary>
+    /// How long the evaluation may run before it stops with an <see cref="OperationCanceledException"/> (default: no
+    /// limit). Cheaper than a timed <see cref="CancellationTokenSource"/> per call: the evaluator compares the clock
+    /// with a deadline now and then, with no timer to register and cancel.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
+
     /// <summary>Whether a builtin's error fails the evaluation (default, as <c>opa eval --strict-builtin-errors</c>);
     /// when false the call is undefined instead.</summary>
     public bool StrictBuiltinErrors { get; init; } = true;

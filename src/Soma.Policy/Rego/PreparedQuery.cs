@@ -20,6 +20,34 @@ public sealed class PreparedQuery
     /// <summary>The first result (see <see cref="CompiledPolicy.Evaluate"/>), or C# null when undefined.</summary>
     public Value? Evaluate(Value? input = null, EvaluationOptions? options = null)
     {
+        if (_plan.IsSingleTerm)
+        {
+            // A reference such as data.p.decision: its value straight away, with no result list or continuation.
+            var evaluator = new Evaluator(_policy.Model, input, options);
+            try
+            {
+                var frame = _plan.SlotCount == 0 ? [] : new Value?[_plan.SlotCount];
+                var term = ((ExpressionLiteral)_plan.Query.Literals[0]).Expression;
+                if (evaluator.TrySingleValue(term, frame, out var value))
+                {
+                    evaluator.Release();
+                    return value;
+                }
+
+                // The general path, on the same evaluator: what the attempt computed stays cached, not run twice.
+                var all = Run(input, options, all: false, evaluator);
+                return all.Count == 0 ? null : all[0];
+            }
+            catch (InsufficientExecutionStackException)
+            {
+                throw new RegoException("evaluation too deep: the policy nests rules or expressions beyond the stack");
+            }
+            catch (Exception e) when (e is not RegoException and not OperationCanceledException)
+            {
+                throw new RegoException($"internal evaluation error: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
         var results = Run(input, options, all: false);
         return results.Count == 0 ? null : results[0];
     }
@@ -27,9 +55,9 @@ public sealed class PreparedQuery
     /// <summary>Every result of the query, in evaluation order.</summary>
     public IReadOnlyList<Value> EvaluateAll(Value? input = null, EvaluationOptions? options = null) => Run(input, options, all: true);
 
-    private List<Value> Run(Value? input, EvaluationOptions? options, bool all)
+    private List<Value> Run(Value? input, EvaluationOptions? options, bool all, Evaluator? started = null)
     {
-        var evaluator = new Evaluator(_policy.Model, input, options);
+        var evaluator = started ?? new Evaluator(_policy.Model, input, options);
         var frame = new Value?[_plan.SlotCount];
         var results = new List<Value>();
         var query = _plan.Query;
@@ -43,6 +71,7 @@ public sealed class PreparedQuery
                     results.Add(value);
                     return all;
                 });
+                evaluator.Release();
                 return results;
             }
 
@@ -69,6 +98,7 @@ public sealed class PreparedQuery
 
                 return all;
             });
+            evaluator.Release();
             return results;
         }
         catch (InsufficientExecutionStackException)

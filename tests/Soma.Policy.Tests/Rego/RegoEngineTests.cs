@@ -16,6 +16,16 @@ public sealed class RegoEngineTests
     private static CompiledPolicy Compile(string text, string? data = null) =>
         RegoCompiler.Compile([new RegoSource("policy.rego", text)], data is null ? null : Value.ParseJson(data), NoBuiltins);
 
+    [Fact]
+    public void An_evaluation_past_its_timeout_is_cancelled()
+    {
+        // A million-solution cross product: far longer than a millisecond.
+        var numbers = "{\"xs\": [" + string.Join(',', Enumerable.Range(1, 1000)) + "]}";
+        var policy = Compile("package p\nimport rego.v1\npairs contains [i, j] if {\n some i in data.xs\n some j in data.xs\n}\n", numbers);
+        var query = policy.Prepare("data.p.pairs");
+        Assert.Throws<OperationCanceledException>(() => query.Evaluate(null, new EvaluationOptions { Timeout = TimeSpan.FromMilliseconds(1) }));
+    }
+
     [Theory]
     [InlineData("package p\n\nx := [1, 2", "policy.rego:3:")]
     [InlineData("package p\nx := 1 +", "policy.rego:2:")]

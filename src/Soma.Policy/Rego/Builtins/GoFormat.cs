@@ -14,6 +14,12 @@ internal static class GoFormat
 {
     public static string Sprintf(string format, ImmutableArray<Value> values)
     {
+        // `sprintf("%v", [s])` of a string is the string itself: no boxing, no builder, no copy.
+        if (values.Length == 1 && values[0] is StringValue only && format is "%v" or "%s")
+        {
+            return only.Value;
+        }
+
         var args = new object[values.Length];
         for (var i = 0; i < args.Length; i++)
         {
@@ -26,7 +32,14 @@ internal static class GoFormat
             };
         }
 
-        var output = new StringBuilder(format.Length + 16);
+        // Sized for the format and its string arguments, so long arguments do not make the builder grow.
+        var capacity = format.Length + 16;
+        foreach (var arg in args)
+        {
+            capacity += arg is string text ? text.Length : 0;
+        }
+
+        var output = new StringBuilder(capacity);
         var next = 0;
         var reordered = false;
         for (var i = 0; i < format.Length; i++)

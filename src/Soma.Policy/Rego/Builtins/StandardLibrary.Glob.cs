@@ -9,12 +9,30 @@ internal static partial class StandardLibrary
 {
     private const int GlobCacheLimit = 1024;
     private static readonly ConcurrentDictionary<string, Regex> GlobCache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Regex> GlobCacheNoDelimiters = new(StringComparer.Ordinal);
 
     private static void AddGlob(List<Builtin> all)
     {
         Add(all, "glob.match", 3, (_, a) =>
         {
             var pattern = ArgString("glob.match", a[0]);
+            if (a[1] is NullValue && a[2] is StringValue subject)
+            {
+                // The common case (no delimiters): keyed by the pattern alone, no key or list to build per call.
+                if (!GlobCacheNoDelimiters.TryGetValue(pattern, out var compiled))
+                {
+                    compiled = new Regex(GlobToRegex(pattern, []), RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+                    if (GlobCacheNoDelimiters.Count >= GlobCacheLimit)
+                    {
+                        GlobCacheNoDelimiters.Clear();
+                    }
+
+                    GlobCacheNoDelimiters[pattern] = compiled;
+                }
+
+                return Value.Bool(compiled.IsMatch(subject.Value));
+            }
+
             var delimiters = new List<string>();
             switch (a[1])
             {

@@ -19,6 +19,36 @@ internal sealed class EvaluationState
         _nodeCount = nodeCount;
     }
 
+    // The node cache of the thread's last evaluation, kept for its next one: most decisions then allocate no cache.
+    [ThreadStatic]
+    private static (Value?[] Values, byte[] States)? _threadSpare;
+
+    /// <summary>A state whose node cache comes from this thread's spare, if one of the right size is free.</summary>
+    public static EvaluationState Rent(Value? input, int nodeCount)
+    {
+        var state = new EvaluationState(input, nodeCount);
+        if (_threadSpare is { } spare && spare.Values.Length == nodeCount)
+        {
+            // Taken off the thread while in use, so a nested evaluation on this thread gets its own.
+            _threadSpare = null;
+            state._values = spare.Values;
+            state._states = spare.States;
+        }
+
+        return state;
+    }
+
+    /// <summary>Hands the node cache back to the thread, cleared, once the evaluation's results are out.</summary>
+    public void Return()
+    {
+        if (_values is { } values && _states is { } states)
+        {
+            Array.Clear(values);
+            Array.Clear(states);
+            _threadSpare = (values, states);
+        }
+    }
+
     public Value? Input { get; set; }
 
     // Allocated on first use: a query reading only input needs no rule cache.

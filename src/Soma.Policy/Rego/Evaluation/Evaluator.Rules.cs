@@ -267,7 +267,13 @@ internal sealed partial class Evaluator
             return EvalQuery(branch.Body, frame, next);
         }
 
-        return EvalQuery(branch.Body, frame, () =>
+        return EvalBodyTraced(definition, branch, frame, next);
+    }
+
+    // Apart from EvalBody: its lambda would allocate a closure on every rule body, traced or not.
+    private bool EvalBodyTraced(RuleDefinition definition, RuleBranch branch, Value?[] frame, Func<bool> next)
+    {
+        return EvalQuery(branch.Body!, frame, () =>
         {
             _options.OnRuleFired?.Invoke(new RuleTrace(definition.Node.Name, branch.Location));
             return next();
@@ -279,10 +285,12 @@ internal sealed partial class Evaluator
         Value? result = null;
         foreach (var definition in node.Complete)
         {
+            // One frame for the definition's branches (each starts from a clear one): fewer arrays per evaluation.
+            var frame = new Value?[definition.SlotCount];
             foreach (var branch in definition.Branches)
             {
                 var produced = false;
-                var frame = new Value?[definition.SlotCount];
+                Array.Clear(frame);
                 EvalBody(definition, branch, frame, () => branch.Value is null ? Take(Value.True) : EvalTerm(branch.Value, frame, Take));
                 if (produced)
                 {
@@ -365,8 +373,15 @@ internal sealed partial class Evaluator
                     var frame = new Value?[definition.SlotCount];
                     try
                     {
-                        MatchParameters(definition.Parameters, arguments, 0, frame, () =>
-                            EvalBody(definition, branch, frame, () => branch.Value is null ? Take(Value.True) : EvalTerm(branch.Value, frame, Take)));
+                        if (BindParameters(definition.Parameters, arguments, frame))
+                        {
+                            EvalBody(definition, branch, frame, () => branch.Value is null ? Take(Value.True) : EvalTerm(branch.Value, frame, Take));
+                        }
+                        else
+                        {
+                            MatchParameters(definition.Parameters, arguments, 0, frame, () =>
+                                EvalBody(definition, branch, frame, () => branch.Value is null ? Take(Value.True) : EvalTerm(branch.Value, frame, Take)));
+                        }
                     }
                     catch (RegoException) when (!_strict)
                     {
@@ -404,6 +419,24 @@ internal sealed partial class Evaluator
         {
             _depth--;
         }
+    }
+
+    /// <summary>Binds parameters that are all distinct plain variables straight into the (fresh) frame, without
+    /// matching closures; false, with the frame left clear, when one needs matching.</summary>
+    private static bool BindParameters(IReadOnlyList<Term> parameters, Value[] arguments, Value?[] frame)
+    {
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            if (parameters[i] is not VarTerm { Kind: VarKind.Local, Constant: null } v || frame[v.Slot] is not null)
+            {
+                Array.Clear(frame);
+                return false;
+            }
+
+            frame[v.Slot] = arguments[i];
+        }
+
+        return true;
     }
 
     private bool MatchParameters(IReadOnlyList<Term> parameters, Value[] arguments, int index, Value?[] frame, Func<bool> next) =>

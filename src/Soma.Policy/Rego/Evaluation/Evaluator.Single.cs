@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Soma.Policy.Rego.Compilation;
 using Soma.Policy.Rego.Syntax;
 using Soma.Policy.Rego.Values;
@@ -115,6 +117,51 @@ internal sealed partial class Evaluator
                             : CallBuiltin(call.Builtin!, arguments, call.Location);
                     }
 
+                    return true;
+                }
+
+            case ArrayTerm a:
+                {
+                    // Built straight from single-valued items (`[name]` in a sprintf call) without continuations.
+                    var items = new Value[a.Items.Count];
+                    var undefined = false;
+                    for (var i = 0; i < items.Length; i++)
+                    {
+                        if (!TrySingle(a.Items[i], frame, out var item))
+                        {
+                            return false;
+                        }
+
+                        undefined |= item is null;
+                        items[i] = item!;
+                    }
+
+                    value = undefined ? null : new ArrayValue(ImmutableCollectionsMarshal.AsImmutableArray(items));
+                    return true;
+                }
+
+            case ObjectTerm o:
+                {
+                    var members = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
+                    var undefined = false;
+                    foreach (var (keyTerm, valueTerm) in o.Pairs)
+                    {
+                        if (!TrySingle(keyTerm, frame, out var key) || !TrySingle(valueTerm, frame, out var member))
+                        {
+                            return false;
+                        }
+
+                        if (key is null || member is null)
+                        {
+                            undefined = true;
+                        }
+                        else
+                        {
+                            members[key] = member;
+                        }
+                    }
+
+                    value = undefined ? null : new ObjectValue(members.ToImmutable());
                     return true;
                 }
 

@@ -30,22 +30,27 @@ internal sealed partial class Evaluator
             case ComprehensionTerm c:
                 return next(EvalComprehension(c, frame));
             case ArrayTerm a:
-                {
-                    var items = new Value[a.Items.Count];
-                    return EvalItems(a.Items, 0, items, frame, () => next(new ArrayValue([.. items])));
-                }
-
+                return EvalArray(a, frame, next);
             case SetTerm s:
-                {
-                    var items = new Value[s.Items.Count];
-                    return EvalItems(s.Items, 0, items, frame, () => next(Value.Set(items)));
-                }
-
+                return EvalSetTerm(s, frame, next);
             case ObjectTerm o:
                 return EvalObject(o, 0, ImmutableSortedDictionary<Value, Value>.Empty, frame, next);
             default:
                 throw new RegoException("cannot evaluate term", term.Location);
         }
+    }
+
+    // Apart from EvalTerm: their lambdas capture `next`, and C# would allocate that closure on every EvalTerm entry.
+    private bool EvalArray(ArrayTerm a, Value?[] frame, Func<Value, bool> next)
+    {
+        var items = new Value[a.Items.Count];
+        return EvalItems(a.Items, 0, items, frame, () => next(new ArrayValue([.. items])));
+    }
+
+    private bool EvalSetTerm(SetTerm s, Value?[] frame, Func<Value, bool> next)
+    {
+        var items = new Value[s.Items.Count];
+        return EvalItems(s.Items, 0, items, frame, () => next(Value.Set(items)));
     }
 
     private bool EvalVar(VarTerm v, Value?[] frame, Func<Value, bool> next)
@@ -134,24 +139,27 @@ internal sealed partial class Evaluator
             return child is null || EvalParts(child, r, index + 1, frame, next);
         }
 
-        if (key is VarTerm { Slot: >= 0 } v && frame[v.Slot] is null)
-        {
-            var slot = v.Slot;
-            return Iterate(current, (k, item) =>
-            {
-                frame[slot] = k;
-                var result = EvalParts(item, r, index + 1, frame, next);
-                frame[slot] = null;
-                return result;
-            });
-        }
+        return key is VarTerm { Slot: >= 0 } v && frame[v.Slot] is null
+            ? EvalPartsIterating(current, r, index, v.Slot, frame, next)
+            : EvalPartsByKey(current, r, index, frame, next);
+    }
 
-        return EvalTerm(key, frame, k =>
+    // Apart from EvalParts, whose constant keys need no closure: C# allocates a method's closure on entry.
+    private bool EvalPartsIterating(Value current, RefTerm r, int index, int slot, Value?[] frame, Func<Value, bool> next) =>
+        Iterate(current, (k, item) =>
+        {
+            frame[slot] = k;
+            var result = EvalParts(item, r, index + 1, frame, next);
+            frame[slot] = null;
+            return result;
+        });
+
+    private bool EvalPartsByKey(Value current, RefTerm r, int index, Value?[] frame, Func<Value, bool> next) =>
+        EvalTerm(r.Parts[index].Key, frame, k =>
         {
             var child = Index(current, k);
             return child is null || EvalParts(child, r, index + 1, frame, next);
         });
-    }
 
     /// <summary>
     /// Walks the rule tree from <paramref name="node"/>: first the constant <paramref name="keys"/>, then the
@@ -202,17 +210,19 @@ internal sealed partial class Evaluator
                 return whole is null || EvalParts(whole, r, partIndex, frame, next);
             }
 
-            var current = node;
-            var afterPart = partIndex + 1;
-            return EvalTerm(part, frame, key =>
-            {
-                var child = current.Child(key);
-                return child is null
-                    ? ApplyBase(current, key, keys, keyIndex, r, afterPart, frame, next)
-                    : EvalData(child, keys, keyIndex, r, afterPart, frame, next);
-            });
+            return EvalDataByKey(node, part, keys, keyIndex, r, partIndex + 1, frame, next);
         }
     }
+
+    // Apart from EvalData, whose constant keys need no closure: C# allocates a method's closure on entry.
+    private bool EvalDataByKey(DataNode current, Term part, Value[] keys, int keyIndex, RefTerm r, int afterPart, Value?[] frame, Func<Value, bool> next) =>
+        EvalTerm(part, frame, key =>
+        {
+            var child = current.Child(key);
+            return child is null
+                ? ApplyBase(current, key, keys, keyIndex, r, afterPart, frame, next)
+                : EvalData(child, keys, keyIndex, r, afterPart, frame, next);
+        });
 
     private bool ApplyBase(DataNode node, Value key, Value[] keys, int keyIndex, RefTerm? r, int partIndex, Value?[] frame, Func<Value, bool> next)
     {

@@ -119,9 +119,13 @@ internal sealed partial class Evaluator
                 var ordered = o.Pairs.OrderBy(p => IsGround(p.Key, frame) ? 0 : 1).ToArray();
                 return MatchMembers(ordered, 0, obj, [], frame, next);
             default:
-                return EvalTerm(pattern, frame, actual => !actual.Equals(value) || next());
+                return MatchTerm(pattern, value, frame, next);
         }
     }
+
+    // Apart from Match: the lambda captures `value` and `next`, and C# would allocate that closure on every Match entry.
+    private bool MatchTerm(Term pattern, Value value, Value?[] frame, Func<bool> next) =>
+        EvalTerm(pattern, frame, actual => !actual.Equals(value) || next());
 
     private bool MatchItems(IReadOnlyList<Term> items, ArrayValue array, int index, Value?[] frame, Func<bool> next) =>
         index == items.Count ? next() : Match(items[index], array.Items[index], frame, () => MatchItems(items, array, index + 1, frame, next));

@@ -95,17 +95,47 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
         Object(members.Select(m => new KeyValuePair<Value, Value>(String(m.Key), m.Value)));
 
     /// <summary>Reads a JSON document as a value (JSON numbers keep their exact integer value when integral).</summary>
-    public static Value FromJson(JsonElement element) => element.ValueKind switch
+    public static Value FromJson(JsonElement element)
     {
-        JsonValueKind.Null => Null,
-        JsonValueKind.True => True,
-        JsonValueKind.False => False,
-        JsonValueKind.Number => NumberValue.Parse(element.GetRawText()),
-        JsonValueKind.String => String(element.GetString()!),
-        JsonValueKind.Array => new ArrayValue([.. element.EnumerateArray().Select(FromJson)]),
-        JsonValueKind.Object => Object(element.EnumerateObject().Select(p => new KeyValuePair<Value, Value>(String(p.Name), FromJson(p.Value)))),
-        _ => throw new ArgumentException($"JSON value kind {element.ValueKind} has no Rego value.", nameof(element)),
-    };
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return Null;
+            case JsonValueKind.True:
+                return True;
+            case JsonValueKind.False:
+                return False;
+            case JsonValueKind.Number:
+                return NumberValue.Parse(element.GetRawText());
+            case JsonValueKind.String:
+                return String(element.GetString()!);
+            case JsonValueKind.Array:
+                {
+                    // Loops rather than LINQ: every tool call's arguments come through here.
+                    var items = ImmutableArray.CreateBuilder<Value>(element.GetArrayLength());
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        items.Add(FromJson(item));
+                    }
+
+                    return new ArrayValue(items.MoveToImmutable());
+                }
+
+            case JsonValueKind.Object:
+                {
+                    var members = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        members.Add(String(property.Name), FromJson(property.Value));
+                    }
+
+                    return members.Count == 0 ? EmptyObject : new ObjectValue(members.ToImmutable());
+                }
+
+            default:
+                throw new ArgumentException($"JSON value kind {element.ValueKind} has no Rego value.", nameof(element));
+        }
+    }
 
     /// <summary>Parses JSON text as a value.</summary>
     public static Value ParseJson(string json)
@@ -152,7 +182,8 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
             return 0;
         }
 
-        var byKind = Kind.CompareTo(other.Kind);
+        // As ints: Enum.CompareTo takes object and would box both kinds on every comparison (every sorted-map lookup).
+        var byKind = ((int)Kind).CompareTo((int)other.Kind);
         return byKind != 0 ? byKind : CompareSameKind(other);
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using Soma.Core.Policy;
 using Soma.Policy.Rego.Values;
 
@@ -31,7 +30,8 @@ internal static class PolicyInputValue
 
         var tool = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
         tool.Add(Name, Value.String(input.Tool.Name));
-        tool.Add(Arguments, Value.FromJson(input.Tool.Arguments));
+        // Both engines see the same document (PolicyInputDocument is what OPA is sent): absent arguments are {}.
+        tool.Add(Arguments, input.Tool.Arguments.ValueKind == System.Text.Json.JsonValueKind.Undefined ? Value.EmptyObject : Value.FromJson(input.Tool.Arguments));
         tool.Add(Risk, Value.String(input.Tool.Risk));
         tool.Add(Sandbox, Value.Bool(input.Tool.Sandbox));
 
@@ -43,13 +43,9 @@ internal static class PolicyInputValue
         document.Add(Session, OrNull(input.Session));
         document.Add(Run, OrNull(input.Run));
         document.Add(Step, OrNull(input.Step));
-        document.Add(Now, Value.String(Timestamp(input.Now)));
+        document.Add(Now, Value.String(PolicyInputDocument.FormatTime(input.Now)));
         return Value.Object(document);
     }
-
-    // "O" of a UTC DateTime is the same text as yyyy-MM-dd'T'HH:mm:ss.fffffff'Z', on the runtime's fast path rather
-    // than the custom-format parser.
-    private static string Timestamp(DateTimeOffset now) => now.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
     private static Value OrNull(string? text) => text is null ? Value.Null : Value.String(text);
 }

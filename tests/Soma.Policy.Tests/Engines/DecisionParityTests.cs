@@ -33,3 +33,19 @@ public sealed class DecisionParityTests
             fromValue.Obligations?.GetRawText() is { } b ? JsonSerializer.Serialize(JsonDocument.Parse(b)) : null);
     }
 }
+
+/// <summary>The embedded engine's input document is the very document OPA is sent.</summary>
+public sealed class InputParityTests
+{
+    [Theory]
+    [InlineData("""{"expression":"2+3","n":[1,2.5,null]}""", "s1", "2026-12-02T16:20:34.5+01:00")]
+    [InlineData(null, null, "2026-12-02T00:00:00Z")]
+    public void Both_engines_see_the_same_input(string? arguments, string? session, string now)
+    {
+        var input = new Soma.Core.Policy.PolicyInput("acme", "alice", ["user", "admin"],
+            new Soma.Core.Policy.PolicyToolInput("math.evaluate", arguments is null ? default : JsonDocument.Parse(arguments).RootElement, "low", false),
+            session, "r1", null, DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        var sent = Value.ParseJson(System.Text.Encoding.UTF8.GetString(PolicyInputDocument.Serialize(input)));
+        Assert.Equal(sent, PolicyInputValue.From(input));
+    }
+}

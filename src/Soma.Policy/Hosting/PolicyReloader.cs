@@ -44,9 +44,11 @@ public sealed partial class PolicyReloader : BackgroundService
     public PolicyLoadResult? LastFailure { get; private set; }
 
     /// <summary>Loads the folder now. At start, a failure stops the start; later, it keeps the current version.</summary>
-    public PolicyLoadResult Reload()
+    public PolicyLoadResult Reload() => Apply(PolicyBundleLoader.Load([Directory], _time.GetUtcNow(), _options.RequireTests));
+
+    // Swaps in a loaded bundle, or keeps the current one and remembers the failure.
+    private PolicyLoadResult Apply(PolicyLoadResult result)
     {
-        var result = PolicyBundleLoader.Load([Directory], _time.GetUtcNow(), _options.RequireTests);
         if (result.Bundle is { } bundle)
         {
             if (_engine.Bundle?.Version != bundle.Version)
@@ -112,11 +114,12 @@ public sealed partial class PolicyReloader : BackgroundService
                 await Task.Delay(TimeSpan.FromMilliseconds(100), _time, stoppingToken).ConfigureAwait(false);
                 _fingerprint = Fingerprint();
                 var failedVersion = LastFailure?.Version;
-                var files = PolicyBundleLoader.FindFiles([Directory]);
-                var version = PolicyBundleLoader.VersionOf([.. files.Select(f => (f.Name, File.ReadAllText(f.Path)))]);
+                // Read once: the same contents give the version and, when it is new, the bundle.
+                List<(string Name, string Text)> contents = [.. PolicyBundleLoader.FindFiles([Directory]).Select(f => (f.Name, File.ReadAllText(f.Path)))];
+                var version = PolicyBundleLoader.VersionOf(contents);
                 if (version != _engine.Bundle?.Version && version != failedVersion)
                 {
-                    Reload();
+                    Apply(PolicyBundleLoader.Load(contents, _time.GetUtcNow(), _options.RequireTests));
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

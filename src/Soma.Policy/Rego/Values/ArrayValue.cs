@@ -21,30 +21,14 @@ public sealed class ArrayValue : Value
     public override ValueKind Kind => ValueKind.Array;
 
     /// <inheritdoc />
-    public override void WriteJson(Utf8JsonWriter writer)
-    {
-        writer.WriteStartArray();
-        foreach (var item in Items)
-        {
-            item.WriteJson(writer);
-        }
-
-        writer.WriteEndArray();
-    }
+    public override void WriteJson(Utf8JsonWriter writer) => WriteJsonArray(writer, Items);
 
     /// <inheritdoc />
     public override int GetHashCode()
     {
         if (_hash == 0)
         {
-            var hash = new HashCode();
-            hash.Add(ValueKind.Array);
-            foreach (var item in Items)
-            {
-                hash.Add(item);
-            }
-
-            _hash = hash.ToHashCode() | 1;
+            _hash = SequenceHash(ValueKind.Array, Items);
         }
 
         return _hash;

@@ -24,30 +24,14 @@ public sealed class SetValue : Value
     public bool Contains(Value value) => Items.Contains(value);
 
     /// <inheritdoc />
-    public override void WriteJson(Utf8JsonWriter writer)
-    {
-        writer.WriteStartArray();
-        foreach (var item in Items)
-        {
-            item.WriteJson(writer);
-        }
-
-        writer.WriteEndArray();
-    }
+    public override void WriteJson(Utf8JsonWriter writer) => WriteJsonArray(writer, Items);
 
     /// <inheritdoc />
     public override int GetHashCode()
     {
         if (_hash == 0)
         {
-            var hash = new HashCode();
-            hash.Add(ValueKind.Set);
-            foreach (var item in Items)
-            {
-                hash.Add(item);
-            }
-
-            _hash = hash.ToHashCode() | 1;
+            _hash = SequenceHash(ValueKind.Set, Items);
         }
 
         return _hash;

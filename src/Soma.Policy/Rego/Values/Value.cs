@@ -199,6 +199,31 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
     /// <summary>The value in Rego syntax (strings quoted, sets as <c>{…}</c>, the empty set as <c>set()</c>).</summary>
     public abstract override string ToString();
 
+    /// <summary>Writes <paramref name="items"/> as a JSON array (arrays, and sets in their sorted order).</summary>
+    private protected static void WriteJsonArray(Utf8JsonWriter writer, IEnumerable<Value> items)
+    {
+        writer.WriteStartArray();
+        foreach (var item in items)
+        {
+            item.WriteJson(writer);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>A hash of <paramref name="items"/> in order, never 0 (0 marks "not computed yet" in the caches).</summary>
+    private protected static int SequenceHash(ValueKind kind, IEnumerable<Value> items)
+    {
+        var hash = new HashCode();
+        hash.Add((int)kind);
+        foreach (var item in items)
+        {
+            hash.Add(item);
+        }
+
+        return hash.ToHashCode() | 1;
+    }
+
     /// <summary>Compares with a value of the same kind.</summary>
     private protected abstract int CompareSameKind(Value other);
 

@@ -18,11 +18,19 @@ public sealed class RunnerTests
     {
         var concurrent = 0;
         var maxConcurrent = 0;
+        var bothStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         async ValueTask<StepOutcome> Slow(StepContext context, CancellationToken ct)
         {
             var now = Interlocked.Increment(ref concurrent);
             InterlockedMax(ref maxConcurrent, now);
-            await Task.Delay(50, ct);
+            if (now == 2)
+            {
+                bothStarted.TrySetResult();
+            }
+
+            // Each branch waits for the other rather than for a fixed time, so a loaded machine cannot make them run one
+            // after the other; a runner that does not run them at once leaves them waiting out the timeout, apart.
+            await Task.WhenAny(bothStarted.Task, Task.Delay(TimeSpan.FromSeconds(5), ct));
             Interlocked.Decrement(ref concurrent);
             return StepOutcome.Succeeded(new { step = context.StepId, inputs = context.Outputs.Count });
         }

@@ -62,7 +62,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
         ToolResult result;
         try
         {
-            result = await tool.InvokeAsync(arguments.RootElement, request.Context, timeout.Token).ConfigureAwait(false);
+            result = await tool.InvokeAsync(arguments.RootElement, request.Context with { Obligations = decision.Obligations }, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -123,11 +123,11 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             await sink.AppendAsync(new ToolOutput(request.CallId, tool, result.Output, 0, bytes)).ConfigureAwait(false);
             if (result.ErrorCode is null)
             {
-                await sink.AppendAsync(new ToolSucceeded(request.CallId, tool, invocation.DurationMs, Sandbox.None, bytes)).ConfigureAwait(false);
+                await sink.AppendAsync(new ToolSucceeded(request.CallId, tool, invocation.DurationMs, result.Sandbox, bytes)).ConfigureAwait(false);
             }
             else
             {
-                await sink.AppendAsync(new ToolFailed(request.CallId, tool, invocation.DurationMs, new EventError(result.ErrorCode, Truncate(result.Output, 2000), false), Sandbox.None)).ConfigureAwait(false);
+                await sink.AppendAsync(new ToolFailed(request.CallId, tool, invocation.DurationMs, new EventError(result.ErrorCode, Truncate(result.Output, 2000), false), result.Sandbox)).ConfigureAwait(false);
             }
         }
 

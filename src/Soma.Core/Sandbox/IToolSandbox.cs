@@ -19,7 +19,20 @@ public interface IToolSandbox
     /// throws for the command's own failure (a non-zero exit, a signal, a timeout): that is in the result.
     /// </summary>
     Task<SandboxResult> RunAsync(SandboxCommand command, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The program line that starts <paramref name="command"/> in this sandbox, for a caller that runs a long-lived
+    /// process itself (an MCP server over stdio): run <see cref="SandboxLaunch.FileName"/> with its arguments and
+    /// environment. The sandbox dies with the process that started it; <see cref="SandboxLimits.Timeout"/> is not applied.
+    /// </summary>
+    SandboxLaunch Prepare(SandboxCommand command);
 }
+
+/// <summary>A program line that starts a sandboxed command.</summary>
+/// <param name="FileName">The program to execute on the host.</param>
+/// <param name="Arguments">Its arguments.</param>
+/// <param name="Environment">The environment to start it with (the sandbox passes on only what the command asked for).</param>
+public sealed record SandboxLaunch(string FileName, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment);
 
 /// <summary>Whether a sandbox can run here.</summary>
 /// <param name="Available">It can.</param>

@@ -1,0 +1,155 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Soma.Core.Sandbox;
+
+namespace Soma.Tools.Sandbox;
+
+/// <summary>
+/// The <c>bubblewrap</c> profile: new user, pid, network, ipc, uts and cgroup namespaces; a read-only <c>/usr</c> and a
+/// few files of <c>/etc</c>; a private <c>/proc</c>, <c>/dev</c> and size-capped <c>/tmp</c>; the session's workspace
+/// read-write at <c>/workspace</c>; nothing else of the host. Inside, the seccomp filter (<see cref="SeccompFilter"/>),
+/// then <c>soma-sandbox-exec</c>: rlimits and Landlock (file system, TCP, signals, abstract sockets), then the program.
+/// A pids cgroup bounds the call's processes where one is writable. The sandbox dies with the server.
+/// </summary>
+public sealed class BubblewrapSandbox : IToolSandbox
+{
+    private const string Script = "if [ -n \"$1\" ]; then echo $$ > \"$1\" || exit 125; fi; f=$2; shift 2; exec \"$@\" 9<\"$f\"";
+    private readonly SandboxOptions _options;
+    private readonly SandboxHost _host;
+    private readonly Lazy<SandboxAvailability> _availability;
+
+    /// <summary>Creates the profile from <c>Soma:Sandbox</c>.</summary>
+    public BubblewrapSandbox(IOptions<SandboxOptions> options, SandboxHost host)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _host = host;
+        _availability = new Lazy<SandboxAvailability>(Probe);
+    }
+
+    /// <inheritdoc />
+    public string Name => "bubblewrap";
+
+    /// <inheritdoc />
+    public SandboxAvailability Availability => _availability.Value;
+
+    /// <inheritdoc />
+    public async Task<SandboxResult> RunAsync(SandboxCommand command, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!Availability.Available)
+        {
+            return new SandboxResult(null, string.Empty, string.Empty, TimeSpan.Zero) { Error = $"The bubblewrap sandbox cannot run here: {Availability.Problem}" };
+        }
+
+        var procs = _host.Cgroup.Create(Guid.NewGuid().ToString("n"), command.Limits.Processes);
+        try
+        {
+            return await SandboxProcess.RunAsync(Launch(command, procs), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await PidsCgroup.RemoveAsync(procs).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public SandboxLaunch Prepare(SandboxCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return Launch(command, null);
+    }
+
+    private SandboxLaunch Launch(SandboxCommand command, string? procs)
+    {
+        if (command.Arguments.Count == 0)
+        {
+            throw new ArgumentException("A sandboxed command needs a program.", nameof(command));
+        }
+
+        var limits = command.Limits;
+        var a = new List<string> { "--pdeathsig", "KILL", "--", "/bin/sh", "-c", Script, "soma-sandbox", procs ?? string.Empty, _host.SeccompFile, _options.Bubblewrap };
+        a.AddRange(["--unshare-all", "--unshare-user", "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "sandbox", "--uid", "65534", "--gid", "65534"]);
+        a.AddRange(["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/workspace", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
+        foreach (var (name, value) in command.Environment)
+        {
+            a.AddRange(["--setenv", name, value]);
+        }
+
+        a.AddRange(["--ro-bind", "/usr", "/usr"]);
+        foreach (var top in new[] { "/bin", "/sbin", "/lib", "/lib32", "/lib64" })
+        {
+            var info = new FileInfo(top);
+            if (info.LinkTarget is { } target)
+            {
+                a.AddRange(["--symlink", target, top]);
+            }
+            else if (Directory.Exists(top))
+            {
+                a.AddRange(["--ro-bind", top, top]);
+            }
+        }
+
+        var etc = _options.EtcFiles.Where(p => p.StartsWith("/etc/", StringComparison.Ordinal) && Path.Exists(p)).ToList();
+        foreach (var path in etc)
+        {
+            a.AddRange(["--ro-bind", path, path]);
+        }
+
+        a.AddRange(["--proc", "/proc", "--dev", "/dev", "--size", limits.TmpBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp"]);
+        a.AddRange(["--bind", command.Workspace, "/workspace", "--chdir", "/workspace", "--ro-bind", _host.Launcher, "/.soma/exec", "--seccomp", "9", "--", "/.soma/exec"]);
+        a.AddRange([
+            "--rlimit", "cpu=" + limits.CpuSeconds.ToString(CultureInfo.InvariantCulture),
+            "--rlimit", "as=" + limits.AddressSpaceBytes.ToString(CultureInfo.InvariantCulture),
+            "--rlimit", "fsize=" + limits.FileSizeBytes.ToString(CultureInfo.InvariantCulture),
+            "--rlimit", "nofile=" + limits.OpenFiles.ToString(CultureInfo.InvariantCulture),
+            "--rlimit", "core=0",
+        ]);
+        if (procs is null && !_host.RunsAsRoot)
+        {
+            // Without a cgroup, RLIMIT_NPROC counts every task of this user (the server's threads too).
+            a.AddRange(["--rlimit", "nproc=" + (limits.Processes + SandboxHost.TasksOfThisUser()).ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        a.AddRange(["--ro", "/usr", "--ro", "/dev", "--ro", "/proc", "--rw", "/workspace", "--rw", "/tmp"]);
+        if (etc.Count > 0)
+        {
+            a.AddRange(["--ro", "/etc"]);
+        }
+
+        a.Add(_options.RequireLandlock ? "--landlock=required" : "--landlock=optional");
+        a.Add("--");
+        a.AddRange(command.Arguments);
+        return new SandboxLaunch("/usr/bin/setpriv", a, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" });
+    }
+
+    private SandboxAvailability Probe()
+    {
+        if (_host.Problem is { } problem)
+        {
+            return SandboxAvailability.Missing(problem);
+        }
+
+        if (!File.Exists(_options.Bubblewrap))
+        {
+            return SandboxAvailability.Missing($"{_options.Bubblewrap} is not installed (Debian: bubblewrap)");
+        }
+
+        var workspace = Directory.CreateTempSubdirectory("soma-probe-");
+        try
+        {
+            var probe = SandboxProcess.RunAsync(Launch(new SandboxCommand(["/bin/true"], workspace.FullName, SandboxLimits.Default), null), null, SandboxLimits.Default, null, CancellationToken.None)
+                .GetAwaiter().GetResult();
+            if (!probe.Succeeded)
+            {
+                return SandboxAvailability.Missing($"bubblewrap could not start a sandbox: {(probe.Error ?? probe.Stderr).Trim()}");
+            }
+        }
+        finally
+        {
+            workspace.Delete(recursive: true);
+        }
+
+        return new SandboxAvailability(true, null, _host.Features);
+    }
+}

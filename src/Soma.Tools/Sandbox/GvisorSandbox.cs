@@ -1,0 +1,209 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Soma.Core.Sandbox;
+
+namespace Soma.Tools.Sandbox;
+
+/// <summary>
+/// The <c>gvisor</c> profile, for untrusted code: the program runs on gVisor's user-space kernel (<c>runsc</c>), with no
+/// network, no capabilities, a read-only root holding only <c>/usr</c> and a few files of <c>/etc</c>, a size-capped
+/// <c>/tmp</c> and the workspace. Each call gets its own OCI bundle; <c>runsc</c> runs in a pid namespace of its own
+/// whose first process dies with the server, so nothing of a call outlives it.
+/// </summary>
+public sealed class GvisorSandbox : IToolSandbox
+{
+    private readonly SandboxOptions _options;
+    private readonly SandboxHost _host;
+    private readonly Lazy<SandboxAvailability> _availability;
+    private readonly string _bundles;
+
+    /// <summary>Creates the profile from <c>Soma:Sandbox</c>.</summary>
+    public GvisorSandbox(IOptions<SandboxOptions> options, SandboxHost host)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _host = host;
+        _bundles = Path.Combine(Path.GetTempPath(), "soma-gvisor");
+        _availability = new Lazy<SandboxAvailability>(Probe);
+    }
+
+    /// <inheritdoc />
+    public string Name => "gvisor";
+
+    /// <inheritdoc />
+    public SandboxAvailability Availability => _availability.Value;
+
+    /// <inheritdoc />
+    public async Task<SandboxResult> RunAsync(SandboxCommand command, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!Availability.Available)
+        {
+            return new SandboxResult(null, string.Empty, string.Empty, TimeSpan.Zero) { Error = $"The gVisor sandbox cannot run here: {Availability.Problem}" };
+        }
+
+        return await RunUncheckedAsync(command, onOutput, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public SandboxLaunch Prepare(SandboxCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return Launch(command, Bundle(command));
+    }
+
+    private async Task<SandboxResult> RunUncheckedAsync(SandboxCommand command, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken)
+    {
+        var bundle = Bundle(command);
+        try
+        {
+            return await SandboxProcess.RunAsync(Launch(command, bundle), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(bundle, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private SandboxLaunch Launch(SandboxCommand command, string bundle) => new(
+        "/usr/bin/setpriv",
+        ["--pdeathsig", "KILL", "--", "/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+         _options.Runsc, "--rootless", "--network=none", "--oci-seccomp", "--root", Path.Combine(bundle, "state"), "run", "--bundle", bundle, Path.GetFileName(bundle)],
+        new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" });
+
+    /// <summary>Writes the call's OCI bundle: an empty read-only root and the mounts.</summary>
+    private string Bundle(SandboxCommand command)
+    {
+        if (command.Arguments.Count == 0)
+        {
+            throw new ArgumentException("A sandboxed command needs a program.", nameof(command));
+        }
+
+        var bundle = Path.Combine(_bundles, "c" + Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(Path.Combine(bundle, "rootfs"));
+        var limits = command.Limits;
+        var env = new JsonArray("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/workspace", "TMPDIR=/tmp", "LANG=C.UTF-8");
+        foreach (var (name, value) in command.Environment)
+        {
+            env.Add($"{name}={value}");
+        }
+
+        var mounts = new JsonArray(
+            Bind("/usr", "/usr", readOnly: true),
+            new JsonObject { ["destination"] = "/proc", ["type"] = "proc", ["source"] = "proc" },
+            new JsonObject { ["destination"] = "/tmp", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("nosuid", "nodev", $"size={limits.TmpBytes}") },
+            Bind(command.Workspace, "/workspace", readOnly: false));
+        foreach (var top in new[] { "/bin", "/sbin", "/lib", "/lib32", "/lib64" })
+        {
+            var target = new FileInfo(top).LinkTarget is { } link ? Path.GetFullPath(link, "/") : top;
+            if (Directory.Exists(target))
+            {
+                mounts.Add(Bind(target, top, readOnly: true));
+            }
+        }
+
+        foreach (var path in _options.EtcFiles.Where(p => p.StartsWith("/etc/", StringComparison.Ordinal) && Path.Exists(p)))
+        {
+            mounts.Add(Bind(path, path, readOnly: true));
+        }
+
+        var none = new JsonArray();
+        var config = new JsonObject
+        {
+            ["ociVersion"] = "1.0.2",
+            ["process"] = new JsonObject
+            {
+                ["terminal"] = false,
+                ["user"] = new JsonObject { ["uid"] = 0, ["gid"] = 0 },
+                ["args"] = new JsonArray([.. command.Arguments.Select(a => (JsonNode?)a)]),
+                ["env"] = env,
+                ["cwd"] = "/workspace",
+                ["noNewPrivileges"] = true,
+                ["capabilities"] = new JsonObject { ["bounding"] = none.DeepClone(), ["effective"] = none.DeepClone(), ["inheritable"] = none.DeepClone(), ["permitted"] = none.DeepClone(), ["ambient"] = none.DeepClone() },
+                ["rlimits"] = new JsonArray(
+                    Limit("RLIMIT_CPU", limits.CpuSeconds),
+                    Limit("RLIMIT_AS", limits.AddressSpaceBytes),
+                    Limit("RLIMIT_FSIZE", limits.FileSizeBytes),
+                    Limit("RLIMIT_NOFILE", limits.OpenFiles),
+                    Limit("RLIMIT_NPROC", limits.Processes),
+                    Limit("RLIMIT_CORE", 0)),
+            },
+            ["root"] = new JsonObject { ["path"] = "rootfs", ["readonly"] = true },
+            ["hostname"] = "sandbox",
+            ["mounts"] = mounts,
+            ["linux"] = new JsonObject
+            {
+                ["namespaces"] = new JsonArray(
+                    new JsonObject { ["type"] = "pid" }, new JsonObject { ["type"] = "ipc" }, new JsonObject { ["type"] = "uts" },
+                    new JsonObject { ["type"] = "mount" }, new JsonObject { ["type"] = "network" }),
+                // gVisor enforces OCI seccomp on the program inside its kernel (--oci-seccomp): the same calls as bubblewrap's filter fail.
+                ["seccomp"] = new JsonObject
+                {
+                    ["defaultAction"] = "SCMP_ACT_ALLOW",
+                    ["architectures"] = new JsonArray("SCMP_ARCH_X86_64"),
+                    ["syscalls"] = new JsonArray(new JsonObject
+                    {
+                        ["names"] = new JsonArray([.. SeccompFilter.Killed.Keys.Order(StringComparer.Ordinal).Select(n => (JsonNode?)n)]),
+                        ["action"] = "SCMP_ACT_ERRNO",
+                        ["errnoRet"] = 1,
+                    }),
+                },
+            },
+        };
+        File.WriteAllText(Path.Combine(bundle, "config.json"), config.ToJsonString());
+        return bundle;
+    }
+
+    private static JsonObject Bind(string source, string destination, bool readOnly) => new()
+    {
+        ["destination"] = destination,
+        ["type"] = "bind",
+        ["source"] = source,
+        ["options"] = new JsonArray("rbind", readOnly ? "ro" : "rw", "nosuid", "nodev"),
+    };
+
+    private static JsonObject Limit(string type, long value) => new() { ["type"] = type, ["hard"] = value, ["soft"] = value };
+
+    private SandboxAvailability Probe()
+    {
+        if (_host.Problem is { } problem)
+        {
+            return SandboxAvailability.Missing(problem);
+        }
+
+        if (!File.Exists(_options.Runsc))
+        {
+            return SandboxAvailability.Missing($"{_options.Runsc} is not installed (Debian: runsc)");
+        }
+
+        if (!_host.RunsAsRoot)
+        {
+            return SandboxAvailability.Missing("runsc needs the server to run as root here (rootless runsc in a user namespace is not set up)");
+        }
+
+        var workspace = Directory.CreateTempSubdirectory("soma-probe-");
+        try
+        {
+            var probe = RunUncheckedAsync(new SandboxCommand(["/bin/true"], workspace.FullName, SandboxLimits.Default), null, CancellationToken.None).GetAwaiter().GetResult();
+            if (!probe.Succeeded)
+            {
+                return SandboxAvailability.Missing($"runsc could not start a sandbox: {(probe.Error ?? probe.Stderr).Trim()}");
+            }
+        }
+        finally
+        {
+            workspace.Delete(recursive: true);
+        }
+
+        return new SandboxAvailability(true, null, ["gvisor", "namespaces", "rlimits"]);
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Options;
+using Soma.Core.Sandbox;
+using Soma.Testing;
+using Soma.Tools.Sandbox;
+
+namespace Soma.Tools.Tests.Sandbox;
+
+/// <summary>
+/// The real sandboxes of this machine (bubblewrap and gVisor from Debian's packages, the launcher built with the
+/// tools), a workspace, and a data directory with a key and a database the sandbox must never see.
+/// </summary>
+public sealed class SandboxFixture : IDisposable
+{
+    public SandboxFixture()
+    {
+        var options = Options.Create(new SandboxOptions());
+        Host = new SandboxHost(options);
+        Bubblewrap = new BubblewrapSandbox(options, Host);
+        Gvisor = new GvisorSandbox(options, Host);
+        Directory.CreateDirectory(System.IO.Path.Combine(Data.Path, "keys"));
+        KeyFile = System.IO.Path.Combine(Data.Path, "keys", "signing.key");
+        File.WriteAllText(KeyFile, Secret);
+        DatabaseFile = System.IO.Path.Combine(Data.Path, "soma.db");
+        File.WriteAllText(DatabaseFile, "SQLite format 3\0" + Secret);
+    }
+
+    /// <summary>Text in the host's secret files; no sandboxed output may ever hold it.</summary>
+    public const string Secret = "s3cr3t-never-in-a-sandbox";
+
+    public SandboxHost Host { get; }
+
+    public BubblewrapSandbox Bubblewrap { get; }
+
+    public GvisorSandbox Gvisor { get; }
+
+    public TempDirectory Data { get; } = new("soma-sandbox-data");
+
+    public string KeyFile { get; }
+
+    public string DatabaseFile { get; }
+
+    public IToolSandbox Profile(string name) => name switch
+    {
+        "bubblewrap" => Bubblewrap,
+        "gvisor" => Gvisor,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such profile"),
+    };
+
+    /// <summary>The profile, asserting it can run here: on CI a missing sandbox fails the run, it never skips.</summary>
+    public IToolSandbox Require(string name)
+    {
+        var sandbox = Profile(name);
+        Assert.True(sandbox.Availability.Available, $"The {name} sandbox cannot run on this machine: {sandbox.Availability.Problem}");
+        return sandbox;
+    }
+
+    public void Dispose()
+    {
+        Host.Dispose();
+        Data.Dispose();
+    }
+}

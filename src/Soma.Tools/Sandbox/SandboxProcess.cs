@@ -197,8 +197,16 @@ internal static partial class SandboxProcess
 
     private static string SignalName(int signal) => signal switch
     {
-        1 => "SIGHUP", 2 => "SIGINT", 6 => "SIGABRT", 9 => "SIGKILL", 11 => "SIGSEGV", 13 => "SIGPIPE", 15 => "SIGTERM",
-        24 => "SIGXCPU", 25 => "SIGXFSZ", 31 => "SIGSYS",
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        31 => "SIGSYS",
         _ => "SIG" + signal.ToString(CultureInfo.InvariantCulture),
     };
 

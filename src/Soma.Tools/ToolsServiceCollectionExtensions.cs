@@ -4,6 +4,9 @@ using Soma.Core.Configuration;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
+using Soma.Tools.Sandbox;
+using Soma.Core.Health;
+using Soma.Core.Sandbox;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -22,8 +25,27 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, TimeNowTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, MathEvaluateTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
+        services.AddSomaSandbox();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolInvoker>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the sandbox profiles (<c>bubblewrap</c>, <c>gvisor</c>) from <c>Soma:Sandbox</c> and the tools that run in
+    /// them (<c>shell.run</c>, <c>code.python</c>). A profile that cannot run on this machine refuses its calls with the
+    /// reason (and the <c>sandbox</c> health component says it).
+    /// </summary>
+    public static IServiceCollection AddSomaSandbox(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.BindAndValidate<SandboxOptions>(SandboxOptions.SectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>());
+        services.TryAddSingleton<SandboxHost>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSandbox, BubblewrapSandbox>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSandbox, GvisorSandbox>());
+        services.TryAddSingleton<ToolSandboxes>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, SandboxHealth>());
         return services;
     }
 }

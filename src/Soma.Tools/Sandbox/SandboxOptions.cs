@@ -12,6 +12,9 @@ public sealed class SandboxOptions
     /// <summary>The profile process tools use unless a tool names another: <c>bubblewrap</c> or <c>gvisor</c>.</summary>
     public string DefaultProfile { get; set; } = "bubblewrap";
 
+    /// <summary>The profile of each tool that differs from <see cref="DefaultProfile"/>, e.g. <c>code.python: gvisor</c>.</summary>
+    public IDictionary<string, string> Tools { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>The bubblewrap program.</summary>
     public string Bubblewrap { get; set; } = "/usr/bin/bwrap";
 

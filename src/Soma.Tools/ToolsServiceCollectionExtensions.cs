@@ -1,12 +1,12 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
+using Soma.Core.Health;
+using Soma.Core.Sandbox;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
 using Soma.Tools.Sandbox;
-using Soma.Core.Health;
-using Soma.Core.Sandbox;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

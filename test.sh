@@ -17,6 +17,10 @@ command -v mkdocs >/dev/null 2>&1 || missing+=(mkdocs)
 /usr/bin/python3 -c 'import material' >/dev/null 2>&1 || missing+=(mkdocs-material)
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)  # the tools' sandbox (namespaces, seccomp, Landlock)
+command -v runsc >/dev/null 2>&1 || missing+=(runsc)       # the gVisor sandbox profile
+command -v cc >/dev/null 2>&1 || missing+=(gcc)            # builds soma-sandbox-exec, the sandbox's launcher
+[ -f /usr/include/linux/landlock.h ] && [ -f /usr/include/stdio.h ] || missing+=(libc6-dev linux-libc-dev)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web UI's browser tests (Playwright drives Debian's build)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -1,5 +1,6 @@
 # The tool decision (docs/policy.md): may this caller run this tool with these arguments?
-# Query: data.soma.tools.decision -> {"allow": bool, "reasons": [string], "rate_limit"?: {"calls_per_minute": n}}
+# Query: data.soma.tools.decision -> {"allow": bool, "reasons": [string], "rate_limit"?: {"calls_per_minute": n},
+#                                      "egress"?: {"hosts": [string], "allow_private": bool}}
 # Deny by default: a tool runs only when a role of the caller grants it and every rule of conf/roles.yaml holds.
 package soma.tools
 
@@ -65,12 +66,25 @@ unlimited if {
 
 limits := [n | some role in granting; n := roles_doc.roles[role].rate_limit.calls_per_minute]
 
-obligations := {"rate_limit": {"calls_per_minute": max(limits)}} if {
+default rate_limit_obligation := {}
+
+rate_limit_obligation := {"rate_limit": {"calls_per_minute": max(limits)}} if {
 	not unlimited
 	count(limits) > 0
 }
 
-default obligations := {}
+# Where an allowed tool may connect (http.fetch; sandboxed tools' network): the tool's egress rule, handed to the tool
+# as it is. A tool without one gets no egress obligation, and such a tool reaches nothing.
+default egress_obligation := {}
+
+egress_obligation := {"egress": {
+	"hosts": object.get(tool_rules.egress, "hosts", []),
+	"allow_private": object.get(tool_rules.egress, "allow_private", false),
+}} if {
+	is_object(tool_rules.egress)
+}
+
+obligations := object.union(rate_limit_obligation, egress_obligation)
 
 default decision := {"allow": false, "reasons": ["policy.denied"]}
 

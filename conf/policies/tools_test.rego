@@ -17,6 +17,9 @@ roles := {
 		"math.evaluate": {"arguments": {"expression": {"required": true, "max_length": 5, "pattern": "^[0-9+* ]+$"}}},
 		"shell.exec": {"sandbox": true},
 		"report.export": {"arguments": {"format": {"enum": ["csv", "json"]}}},
+		"http.fetch": {"egress": {"hosts": ["example.com", "*.example.org", "api.example.net:8443"]}},
+		"http.internal": {"egress": {"hosts": ["wiki.corp"], "allow_private": true}},
+		"http.nowhere": {"egress": {}},
 	},
 }
 
@@ -88,4 +91,41 @@ test_a_role_without_a_limit_leaves_calls_unlimited if {
 test_without_roles_data_everything_is_denied if {
 	d := tools.decision with input as call("time.now", {}, ["admin"]) with data.soma.roles as {}
 	not d.allow
+}
+
+test_an_allowed_tool_with_egress_rules_carries_them_as_an_obligation if {
+	d := decide("http.fetch", {"url": "https://example.com/"}, ["admin"])
+	d.allow
+	d.egress == {"hosts": ["example.com", "*.example.org", "api.example.net:8443"], "allow_private": false}
+}
+
+test_allow_private_is_passed_on_only_when_granted if {
+	d := decide("http.internal", {}, ["admin"])
+	d.egress == {"hosts": ["wiki.corp"], "allow_private": true}
+}
+
+test_an_egress_rule_without_hosts_grants_no_host if {
+	d := decide("http.nowhere", {}, ["admin"])
+	d.allow
+	d.egress == {"hosts": [], "allow_private": false}
+}
+
+test_a_tool_without_egress_rules_gets_no_egress if {
+	d := decide("time.now", {}, ["admin"])
+	d.allow
+	not d.egress
+}
+
+test_a_denied_tool_carries_no_egress if {
+	d := decide("http.fetch", {"url": "https://example.com/"}, [])
+	not d.allow
+	not d.egress
+}
+
+test_egress_and_a_rate_limit_travel_together if {
+	limited := object.union(roles, {"roles": {"admin": {"tools": ["http.*"], "rate_limit": {"calls_per_minute": 7}}}})
+	d := tools.decision with input as call("http.fetch", {}, ["admin"]) with data.soma.roles as limited
+	d.allow
+	d.rate_limit == {"calls_per_minute": 7}
+	d.egress.hosts == ["example.com", "*.example.org", "api.example.net:8443"]
 }

@@ -4,9 +4,12 @@ using Soma.Core.Configuration;
 using Soma.Core.Health;
 using Soma.Core.Sandbox;
 using Soma.Tools.BuiltIn;
+using Soma.Tools.Files;
+using Soma.Tools.Http;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
 using Soma.Tools.Sandbox;
+using Soma.Tools.Workspaces;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -14,7 +17,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class ToolsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="ToolRegistry"/>, <see cref="ToolInvoker"/> and the built-in tools. The invoker needs an
+    /// Adds <see cref="ToolRegistry"/>, <see cref="ToolInvoker"/>, the built-in tools, the per-session
+    /// <see cref="ToolWorkspaces"/> with <c>files.read</c>, <c>files.write</c>, <c>files.list</c>, and <c>http.fetch</c>. The invoker needs an
     /// <c>IPolicyEngine</c> (<c>AddSomaPolicy</c>) and the store's audit log.
     /// </summary>
     public static IServiceCollection AddSomaTools(this IServiceCollection services)
@@ -25,6 +29,16 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, TimeNowTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, MathEvaluateTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
+
+        // The session's workspace and the in-process tools on it and on the network (docs/tools.md).
+        services.BindAndValidate<ToolWorkspaceOptions>(ToolWorkspaceOptions.SectionName);
+        services.BindAndValidate<HttpFetchOptions>(HttpFetchOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ToolWorkspaces>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, FilesReadTool>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, FilesWriteTool>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, FilesListTool>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, HttpFetchTool>());
         services.AddSomaSandbox();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolInvoker>();
@@ -45,6 +59,8 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSandbox, BubblewrapSandbox>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSandbox, GvisorSandbox>());
         services.TryAddSingleton<ToolSandboxes>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, ShellRunTool>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, CodePythonTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, SandboxHealth>());
         return services;
     }

@@ -36,16 +36,31 @@ internal sealed class SqliteToolHost : IAsyncDisposable
 
     public IServiceProvider Services => _provider;
 
-    /// <summary>The tools over a fresh store, decided by the embedded policy over the shipped policies and <paramref name="rolesYaml"/>.</summary>
-    public static async Task<SqliteToolHost> StartAsync(string? rolesYaml = null, Action<IServiceCollection>? configure = null)
+    /// <summary>Pass as the roles to use the shipped <c>conf/roles.yaml</c>.</summary>
+    public const string ShippedRoles = "(shipped)";
+
+    /// <summary>The data directory: the store's <c>soma.db</c> and <c>workspaces/</c>.</summary>
+    public string DataDirectory => _directory.Path;
+
+    /// <summary>
+    /// The tools over a fresh store, decided by the embedded policy over the shipped policies and <paramref name="rolesYaml"/>
+    /// (<see cref="ShippedRoles"/>: the shipped <c>conf/roles.yaml</c>). The temp directory is the data directory: the
+    /// store is <c>soma.db</c> in it and the workspaces are under <c>workspaces/</c>, as the server lays them out.
+    /// </summary>
+    public static async Task<SqliteToolHost> StartAsync(string? rolesYaml = null, Action<IServiceCollection>? configure = null, IReadOnlyDictionary<string, string?>? extraSettings = null)
     {
         var directory = new TempDirectory("soma-tools");
-        var policy = PolicyFolder.Create(rolesYaml ?? "version: 1\ndefault_roles: [user]\nroles:\n  user: {tools: [\"*\"]}\n");
+        var policy = rolesYaml == ShippedRoles ? PolicyFolder.Create() : PolicyFolder.Create(rolesYaml ?? "version: 1\ndefault_roles: [user]\nroles:\n  user: {tools: [\"*\"]}\n");
         var settings = new Dictionary<string, string?>
         {
             ["Soma:Store:Sqlite:Path"] = Path.Combine(directory.Path, "soma.db"),
             ["Soma:Policy:Directory"] = policy.Path,
+            ["Soma:Tools:Workspaces:Root"] = Path.Combine(directory.Path, "workspaces"),
         };
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();

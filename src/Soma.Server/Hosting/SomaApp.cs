@@ -50,6 +50,8 @@ internal static class SomaApp
         AddMemory(services, configuration, roles);
         services.AddSomaPolicy(configuration);
         services.AddSomaAgents();
+        services.PostConfigure<Tools.Workspaces.ToolWorkspaceOptions>(o =>
+            o.Root = string.IsNullOrWhiteSpace(o.Root) ? Path.Combine(dataDir, "workspaces") : Path.GetFullPath(o.Root));
         if (roles.Contains(SomaRoles.Worker))
         {
             services.AddSomaWorker();

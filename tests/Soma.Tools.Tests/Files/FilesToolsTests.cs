@@ -309,6 +309,14 @@ public sealed class FilesToolsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cap_above_what_the_model_is_handed_stops_the_start_naming_the_key()
+    {
+        await using var host = await SqliteToolHost.StartAsync(extraSettings: new Dictionary<string, string?> { ["Soma:Tools:Workspaces:MaxReadBytes"] = "20000" });
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ToolWorkspaceOptions>>().Value);
+        Assert.Contains("Soma:Tools:Workspaces:MaxReadBytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_workspace_path_is_refused_for_a_tenant_id_that_is_not_one()
     {
         var workspaces = _host.Services.GetRequiredService<ToolWorkspaces>();

@@ -149,6 +149,9 @@ public sealed class FilesToolsTests : IAsyncLifetime
         var list = await CallAsync("files.list", new { path = "." });
         Assert.True(list.Result.Truncated);
         Assert.Equal(".: 5 entries, 3 more not shown (at most 5)\nf0.txt (0 bytes)\nf1.txt (1 bytes)\nf2.txt (2 bytes)\nf3.txt (3 bytes)\nf4.txt (4 bytes)", list.Result.Output);
+
+        var recursive = await CallAsync("files.list", new { recursive = true });
+        Assert.StartsWith(".: 5 entries, at least 3 more not shown (at most 5)\n", recursive.Result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -60,7 +60,8 @@ public sealed class FilesListTool(ToolWorkspaces workspaces, IOptions<ToolWorksp
         var header = $"{opened.Path}: {listing.Shown} entr{(listing.Shown == 1 ? "y" : "ies")}";
         if (listing.Omitted > 0)
         {
-            header += $", {listing.Omitted} more not shown (at most {listing.Cap})";
+            // A recursive walk stops descending at the cap, so what it left out is a lower bound.
+            header += $", {(recursive ? "at least " : string.Empty)}{listing.Omitted} more not shown (at most {listing.Cap})";
         }
 
         return ValueTask.FromResult(new ToolResult(listing.Shown == 0 ? header + " (empty)" : header + "\n" + listing.Text.ToString().TrimEnd())

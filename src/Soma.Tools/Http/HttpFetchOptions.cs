@@ -8,9 +8,12 @@ public sealed class HttpFetchOptions
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "Soma:Tools:HttpFetch";
 
-    /// <summary>The most bytes of a response body kept (after decompression); the rest is cut and the result marked truncated. Default 262144.</summary>
-    [Range(1, 16 * 1024 * 1024)]
-    public int MaxResponseBytes { get; set; } = 262_144;
+    /// <summary>
+    /// The most bytes of a response body read (after decompression); the rest is not read, and the result is marked
+    /// truncated. Default 12000; at most 15000, since the model is handed at most 16000 characters of a result.
+    /// </summary>
+    [Range(1, 15_000)]
+    public int MaxResponseBytes { get; set; } = 12_000;
 
     /// <summary>The whole fetch, redirects included, in seconds; a body still coming then is cut and marked truncated. Default 20.</summary>
     [Range(1, 600)]

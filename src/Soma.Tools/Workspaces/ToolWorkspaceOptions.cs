@@ -14,9 +14,12 @@ public sealed class ToolWorkspaceOptions
     /// </summary>
     public string? Root { get; set; }
 
-    /// <summary>The most bytes <c>files.read</c> returns from one call (a larger file is cut and marked truncated). Default 65536.</summary>
-    [Range(1, 16 * 1024 * 1024)]
-    public int MaxReadBytes { get; set; } = 65_536;
+    /// <summary>
+    /// The most bytes <c>files.read</c> returns from one call (a larger file is cut, marked truncated, and the result says
+    /// where to read on). Default 12000; at most 15000, since the model is handed at most 16000 characters of a result.
+    /// </summary>
+    [Range(1, 15_000)]
+    public int MaxReadBytes { get; set; } = 12_000;
 
     /// <summary>The most bytes <c>files.write</c> writes in one call (more is refused). Default 1048576.</summary>
     [Range(1, 64 * 1024 * 1024)]

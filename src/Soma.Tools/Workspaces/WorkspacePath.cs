@@ -40,7 +40,8 @@ internal sealed record WorkspacePath(string Display, IReadOnlyList<string> Compo
             return null;
         }
 
-        if (input.StartsWith('/') || input.StartsWith('\\') || input.StartsWith('~'))
+        // "~/x" is nothing special here, but a model that writes it means a home folder: say no rather than surprise.
+        if (input.StartsWith('/') || input.StartsWith('\\') || input == "~" || input.StartsWith("~/", StringComparison.Ordinal))
         {
             problem = "it is absolute: paths are relative to the workspace";
             return null;

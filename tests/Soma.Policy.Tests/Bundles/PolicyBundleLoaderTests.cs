@@ -41,6 +41,16 @@ public sealed class PolicyBundleLoaderTests
     }
 
     [Fact]
+    public void An_egress_host_that_is_not_a_host_names_the_key_and_its_line()
+    {
+        using var folder = PolicyFolder.Create("version: 1\nroles:\n  user: {tools: [\"http.fetch\"]}\ntools:\n  http.fetch:\n    egress:\n      hosts: [\"example.com\", \"http://evil.net/\"]\n      allow_private: \"yes\"\n");
+        var result = PolicyBundleLoader.Load([folder.Path], Now);
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Errors, e => e.Contains("roles.yaml:7:", StringComparison.Ordinal) && e.Contains("/tools/http.fetch/egress/hosts/1", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Contains("roles.yaml:8:", StringComparison.Ordinal) && e.Contains("/tools/http.fetch/egress/allow_private", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_yaml_syntax_error_names_its_line_and_column()
     {
         using var folder = PolicyFolder.Create("version: 1\nroles:\n  user: {tools: [time.now\n");

@@ -149,6 +149,9 @@ public sealed class FilesToolsTests : IAsyncLifetime
         var list = await CallAsync("files.list", new { path = "." });
         Assert.True(list.Result.Truncated);
         Assert.Equal(".: 5 entries, 3 more not shown (at most 5)\nf0.txt (0 bytes)\nf1.txt (1 bytes)\nf2.txt (2 bytes)\nf3.txt (3 bytes)\nf4.txt (4 bytes)", list.Result.Output);
+
+        var recursive = await CallAsync("files.list", new { recursive = true });
+        Assert.StartsWith(".: 5 entries, at least 3 more not shown (at most 5)\n", recursive.Result.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -306,6 +309,14 @@ public sealed class FilesToolsTests : IAsyncLifetime
         await stop.CancelAsync();
         await flipper;
         Assert.Subset(new HashSet<string> { "decoy", "tool.path_refused", "files.not_found" }, outcomes);
+    }
+
+    [Fact]
+    public async Task A_cap_above_what_the_model_is_handed_stops_the_start_naming_the_key()
+    {
+        await using var host = await SqliteToolHost.StartAsync(extraSettings: new Dictionary<string, string?> { ["Soma:Tools:Workspaces:MaxReadBytes"] = "20000" });
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ToolWorkspaceOptions>>().Value);
+        Assert.Contains("Soma:Tools:Workspaces:MaxReadBytes", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -39,12 +39,12 @@ public sealed class ToolRegistryTests
     public async Task AddSomaTools_registers_each_built_in_tool_once_even_when_called_twice()
     {
         await using var host = await SqliteToolHost.StartAsync();
-        Assert.Equal(["files.list", "files.read", "files.write", "http.fetch", "math.evaluate", "session.search", "time.now"], host.Registry.All.Select(t => t.Name));
+        Assert.Equal(["code.python", "files.list", "files.read", "files.write", "http.fetch", "math.evaluate", "session.search", "shell.run", "time.now"], host.Registry.All.Select(t => t.Name));
 
         var services = new ServiceCollection();
         services.AddSomaTools();
         services.AddSomaTools();
-        Assert.Equal(7, services.Count(d => d.ServiceType == typeof(ITool)));
+        Assert.Equal(9, services.Count(d => d.ServiceType == typeof(ITool)));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
+using Soma.Tools;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
@@ -19,7 +20,8 @@ public static class ToolsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.BindAndValidate<ToolOptions>(ToolOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ToolOptions>, ToolOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, TimeNowTool>());
+        // Tools written with [Tool] (time.now); the rest are hand-written ITools.
+        services.AddGeneratedTools();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, MathEvaluateTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
         services.TryAddSingleton<ToolRegistry>();

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
-using Soma.Tools;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
@@ -21,7 +20,9 @@ public static class ToolsServiceCollectionExtensions
         services.BindAndValidate<ToolOptions>(ToolOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ToolOptions>, ToolOptionsValidator>());
         // Tools written with [Tool] (time.now); the rest are hand-written ITools.
-        services.AddGeneratedTools();
+        // Written out in full: the type is generated at build time, and tools that do not run generators (dotnet format)
+        // would take a using of its namespace for an unused one.
+        Soma.Tools.GeneratedTools.AddGeneratedTools(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, MathEvaluateTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
         services.TryAddSingleton<ToolRegistry>();

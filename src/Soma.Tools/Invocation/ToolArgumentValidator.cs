@@ -45,7 +45,12 @@ internal sealed class ToolArgumentValidator
             first = false;
         }
 
-        return first ? "Invalid arguments." : message.Append('.').ToString();
+        if (first)
+        {
+            return "Invalid arguments.";
+        }
+
+        return message[^1] == '.' ? message.ToString() : message.Append('.').ToString();
     }
 
     private static Compiled Compile(ITool tool)

@@ -19,6 +19,9 @@ public sealed class ToolGenerator : IIncrementalGenerator
     /// <summary>The attribute's metadata name.</summary>
     public const string AttributeName = "Soma.Tools.Sdk.ToolAttribute";
 
+    /// <summary>The name of the step that reads each tool (tests check it is cached across unrelated edits).</summary>
+    public const string TrackingName = "Tools";
+
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -26,6 +29,7 @@ public sealed class ToolGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(AttributeName, static (node, _) => node is MethodDeclarationSyntax, ToolParser.Parse)
             .Where(static t => t is not null)
             .Select(static (t, _) => t!)
+            .WithTrackingName(TrackingName)
             .Collect();
         var assembly = context.CompilationProvider.Select(static (compilation, _) => new AssemblyModel(
             Namespace(compilation.AssemblyName),

@@ -8,7 +8,7 @@ namespace Soma.Tools.Generators.Tests;
 /// <summary>Runs the tools generator over a source file the way the compiler does, doc comments kept.</summary>
 internal sealed record GeneratorRun(ImmutableArray<Diagnostic> Diagnostics, Compilation Output, ImmutableArray<SyntaxTree> Generated)
 {
-    private static readonly MetadataReference[] References = [.. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+    public static readonly MetadataReference[] References = [.. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
         .Split(Path.PathSeparator)
         .Append(typeof(ToolAttribute).Assembly.Location)
         .Distinct(StringComparer.Ordinal)

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Soma.Tools.Generators.Tests;
 
@@ -247,5 +248,30 @@ public sealed class ToolGeneratorTests
         Assert.Empty(run.Diagnostics);
         Assert.Empty(run.CompileErrors);
         Assert.Contains("internal sealed class HelloTool", run.Generated[0].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_edit_that_does_not_touch_a_tool_reuses_what_was_generated()
+    {
+        var options = new CSharpParseOptions(LanguageVersion.Latest, DocumentationMode.Diagnose);
+        var source = CSharpSyntaxTree.ParseText(Usings + """
+            public static partial class T
+            {
+                /// <summary>Does it.</summary>
+                [Tool("t.one")]
+                public static string One() => "";
+            }
+            """, options);
+        var compilation = CSharpCompilation.Create("Sample.Tools", [source], GeneratorRun.References, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        GeneratorDriver driver = CSharpGeneratorDriver.Create([new ToolGenerator().AsSourceGenerator()], parseOptions: options,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        driver = driver.RunGenerators(compilation);
+
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Sample; public static class Other { public static int Two() => 2; }", options));
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        var steps = result.TrackedSteps[ToolGenerator.TrackingName].SelectMany(s => s.Outputs).ToList();
+        Assert.NotEmpty(steps);
+        Assert.All(steps, output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs), output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
     }
 }

@@ -26,7 +26,10 @@ public static class ToolsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.BindAndValidate<ToolOptions>(ToolOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ToolOptions>, ToolOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, TimeNowTool>());
+        // Tools written with [Tool] (time.now); the rest are hand-written ITools.
+        // Written out in full: the type is generated at build time, and tools that do not run generators (dotnet format)
+        // would take a using of its namespace for an unused one.
+        Soma.Tools.GeneratedTools.AddGeneratedTools(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, MathEvaluateTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
 

@@ -172,6 +172,13 @@ internal static partial class PolicyCommand
             var data = envelope.GetProperty("data");
             var details = data.TryGetProperty("details", out var d) ? d : default;
             string? Detail(string name) => details.ValueKind == JsonValueKind.Object && details.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            // Calls refused before the policy was asked (arguments that do not suit the tool's schema, an unknown tool) are
+            // audited too, but no policy decided them: there is nothing to replay.
+            if (Detail("engine") is "schema" or "registry")
+            {
+                continue;
+            }
+
             var toolCallId = Detail("tool_call_id") ?? string.Empty;
             var hasArguments = arguments.TryGetValue($"{eventTenant}/{toolCallId}", out var args);
             var roles = details.ValueKind == JsonValueKind.Object && details.TryGetProperty("roles", out var r) && r.ValueKind == JsonValueKind.Array

@@ -15,6 +15,7 @@ internal static class SomaCommandLine
         RunsCommand.Create(),
         MemoryCommand.Create(),
         PolicyCommand.Create(),
+        ToolsCommand.Create(),
         DevCommand.Create(),
     };
 

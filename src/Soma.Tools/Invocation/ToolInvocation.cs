@@ -5,7 +5,7 @@ namespace Soma.Tools.Invocation;
 
 /// <summary>What became of a tool call: the policy's decision and, when allowed, what the tool returned.</summary>
 /// <param name="Request">The call.</param>
-/// <param name="Decision">The policy decision (a deny carries its reasons).</param>
+/// <param name="Decision">The policy decision (a deny carries its reasons); for arguments that do not suit the tool's schema, a deny by engine <c>schema</c> (the policy was not asked).</param>
 /// <param name="Result">The tool's result; for a denied call, a <c>tool.denied</c> failure naming the reasons.</param>
 /// <param name="DurationMs">How long the tool ran (0 when denied).</param>
 /// <param name="ArgumentsHash">SHA-256 (hex) of the arguments as given, for the audit log (arguments themselves are not audited).</param>

@@ -12,7 +12,7 @@ using Soma.Tools.Registry;
 namespace Soma.Tools.Invocation;
 
 /// <summary>
-/// The one way a tool runs, for every caller (the chat turn, workflows, MCP later): arguments checked → the policy decides
+/// The one way a tool runs, for every caller (the chat turn, workflows, MCP later): arguments checked against the tool's schema → the policy decides
 /// (<see cref="IPolicyEngine"/>, deny by default, fail closed) → the tool runs with a timeout → and, in the caller's
 /// commit, the decision is audited (an audit-log row and an <c>agent.audit.v1</c> event) with the tool's events, and
 /// observers (long-term memory) are told. Running and recording are two calls because the run happens before the step's
@@ -23,7 +23,14 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
     /// <summary>The most text of a tool's output kept (the rest is cut with a note).</summary>
     public const int MaxOutputCharacters = 16_000;
 
+    /// <summary>The engine named in the audited decision of a call whose arguments do not suit the tool's schema (the policy was not asked).</summary>
+    public const string SchemaEngine = "schema";
+
+    /// <summary>The error code of such a call, and the first reason of its decision.</summary>
+    public const string InvalidArgumentsCode = "tool.invalid_arguments";
+
     private readonly IToolCallObserver[] _observers = [.. observers];
+    private readonly ToolArgumentValidator _arguments = new();
 
     /// <summary>Decides on the call and, when allowed, runs the tool. Never throws for a denied, failed or slow tool.</summary>
     public async Task<ToolInvocation> InvokeAsync(ToolCallRequest request, CancellationToken cancellationToken = default)
@@ -37,23 +44,20 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             return Denied(request, unknown, argumentsHash);
         }
 
+        // Arguments are checked before the policy is asked: a call that cannot run is not put to the policy at all.
+        if (_arguments.Validate(tool, arguments?.RootElement) is { } invalid)
+        {
+            return InvalidArguments(request, tool, invalid, argumentsHash);
+        }
+
         var input = new PolicyInput(
             request.Caller.TenantId, request.Caller.Subject, request.Caller.Roles,
-            new PolicyToolInput(tool.Name, arguments?.RootElement ?? EmptyObject, tool.Risk, tool.Sandboxed),
+            new PolicyToolInput(tool.Name, arguments!.RootElement, tool.Risk, tool.Sandboxed),
             request.Context.SessionId.ToString(), request.Context.RunId.ToString(), request.StepId, request.Context.Now);
         var decision = await DecideAsync(input, cancellationToken).ConfigureAwait(false);
         if (!decision.Allow)
         {
             return Denied(request, decision, argumentsHash) with { Risk = tool.Risk, Sandboxed = tool.Sandboxed, Query = input.Query };
-        }
-
-        if (arguments is null)
-        {
-            return new ToolInvocation(request, decision, ToolResult.Failed("tool.invalid_arguments", "The arguments are not valid JSON."), 0, argumentsHash)
-            {
-                Risk = tool.Risk,
-                Sandboxed = tool.Sandboxed,
-            };
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -111,7 +115,12 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
                 ["query"] = invocation.Query,
             }, sink.CancellationToken).ConfigureAwait(false);
 
-        if (!decision.Allow)
+        if (!decision.Allow && decision.Engine == SchemaEngine)
+        {
+            // Refused before the policy: not a denial but a failed call, whose error the model reads.
+            await sink.AppendAsync(new ToolFailed(request.CallId, tool, 0, new EventError(InvalidArgumentsCode, Truncate(invocation.Result.Output, 2000), false), Sandbox.None)).ConfigureAwait(false);
+        }
+        else if (!decision.Allow)
         {
             await sink.AppendAsync(new ToolDenied(request.CallId, tool, reason.Length > 0 ? Truncate(reason, 2000) : PolicyReasons.Denied, policyVersion)).ConfigureAwait(false);
         }
@@ -137,8 +146,6 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
         }
     }
 
-    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
-
     private async Task<PolicyDecision> DecideAsync(PolicyInput input, CancellationToken cancellationToken)
     {
         try
@@ -156,6 +163,14 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             return PolicyDecision.Deny(PolicyReasons.Error, "none", policy.Name, TimeSpan.Zero);
         }
     }
+
+    private static ToolInvocation InvalidArguments(ToolCallRequest request, ITool tool, string problem, string argumentsHash) =>
+        new(request, new PolicyDecision(false, [InvalidArgumentsCode, problem], "none", SchemaEngine, TimeSpan.Zero), ToolResult.Failed(InvalidArgumentsCode, problem), 0, argumentsHash)
+        {
+            Risk = tool.Risk,
+            Sandboxed = tool.Sandboxed,
+            Query = "none",
+        };
 
     private static ToolInvocation Denied(ToolCallRequest request, PolicyDecision decision, string argumentsHash) =>
         new(request, decision, ToolResult.Failed("tool.denied", $"Denied: {string.Join("; ", decision.Reasons)}"), 0, argumentsHash);

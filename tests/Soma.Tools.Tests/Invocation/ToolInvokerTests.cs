@@ -68,8 +68,10 @@ public sealed class ToolInvokerTests : IAsyncLifetime
         Assert.Equal("Denied: No tool is registered as 'no.such'.", unknown.Result.Output);
 
         var badJson = await InvokeAsync("test.slow", "{not json", "user");
-        Assert.True(badJson.Decision.Allow);
+        Assert.False(badJson.Ran);
         Assert.Equal("tool.invalid_arguments", badJson.Result.ErrorCode);
+        Assert.Equal("The arguments must be a JSON object.", badJson.Result.Output);
+        Assert.Equal(0, _slow.Calls);
 
         var slow = await InvokeAsync("test.slow", """{"ms":5000}""", "user", TimeSpan.FromMilliseconds(100));
         Assert.Equal("tool.timeout", slow.Result.ErrorCode);
@@ -103,6 +105,71 @@ public sealed class ToolInvokerTests : IAsyncLifetime
         Assert.Equal(denied.ArgumentsHash, details.RootElement.GetProperty("arguments_sha256").GetString());
         Assert.DoesNotContain("2+3", row.Details!, StringComparison.Ordinal);
         Assert.Equal(["user"], details.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Theory]
+    [InlineData("time.now", """{"timezone":5}""", "/timezone", "should be")]
+    [InlineData("time.now", """{"zone":"Europe/Paris"}""", "/zone", "zone")]
+    [InlineData("test.slow", """{"ms":"soon"}""", "/ms", "integer")]
+    [InlineData("session.search", """{"limit":3}""", "/query", "query")]
+    [InlineData("session.search", """{"query":"x","limit":50}""", "/limit", "20")]
+    [InlineData("math.evaluate", "[1,2]", "", "JSON object")]
+    public async Task Arguments_that_do_not_suit_the_schema_never_reach_the_tool_and_the_error_names_the_field(string tool, string arguments, string pointer, string detail)
+    {
+        var invalid = await InvokeAsync(tool, arguments, "user");
+        Assert.False(invalid.Ran);
+        Assert.Equal("tool.invalid_arguments", invalid.Result.ErrorCode);
+        if (pointer.Length > 0)
+        {
+            Assert.Contains($"{pointer}: ", invalid.Result.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(detail, invalid.Result.Output, StringComparison.Ordinal);
+        Assert.Equal(0, _slow.Calls);
+        Assert.Equal("schema", invalid.Decision.Engine);
+        Assert.Equal("tool.invalid_arguments", invalid.Decision.Reasons[0]);
+    }
+
+    [Fact]
+    public async Task Arguments_are_checked_before_the_policy_is_asked()
+    {
+        // The analyst holds no grant for time.now: a valid call is denied by the policy, an invalid one never gets that far.
+        var valid = await InvokeAsync("time.now", "{}", "analyst");
+        Assert.Equal("tool.denied", valid.Result.ErrorCode);
+        Assert.Equal("rego", valid.Decision.Engine);
+
+        var invalid = await InvokeAsync("time.now", """{"timezone":["Europe/Paris"]}""", "analyst");
+        Assert.Equal("tool.invalid_arguments", invalid.Result.ErrorCode);
+        Assert.Equal("schema", invalid.Decision.Engine);
+        Assert.Equal("none", invalid.Decision.PolicyVersion);
+
+        // And a valid call the policy allows still runs: null is how a model says "no time zone".
+        var utc = await InvokeAsync("time.now", """{"timezone":null}""", "user");
+        Assert.True(utc.Ran, utc.Result.Output);
+        Assert.EndsWith("(UTC)", utc.Result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_call_with_invalid_arguments_is_recorded_as_requested_audited_with_the_schema_as_decider_and_failed()
+    {
+        var invalid = await InvokeAsync("time.now", """{"timezone":5}""", "user");
+        await using (var transaction = await _host.Store.BeginAsync())
+        {
+            var sink = new RecordingSink(transaction);
+            await _host.Invoker.RecordAsync(invalid, sink);
+            Assert.Equal(["ToolRequested", "AuditDecisionMade", "ToolFailed"], sink.Events.Select(e => e.GetType().Name));
+            var failed = sink.Events.OfType<ToolFailed>().Single();
+            Assert.Equal("tool.invalid_arguments", failed.Error.Code);
+            Assert.Contains("/timezone", failed.Error.Message, StringComparison.Ordinal);
+            Assert.Equal(AuditDecision.Deny, sink.Events.OfType<AuditDecisionMade>().Single().Decision);
+            await transaction.CommitAsync();
+        }
+
+        var row = Assert.Single((await _host.Audit.ListAsync("t-tools", new PageRequest(10), "tool.call")).Items);
+        Assert.Equal("deny", row.Decision);
+        Assert.StartsWith("tool.invalid_arguments; Invalid arguments: /timezone: ", row.Reason, StringComparison.Ordinal);
+        using var details = JsonDocument.Parse(row.Details!);
+        Assert.Equal("schema", details.RootElement.GetProperty("engine").GetString());
     }
 
     [Fact]

@@ -9,18 +9,18 @@ public sealed class ToolRegistryTests
     [Fact]
     public void Two_tools_with_one_name_are_a_configuration_error_that_names_it()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new ToolRegistry([new TimeNowTool(), new MathEvaluateTool(), new TimeNowTool()]));
+        var error = Assert.Throws<InvalidOperationException>(() => new ToolRegistry([new TimeTools.NowTool(), new MathEvaluateTool(), new TimeTools.NowTool()]));
         Assert.Equal("Two tools are registered as 'time.now'.", error.Message);
     }
 
     [Fact]
     public void Tools_are_found_by_their_exact_name_and_listed_in_name_order()
     {
-        var registry = new ToolRegistry([new TimeNowTool(), new MathEvaluateTool()]);
+        var registry = new ToolRegistry([new TimeTools.NowTool(), new MathEvaluateTool()]);
 
         Assert.Equal(["math.evaluate", "time.now"], registry.All.Select(t => t.Name));
         Assert.True(registry.TryGet("time.now", out var tool));
-        Assert.IsType<TimeNowTool>(tool);
+        Assert.IsType<TimeTools.NowTool>(tool);
         Assert.False(registry.TryGet("Time.Now", out _));
         Assert.False(registry.TryGet("time.now ", out _));
         Assert.False(registry.TryGet("", out _));

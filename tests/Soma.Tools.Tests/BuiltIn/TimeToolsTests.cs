@@ -2,11 +2,11 @@ using Soma.Tools.BuiltIn;
 
 namespace Soma.Tools.Tests.BuiltIn;
 
-public sealed class TimeNowToolTests
+public sealed class TimeToolsTests
 {
     private static readonly DateTimeOffset Summer = new(2026, 7, 14, 10, 30, 5, TimeSpan.Zero);
     private static readonly DateTimeOffset Winter = new(2026, 1, 15, 23, 30, 0, TimeSpan.Zero);
-    private readonly TimeNowTool _tool = new();
+    private readonly TimeTools.NowTool _tool = new();
 
     [Theory]
     [InlineData("{}")]

@@ -35,6 +35,9 @@ public sealed class ToolsCommandTests : IDisposable
         Assert.StartsWith("The current date and time (ISO 8601)", now.GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal("low", now.GetProperty("risk").GetString());
         Assert.Equal("none", now.GetProperty("sandbox").GetString());
+        // A sandboxed tool names the profile it runs in: the default unless Soma:Sandbox:Tools chooses another.
+        Assert.Equal("bubblewrap", tools.Single(t => t.GetProperty("name").GetString() == "shell.run").GetProperty("sandbox").GetString());
+        Assert.Equal("high", tools.Single(t => t.GetProperty("name").GetString() == "shell.run").GetProperty("risk").GetString());
         var schema = now.GetProperty("schema");
         Assert.Equal("object", schema.GetProperty("type").GetString());
         Assert.True(schema.GetProperty("properties").TryGetProperty("timezone", out _));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Soma.Tools.Registry;
+using Soma.Tools.Sandbox;
 
 namespace Soma.Server.Cli;
 
@@ -23,8 +24,13 @@ internal static class ToolsCommand
         return new Command("tools", "The tools agents can call.") { list };
     }
 
-    /// <summary>Where a tool runs: <c>none</c> is in-process; a sandboxed tool runs in the profile its options choose.</summary>
-    public static string SandboxProfile(ITool tool) => tool.Sandboxed ? "sandboxed" : "none";
+    /// <summary>Where a tool runs: <c>none</c> is in-process; a sandboxed tool runs in the profile <c>Soma:Sandbox</c> chooses for it.</summary>
+    public static string SandboxProfile(ITool tool, ToolSandboxes sandboxes)
+    {
+        ArgumentNullException.ThrowIfNull(tool);
+        ArgumentNullException.ThrowIfNull(sandboxes);
+        return tool.Sandboxed ? sandboxes.For(tool.Name).Name : "none";
+    }
 
     private static async Task<int> ListAsync(string? dataDir, bool asJson)
     {
@@ -36,11 +42,13 @@ internal static class ToolsCommand
         await using (app)
         {
             List<ITool> tools;
+            ToolSandboxes sandboxes;
             try
             {
                 // The same checks as a start, so what is listed is what `soma serve` would run (or why it would not start).
                 app.Services.GetRequiredService<IStartupValidator>().Validate();
                 tools = [.. app.Services.GetRequiredService<ToolRegistry>().All];
+                sandboxes = app.Services.GetRequiredService<ToolSandboxes>();
             }
             catch (Exception ex) when (ServeCommand.ConfigurationFailures(ex) is { } failures)
             {
@@ -50,14 +58,14 @@ internal static class ToolsCommand
             if (asJson)
             {
                 await Console.Out.WriteLineAsync(JsonSerializer.Serialize(
-                    tools.Select(t => new { name = t.Name, description = t.Description, risk = t.Risk, sandbox = SandboxProfile(t), schema = t.ParametersSchema }),
+                    tools.Select(t => new { name = t.Name, description = t.Description, risk = t.Risk, sandbox = SandboxProfile(t, sandboxes), schema = t.ParametersSchema }),
                     Indented));
                 return ExitCodes.Ok;
             }
 
             foreach (var tool in tools)
             {
-                await Console.Out.WriteLineAsync($"{tool.Name}  (risk: {tool.Risk}, sandbox: {SandboxProfile(tool)})");
+                await Console.Out.WriteLineAsync($"{tool.Name}  (risk: {tool.Risk}, sandbox: {SandboxProfile(tool, sandboxes)})");
                 await Console.Out.WriteLineAsync($"    {tool.Description}");
                 await Console.Out.WriteLineAsync($"    schema: {tool.ParametersSchema.GetRawText()}");
             }

@@ -118,7 +118,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
         if (!decision.Allow && decision.Engine == SchemaEngine)
         {
             // Refused before the policy: not a denial but a failed call, whose error the model reads.
-            await sink.AppendAsync(new ToolFailed(request.CallId, tool, 0, new EventError(InvalidArgumentsCode, Truncate(invocation.Result.Output, 2000), false), Sandbox.None)).ConfigureAwait(false);
+            await sink.AppendAsync(new ToolFailed(request.CallId, tool, 0, new EventError(InvalidArgumentsCode, Truncate(invocation.Result.Output, 2000), false), Soma.Contracts.Events.Sandbox.None)).ConfigureAwait(false);
         }
         else if (!decision.Allow)
         {

@@ -92,7 +92,7 @@ internal static class SessionEventStream
 
                 foreach (var output in subscription.ToolOutputs.Where(o => !writer.FinishedTools.Contains((o.RunId, o.ToolCallId))))
                 {
-                    await writer.WriteToolDeltaAsync(output.RunId, output.ToolCallId, output.Tool, 0, output.Text, cancellationToken);
+                    await writer.WriteToolDeltaAsync(output.RunId, output.ToolCallId, output.Tool, output.Index, output.Text, snapshot: true, cancellationToken);
                 }
 
                 await response.Body.FlushAsync(cancellationToken);
@@ -129,7 +129,7 @@ internal static class SessionEventStream
                         {
                             if (!writer.FinishedTools.Contains((item.RunId, item.ToolCallId!)))
                             {
-                                await writer.WriteToolDeltaAsync(item.RunId, item.ToolCallId!, item.Tool!, item.Index, item.Text, cancellationToken);
+                                await writer.WriteToolDeltaAsync(item.RunId, item.ToolCallId!, item.Tool!, item.Index, item.Text, snapshot: false, cancellationToken);
                                 wrote = true;
                             }
                         }
@@ -175,6 +175,7 @@ internal static class SessionEventStream
     private sealed class EventWriter(HttpResponse response, SessionKey session, IIdGenerator ids, TimeProvider time, long after)
     {
         private readonly StringBuilder _buffer = new();
+        private readonly Dictionary<(Guid RunId, string ToolCallId), int> _toolBase = [];
         private long _after = after;
 
         /// <summary>Answers whose final (or error) event this stream has sent: later deltas of them are stale.</summary>
@@ -223,8 +224,19 @@ internal static class SessionEventStream
             return response.WriteAsync("event: " + AssistantDelta.EventType + "\ndata: " + EventJson.Serialize(envelope) + "\n\n", cancellationToken);
         }
 
-        public Task WriteToolDeltaAsync(Guid runId, string toolCallId, string tool, int seq, string chunk, CancellationToken cancellationToken)
+        /// <summary>
+        /// Writes a tool output delta. Seq counts per connection: the snapshot (stream index n) goes out as 0 and the live
+        /// delta n + 1 as 1, so a client sees 0, 1, 2, … for each call, whenever it connected.
+        /// </summary>
+        public Task WriteToolDeltaAsync(Guid runId, string toolCallId, string tool, int index, string chunk, bool snapshot, CancellationToken cancellationToken)
         {
+            var key = (runId, toolCallId);
+            if (snapshot || index == 0)
+            {
+                _toolBase[key] = index;
+            }
+
+            var seq = index - _toolBase.GetValueOrDefault(key);
             var context = EventContext.FromActivity(null, session.TenantId, "soma/worker", runId.ToString()) with { SessionId = session.SessionId, RunId = runId };
             var envelope = context.Create(new ToolOutputDelta(toolCallId, tool, seq, chunk), ids, time);
             return response.WriteAsync("event: " + ToolOutputDelta.EventType + "\ndata: " + EventJson.Serialize(envelope) + "\n\n", cancellationToken);

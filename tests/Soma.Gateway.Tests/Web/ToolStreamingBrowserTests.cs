@@ -83,5 +83,31 @@ public sealed class ToolStreamingBrowserTests(StreamingToolBrowserFixture fixtur
         problems.AssertNone();
     }
 
+    [Fact]
+    public async Task Output_over_the_cap_is_marked_truncated_in_its_block()
+    {
+        var tenant = ServerFixture.NewTenant();
+        await using var context = await fixture.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var problems = PageProblems.Watch(page);
+        await page.GotoAsync("/#token=" + fixture.Server.IssueToken(tenant, "operator", ["admin"]));
+        await page.GetByTestId("new-session").ClickAsync();
+        await Expect(page.GetByTestId("connection-status")).ToHaveAttributeAsync("data-state", "open");
+
+        // 3,000 lines are about 26,000 characters: more than the 16,000 a tool's output keeps.
+        await page.GetByTestId("composer").FillAsync("""[[tool:test.count {"count": 3000}]]""");
+        await page.GetByTestId("composer").PressAsync("Enter");
+
+        var tool = page.Locator("[data-testid=tool-call][data-tool='test.count']");
+        await Expect(tool).ToHaveAttributeAsync("data-status", "succeeded");
+        await Expect(tool.GetByTestId("tool-truncated")).ToBeVisibleAsync();
+        await Expect(tool.GetByTestId("tool-truncated")).ToHaveTextAsync("truncated");
+        await Expect(tool.GetByTestId("tool-output")).ToHaveAttributeAsync("data-live", "false");
+        var text = await TextAsync(tool.GetByTestId("tool-output"));
+        Assert.StartsWith(text[..^1], CountTool.Expected(3000), StringComparison.Ordinal);
+        Assert.EndsWith("…", text, StringComparison.Ordinal);
+        problems.AssertNone();
+    }
+
     private static Task<string> TextAsync(ILocator locator) => locator.EvaluateAsync<string>("e => e.textContent");
 }

@@ -31,13 +31,18 @@ public sealed class RunningServer : IAsyncDisposable
     /// <summary>Tokens the server made at start (the first start's admin token and the sign-in link's token).</summary>
     internal StartTokens StartTokens { get; private init; } = new(null, null);
 
-    /// <summary>Starts a server; <paramref name="logs"/>, when given, receives every log entry from the first one on.</summary>
-    public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? configuration = null, ILoggerProvider? logs = null)
+    /// <summary>
+    /// Starts a server; <paramref name="logs"/>, when given, receives every log entry from the first one on;
+    /// <paramref name="services"/>, when given, adds services after the server's own (e.g. a test tool).
+    /// </summary>
+    public static async Task<RunningServer> StartAsync(
+        IReadOnlyDictionary<string, string?>? configuration = null, ILoggerProvider? logs = null, Action<IServiceCollection>? services = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("soma-gw-");
         var settings = new ServeSettings(DataDir: dataDir.FullName, Urls: "http://127.0.0.1:0")
         {
             Extra = configuration ?? new Dictionary<string, string?>(),
+            ConfigureServices = services,
         };
         WebApplication? app = null;
         StartTokens tokens;

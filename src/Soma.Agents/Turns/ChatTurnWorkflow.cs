@@ -186,9 +186,30 @@ public sealed class ChatTurnWorkflow
         // Turns accepted before callers were recorded in the run input decide as an anonymous caller without roles.
         var caller = new ToolCaller(context.TenantId, input.Subject ?? string.Empty, input.Roles ?? []);
         var timeout = TimeSpan.FromSeconds(_options.ToolTimeoutSeconds);
-        var invocations = await Task.WhenAll(model.ToolCalls.Select(call => _invoker.InvokeAsync(
-            new ToolCallRequest(caller, call.Id, call.Tool, call.ArgumentsJson, toolContext, context.StepId, timeout, input.ReplyId, context.LoopIteration),
-            cancellationToken))).ConfigureAwait(false);
+
+        // Each call's output is live while it runs (a retried step starts it over) and ends with the step's commit, when
+        // the durable tool.output replaces it, or with the step's failure.
+        var key = new SessionKey(context.TenantId, input.SessionId);
+        foreach (var call in model.ToolCalls)
+        {
+            _stream.StartToolOutput(key, context.RunId, call.Id, call.Tool);
+        }
+
+        ToolInvocation[] invocations;
+        try
+        {
+            invocations = await Task.WhenAll(model.ToolCalls.Select(call => _invoker.InvokeAsync(
+                new ToolCallRequest(
+                    caller, call.Id, call.Tool, call.ArgumentsJson, toolContext with { Output = new LiveToolOutput(_stream, key, context.RunId, call.Id) },
+                    context.StepId, timeout, input.ReplyId, context.LoopIteration),
+                cancellationToken))).ConfigureAwait(false);
+        }
+        catch
+        {
+            _stream.EndToolOutputs(key, context.RunId);
+            throw;
+        }
+
         var results = invocations.Select(i => new ToolCallResult(i.Request.CallId, i.Request.Tool, i.Ran, i.Result.Output, i.Result.ErrorCode, i.DurationMs)).ToList();
         return StepOutcome.Succeeded(TurnJson.ToElement(new ToolsOutput(results))).WithCommit(async commit =>
         {
@@ -197,6 +218,8 @@ public sealed class ChatTurnWorkflow
             {
                 await _invoker.RecordAsync(invocation, sink).ConfigureAwait(false);
             }
+
+            commit.Transaction.OnCommitted(() => _stream.EndToolOutputs(key, context.RunId));
         });
     }
 

@@ -53,6 +53,7 @@ public sealed class SessionEventMirror(
             if (ended)
             {
                 stream.EndAnswer(key, input.ReplyId);
+                stream.EndToolOutputs(key, run.Id);
                 turns.Release(run.TenantId);
                 _inputs.TryRemove(run.Id, out _);
             }

@@ -6,7 +6,7 @@ namespace Soma.Core.Streaming;
 
 /// <summary>
 /// <see cref="ISessionStream"/> inside one process (the embedded default: gateway and worker share it). Each
-/// session has a lock; answers keep their text so far, so a late subscriber starts from a snapshot.
+/// session has a lock; answers and tool outputs keep their text so far, so a late subscriber starts from a snapshot.
 /// </summary>
 public sealed class InProcessSessionStream : ISessionStream
 {
@@ -65,6 +65,64 @@ public sealed class InProcessSessionStream : ISessionStream
     }
 
     /// <inheritdoc />
+    public void StartToolOutput(SessionKey session, Guid runId, string toolCallId, string tool)
+    {
+        ArgumentNullException.ThrowIfNull(toolCallId);
+        ArgumentNullException.ThrowIfNull(tool);
+        while (true)
+        {
+            var topic = _topics.GetOrAdd(session, static _ => new Topic());
+            lock (topic)
+            {
+                if (topic.Removed)
+                {
+                    continue;
+                }
+
+                topic.ToolOutputs[(runId, toolCallId)] = new ToolOutputText(tool);
+                topic.Publish(new SessionStreamItem(SessionStreamItemKind.ToolOutputDelta, runId, Guid.Empty, 0, string.Empty, toolCallId, tool));
+                return;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void AppendToolOutput(SessionKey session, Guid runId, string toolCallId, string chunk)
+    {
+        if (string.IsNullOrEmpty(chunk) || !_topics.TryGetValue(session, out var topic))
+        {
+            return;
+        }
+
+        lock (topic)
+        {
+            if (topic.ToolOutputs.TryGetValue((runId, toolCallId), out var output))
+            {
+                output.Text.Append(chunk);
+                output.Index++;
+                topic.Publish(new SessionStreamItem(SessionStreamItemKind.ToolOutputDelta, runId, Guid.Empty, output.Index, chunk, toolCallId, output.Tool));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void EndToolOutputs(SessionKey session, Guid runId)
+    {
+        if (_topics.TryGetValue(session, out var topic))
+        {
+            lock (topic)
+            {
+                foreach (var key in topic.ToolOutputs.Keys.Where(k => k.RunId == runId).ToList())
+                {
+                    topic.ToolOutputs.Remove(key);
+                }
+
+                Trim(session, topic);
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public void NotifyDurable(SessionKey session)
     {
         if (_topics.TryGetValue(session, out var topic))
@@ -108,7 +166,7 @@ public sealed class InProcessSessionStream : ISessionStream
                 }
 
                 var answers = topic.Answers.Select(a => new AnswerSnapshot(a.Value.RunId, a.Key, a.Value.Text.ToString(), a.Value.Index)).ToList();
-                var subscription = new SessionSubscription(session, answers, channel, Leave);
+                var subscription = new SessionSubscription(session, answers, channel, Leave, topic.SnapshotToolOutputs());
                 topic.Subscribers.Add(subscription);
                 Interlocked.Increment(ref _subscribers);
                 return subscription;
@@ -137,7 +195,7 @@ public sealed class InProcessSessionStream : ISessionStream
     // Called under the topic's lock: a topic with no answer and no subscriber goes away.
     private void Trim(SessionKey session, Topic topic)
     {
-        if (topic.Answers.Count == 0 && topic.Subscribers.Count == 0)
+        if (topic.Answers.Count == 0 && topic.ToolOutputs.Count == 0 && topic.Subscribers.Count == 0)
         {
             topic.Removed = true;
             _topics.TryRemove(new KeyValuePair<SessionKey, Topic>(session, topic));
@@ -153,13 +211,28 @@ public sealed class InProcessSessionStream : ISessionStream
         public int Index { get; set; }
     }
 
+    private sealed class ToolOutputText(string tool)
+    {
+        public string Tool { get; } = tool;
+
+        public StringBuilder Text { get; } = new();
+
+        public int Index { get; set; }
+    }
+
     private sealed class Topic
     {
         public Dictionary<Guid, Answer> Answers { get; } = [];
 
+        public Dictionary<(Guid RunId, string ToolCallId), ToolOutputText> ToolOutputs { get; } = [];
+
         public List<SessionSubscription> Subscribers { get; } = [];
 
         public bool Removed { get; set; }
+
+        // Called under the topic's lock.
+        public List<ToolOutputSnapshot> SnapshotToolOutputs() =>
+            [.. ToolOutputs.Select(t => new ToolOutputSnapshot(t.Key.RunId, t.Key.ToolCallId, t.Value.Tool, t.Value.Text.ToString(), t.Value.Index))];
 
         public void Publish(SessionStreamItem item)
         {

@@ -2,7 +2,7 @@ using System.Threading.Channels;
 
 namespace Soma.Core.Streaming;
 
-/// <summary>A subscriber's view of a session: the answers in progress when it subscribed, then live items.</summary>
+/// <summary>A subscriber's view of a session: the answers and tool outputs in progress when it subscribed, then live items.</summary>
 public sealed class SessionSubscription : IDisposable
 {
     private readonly Action<SessionSubscription> _leave;
@@ -13,10 +13,14 @@ public sealed class SessionSubscription : IDisposable
     /// <param name="answers">Answers in progress at subscription time.</param>
     /// <param name="channel">Live items after the snapshot; the stream writes, the subscriber reads.</param>
     /// <param name="leave">Unregisters the subscription.</param>
-    public SessionSubscription(SessionKey session, IReadOnlyList<AnswerSnapshot> answers, Channel<SessionStreamItem> channel, Action<SessionSubscription> leave)
+    /// <param name="toolOutputs">Tool outputs in progress at subscription time.</param>
+    public SessionSubscription(
+        SessionKey session, IReadOnlyList<AnswerSnapshot> answers, Channel<SessionStreamItem> channel, Action<SessionSubscription> leave,
+        IReadOnlyList<ToolOutputSnapshot>? toolOutputs = null)
     {
         Session = session;
         Answers = answers;
+        ToolOutputs = toolOutputs ?? [];
         Channel = channel;
         _leave = leave;
     }
@@ -26,6 +30,9 @@ public sealed class SessionSubscription : IDisposable
 
     /// <summary>Answers in progress at subscription time, with their text so far.</summary>
     public IReadOnlyList<AnswerSnapshot> Answers { get; }
+
+    /// <summary>Tool outputs in progress at subscription time, with their output so far.</summary>
+    public IReadOnlyList<ToolOutputSnapshot> ToolOutputs { get; }
 
     /// <summary>Live items after the snapshot.</summary>
     public ChannelReader<SessionStreamItem> Items => Channel.Reader;

@@ -18,9 +18,9 @@ namespace Soma.Gateway.Sessions;
 
 /// <summary>
 /// <c>GET /v1/sessions/{id}/events</c>: the session as Server-Sent Events. Durable events carry <c>id:</c> = the
-/// per-session sequence and replay from <c>Last-Event-ID</c>; answer deltas are live only (no id). A client that
-/// connects while an answer is being written first gets one delta with index 0 holding the text so far, then the live
-/// deltas: no gap, no duplicate. A comment line keeps idle connections open.
+/// per-session sequence and replay from <c>Last-Event-ID</c>; answer deltas and tool output deltas are live only (no id).
+/// A client that connects while an answer or a tool's output is being written first gets one delta with index (seq) 0
+/// holding the text so far, then the live deltas: no gap, no duplicate. A comment line keeps idle connections open.
 /// </summary>
 internal static class SessionEventStream
 {
@@ -90,6 +90,11 @@ internal static class SessionEventStream
                     await writer.WriteDeltaAsync(answer.RunId, answer.MessageId, 0, answer.Text, cancellationToken);
                 }
 
+                foreach (var output in subscription.ToolOutputs.Where(o => !writer.FinishedTools.Contains((o.RunId, o.ToolCallId))))
+                {
+                    await writer.WriteToolDeltaAsync(output.RunId, output.ToolCallId, output.Tool, output.Index, output.Text, snapshot: true, cancellationToken);
+                }
+
                 await response.Body.FlushAsync(cancellationToken);
                 var lastWrite = time.GetTimestamp();
                 var lastPoll = lastWrite;
@@ -119,6 +124,14 @@ internal static class SessionEventStream
                         {
                             wrote |= await writer.ReplayAsync(sessions, cancellationToken);
                             lastPoll = time.GetTimestamp();
+                        }
+                        else if (item.Kind == SessionStreamItemKind.ToolOutputDelta)
+                        {
+                            if (!writer.FinishedTools.Contains((item.RunId, item.ToolCallId!)))
+                            {
+                                await writer.WriteToolDeltaAsync(item.RunId, item.ToolCallId!, item.Tool!, item.Index, item.Text, snapshot: false, cancellationToken);
+                                wrote = true;
+                            }
                         }
                         else if (!writer.Finished.Contains(item.MessageId))
                         {
@@ -162,10 +175,14 @@ internal static class SessionEventStream
     private sealed class EventWriter(HttpResponse response, SessionKey session, IIdGenerator ids, TimeProvider time, long after)
     {
         private readonly StringBuilder _buffer = new();
+        private readonly Dictionary<(Guid RunId, string ToolCallId), int> _toolBase = [];
         private long _after = after;
 
         /// <summary>Answers whose final (or error) event this stream has sent: later deltas of them are stale.</summary>
         public HashSet<Guid> Finished { get; } = [];
+
+        /// <summary>Tool calls (by run) whose durable output (or denial, or end) this stream has sent: later deltas of them are stale.</summary>
+        public HashSet<(Guid RunId, string ToolCallId)> FinishedTools { get; } = [];
 
         public async Task<bool> ReplayAsync(ISessionStore sessions, CancellationToken cancellationToken)
         {
@@ -186,6 +203,10 @@ internal static class SessionEventStream
                             Finished.Add(messageId);
                         }
                     }
+                    else if (e.Type is "tool.output" or "tool.denied" or "tool.succeeded" or "tool.failed" && ToolCallOf(e.Payload) is { } call)
+                    {
+                        FinishedTools.Add(call);
+                    }
                 }
 
                 any |= events.Count > 0;
@@ -201,6 +222,34 @@ internal static class SessionEventStream
             var context = EventContext.FromActivity(null, session.TenantId, "soma/worker", runId.ToString()) with { SessionId = session.SessionId, RunId = runId };
             var envelope = context.Create(new AssistantDelta(messageId, text, index), ids, time);
             return response.WriteAsync("event: " + AssistantDelta.EventType + "\ndata: " + EventJson.Serialize(envelope) + "\n\n", cancellationToken);
+        }
+
+        /// <summary>
+        /// Writes a tool output delta. Seq counts per connection: the snapshot (stream index n) goes out as 0 and the live
+        /// delta n + 1 as 1, so a client sees 0, 1, 2, … for each call, whenever it connected.
+        /// </summary>
+        public Task WriteToolDeltaAsync(Guid runId, string toolCallId, string tool, int index, string chunk, bool snapshot, CancellationToken cancellationToken)
+        {
+            var key = (runId, toolCallId);
+            if (snapshot || index == 0)
+            {
+                _toolBase[key] = index;
+            }
+
+            var seq = index - _toolBase.GetValueOrDefault(key);
+            var context = EventContext.FromActivity(null, session.TenantId, "soma/worker", runId.ToString()) with { SessionId = session.SessionId, RunId = runId };
+            var envelope = context.Create(new ToolOutputDelta(toolCallId, tool, seq, chunk), ids, time);
+            return response.WriteAsync("event: " + ToolOutputDelta.EventType + "\ndata: " + EventJson.Serialize(envelope) + "\n\n", cancellationToken);
+        }
+
+        private static (Guid RunId, string ToolCallId)? ToolCallOf(string payload)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            return root.TryGetProperty("run_id", out var run) && run.TryGetGuid(out var runId)
+                && root.TryGetProperty("data", out var data) && data.TryGetProperty("tool_call_id", out var id) && id.GetString() is { } toolCallId
+                ? (runId, toolCallId)
+                : null;
         }
 
         private static Guid? MessageIdOf(string payload)

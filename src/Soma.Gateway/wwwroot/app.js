@@ -865,6 +865,8 @@ class SessionView {
   onTool(kind, envelope, data) {
     const id = data.tool_call_id;
     if (!id) return;
+    // An empty live start makes no block: the call may yet be denied, and its durable events will say so.
+    if (kind === 'output_delta' && !this.tools.has(id) && !data.chunk) return;
     let tool = this.tools.get(id);
     if (!tool) {
       const turn = this.turn(envelope.run_id, id);
@@ -877,7 +879,12 @@ class SessionView {
       // A denial's reason is the one thing to read about the call: it stays visible with the card closed.
       const reason = testId(el('span', 'tool-reason'), 'tool-denied-reason');
       reason.hidden = true;
-      summary.append(icon('tool'), name, status, note, reason);
+      const sandbox = testId(el('span', 'tool-sandbox'), 'tool-sandbox');
+      sandbox.hidden = true;
+      const truncated = testId(el('span', 'tool-truncated', 'truncated'), 'tool-truncated');
+      truncated.title = 'The output was cut (a size cap or a timeout).';
+      truncated.hidden = true;
+      summary.append(icon('tool'), name, status, sandbox, truncated, note, reason);
       const args = testId(el('pre', 'tool-arguments'), 'tool-arguments');
       const output = testId(el('pre', 'tool-output'), 'tool-output');
       const error = testId(el('p', 'tool-error'), 'tool-error');
@@ -889,7 +896,7 @@ class SessionView {
       // The answer being written stays below the tool calls it is waiting for, as it will be when the session is replayed.
       const answer = turn.streaming && !turn.streaming.done ? turn.streaming.article : null;
       turn.body.insertBefore(details, answer);
-      tool = { id, turn, details, name, status, note, reason, args, output, error, argsSection, outputSection, chunks: [], bytes: 0, state: 'requested' };
+      tool = { id, turn, details, name, status, note, reason, args, output, error, argsSection, outputSection, sandboxBadge: sandbox, truncatedBadge: truncated, chunks: [], bytes: 0, state: 'requested', live: null, liveSeq: -1, final: false };
       this.tools.set(id, tool);
       this.touch(turn);
     }
@@ -905,7 +912,24 @@ class SessionView {
         tool.state = 'denied';
         tool.problem = data.reason ? `Denied: ${data.reason}` : 'Denied by policy.';
         break;
+      case 'output_delta': {
+        // Live output until the durable tool.output replaces it; seq 0 carries the output so far (a start, a reconnect,
+        // a retried step), later ones append in order.
+        if (tool.final || typeof data.chunk !== 'string') return;
+        const seq = Number(data.seq);
+        if (seq === 0) tool.live = data.chunk;
+        else if (Number.isInteger(seq) && seq > tool.liveSeq) tool.live = (tool.live ?? '') + data.chunk;
+        else return;
+        tool.liveSeq = seq;
+        if (tool.state === 'requested') tool.state = 'running';
+        // Opened once, when output first shows, so it can be watched; a reader who closes it keeps it closed.
+        if (tool.live && !tool.autoOpened) tool.details.open = tool.autoOpened = true;
+        break;
+      }
       case 'output':
+        tool.final = true;
+        tool.live = null;
+        if (data.truncated === true) tool.truncated = true;
         if (typeof data.chunk === 'string') {
           // Chunks are placed by index, so one delivered twice (replay after a reconnect) is not shown twice.
           const index = Number.isInteger(data.index) ? data.index : tool.chunks.length;
@@ -917,8 +941,10 @@ class SessionView {
       case 'succeeded':
         tool.state = 'succeeded';
         tool.duration = data.duration_ms;
+        if (typeof data.sandbox === 'string') tool.sandbox = data.sandbox;
         break;
       case 'failed':
+        if (typeof data.sandbox === 'string') tool.sandbox = data.sandbox;
         tool.state = 'failed';
         tool.problem = `${data.error?.message ?? 'The tool failed.'}${data.error?.code ? ` (${data.error.code})` : ''}`;
         tool.duration = data.duration_ms;
@@ -1037,9 +1063,21 @@ class SessionView {
     tool.note.textContent = notes.join(' · ');
     tool.argsSection.hidden = tool.arguments === undefined;
     if (tool.arguments !== undefined) tool.args.textContent = prettyJson(tool.arguments);
-    const text = tool.chunks.join('');
+    tool.sandboxBadge.hidden = !tool.sandbox;
+    tool.sandboxBadge.textContent = tool.sandbox ? `sandbox: ${tool.sandbox}` : '';
+    tool.truncatedBadge.hidden = !tool.truncated;
+    const live = !tool.final && tool.live != null;
+    const text = live ? tool.live : tool.chunks.join('');
     tool.outputSection.hidden = text.length === 0;
-    tool.output.textContent = text.length > MAX_TOOL_OUTPUT_CHARS ? `${text.slice(0, MAX_TOOL_OUTPUT_CHARS)}\n… ${text.length - MAX_TOOL_OUTPUT_CHARS} more characters` : text;
+    tool.output.dataset.live = String(live);
+    const shown = text.length > MAX_TOOL_OUTPUT_CHARS ? `${text.slice(0, MAX_TOOL_OUTPUT_CHARS)}\n… ${text.length - MAX_TOOL_OUTPUT_CHARS} more characters` : text;
+    if (tool.output.textContent !== shown) {
+      // Growing output follows its end, unless the reader scrolled up to read.
+      const out = tool.output;
+      const following = out.scrollHeight - out.scrollTop - out.clientHeight < 24;
+      out.textContent = shown;
+      if (following) out.scrollTop = out.scrollHeight;
+    }
     const denied = tool.state === 'denied';
     tool.reason.hidden = !denied;
     tool.reason.textContent = denied ? tool.problem ?? 'Denied by policy.' : '';

@@ -37,4 +37,10 @@ internal static partial class LiveLog
 
     [LoggerMessage(EventId = 7111, Level = LogLevel.Warning, Message = "The live subscription on {Subject} failed; closing it")]
     public static partial void PumpFailed(ILogger logger, string subject, Exception exception);
+
+    [LoggerMessage(EventId = 7112, Level = LogLevel.Information, Message = "A subscriber of {Subject} missed output deltas of tool call {ToolCallId} (index {Index} after {Last}): closing it so it resubscribes")]
+    public static partial void MissedToolDeltas(ILogger logger, string subject, string toolCallId, int index, int last);
+
+    [LoggerMessage(EventId = 7113, Level = LogLevel.Debug, Message = "Dropped an output delta of tool call {ToolCallId} on {Subject}: this subscriber did not see the output start")]
+    public static partial void UnseenToolStart(ILogger logger, string subject, string toolCallId);
 }

@@ -8,8 +8,8 @@ namespace Soma.Messaging.Nats.Live;
 
 /// <summary>
 /// One gateway-side subscription: pumps the live subject into the subscriber's bounded channel, after the snapshot.
-/// Deltas the snapshot holds already (its origin, sequence number up to the snapshot's) are dropped, so there is no
-/// duplicate; a delta whose index skips one closes the channel (the subscriber resubscribes and gets a new snapshot)
+/// Deltas (of answers and tool outputs) the snapshot holds already (its origin, sequence number up to the snapshot's)
+/// are dropped, so there is no duplicate; a delta whose index skips one closes the channel (the subscriber resubscribes and gets a new snapshot)
 /// rather than showing text with a hole in it.
 /// </summary>
 internal sealed class LiveSubscriber
@@ -20,8 +20,9 @@ internal sealed class LiveSubscriber
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
 
-    // The last index passed on (or held by the snapshot) of each answer this subscriber has seen start.
+    // The last index passed on (or held by the snapshot) of each answer and tool output this subscriber has seen start.
     private readonly Dictionary<Guid, int> _last = [];
+    private readonly Dictionary<(Guid RunId, string ToolCallId), int> _lastTool = [];
 
     public LiveSubscriber(INatsSub<byte[]> live, LiveSnapshot snapshot, Channel<SessionStreamItem> channel, ILogger logger)
     {
@@ -33,7 +34,13 @@ internal sealed class LiveSubscriber
         {
             _last[answer.MessageId] = answer.Index;
         }
+
+        foreach (var output in snapshot.ToolOutputs ?? [])
+        {
+            _lastTool[(output.RunId, output.ToolCallId)] = output.Index;
+        }
     }
+
 
     public void Start() => _ = Task.Run(PumpAsync, CancellationToken.None);
 
@@ -101,34 +108,71 @@ internal sealed class LiveSubscriber
             return true;
         }
 
-        if (item.Index == 0)
+        if (item.Kind == LiveMessage.ToolDeltaKind)
         {
-            _last[item.MessageId] = 0;
+            var key = (item.RunId, item.ToolCallId!);
+            switch (Place(_lastTool, key, item.Index, out var lastTool))
+            {
+                case Order.Unseen:
+                    LiveLog.UnseenToolStart(_logger, message.Subject, key.Item2);
+                    return true;
+                case Order.Stale:
+                    return true;
+                case Order.Gap:
+                    LiveLog.MissedToolDeltas(_logger, message.Subject, key.Item2, item.Index, lastTool);
+                    _channel.Writer.TryComplete(new ChannelClosedException("The subscriber missed live deltas."));
+                    return false;
+                default:
+                    return Write(new SessionStreamItem(SessionStreamItemKind.ToolOutputDelta, item.RunId, Guid.Empty, item.Index, item.Text, item.ToolCallId, item.Tool));
+            }
         }
-        else if (!_last.TryGetValue(item.MessageId, out var last))
+
+        switch (Place(_last, item.MessageId, item.Index, out var last))
         {
-            // Its start went by before this subscription (another process's answer, or a reconnect): appending to
-            // nothing would show a fragment. Its final text comes with the durable log.
-            LiveLog.UnseenStart(_logger, message.Subject, item.MessageId);
-            return true;
-        }
-        else if (item.Index <= last)
-        {
-            return true;
-        }
-        else if (item.Index > last + 1)
-        {
-            // Deltas were lost (a reconnect, or the client library dropped messages): close rather than show a hole.
-            LiveLog.MissedDeltas(_logger, message.Subject, item.MessageId, item.Index, last);
-            _channel.Writer.TryComplete(new ChannelClosedException("The subscriber missed live deltas."));
-            return false;
-        }
-        else
-        {
-            _last[item.MessageId] = item.Index;
+            case Order.Unseen:
+                // Its start went by before this subscription (another process's answer, or a reconnect): appending to
+                // nothing would show a fragment. Its final text comes with the durable log.
+                LiveLog.UnseenStart(_logger, message.Subject, item.MessageId);
+                return true;
+            case Order.Stale:
+                return true;
+            case Order.Gap:
+                // Deltas were lost (a reconnect, or the client library dropped messages): close rather than show a hole.
+                LiveLog.MissedDeltas(_logger, message.Subject, item.MessageId, item.Index, last);
+                _channel.Writer.TryComplete(new ChannelClosedException("The subscriber missed live deltas."));
+                return false;
         }
 
         return Write(new SessionStreamItem(SessionStreamItemKind.Delta, item.RunId, item.MessageId, item.Index, item.Text));
+    }
+
+    // Index 0 (re)starts a stream; n follows n - 1 of a stream this subscriber has seen start. The last index is updated for Next.
+    private static Order Place<TKey>(Dictionary<TKey, int> lastIndexes, TKey key, int index, out int last)
+        where TKey : notnull
+    {
+        if (index == 0)
+        {
+            lastIndexes[key] = last = 0;
+            return Order.Next;
+        }
+
+        if (!lastIndexes.TryGetValue(key, out last))
+        {
+            return Order.Unseen;
+        }
+
+        if (index <= last)
+        {
+            return Order.Stale;
+        }
+
+        if (index > last + 1)
+        {
+            return Order.Gap;
+        }
+
+        lastIndexes[key] = index;
+        return Order.Next;
     }
 
     private bool Write(SessionStreamItem item)
@@ -167,14 +211,24 @@ internal sealed class LiveSubscriber
         {
             { Kind: LiveMessage.DurableKind } => true,
             { Kind: LiveMessage.DeltaKind, Index: >= 0 } => item.MessageId != Guid.Empty,
+            { Kind: LiveMessage.ToolDeltaKind, Index: >= 0, ToolCallId.Length: > 0, Tool: not null } => true,
             _ => false,
         };
         if (!valid)
         {
-            LiveLog.MalformedMessage(_logger, message.Subject, "unknown kind, negative index or no message id");
+            LiveLog.MalformedMessage(_logger, message.Subject, "unknown kind, negative index, or no message or tool call id");
             return null;
         }
 
         return item;
+    }
+
+    // What to do with a delta, from its index and the last one passed on for its stream.
+    private enum Order
+    {
+        Next,
+        Stale,
+        Unseen,
+        Gap,
     }
 }

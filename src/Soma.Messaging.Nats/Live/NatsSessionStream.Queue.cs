@@ -52,7 +52,7 @@ internal sealed partial class NatsSessionStream
                 break;
 
             case LiveOperationKind.Publish when operation.Message is { } message:
-                if (message.Kind == LiveMessage.DeltaKind && Interlocked.Decrement(ref _pendingDeltas) == 0 && Interlocked.Exchange(ref _dropping, 0) == 1)
+                if (message.Kind is LiveMessage.DeltaKind or LiveMessage.ToolDeltaKind && Interlocked.Decrement(ref _pendingDeltas) == 0 && Interlocked.Exchange(ref _dropping, 0) == 1)
                 {
                     LiveLog.BacklogDrained(_logger);
                 }

@@ -34,11 +34,16 @@ internal sealed partial class NatsSessionStream
         var subscriber = new LiveSubscriber(live, snapshot, channel, _logger);
         Interlocked.Increment(ref _subscribers);
         subscriber.Start();
-        return new SessionSubscription(session, snapshot.Answers, channel, _ =>
-        {
-            Interlocked.Decrement(ref _subscribers);
-            subscriber.Stop();
-        });
+        return new SessionSubscription(
+            session,
+            snapshot.Answers,
+            channel,
+            _ =>
+            {
+                Interlocked.Decrement(ref _subscribers);
+                subscriber.Stop();
+            },
+            snapshot.ToolOutputs);
     }
 
     private async Task<LiveSnapshot> RequestSnapshotAsync(SessionKey session, CancellationToken cancellationToken)

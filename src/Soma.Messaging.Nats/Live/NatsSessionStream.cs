@@ -8,10 +8,10 @@ using Soma.Core.Streaming;
 namespace Soma.Messaging.Nats.Live;
 
 /// <summary>
-/// <see cref="ISessionStream"/> across processes on core NATS (nothing stored). The worker side keeps its answers in
-/// progress in memory and queues NATS operations on one ordered queue drained by one loop over one connection: the
+/// <see cref="ISessionStream"/> across processes on core NATS (nothing stored). The worker side keeps its answers and
+/// tool outputs in progress in memory and queues NATS operations on one ordered queue drained by one loop over one connection: the
 /// snapshot responder of a session is subscribed before its first delta is published, and unsubscribed after its last
-/// answer ended. The gateway side subscribes to the live subject, then asks for a snapshot on the same connection, so
+/// answer or tool output ended. The gateway side subscribes to the live subject, then asks for a snapshot on the same connection, so
 /// the server has its subscription before the request: whatever the responder leaves out of the snapshot reaches the
 /// subscription live. See <c>docs/messaging/live-deltas.md</c>.
 /// </summary>
@@ -69,14 +69,14 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
                     continue;
                 }
 
-                if (live.Answers.Count == 0)
+                if (live.IsEmpty)
                 {
                     // Before delta 0 on the same queue: a gateway whose request finds no responder sees delta 0 live.
                     _queue.Writer.TryWrite(new LiveOperation(LiveOperationKind.Respond, session));
                 }
 
                 live.Answers[messageId] = new LiveAnswer(runId, baseText);
-                EnqueueDelta(session, runId, messageId, 0, baseText);
+                EnqueueDelta(session, LiveMessage.DeltaKind, runId, messageId, 0, baseText);
                 return;
             }
         }
@@ -96,7 +96,7 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
             {
                 answer.Text.Append(text);
                 answer.Index++;
-                EnqueueDelta(session, answer.RunId, messageId, answer.Index, text);
+                EnqueueDelta(session, LiveMessage.DeltaKind, answer.RunId, messageId, answer.Index, text);
             }
         }
     }
@@ -111,11 +111,78 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
 
         lock (live)
         {
-            if (live.Answers.Remove(messageId) && live.Answers.Count == 0)
+            if (live.Answers.Remove(messageId))
             {
-                live.Removed = true;
-                _sessions.TryRemove(new KeyValuePair<SessionKey, LiveSession>(session, live));
-                _queue.Writer.TryWrite(new LiveOperation(LiveOperationKind.StopResponding, session));
+                RemoveIfEmpty(session, live);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void StartToolOutput(SessionKey session, Guid runId, string toolCallId, string tool)
+    {
+        ArgumentNullException.ThrowIfNull(toolCallId);
+        ArgumentNullException.ThrowIfNull(tool);
+        while (true)
+        {
+            var live = _sessions.GetOrAdd(session, static _ => new LiveSession());
+            lock (live)
+            {
+                if (live.Removed)
+                {
+                    continue;
+                }
+
+                if (live.IsEmpty)
+                {
+                    _queue.Writer.TryWrite(new LiveOperation(LiveOperationKind.Respond, session));
+                }
+
+                live.ToolOutputs[(runId, toolCallId)] = new LiveToolOutput(tool);
+                EnqueueDelta(session, LiveMessage.ToolDeltaKind, runId, Guid.Empty, 0, string.Empty, toolCallId, tool);
+                return;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void AppendToolOutput(SessionKey session, Guid runId, string toolCallId, string chunk)
+    {
+        if (string.IsNullOrEmpty(chunk) || !_sessions.TryGetValue(session, out var live))
+        {
+            return;
+        }
+
+        lock (live)
+        {
+            if (live.ToolOutputs.TryGetValue((runId, toolCallId), out var output))
+            {
+                output.Text.Append(chunk);
+                output.Index++;
+                EnqueueDelta(session, LiveMessage.ToolDeltaKind, runId, Guid.Empty, output.Index, chunk, toolCallId, output.Tool);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void EndToolOutputs(SessionKey session, Guid runId)
+    {
+        if (!_sessions.TryGetValue(session, out var live))
+        {
+            return;
+        }
+
+        lock (live)
+        {
+            var ended = live.ToolOutputs.Keys.Where(k => k.RunId == runId).ToList();
+            foreach (var key in ended)
+            {
+                live.ToolOutputs.Remove(key);
+            }
+
+            if (ended.Count > 0)
+            {
+                RemoveIfEmpty(session, live);
             }
         }
     }
@@ -149,7 +216,7 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
         _stopping.Dispose();
     }
 
-    /// <summary>This process's answers in progress for <paramref name="session"/>, with the last sequence number they include.</summary>
+    /// <summary>This process's answers and tool outputs in progress for <paramref name="session"/>, with the last sequence number they include.</summary>
     internal LiveSnapshot Snapshot(SessionKey session)
     {
         // Read before the lookup: a session that starts after it gets only higher numbers, so an empty snapshot never
@@ -163,16 +230,31 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
                 {
                     // Every delta of this session is numbered and queued under this lock: those up to here are in the text.
                     sequence = Interlocked.Read(ref _sequence);
-                    return new LiveSnapshot(_origin, sequence, [.. live.Answers.Select(a => new AnswerSnapshot(a.Value.RunId, a.Key, a.Value.Text.ToString(), a.Value.Index))]);
+                    return new LiveSnapshot(
+                        _origin,
+                        sequence,
+                        [.. live.Answers.Select(a => new AnswerSnapshot(a.Value.RunId, a.Key, a.Value.Text.ToString(), a.Value.Index))],
+                        [.. live.ToolOutputs.Select(t => new ToolOutputSnapshot(t.Key.RunId, t.Key.ToolCallId, t.Value.Tool, t.Value.Text.ToString(), t.Value.Index))]);
                 }
             }
         }
 
-        return new LiveSnapshot(_origin, sequence, []);
+        return new LiveSnapshot(_origin, sequence, [], []);
+    }
+
+    // Called under the session's lock: the session's last answer or tool output ended.
+    private void RemoveIfEmpty(SessionKey session, LiveSession live)
+    {
+        if (live.IsEmpty)
+        {
+            live.Removed = true;
+            _sessions.TryRemove(new KeyValuePair<SessionKey, LiveSession>(session, live));
+            _queue.Writer.TryWrite(new LiveOperation(LiveOperationKind.StopResponding, session));
+        }
     }
 
     // Called under the session's lock, so the session's deltas are numbered and queued in the same order.
-    private void EnqueueDelta(SessionKey session, Guid runId, Guid messageId, int index, string text)
+    private void EnqueueDelta(SessionKey session, string kind, Guid runId, Guid messageId, int index, string text, string? toolCallId = null, string? tool = null)
     {
         var pending = Interlocked.Increment(ref _pendingDeltas);
         if (pending > MaxPendingDeltas)
@@ -188,13 +270,17 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
             return;
         }
 
-        var message = new LiveMessage(LiveMessage.DeltaKind, _origin, Interlocked.Increment(ref _sequence), runId, messageId, index, text);
+        var message = new LiveMessage(kind, _origin, Interlocked.Increment(ref _sequence), runId, messageId, index, text, toolCallId, tool);
         _queue.Writer.TryWrite(new LiveOperation(LiveOperationKind.Publish, session, message));
     }
 
     private sealed class LiveSession
     {
         public Dictionary<Guid, LiveAnswer> Answers { get; } = [];
+
+        public Dictionary<(Guid RunId, string ToolCallId), LiveToolOutput> ToolOutputs { get; } = [];
+
+        public bool IsEmpty => Answers.Count == 0 && ToolOutputs.Count == 0;
 
         public bool Removed { get; set; }
     }
@@ -204,6 +290,15 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
         public Guid RunId { get; } = runId;
 
         public StringBuilder Text { get; } = new(baseText);
+
+        public int Index { get; set; }
+    }
+
+    private sealed class LiveToolOutput(string tool)
+    {
+        public string Tool { get; } = tool;
+
+        public StringBuilder Text { get; } = new();
 
         public int Index { get; set; }
     }

@@ -27,7 +27,11 @@ internal static partial class DemoModel
         var directives = DemoDirectives.Parse(chat.Messages.LastOrDefault(m => m.Role == "user")?.Text ?? string.Empty);
         var text = directives.Text;
         ScriptedResponse answer;
-        if (directives.Words is { } words)
+        if (directives.ToolCalls.Count > 0)
+        {
+            answer = DirectedToolCalls(directives.ToolCalls, chat.ToolNames, nextCallId);
+        }
+        else if (directives.Words is { } words)
         {
             answer = ScriptedResponse.Text(string.Join(' ', Enumerable.Range(1, words).Select(i => string.Create(CultureInfo.InvariantCulture, $"w{i}"))));
         }
@@ -43,11 +47,28 @@ internal static partial class DemoModel
         return directives.ApplyTo(answer);
     }
 
+    // [[tool:NAME {json}]]: exactly those calls, in one round; if any tool is not offered, a text answer that says so.
+    private static ScriptedResponse DirectedToolCalls(IReadOnlyList<(string Name, string ArgumentsJson)> directed, IReadOnlyList<string> offered, Func<string> nextCallId)
+    {
+        var missing = directed.Where(d => Offered(offered, d.Name) is null).Select(d => d.Name).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            return ScriptedResponse.Text(missing.Count == 1
+                ? $"I cannot call {missing[0]}: it is not offered to me."
+                : $"I cannot call {string.Join(", ", missing)}: they are not offered to me.");
+        }
+
+        return new ScriptedResponse { ToolCalls = [.. directed.Select(d => new ScriptedToolCall(nextCallId(), Offered(offered, d.Name)!, d.ArgumentsJson))] };
+    }
+
+    // OpenAI function names cannot hold dots, so a tool may be offered as time.now or as time__now (SomaAgent's wire
+    // form); the call uses the name as offered.
+    private static string? Offered(IReadOnlyList<string> offered, string tool) =>
+        offered.FirstOrDefault(o => o == tool || o.Replace("__", ".", StringComparison.Ordinal) == tool);
+
     private static List<ScriptedToolCall> ToolCalls(string text, IReadOnlyList<string> offered, Func<string> nextCallId)
     {
-        // OpenAI function names cannot hold dots, so a tool may be offered as time.now or as time__now (SomaAgent's
-        // wire form); the call uses the name as offered.
-        string? Offered(string tool) => offered.FirstOrDefault(o => o == tool || o.Replace("__", ".", StringComparison.Ordinal) == tool);
+        string? Offered(string tool) => DemoModel.Offered(offered, tool);
         var calls = new List<ScriptedToolCall>();
         if (Offered(TimeTool) is { } time && Time().IsMatch(text))
         {

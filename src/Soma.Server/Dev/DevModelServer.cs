@@ -12,7 +12,7 @@ namespace Soma.Server.Dev;
 /// <see cref="ScriptedResponse"/>s first-in first-out, else with a deterministic demo: it echoes, calls the
 /// <c>time.now</c>, <c>math.evaluate</c> and <c>session.search</c> tools when offered and asked, reports tool results,
 /// and obeys <c>[[…]]</c> directives in the user's message (<c>[[status:429 retry-after=1]]</c>, <c>[[delay:300]]</c>,
-/// <c>[[chunk-delay:50]]</c>, <c>[[cut]]</c>, <c>[[malformed]]</c>, <c>[[words:N]]</c>).
+/// <c>[[chunk-delay:50]]</c>, <c>[[cut]]</c>, <c>[[malformed]]</c>, <c>[[words:N]]</c>, <c>[[tool:NAME {json arguments}]]</c>).
 /// </summary>
 public sealed partial class DevModelServer : IAsyncDisposable
 {

@@ -6,6 +6,9 @@ internal sealed record ServeSettings(string? DataDir = null, string? Urls = null
     /// <summary>Further configuration keys applied over every other source (used when the server is embedded, e.g. by tests).</summary>
     public IReadOnlyDictionary<string, string?> Extra { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>Services added after every other registration (used when the server is embedded, e.g. by tests adding a tool).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     /// <summary>The command line's options as configuration keys, applied over every other source.</summary>
     public IReadOnlyDictionary<string, string?> ToOverrides()
     {

@@ -68,6 +68,7 @@ internal static class SomaApp
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Core.Health.IHealthReporter, OutboxMonitor>(sp => sp.GetRequiredService<OutboxMonitor>()));
 
         builder.AddSomaGateway();
+        settings.ConfigureServices?.Invoke(services);
         var app = builder.Build();
         app.MapSomaGateway(api: roles.Contains(SomaRoles.Gateway));
         if (roles.Contains(SomaRoles.Memory))

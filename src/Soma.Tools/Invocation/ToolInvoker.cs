@@ -73,7 +73,8 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             result = ToolResult.Failed("tool.timeout", $"The tool did not finish within {request.Timeout.TotalSeconds:0.###} s.");
         }
 
-        return new ToolInvocation(request, decision, result with { Output = Truncate(result.Output, MaxOutputCharacters) }, Stopwatch.GetElapsedTime(started).TotalMilliseconds, argumentsHash)
+        var kept = result with { Output = Truncate(result.Output, MaxOutputCharacters), Truncated = result.Truncated || result.Output.Length > MaxOutputCharacters };
+        return new ToolInvocation(request, decision, kept, Stopwatch.GetElapsedTime(started).TotalMilliseconds, argumentsHash)
         {
             Risk = tool.Risk,
             Sandboxed = tool.Sandboxed,
@@ -129,7 +130,8 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             var result = invocation.Result;
             await sink.AppendAsync(new ToolAllowed(request.CallId, tool, policyVersion)).ConfigureAwait(false);
             var bytes = Encoding.UTF8.GetByteCount(result.Output);
-            await sink.AppendAsync(new ToolOutput(request.CallId, tool, result.Output, 0, bytes)).ConfigureAwait(false);
+            var sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(result.Output)));
+            await sink.AppendAsync(new ToolOutput(request.CallId, tool, result.Output, 0, bytes, sha256, result.Truncated)).ConfigureAwait(false);
             if (result.ErrorCode is null)
             {
                 await sink.AppendAsync(new ToolSucceeded(request.CallId, tool, invocation.DurationMs, result.Sandbox, bytes)).ConfigureAwait(false);

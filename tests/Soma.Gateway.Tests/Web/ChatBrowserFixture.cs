@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Soma.Server.Dev;
 
 namespace Soma.Gateway.Tests.Web;
@@ -16,11 +17,16 @@ public class ChatBrowserFixture : BrowserFixture
             ["Soma:Models:Endpoints:dev:Model"] = "soma-dev",
         };
         Configure(configuration);
-        return await RunningServer.StartAsync(configuration);
+        return await RunningServer.StartAsync(configuration, services: ConfigureServices);
     }
 
     /// <summary>Adds to (or changes) the server's configuration before it starts.</summary>
     protected virtual void Configure(Dictionary<string, string?> configuration)
+    {
+    }
+
+    /// <summary>Adds services (e.g. a test tool) after the server's own.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
     {
     }
 

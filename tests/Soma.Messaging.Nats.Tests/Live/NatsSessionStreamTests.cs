@@ -410,6 +410,44 @@ public sealed class NatsSessionStreamTests(LiveServerFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Tool_output_deltas_and_their_snapshot_go_out_in_the_documented_wire_format()
+    {
+        await using var worker = await LiveProcess.StartAsync(fixture.Server.Url);
+        var key = NewSession();
+        var runId = Guid.NewGuid();
+        await using var raw = await worker.Connection.SubscribeCoreAsync<byte[]>($"soma.acme.live.{key.SessionId:N}");
+        await worker.Connection.PingAsync();
+
+        worker.Stream.StartToolOutput(key, runId, "call_7", "shell.run");
+        worker.Stream.AppendToolOutput(key, runId, "call_7", "line 1\n");
+        await WaitForResponderAsync(worker.Connection, key);
+        var reply = await worker.Connection.RequestAsync<byte[], byte[]>(SnapshotSubject(key), []);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var messages = new List<JsonElement>();
+        for (var i = 0; i < 2; i++)
+        {
+            messages.Add(JsonDocument.Parse((await raw.Msgs.ReadAsync(deadline.Token)).Data).RootElement.Clone());
+        }
+
+        Assert.Equal(["tool_delta", "tool_delta"], messages.Select(m => m.GetProperty("kind").GetString()));
+        Assert.Equal([0, 1], messages.Select(m => m.GetProperty("index").GetInt32()));
+        Assert.Equal(["", "line 1\n"], messages.Select(m => m.GetProperty("text").GetString()));
+        Assert.All(messages, m => Assert.Equal(("call_7", "shell.run", runId, Guid.Empty), (m.GetProperty("tool_call_id").GetString(), m.GetProperty("tool").GetString(), m.GetProperty("run_id").GetGuid(), m.GetProperty("message_id").GetGuid())));
+
+        var snapshot = JsonDocument.Parse(reply.Data).RootElement;
+        Assert.Empty(snapshot.GetProperty("answers").EnumerateArray());
+        var output = Assert.Single(snapshot.GetProperty("tool_outputs").EnumerateArray());
+        Assert.Equal((runId, "call_7", "shell.run", "line 1\n", 1), (output.GetProperty("run_id").GetGuid(), output.GetProperty("tool_call_id").GetString(), output.GetProperty("tool").GetString(), output.GetProperty("text").GetString(), output.GetProperty("index").GetInt32()));
+
+        // An answer delta carries no tool fields at all.
+        worker.Stream.StartAnswer(key, runId, Guid.NewGuid(), "hi");
+        var answer = JsonDocument.Parse((await raw.Msgs.ReadAsync(deadline.Token)).Data).RootElement;
+        Assert.Equal("delta", answer.GetProperty("kind").GetString());
+        Assert.False(answer.TryGetProperty("tool_call_id", out _));
+    }
+
+    [Fact]
     public async Task Malformed_live_messages_are_ignored_and_the_pump_goes_on()
     {
         await using var gateway = await LiveProcess.StartAsync(fixture.Server.Url);

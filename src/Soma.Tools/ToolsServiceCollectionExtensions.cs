@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
+using Soma.Tools.Analytics;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
@@ -11,8 +12,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class ToolsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="ToolRegistry"/>, <see cref="ToolInvoker"/> and the built-in tools. The invoker needs an
-    /// <c>IPolicyEngine</c> (<c>AddSomaPolicy</c>) and the store's audit log.
+    /// Adds <see cref="ToolRegistry"/>, <see cref="ToolInvoker"/>, the built-in tools and the tool analytics (a
+    /// <c>tool_calls</c> row per call and the <c>soma.tool.*</c> metrics). The invoker needs an <c>IPolicyEngine</c>
+    /// (<c>AddSomaPolicy</c>), the store's audit log and tool call log, an id generator and metrics (<c>AddMetrics</c>).
     /// </summary>
     public static IServiceCollection AddSomaTools(this IServiceCollection services)
     {
@@ -24,6 +26,7 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolInvoker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolCallObserver, ToolCallAnalytics>());
         return services;
     }
 }

@@ -31,6 +31,7 @@ namespace Soma.Gateway;
 [JsonSerializable(typeof(Memory.MemoryStatusResponse))]
 [JsonSerializable(typeof(Memory.MemoryFlushProgress))]
 [JsonSerializable(typeof(PageResponse<Policy.PolicyDecisionItem>))]
+[JsonSerializable(typeof(Tools.ToolStatsResponse))]
 [JsonSerializable(typeof(DateTimeOffset))]
 [JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(long))]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
 using Soma.Core.Health;
 using Soma.Core.Sandbox;
+using Soma.Tools.Analytics;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Files;
 using Soma.Tools.Http;
@@ -18,8 +19,10 @@ public static class ToolsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="ToolRegistry"/>, <see cref="ToolInvoker"/>, the built-in tools, the per-session
-    /// <see cref="ToolWorkspaces"/> with <c>files.read</c>, <c>files.write</c>, <c>files.list</c>, and <c>http.fetch</c>. The invoker needs an
-    /// <c>IPolicyEngine</c> (<c>AddSomaPolicy</c>) and the store's audit log.
+    /// <see cref="ToolWorkspaces"/> with <c>files.read</c>, <c>files.write</c>, <c>files.list</c> and <c>http.fetch</c>,
+    /// the sandbox profiles with <c>shell.run</c> and <c>code.python</c>, and the tool analytics (a <c>tool_calls</c> row
+    /// per call and the <c>soma.tool.*</c> metrics). The invoker needs an <c>IPolicyEngine</c> (<c>AddSomaPolicy</c>), the
+    /// store's audit log and tool call log, an id generator and metrics (<c>AddMetrics</c>).
     /// </summary>
     public static IServiceCollection AddSomaTools(this IServiceCollection services)
     {
@@ -45,6 +48,7 @@ public static class ToolsServiceCollectionExtensions
         services.AddSomaSandbox();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolInvoker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolCallObserver, ToolCallAnalytics>());
         return services;
     }
 

@@ -18,6 +18,8 @@ public sealed record StorePorts(IStore Store, ISessionStore Sessions, IOutbox Ou
 
     public required IUsageLedger Usage { get; init; }
 
+    public required IToolCallLog ToolCalls { get; init; }
+
     public ValueTask DisposeAsync() => Owner.DisposeAsync();
 }
 
@@ -65,6 +67,7 @@ public sealed class SqliteEngine : StoreEngine
             Checkpoints = new SqliteCheckpointStore(store),
             Effects = new SqliteEffectsLedger(store),
             Usage = new SqliteUsageLedger(store),
+            ToolCalls = new SqliteToolCallLog(store),
         };
     }
 
@@ -98,6 +101,7 @@ public sealed class PostgresEngine : StoreEngine
             Checkpoints = new PostgresCheckpointStore(store),
             Effects = new PostgresEffectsLedger(store),
             Usage = new PostgresUsageLedger(store),
+            ToolCalls = new PostgresToolCallLog(store),
         };
     }
 

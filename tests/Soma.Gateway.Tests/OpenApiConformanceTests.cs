@@ -123,6 +123,12 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await GetAsync(admin, "/v1/policy/decisions?tool=time.now&decision=allow&since=2020-01-01T00:00:00Z");
         await GetAsync(admin, "/v1/policy/decisions?decision=deny");
 
+        // Tool analytics over the same calls: every tool, one tool, a window with no calls of a tool.
+        var toolStats = await GetAsync(user, "/v1/tools/stats");
+        Assert.NotEqual(0, toolStats.GetProperty("tools").GetArrayLength());
+        await GetAsync(user, $"/v1/tools/stats?window=15m&tool=time.now&tenant={tenant}");
+        await GetAsync(admin, "/v1/tools/stats?window=7d&tool=shell.run");
+
         // Problems: 400, 401, 403, 404, 409, 413.
         await CallAsync(user, HttpMethod.Post, "/v1/sessions", 400, """{"title":""");
         await CallAsync(user, HttpMethod.Post, "/v1/sessions", 400, """{"title":"x","metadata":"not an object"}""");
@@ -133,6 +139,8 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await GetAsync(user, "/v1/memory", 400);
         await GetAsync(admin, "/v1/policy/decisions?decision=maybe", 400);
         await GetAsync(admin, "/v1/policy/decisions?since=yesterday", 400);
+        await GetAsync(user, "/v1/tools/stats?window=forever", 400);
+        await GetAsync(user, "/v1/tools/stats?tenant=someone-else", 403);
         await CallAsync(user, HttpMethod.Post, "/v1/runs", 400, "{}");
         await CallAsync(user, HttpMethod.Post, "/v1/runs", 404, """{"workflow":"no.such.workflow"}""");
         await CallAsync(user, HttpMethod.Post, $"/v1/sessions/{session}/messages", 400, """{"content":""}""");

@@ -35,6 +35,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         Usage.UsageEndpoints.Map(app);
         Memory.MemoryEndpoints.Map(app);
         Policy.PolicyEndpoints.Map(app);
+        Tools.ToolStatsEndpoints.Map(app);
         RunEndpoints.Map(app);
         Web.WebUiEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");

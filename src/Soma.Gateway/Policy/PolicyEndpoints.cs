@@ -21,7 +21,7 @@ internal static class PolicyEndpoints
     // What ToolInvoker audits for every decision on a tool call.
     private const string ToolCallAction = "tool.call";
     private const string ToolResourcePrefix = "tool/";
-    private const int MaxToolName = 64;
+    internal const int MaxToolName = 64;
 
     public static void Map(IEndpointRouteBuilder routes)
     {
@@ -70,7 +70,7 @@ internal static class PolicyEndpoints
         return TypedResults.Ok(new PageResponse<PolicyDecisionItem>([.. result.Items.Select(ToItem)], result.NextCursor));
     }
 
-    private static bool IsToolName(string tool) =>
+    internal static bool IsToolName(string tool) =>
         tool.Length is > 0 and <= MaxToolName && char.IsAsciiLetter(tool[0]) && tool.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
 
     private static PolicyDecisionItem ToItem(AuditRecord record)

@@ -6,6 +6,7 @@ import { renderMarkdown } from './markdown.js';
 import { el, icon, testId } from './dom.js';
 import { MemoryPanel } from './memory.js';
 import { PolicyPanel } from './policy.js';
+import { ToolsPanel } from './tools.js';
 import { EventStream, retryAfterOf } from './sse.js';
 
 const TOKEN_KEY = 'soma.token';
@@ -47,6 +48,8 @@ const ui = {
 // Set in boot(): the memory panel beside the conversation (memory.js), and the operators' policy decisions (policy.js).
 let memory = null;
 let policy = null;
+// The tool analytics page (tools.js), for every signed-in user.
+let tools = null;
 
 const state = {
   token: '',
@@ -239,6 +242,7 @@ function signOut(message) {
   memory.setSession(null);
   memory.toggle(false);
   policy.signedOut();
+  tools.signedOut();
   clearBanners();
   writeFragment(new URLSearchParams());
   showSignIn(message);
@@ -284,6 +288,7 @@ function enterApp(firstPage) {
   ui.signin.hidden = true;
   ui.app.hidden = false;
   policy.signedIn(state.token);
+  tools.signedIn();
   state.sessions = firstPage.items ?? [];
   state.nextCursor = firstPage.next_cursor ?? null;
   renderSessions();
@@ -1211,7 +1216,18 @@ function boot() {
   }, { api, describeError });
   ui.toggleMemory.append(icon('memory'));
   $('memory-close').append(icon('close'));
+  tools = new ToolsPanel({
+    open: $('open-tools'),
+    root: $('tools-panel'),
+    close: $('tools-close'),
+    refresh: $('tools-refresh'),
+    window: $('tools-window'),
+    status: $('tools-status'),
+    table: $('tools-table'),
+    list: $('tools-list'),
+  }, { api, describeError });
   $('policy-close').append(icon('close'));
+  $('tools-close').append(icon('close'));
   ui.toggleMemory.addEventListener('click', () => memory.toggle());
   const narrow = matchMedia('(max-width: 760px)');
   fitPlaceholder(narrow.matches);

@@ -199,7 +199,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
     private static string Truncate(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
 
     // Event schemas constrain tool names; a name the model invented is reported as it would be registered.
-    private static string SafeToolName(string tool) =>
+    internal static string SafeToolName(string tool) =>
         tool.Length is > 0 and <= 64 && char.IsAsciiLetter(tool[0]) && tool.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-') ? tool : "unknown";
 
     private static string Printable(string tool) => SafeToolName(tool) == "unknown" ? "(an invalid name)" : tool;

@@ -92,6 +92,7 @@ public sealed class TenantIsolationTests(ConversationFixture fixture) : IClassFi
         ["GET /v1/memory/status"] = new(false, () => Get("/v1/memory/status")),
         ["POST /v1/memory/flush"] = new(false, () => Send(HttpMethod.Post, "/v1/memory/flush")),
         ["GET /v1/policy/decisions"] = new(false, () => Get("/v1/policy/decisions")),
+        ["GET /v1/tools/stats"] = new(false, () => Get("/v1/tools/stats")),
         ["GET /v1/sessions/{id}/memories"] = new(true, () => Get($"/v1/sessions/{session}/memories")),
         ["POST /v1/sessions"] = new(false, () => Send(HttpMethod.Post, "/v1/sessions", """{"title":"b's own"}""")),
         ["GET /v1/sessions"] = new(false, () => Get("/v1/sessions")),

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Soma.Contracts.Events;
 using Soma.Tools.Registry;
 
 namespace Soma.Tools.Tests.Analytics;
@@ -16,5 +15,5 @@ internal sealed class SandboxedEchoTool : ITool
     public bool Sandboxed => true;
 
     public ValueTask<ToolResult> InvokeAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new ToolResult(arguments.GetProperty("text").GetString()!) { Sandbox = Sandbox.Bubblewrap });
+        ValueTask.FromResult(new ToolResult(arguments.GetProperty("text").GetString()!) { Sandbox = Soma.Contracts.Events.Sandbox.Bubblewrap });
 }

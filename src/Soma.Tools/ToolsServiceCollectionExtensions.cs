@@ -1,10 +1,12 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
 using Soma.Core.Health;
 using Soma.Core.Sandbox;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Invocation;
+using Soma.Tools.Mcp;
 using Soma.Tools.Registry;
 using Soma.Tools.Sandbox;
 
@@ -26,8 +28,25 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, MathEvaluateTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, SessionSearchTool>());
         services.AddSomaSandbox();
+        services.AddSomaMcp();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolInvoker>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the MCP servers of <c>Soma:Mcp:Servers</c> (validated at start): they connect in the background once the host
+    /// starts, and their tools join the <see cref="ToolRegistry"/> as <c>mcp.{server}.{tool}</c>.
+    /// </summary>
+    public static IServiceCollection AddSomaMcp(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.BindAndValidate<McpOptions>(McpOptions.SectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpOptions>, McpOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<McpServers>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSource, McpServers>(sp => sp.GetRequiredService<McpServers>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, McpServers>(sp => sp.GetRequiredService<McpServers>()));
         return services;
     }
 

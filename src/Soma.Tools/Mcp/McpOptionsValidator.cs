@@ -29,6 +29,11 @@ internal sealed partial class McpOptionsValidator : IValidateOptions<McpOptions>
             {
                 errors.Add($"{McpOptions.SectionName}:Servers: the server name '{server}' must match ^[a-z0-9][a-z0-9_-]{{0,30}}$ (lower-case letters, digits, '_' and '-', at most 31 characters).");
             }
+            else if (server.Contains("__", StringComparison.Ordinal) || server.EndsWith('_'))
+            {
+                // Tool names reach models with each '.' as "__"; "a__b" or "a_" would not come back as the same name.
+                errors.Add($"{McpOptions.SectionName}:Servers: the server name '{server}' must not contain '__' nor end with '_'.");
+            }
 
             var hasCommand = !string.IsNullOrWhiteSpace(o.Command);
             var hasUrl = !string.IsNullOrWhiteSpace(o.Url);

@@ -22,6 +22,7 @@ public sealed class McpOptionsValidationTests
             ["Soma:Mcp:Servers:boxed:Headers:Authorization"] = "Bearer hunter2",
             ["Soma:Mcp:Servers:web:Url"] = "ftp://example.test/mcp",
             ["Soma:Mcp:Servers:web:Environment:TOKEN"] = "x",
+            ["Soma:Mcp:Servers:two__under:Url"] = "http://127.0.0.1:9/mcp",
         }));
 
         string[] expected =
@@ -34,6 +35,7 @@ public sealed class McpOptionsValidationTests
                 "Soma:Mcp:Servers:boxed:Headers applies to HTTP servers only; a stdio server takes Environment.",
                 "Soma:Mcp:Servers:web:Url must be an absolute http or https URL.",
                 "Soma:Mcp:Servers:web: Arguments, Environment and Profile apply to stdio servers only.",
+                "Soma:Mcp:Servers: the server name 'two__under' must not contain '__' nor end with '_'.",
             ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), error.Failures.Order(StringComparer.Ordinal));
         Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using ModelContextProtocol.Server;
 
 namespace Soma.Tools.Tests.Mcp;
@@ -21,28 +22,7 @@ public sealed class HttpMcpServerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddLogging();
-        builder.Services.AddRoutingCore();
-        builder.Services.AddMcpServer().WithHttpTransport().WithTools<RemoteTools>();
-        _server = builder.Build();
-        _server.Use(async (context, next) =>
-        {
-            if (context.Request.Headers.Authorization != Token)
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return;
-            }
-
-            await next(context);
-        });
-        _server.UseRouting();
-        _server.MapMcp("/mcp");
-        await _server.StartAsync();
-        _port = new Uri(_server.Urls.First()).Port;
-
+        (_server, _port) = await StartServerAsync(0);
         _host = await McpHost.StartAsync("version: 1\nroles:\n  user:\n    tools: [\"mcp.remote.*\"]\n", [], options =>
         {
             var remote = new Soma.Tools.Mcp.McpServerOptions { Url = $"http://127.0.0.1:{_port}/mcp", TimeoutSeconds = 10 };
@@ -80,6 +60,39 @@ public sealed class HttpMcpServerTests : IAsyncLifetime
         var down = await _host.InvokeAsync("mcp.remote.add", """{"a":1,"b":1}""", "user");
         Assert.Equal("mcp.unavailable", down.Result.ErrorCode);
         Assert.DoesNotContain("s3cr3t", down.Result.Output, StringComparison.Ordinal);
+
+        await _server.DisposeAsync();
+        (_server, _) = await StartServerAsync(_port);
+        await _host.WaitConnectedAsync(connections: 2);
+        var back = await _host.InvokeAsync("mcp.remote.add", """{"a":1,"b":1}""", "user");
+        Assert.Null(back.Result.ErrorCode);
+        Assert.Equal("2", back.Result.Output);
+    }
+
+    private static async Task<(WebApplication App, int Port)> StartServerAsync(int port)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        builder.Services.AddLogging();
+        builder.Services.AddRoutingCore();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        builder.Services.AddMcpServer().WithHttpTransport().WithTools<RemoteTools>();
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Headers.Authorization != Token)
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
+            await next(context);
+        });
+        app.UseRouting();
+        app.MapMcp("/mcp");
+        await app.StartAsync();
+        return (app, new Uri(app.Urls.First()).Port);
     }
 
     [McpServerToolType]

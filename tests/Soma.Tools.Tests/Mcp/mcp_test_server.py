@@ -50,7 +50,7 @@ def call(request_id, params):
             if token is not None:
                 send({"jsonrpc": "2.0", "method": "notifications/progress",
                       "params": {"progressToken": token, "progress": step, "total": steps, "message": "step %d of %d" % (step, steps)}})
-            time.sleep(0.02)
+            time.sleep(0.1)
         text(request_id, "slow done after %d steps" % steps)
     elif name == "hang":
         sys.stderr.write("hanging on request %s\n" % request_id)

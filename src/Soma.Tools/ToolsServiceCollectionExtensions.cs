@@ -47,6 +47,7 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddSingleton<McpServers>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSource, McpServers>(sp => sp.GetRequiredService<McpServers>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, McpServers>(sp => sp.GetRequiredService<McpServers>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, McpHealth>());
         return services;
     }
 

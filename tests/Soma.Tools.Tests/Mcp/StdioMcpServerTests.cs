@@ -1,6 +1,9 @@
 using System.Globalization;
 using Soma.Contracts.Events;
 using Soma.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Soma.Core.Health;
+using Soma.Tools.Mcp;
 using Soma.Tools.Tests.Invocation;
 using Soma.Tools.Tests.Sandbox;
 
@@ -128,6 +131,9 @@ public sealed class StdioMcpServerTests : IAsyncLifetime
         Assert.Contains("The MCP server 'tests' is not available", crashed.Result.Output, StringComparison.Ordinal);
 
         await _host.WaitConnectedAsync(connections: 2);
+        var health = await _host.Tools.Services.GetServices<IHealthReporter>().Single(r => r is McpHealth).CheckHealthAsync();
+        Assert.Equal(HealthStatus.Normal, health.Status);
+        Assert.Equal("connected (stdio, 5 tools)", health.Details["tests"]);
         var after = await _host.InvokeAsync("mcp.tests.echo", """{"text":"back"}""", "user");
         Assert.Null(after.Result.ErrorCode);
         Assert.Equal("echo: back", after.Result.Output);

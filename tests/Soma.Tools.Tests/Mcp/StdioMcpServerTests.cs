@@ -1,8 +1,8 @@
 using System.Globalization;
-using Soma.Contracts.Events;
-using Soma.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Soma.Contracts.Events;
 using Soma.Core.Health;
+using Soma.Core.Storage;
 using Soma.Tools.Mcp;
 using Soma.Tools.Tests.Invocation;
 using Soma.Tools.Tests.Sandbox;

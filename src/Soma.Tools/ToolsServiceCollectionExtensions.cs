@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
 using Soma.Core.Health;
@@ -8,6 +9,7 @@ using Soma.Tools.BuiltIn;
 using Soma.Tools.Files;
 using Soma.Tools.Http;
 using Soma.Tools.Invocation;
+using Soma.Tools.Mcp;
 using Soma.Tools.Registry;
 using Soma.Tools.Sandbox;
 using Soma.Tools.Workspaces;
@@ -46,9 +48,27 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, FilesListTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, HttpFetchTool>());
         services.AddSomaSandbox();
+        services.AddSomaMcp();
         services.TryAddSingleton<ToolRegistry>();
         services.TryAddSingleton<ToolInvoker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolCallObserver, ToolCallAnalytics>());
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the MCP servers of <c>Soma:Mcp:Servers</c> (validated at start): they connect in the background once the host
+    /// starts, and their tools join the <see cref="ToolRegistry"/> as <c>mcp.{server}.{tool}</c>.
+    /// </summary>
+    public static IServiceCollection AddSomaMcp(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.BindAndValidate<McpOptions>(McpOptions.SectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpOptions>, McpOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<McpServers>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSource, McpServers>(sp => sp.GetRequiredService<McpServers>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, McpServers>(sp => sp.GetRequiredService<McpServers>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, McpHealth>());
         return services;
     }
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner`, `ingest`, `first-delta`, `relay`, `policy` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `runner`, `ingest`, `first-delta`, `relay`, `policy`, `sandbox`, `sandbox-escapes` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -23,6 +23,10 @@ switch (args)
         return await MemoryOutageLoad.RunAsync(args);
     case ["policy", ..]:
         return await PolicyLoad.RunAsync(args);
+    case ["sandbox", ..]:
+        return await SandboxLoad.RunAsync(args);
+    case ["sandbox-escapes", ..]:
+        return await SandboxEscapes.RunAsync(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(RunnerLoad).Assembly).Run(args);

@@ -49,7 +49,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
         }
         finally
         {
-            await PidsCgroup.RemoveAsync(procs).ConfigureAwait(false);
+            PidsCgroup.Remove(procs);
         }
     }
 

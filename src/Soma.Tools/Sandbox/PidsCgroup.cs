@@ -89,8 +89,11 @@ internal sealed class PidsCgroup
         }
     }
 
-    /// <summary>Removes a call's group once its processes are gone (a few tries: the kernel frees it just after the last exit).</summary>
-    public static async Task RemoveAsync(string? procs)
+    /// <summary>
+    /// Removes a call's group once its processes are gone: now if it can, else a few tries in the background (the kernel
+    /// frees a group just after its last process is reaped).
+    /// </summary>
+    public static void Remove(string? procs)
     {
         if (procs is null)
         {
@@ -98,15 +101,24 @@ internal sealed class PidsCgroup
         }
 
         var group = Path.GetDirectoryName(procs)!;
-        for (var attempt = 0; attempt < 20 && Directory.Exists(group); attempt++)
+        if (!Directory.Exists(group) || TryRemove(group))
         {
-            if (TryRemove(group))
-            {
-                return;
-            }
-
-            await Task.Delay(25).ConfigureAwait(false);
+            return;
         }
+
+        // The kernel frees the group a moment after its last process is reaped: retry off the call's path, so a
+        // call's result never waits for the clean-up.
+        _ = Task.Run(async () =>
+        {
+            for (var attempt = 0; attempt < 200 && Directory.Exists(group); attempt++)
+            {
+                await Task.Delay(10).ConfigureAwait(false);
+                if (TryRemove(group))
+                {
+                    return;
+                }
+            }
+        });
     }
 
     private static bool TryRemove(string group)

@@ -57,6 +57,11 @@ public static class SeccompFilter
         ["adjtimex"] = 159,
         ["vhangup"] = 153,
         ["syslog"] = 103,
+        // io_uring runs file and socket operations in kernel threads that seccomp never sees, and has been the way in
+        // for many kernel exploits; nothing a tool needs uses it.
+        ["io_uring_setup"] = 425,
+        ["io_uring_enter"] = 426,
+        ["io_uring_register"] = 427,
     };
 
     private const uint AuditArchX8664 = 0xC000003E;

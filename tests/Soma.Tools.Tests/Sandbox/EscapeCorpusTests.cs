@@ -59,7 +59,7 @@ public sealed class EscapeCorpusTests(SandboxFixture fixture) : IDisposable
         var accepted = listener.AcceptSocketAsync();
         var script = $$"""
             import socket
-            for host, port in (("127.0.0.1", {{port}}), ("10.255.255.1", 80), ("1.1.1.1", 443)):
+            for host, port in (("127.0.0.1", {{port}}), ("192.0.2.1", 80), ("198.51.100.1", 443)):
                 try:
                     socket.create_connection((host, port), timeout=2).close()
                     print("CONNECTED", host)
@@ -105,6 +105,20 @@ public sealed class EscapeCorpusTests(SandboxFixture fixture) : IDisposable
         var script = "import ctypes; libc = ctypes.CDLL(None, use_errno=True); r = libc.unshare(0x10000000 | 0x20000); print('UNSHARED' if r == 0 else 'refused', ctypes.get_errno())";
         var result = await RunAsync(profile, ["/usr/bin/python3", "-c", script]);
         Assert.DoesNotContain("UNSHARED", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public async Task Io_uring_is_refused(string profile)
+    {
+        // io_uring_setup(8, params): a ring's operations would bypass the syscall filter.
+        var script = "import ctypes; libc = ctypes.CDLL(None, use_errno=True); p = ctypes.create_string_buffer(120); r = libc.syscall(425, 8, p); print('RING' if r >= 0 else 'refused', ctypes.get_errno())";
+        var result = await RunAsync(profile, ["/usr/bin/python3", "-c", script]);
+        Assert.DoesNotContain("RING", result.Stdout, StringComparison.Ordinal);
+        if (profile == "bubblewrap")
+        {
+            Assert.Equal("SIGSYS", result.Signal);
+        }
     }
 
     [Theory]

@@ -191,6 +191,13 @@ public sealed class FilesToolsTests : IAsyncLifetime
         var path = Prepare(attempt);
 
         var result = await CallAsync("files.read", new { path });
+        if (attempt == "very-long-path")
+        {
+            // Longer than the schema's maxLength: refused before the policy, and the tool never runs.
+            AssertRefusedBySchema(result);
+            return;
+        }
+
         Assert.True(result.Ran);
         Assert.Equal("tool.path_refused", result.Result.ErrorCode);
         Assert.StartsWith($"Path '{Printable(path)}' is refused: ", result.Result.Output, StringComparison.Ordinal);
@@ -209,6 +216,12 @@ public sealed class FilesToolsTests : IAsyncLifetime
         var path = target.Contains('/', StringComparison.Ordinal) && attempt is not "very-long-name" ? target[..target.LastIndexOf('/')] : target;
 
         var result = await CallAsync("files.list", new { path });
+        if (attempt == "very-long-path")
+        {
+            AssertRefusedBySchema(result);
+            return;
+        }
+
         Assert.Equal("tool.path_refused", result.Result.ErrorCode);
         Assert.DoesNotContain("shadow", result.Result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("soma.db", result.Result.Output, StringComparison.Ordinal);
@@ -383,6 +396,13 @@ public sealed class FilesToolsTests : IAsyncLifetime
         }
 
         return path.Length > 200 ? text.Append('…').ToString() : text.ToString();
+    }
+
+    private static void AssertRefusedBySchema(ToolInvocation result)
+    {
+        Assert.False(result.Ran);
+        Assert.Equal("tool.invalid_arguments", result.Result.ErrorCode);
+        Assert.StartsWith("Invalid arguments: /path: ", result.Result.Output, StringComparison.Ordinal);
     }
 
     private static void LinuxFilesStrategy(bool walk) => LinuxFiles.ForceComponentWalk = walk;

@@ -89,6 +89,7 @@ public static class ToolsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, ShellRunTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, CodePythonTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, SandboxHealth>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolCallObserver, SandboxSignalAudit>());
         return services;
     }
 }

@@ -39,7 +39,7 @@ public sealed class SandboxedToolsTests : IAsyncLifetime
     public async Task Shell_run_streams_its_lines_runs_in_the_workspace_and_returns_the_exit_code()
     {
         var output = new CollectingOutput();
-        var call = await CallAsync("shell.run", new { command = "pwd; for i in 1 2 3; do echo line$i; done; read x; echo got:$x; echo oops >&2; echo kept > note.txt" , stdin = "hello\n" }, output: output);
+        var call = await CallAsync("shell.run", new { command = "pwd; for i in 1 2 3; do echo line$i; done; read x; echo got:$x; echo oops >&2; echo kept > note.txt", stdin = "hello\n" }, output: output);
 
         Assert.True(call.Ran);
         Assert.Null(call.Result.ErrorCode);

@@ -52,9 +52,15 @@ internal sealed class PidsCgroup
                     continue;
                 }
 
+                // Groups left by a server that died (kill -9): only those of processes that are gone, since other
+                // servers on this machine share the root and their calls' groups are in use (or about to be).
                 foreach (var stale in Directory.EnumerateDirectories(root, "call-*"))
                 {
-                    TryRemove(stale);
+                    var name = Path.GetFileName(stale).Split('-');
+                    if (name.Length < 3 || !int.TryParse(name[1], NumberStyles.None, CultureInfo.InvariantCulture, out var owner) || !Directory.Exists($"/proc/{owner}"))
+                    {
+                        TryRemove(stale);
+                    }
                 }
 
                 return new PidsCgroup(root);
@@ -78,7 +84,7 @@ internal sealed class PidsCgroup
 
         try
         {
-            var group = Path.Combine(_root, "call-" + callId);
+            var group = Path.Combine(_root, $"call-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{callId}");
             Directory.CreateDirectory(group);
             File.WriteAllText(Path.Combine(group, "pids.max"), processes.ToString(CultureInfo.InvariantCulture));
             return Path.Combine(group, "cgroup.procs");

@@ -38,7 +38,8 @@ public sealed partial class SandboxHost : IDisposable
             Problem = "Soma:Sandbox:RequireLandlock is set and this kernel has no Landlock";
         }
 
-        _seccompDirectory = Directory.CreateTempSubdirectory("soma-seccomp-").FullName;
+        RemoveStaleFilters();
+        _seccompDirectory = Directory.CreateTempSubdirectory($"soma-seccomp-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-").FullName;
         SeccompFile = Path.Combine(_seccompDirectory, "filter.bpf");
         File.WriteAllBytes(SeccompFile, SeccompFilter.Build());
         if (!OperatingSystem.IsWindows())
@@ -83,6 +84,26 @@ public sealed partial class SandboxHost : IDisposable
         catch (IOException)
         {
             return 256;
+        }
+    }
+
+    // The filter folders of servers that were killed (kill -9 leaves no chance to dispose): those of processes that are gone.
+    private static void RemoveStaleFilters()
+    {
+        try
+        {
+            foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), "soma-seccomp-*"))
+            {
+                var parts = Path.GetFileName(folder).Split('-');
+                if (parts.Length == 4 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var owner) && !Directory.Exists($"/proc/{owner}"))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: another server may be removing the same folder.
         }
     }
 

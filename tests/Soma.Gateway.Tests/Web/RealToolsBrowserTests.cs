@@ -7,7 +7,8 @@ namespace Soma.Gateway.Tests.Web;
 
 /// <summary>
 /// The real tools in a browser, on a real server with the shipped policy: an operator's <c>shell.run</c> streams its
-/// output from a process in the bubblewrap sandbox line by line and says where it ran; a user asking for it gets a
+/// output from a process in the bubblewrap sandbox line by line and says where it ran, and reads what the session's
+/// <c>code.python</c> wrote in the workspace; a user asking for it gets a
 /// denied card with the policy's reason and no output; an MCP server's tool answers an operator and is denied to a user.
 /// </summary>
 public sealed class RealToolsBrowserTests(RealToolsBrowserFixture fixture) : IClassFixture<RealToolsBrowserFixture>
@@ -49,6 +50,33 @@ public sealed class RealToolsBrowserTests(RealToolsBrowserFixture fixture) : ICl
         await Expect(answer).ToHaveAttributeAsync("data-state", "done");
         await Expect(answer.GetByTestId("message-content")).ToContainTextAsync("line3");
         await Expect(page.GetByTestId("error-banner")).ToHaveCountAsync(0);
+        open.Problems.AssertNone();
+    }
+
+    [Fact]
+    public async Task A_file_an_operators_python_writes_is_read_by_the_next_shell_command_of_the_session()
+    {
+        var tenant = ServerFixture.NewTenant();
+        await using var open = await OpenAsync(tenant, "operator", "admin");
+        var page = open.Page;
+        var session = await SessionIdAsync(page);
+
+        await SendAsync(page, """[[tool:code.python {"code": "open('note.txt', 'w').write('written by python')\nprint(sum(range(10)))"}]]""");
+        var python = page.Locator("[data-testid=tool-call][data-tool='code.python']");
+        await Expect(python).ToHaveAttributeAsync("data-status", "succeeded");
+        await Expect(python.GetByTestId("tool-output")).ToHaveAttributeAsync("data-live", "false");
+        Assert.Equal("45\n[exit code 0]", await TextAsync(python.GetByTestId("tool-output")));
+        await Expect(python.GetByTestId("tool-sandbox")).ToHaveTextAsync("sandbox: bubblewrap");
+        await Expect(page.GetByTestId("run-status").First).ToHaveAttributeAsync("data-state", "succeeded");
+
+        // The session's workspace is the same folder for every sandboxed call of the session, and it is on the host.
+        await SendAsync(page, """[[tool:shell.run {"command": "cat note.txt"}]]""");
+        var shell = page.Locator("[data-testid=tool-call][data-tool='shell.run']");
+        await Expect(shell).ToHaveAttributeAsync("data-status", "succeeded");
+        await Expect(shell.GetByTestId("tool-output")).ToHaveAttributeAsync("data-live", "false");
+        Assert.Equal("written by python\n[exit code 0]", await TextAsync(shell.GetByTestId("tool-output")));
+        var workspace = fixture.Server.Services.GetRequiredService<ToolWorkspaces>().PathFor(tenant, session);
+        Assert.Equal("written by python", await File.ReadAllTextAsync(Path.Combine(workspace, "note.txt")));
         open.Problems.AssertNone();
     }
 

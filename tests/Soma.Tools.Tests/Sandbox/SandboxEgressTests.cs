@@ -67,9 +67,19 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
     {
         _meter.Dispose();
         await _server.DisposeAsync();
-        // The relay's command line is the launcher's: nothing of a call granted egress may be left.
-        Assert.Empty(EscapeCorpusTests.HostProcesses("--egress-relay"));
-        Assert.Empty(ProxyFolders().Except(_proxyFoldersBefore));
+        // The relay's command line is the launcher's: nothing of a call granted egress may be left. The call returns when
+        // bubblewrap's outer process has the program's exit status; its pid namespace (the relay with it) is torn down
+        // by the kernel a moment later (the parent-death signal of its first process), so this waits for that, bounded.
+        var left = EscapeCorpusTests.HostProcesses("--egress-relay");
+        for (var attempt = 0; attempt < 100 && left.Count > 0; attempt++)
+        {
+            await Task.Delay(50);
+            left = EscapeCorpusTests.HostProcesses("--egress-relay");
+        }
+
+        Assert.True(left.Count == 0, "processes of the call are left: " + string.Join(", ", left.Select(Describe)));
+        var folders = ProxyFolders().Except(_proxyFoldersBefore).ToList();
+        Assert.True(folders.Count == 0, "proxy folders are left: " + string.Join(", ", folders));
         _workspaces.Dispose();
     }
 
@@ -91,6 +101,7 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
                 body += chunk
             print(body.split(b"\r\n\r\n", 1)[1].decode())
             """;
+        var allowedBefore = AllowedLogs();
         var result = await RunPythonAsync(code, Grant(allowPrivate: true));
         Assert.False(result.IsError, result.Output);
         Assert.Contains(Page + " /plain", result.Output, StringComparison.Ordinal);
@@ -98,8 +109,28 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
         Assert.Contains(Page + " /tunnel", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("[egress refused", result.Output, StringComparison.Ordinal);
         Assert.Equal(2, _requests);
-        Assert.Equal(2, fixture.Logs.WithId(4230).Count(line => line.Contains($"127.0.0.1:{_port}", StringComparison.Ordinal)));
+        Assert.Equal(allowedBefore + 2, AllowedLogs());
         Assert.Equal(2, _decisions.Count(d => d.Decision == "allowed"));
+    }
+
+    [Fact]
+    public async Task The_program_cannot_kill_the_relay()
+    {
+        var code = $$"""
+            import os, urllib.request
+            relays = [p for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/cmdline", "rb").read().startswith(b"/.soma/exec")]
+            for pid in relays:
+                try:
+                    os.kill(int(pid), 9)
+                    print("KILLED", pid)
+                except OSError as e:
+                    print("refused", pid, e.strerror)
+            print(urllib.request.urlopen("http://127.0.0.1:{{_port}}/after", timeout=10).read().decode())
+            """;
+        var result = await RunPythonAsync(code, Grant(allowPrivate: true));
+        Assert.Contains("refused", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("KILLED", result.Output, StringComparison.Ordinal);
+        Assert.Contains(Page + " /after", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -195,6 +226,8 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
         Assert.DoesNotContain("RAN", result.Output, StringComparison.Ordinal);
     }
 
+    private int AllowedLogs() => fixture.Logs.WithId(4230).Count(line => line.Contains($"127.0.0.1:{_port}", StringComparison.Ordinal));
+
     private string Grant(bool allowPrivate) =>
         JsonSerializer.Serialize(new { egress = new { hosts = new[] { $"127.0.0.1:{_port}" }, allow_private = allowPrivate } });
 
@@ -211,6 +244,18 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
         using var grant = obligations is null ? null : JsonDocument.Parse(obligations);
         var context = new ToolContext("t-egress", Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow) { Obligations = grant?.RootElement.Clone() };
         return await tool.InvokeAsync(arguments.RootElement, context, CancellationToken.None);
+    }
+
+    private static string Describe(int pid)
+    {
+        try
+        {
+            return $"{pid} {File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ')[..Math.Min(200, File.ReadAllText($"/proc/{pid}/cmdline").Length)]} {File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("State", StringComparison.Ordinal))}";
+        }
+        catch (IOException)
+        {
+            return pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     private static HashSet<string> ProxyFolders() => [.. Directory.EnumerateDirectories(Path.GetTempPath(), "soma-egress-*")];

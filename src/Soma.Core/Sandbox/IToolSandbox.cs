@@ -70,6 +70,12 @@ public sealed record SandboxNetwork(IReadOnlyList<string> AllowedHosts)
     /// <summary>Whether private, loopback, link-local and unique-local addresses may be reached through the proxy.</summary>
     public bool AllowPrivate { get; init; }
 
+    /// <summary>The tenant the call is for, named in the proxy's log events; null when unknown.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>The session the call is for, named in the proxy's log events; empty when unknown.</summary>
+    public Guid Session { get; init; }
+
     /// <summary>No network.</summary>
     public static SandboxNetwork None { get; } = new([]);
 

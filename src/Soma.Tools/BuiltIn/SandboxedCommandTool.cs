@@ -61,6 +61,11 @@ public abstract class SandboxedCommandTool(ToolSandboxes sandboxes, ToolWorkspac
         var limits = options.Value.Limits() with { Timeout = TimeSpan.FromSeconds(seconds) };
         var workspace = workspaces.PathFor(context.TenantId, context.SessionId);
         var network = EgressGrant.From(context.Obligations).ToSandboxNetwork();
+        if (network.Granted)
+        {
+            network = network with { Tenant = context.TenantId, Session = context.SessionId };
+        }
+
         var result = await sandbox.RunAsync(new SandboxCommand(command!, workspace, limits) { StandardInput = input, Network = network }, chunk => context.Output.WriteAsync(chunk.Text, cancellationToken), cancellationToken).ConfigureAwait(false);
         sandboxes.Record(sandbox, result);
         if (result.Error is not null)

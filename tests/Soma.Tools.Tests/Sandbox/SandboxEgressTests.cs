@@ -150,7 +150,7 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
         Assert.Contains($"[egress refused: 127.0.0.1:{_port} (", result.Output, StringComparison.Ordinal);
         Assert.Contains("loopback", result.Output, StringComparison.Ordinal);
         Assert.Equal(0, _requests);
-        Assert.Contains(fixture.Logs.WithId(4231), line => line.Contains($"127.0.0.1:{_port}", StringComparison.Ordinal));
+        Assert.Contains(fixture.Logs.WithId(4231), line => line.Contains($"127.0.0.1:{_port} for tenant t-egress", StringComparison.Ordinal));
         Assert.Contains(_decisions, d => d.Decision == "refused");
     }
 

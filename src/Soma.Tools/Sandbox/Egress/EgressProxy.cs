@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Soma.Core.Sandbox;
 using Soma.Tools.Http;
 
 namespace Soma.Tools.Sandbox.Egress;
@@ -20,6 +21,8 @@ internal sealed class EgressProxy : IAsyncDisposable
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly EgressGrant _grant;
+    private readonly string _tenant;
+    private readonly Guid _session;
     private readonly SandboxEgress _owner;
     private readonly DirectoryInfo _directory;
     private readonly Socket _listener;
@@ -28,9 +31,11 @@ internal sealed class EgressProxy : IAsyncDisposable
     private readonly HashSet<Task> _connections = [];
     private Task _accepting = Task.CompletedTask;
 
-    private EgressProxy(EgressGrant grant, SandboxEgress owner, DirectoryInfo directory, Socket listener)
+    private EgressProxy(SandboxNetwork network, SandboxEgress owner, DirectoryInfo directory, Socket listener)
     {
-        _grant = grant;
+        _grant = EgressGrant.From(network);
+        _tenant = network.Tenant ?? "(unknown)";
+        _session = network.Session;
         _owner = owner;
         _directory = directory;
         _listener = listener;
@@ -43,15 +48,15 @@ internal sealed class EgressProxy : IAsyncDisposable
     /// <summary>The refused requests so far, each <c>host:port (reason)</c>.</summary>
     public IReadOnlyList<string> Refusals => [.. _refusals];
 
-    /// <summary>Listens on a fresh socket for <paramref name="grant"/>.</summary>
-    public static EgressProxy Start(EgressGrant grant, SandboxEgress owner)
+    /// <summary>Listens on a fresh socket for <paramref name="network"/>'s grant.</summary>
+    public static EgressProxy Start(SandboxNetwork network, SandboxEgress owner)
     {
         // CreateTempSubdirectory makes the folder 0700: only this user (the sandbox's, outside its namespace) gets in.
         var directory = Directory.CreateTempSubdirectory("soma-egress-");
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            var proxy = new EgressProxy(grant, owner, directory, listener);
+            var proxy = new EgressProxy(network, owner, directory, listener);
             listener.Bind(new UnixDomainSocketEndPoint(proxy.SocketPath));
             listener.Listen(64);
             proxy._accepting = proxy.AcceptLoopAsync();
@@ -189,7 +194,7 @@ internal sealed class EgressProxy : IAsyncDisposable
             catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 var error = ex is SocketException socket ? socket.SocketErrorCode.ToString() : $"no connection within {ConnectTimeout.TotalSeconds} s";
-                EgressLog.Failed(_owner.Logger, destination, error);
+                EgressLog.Failed(_owner.Logger, destination, _tenant, _session, error);
                 _owner.Count("failed");
                 await AnswerAsync(stream, "502 Bad Gateway", $"egress failed: {destination}: {error}", cancellationToken).ConfigureAwait(false);
                 return;
@@ -199,7 +204,7 @@ internal sealed class EgressProxy : IAsyncDisposable
         var upstreamStream = new NetworkStream(upstream, ownsSocket: true);
         await using (upstreamStream.ConfigureAwait(false))
         {
-            EgressLog.Allowed(_owner.Logger, method, destination, upstream.RemoteEndPoint!.ToString()!);
+            EgressLog.Allowed(_owner.Logger, method, destination, upstream.RemoteEndPoint!.ToString()!, _tenant, _session);
             _owner.Count("allowed");
             if (tunnel)
             {
@@ -301,7 +306,7 @@ internal sealed class EgressProxy : IAsyncDisposable
 
     private async Task RefuseAsync(Stream stream, string method, string destination, string reason, CancellationToken cancellationToken)
     {
-        EgressLog.Refused(_owner.Logger, method, destination, reason);
+        EgressLog.Refused(_owner.Logger, method, destination, _tenant, _session, reason);
         _owner.Count("refused");
         if (_refusals.Count < MaxRefusalsKept)
         {
@@ -313,7 +318,7 @@ internal sealed class EgressProxy : IAsyncDisposable
 
     private async Task InvalidAsync(Stream stream, string reason, CancellationToken cancellationToken)
     {
-        EgressLog.Invalid(_owner.Logger, reason);
+        EgressLog.Invalid(_owner.Logger, _tenant, _session, reason);
         _owner.Count("invalid");
         await AnswerAsync(stream, "400 Bad Request", $"egress proxy: {reason}", cancellationToken).ConfigureAwait(false);
     }

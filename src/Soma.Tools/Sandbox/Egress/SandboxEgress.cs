@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Soma.Core.Sandbox;
-using Soma.Tools.Http;
 
 namespace Soma.Tools.Sandbox.Egress;
 
@@ -45,7 +44,7 @@ public sealed class SandboxEgress
     internal ILogger Logger { get; }
 
     /// <summary>Starts a proxy for one call under <paramref name="network"/>'s grant; dispose it when the call ends.</summary>
-    internal EgressProxy Start(SandboxNetwork network) => EgressProxy.Start(EgressGrant.From(network), this);
+    internal EgressProxy Start(SandboxNetwork network) => EgressProxy.Start(network, this);
 
     internal void Count(string decision) => _decisions.Add(1, new KeyValuePair<string, object?>("decision", decision));
 }

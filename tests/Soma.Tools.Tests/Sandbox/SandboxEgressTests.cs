@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Soma.Core.Sandbox;
 using Soma.Testing;
 using Soma.Tools.BuiltIn;
 using Soma.Tools.Registry;
@@ -131,6 +134,56 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
         Assert.Contains("refused", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("KILLED", result.Output, StringComparison.Ordinal);
         Assert.Contains(Page + " /after", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Names_are_resolved_by_the_proxy_not_in_the_sandbox()
+    {
+        var code = $$"""
+            import socket, urllib.request
+            try:
+                socket.getaddrinfo("example.com", 80)
+                print("RESOLVED in the sandbox")
+            except OSError as e:
+                print("no DNS in the sandbox")
+            print(urllib.request.urlopen("http://localhost:{{_port}}/named", timeout=10).read().decode())
+            """;
+        var grant = JsonSerializer.Serialize(new { egress = new { hosts = new[] { $"localhost:{_port}" }, allow_private = true } });
+        var result = await RunPythonAsync(code, grant);
+        Assert.Contains("no DNS in the sandbox", result.Output, StringComparison.Ordinal);
+        Assert.Contains(Page + " /named", result.Output, StringComparison.Ordinal);
+        Assert.Equal(1, _requests);
+    }
+
+    [Fact]
+    public async Task Requests_the_proxy_cannot_read_get_400_and_reach_nothing()
+    {
+        await using var proxy = fixture.Egress.Start(new SandboxNetwork([$"127.0.0.1:{_port}"]) { AllowPrivate = true });
+        foreach (var request in new[]
+        {
+            "CONNECT 127.0.0.1 HTTP/1.1\r\n\r\n",
+            $"GET https://127.0.0.1:{_port}/ HTTP/1.1\r\n\r\n",
+            "GET /relative HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            "not http at all\r\n\r\n",
+        })
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(proxy.SocketPath));
+            await socket.SendAsync(Encoding.ASCII.GetBytes(request));
+            var answer = new StringBuilder();
+            var buffer = new byte[4096];
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer)) > 0)
+            {
+                answer.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+
+            Assert.StartsWith("HTTP/1.1 400 Bad Request", answer.ToString(), StringComparison.Ordinal);
+            Assert.Contains("egress proxy: ", answer.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, _requests);
+        Assert.Equal(4, _decisions.Count(d => d.Decision == "invalid"));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner`, `ingest`, `first-delta`, `relay`, `policy`, `sandbox`, `sandbox-escapes` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `runner`, `ingest`, `first-delta`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -25,6 +25,8 @@ switch (args)
         return await PolicyLoad.RunAsync(args);
     case ["sandbox", ..]:
         return await SandboxLoad.RunAsync(args);
+    case ["sandbox-egress", ..]:
+        return await SandboxEgressLoad.RunAsync(args);
     case ["sandbox-escapes", ..]:
         return await SandboxEscapes.RunAsync(args);
 }

@@ -1,14 +1,18 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Soma.Contracts.Events;
 using Soma.Contracts.Identity;
 using Soma.Contracts.Schemas;
 using Soma.Tools.Sandbox;
+using Soma.Tools.Sandbox.Egress;
 
 namespace Soma.Benchmarks;
 
@@ -23,7 +27,14 @@ internal static class SandboxBench
     {
         var options = Options.Create(new SandboxOptions());
         var host = new SandboxHost(options);
-        return (host, new BubblewrapSandbox(options, host), new GvisorSandbox(options, host));
+        return (host, new BubblewrapSandbox(options, host, Egress()), new GvisorSandbox(options, host));
+    }
+
+    /// <summary>The egress proxy service, logging nowhere, counting on a meter nobody reads.</summary>
+    public static SandboxEgress Egress()
+    {
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        return new SandboxEgress(NullLogger<SandboxEgress>.Instance, services.GetRequiredService<IMeterFactory>());
     }
 
     /// <summary><c>--srt PATH</c>, else <c>SOMA_BENCH_SRT</c>, else <c>benchmarks/sandbox/.srt</c> above the current directory.</summary>

@@ -12,6 +12,7 @@ using Soma.Tools.Invocation;
 using Soma.Tools.Mcp;
 using Soma.Tools.Registry;
 using Soma.Tools.Sandbox;
+using Soma.Tools.Sandbox.Egress;
 using Soma.Tools.Workspaces;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -83,6 +84,7 @@ public static class ToolsServiceCollectionExtensions
         services.BindAndValidate<SandboxOptions>(SandboxOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>());
         services.TryAddSingleton<SandboxHost>();
+        services.TryAddSingleton<SandboxEgress>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSandbox, BubblewrapSandbox>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IToolSandbox, GvisorSandbox>());
         services.TryAddSingleton<ToolSandboxes>();

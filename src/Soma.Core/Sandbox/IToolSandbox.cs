@@ -56,14 +56,26 @@ public sealed record SandboxCommand(IReadOnlyList<string> Arguments, string Work
     /// <summary>Text written to the command's standard input, then closed; null gives it an empty input.</summary>
     public string? StandardInput { get; init; }
 
-    /// <summary>The network the command may reach: none, unless the policy granted an egress allow-list.</summary>
+    /// <summary>
+    /// The network the command may reach: none, unless the policy granted an egress allow-list; then (bubblewrap only)
+    /// the command reaches a filtering proxy of the server's at <c>http://127.0.0.1:3128</c> and nothing else.
+    /// </summary>
     public SandboxNetwork Network { get; init; } = SandboxNetwork.None;
 }
 
 /// <summary>What a sandboxed command may reach over the network.</summary>
-/// <param name="AllowedHosts">Host names (optionally <c>host:port</c>) reachable through the egress proxy; empty: no network at all.</param>
+/// <param name="AllowedHosts">Host names (optionally <c>host:port</c> or <c>*.domain</c>) reachable through the egress proxy; empty: no network at all.</param>
 public sealed record SandboxNetwork(IReadOnlyList<string> AllowedHosts)
 {
+    /// <summary>Whether private, loopback, link-local and unique-local addresses may be reached through the proxy.</summary>
+    public bool AllowPrivate { get; init; }
+
+    /// <summary>The tenant the call is for, named in the proxy's log events; null when unknown.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>The session the call is for, named in the proxy's log events; empty when unknown.</summary>
+    public Guid Session { get; init; }
+
     /// <summary>No network.</summary>
     public static SandboxNetwork None { get; } = new([]);
 
@@ -134,6 +146,9 @@ public sealed record SandboxResult(int? ExitCode, string Stdout, string Stderr, 
 
     /// <summary>The signal that ended it (e.g. <c>SIGKILL</c>, <c>SIGSYS</c>), if any.</summary>
     public string? Signal { get; init; }
+
+    /// <summary>Requests the egress proxy refused during the call, each as <c>host:port (reason)</c>, in order.</summary>
+    public IReadOnlyList<string> EgressRefusals { get; init; } = [];
 
     /// <summary>Why the command could not run at all (the sandbox is unavailable, the program is missing), or null.</summary>
     public string? Error { get; init; }

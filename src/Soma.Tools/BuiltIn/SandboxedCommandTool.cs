@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Soma.Core.Sandbox;
+using Soma.Tools.Http;
 using Soma.Tools.Registry;
 using Soma.Tools.Sandbox;
 using Soma.Tools.Workspaces;
@@ -12,7 +13,9 @@ namespace Soma.Tools.BuiltIn;
 /// <summary>
 /// A tool that runs a program in the session's sandbox: the workspace as its working folder, stdout and stderr
 /// streamed as they come, the exit code at the end. A time-out keeps the output so far (marked truncated), and so does
-/// an output cap; a seccomp kill, a signal or a non-zero exit is a failure the model reads with the output.
+/// an output cap; a seccomp kill, a signal or a non-zero exit is a failure the model reads with the output. No network,
+/// unless the policy's decision grants egress (<see cref="EgressGrant"/>): then the program reaches the granted hosts
+/// through the sandbox's filtering proxy, and each request the proxy refused is listed after the output.
 /// </summary>
 public abstract class SandboxedCommandTool(ToolSandboxes sandboxes, ToolWorkspaces workspaces, IOptions<SandboxOptions> options) : ITool
 {
@@ -57,7 +60,13 @@ public abstract class SandboxedCommandTool(ToolSandboxes sandboxes, ToolWorkspac
         var kind = sandbox.Name == "gvisor" ? Soma.Contracts.Events.Sandbox.Gvisor : Soma.Contracts.Events.Sandbox.Bubblewrap;
         var limits = options.Value.Limits() with { Timeout = TimeSpan.FromSeconds(seconds) };
         var workspace = workspaces.PathFor(context.TenantId, context.SessionId);
-        var result = await sandbox.RunAsync(new SandboxCommand(command!, workspace, limits) { StandardInput = input }, chunk => context.Output.WriteAsync(chunk.Text, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var network = EgressGrant.From(context.Obligations).ToSandboxNetwork();
+        if (network.Granted)
+        {
+            network = network with { Tenant = context.TenantId, Session = context.SessionId };
+        }
+
+        var result = await sandbox.RunAsync(new SandboxCommand(command!, workspace, limits) { StandardInput = input, Network = network }, chunk => context.Output.WriteAsync(chunk.Text, cancellationToken), cancellationToken).ConfigureAwait(false);
         sandboxes.Record(sandbox, result);
         if (result.Error is not null)
         {
@@ -68,6 +77,11 @@ public abstract class SandboxedCommandTool(ToolSandboxes sandboxes, ToolWorkspac
         if (result.Stderr.Length > 0)
         {
             text.Append(text.Length > 0 && text[^1] != '\n' ? "\n" : string.Empty).Append("[stderr]\n").Append(result.Stderr);
+        }
+
+        foreach (var refusal in result.EgressRefusals)
+        {
+            text.Append(text.Length > 0 && text[^1] != '\n' ? "\n" : string.Empty).Append("[egress refused: ").Append(refusal).Append(']');
         }
 
         var code = ToolSandboxes.Outcome(result) switch
@@ -107,7 +121,7 @@ public sealed class ShellRunTool(ToolSandboxes sandboxes, ToolWorkspaces workspa
     public override string Name => "shell.run";
 
     /// <inheritdoc />
-    public override string Description => "Runs a shell command in a sandbox (no network, only the session's workspace is writable) and returns its output and exit code.";
+    public override string Description => "Runs a shell command in a sandbox (no network unless the policy grants hosts, reached through a filtering HTTP proxy; only the session's workspace is writable) and returns its output and exit code.";
 
     /// <inheritdoc />
     public override JsonElement ParametersSchema => Schema;
@@ -135,7 +149,7 @@ public sealed class CodePythonTool(ToolSandboxes sandboxes, ToolWorkspaces works
     public override string Name => "code.python";
 
     /// <inheritdoc />
-    public override string Description => "Runs a Python 3 program in a sandbox (no network, only the session's workspace is writable) and returns what it prints.";
+    public override string Description => "Runs a Python 3 program in a sandbox (no network unless the policy grants hosts, reached through a filtering HTTP proxy; only the session's workspace is writable) and returns what it prints.";
 
     /// <inheritdoc />
     public override JsonElement ParametersSchema => Schema;

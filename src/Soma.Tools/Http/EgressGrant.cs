@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
+using Soma.Core.Sandbox;
 
 namespace Soma.Tools.Http;
 
@@ -42,6 +44,26 @@ public sealed record EgressGrant(IReadOnlyList<EgressHost> Hosts, bool AllowPriv
         var allowPrivate = egress.TryGetProperty("allow_private", out var flag) && flag.ValueKind == JsonValueKind.True;
         return new EgressGrant(hosts, allowPrivate);
     }
+
+    /// <summary>The grant a sandboxed command carries (<see cref="SandboxCommand.Network"/>).</summary>
+    public static EgressGrant From(SandboxNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var hosts = new List<EgressHost>();
+        foreach (var text in network.AllowedHosts)
+        {
+            if (EgressHost.TryParse(text, out var host))
+            {
+                hosts.Add(host);
+            }
+        }
+
+        return new EgressGrant(hosts, network.AllowPrivate);
+    }
+
+    /// <summary>This grant as a sandboxed command's network: <see cref="SandboxNetwork.None"/> when it allows nothing.</summary>
+    public SandboxNetwork ToSandboxNetwork() =>
+        Hosts.Count == 0 ? SandboxNetwork.None : new SandboxNetwork([.. Hosts.Select(h => h.Text)]) { AllowPrivate = AllowPrivate };
 
     /// <summary>Whether <paramref name="url"/>'s host and port are granted.</summary>
     public bool Allows(Uri url)
@@ -106,6 +128,10 @@ public sealed record EgressHost(string Name, bool Wildcard, IPAddress? Address, 
         host = new EgressHost(name.TrimEnd('.'), wildcard, address, port);
         return true;
     }
+
+    /// <summary>The host as written in a grant (<c>*.example.org</c>, <c>[::1]:8080</c>); <see cref="TryParse"/> reads it back.</summary>
+    public string Text =>
+        (Wildcard ? "*." : string.Empty) + (Address?.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{Name}]" : Name) + (Port is { } port ? $":{port}" : string.Empty);
 
     /// <summary>Whether <paramref name="url"/> (its IDN host and port) is this host.</summary>
     public bool Matches(Uri url)

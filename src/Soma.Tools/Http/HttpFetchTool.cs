@@ -229,62 +229,16 @@ public sealed class HttpFetchTool(IOptions<HttpFetchOptions> options, TimeProvid
         return new ToolResult(report.ToString()) { Truncated = truncated };
     }
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext connection, bool allowPrivate, List<string> connected, CancellationToken cancellationToken)
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext connection, bool allowPrivate, List<string> connected, CancellationToken cancellationToken)
     {
         var endpoint = connection.DnsEndPoint;
-        var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken).ConfigureAwait(false);
-        var refusals = new List<string>();
-        SocketException? failure = null;
-        foreach (var address in addresses)
+        var socket = await EgressConnector.ConnectAsync(endpoint.Host, endpoint.Port, allowPrivate, cancellationToken).ConfigureAwait(false);
+        lock (connected)
         {
-            if (EgressAddresses.Refusal(address, allowPrivate) is { } range)
-            {
-                refusals.Add($"{address} is {range}");
-                continue;
-            }
-
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken).ConfigureAwait(false);
-
-                // What counts is the peer the socket is connected to, not what was asked for.
-                if (socket.RemoteEndPoint is not IPEndPoint remote || EgressAddresses.Refusal(remote.Address, allowPrivate) is not null)
-                {
-                    socket.Dispose();
-                    refusals.Add($"{address} connected to a refused address");
-                    continue;
-                }
-
-                lock (connected)
-                {
-                    connected.Add(remote.ToString());
-                }
-
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                failure = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            connected.Add(socket.RemoteEndPoint!.ToString()!);
         }
 
-        if (failure is not null)
-        {
-            throw failure;
-        }
-
-        throw new EgressRefusedException(addresses.Length == 0
-            ? $"{endpoint.Host} has no address"
-            : $"{endpoint.Host} resolves only to refused addresses: {string.Join("; ", refusals)}{(allowPrivate ? string.Empty : " (the grant does not allow private ranges)")}");
+        return new NetworkStream(socket, ownsSocket: true);
     }
 
     private static string? Refuse(Uri url, EgressGrant grant) =>
@@ -292,7 +246,7 @@ public sealed class HttpFetchTool(IOptions<HttpFetchOptions> options, TimeProvid
             ? "no egress is granted for this tool (roles.yaml: tools: http.fetch: egress: hosts)"
             : grant.Allows(url)
                 ? null
-                : $"{url.IdnHost}:{url.Port} is not among the granted hosts ({string.Join(", ", grant.Hosts.Select(Describe))})";
+                : $"{url.IdnHost}:{url.Port} is not among the granted hosts ({string.Join(", ", grant.Hosts.Select(h => h.Text))})";
 
     private ToolResult Refused(StringBuilder report, HttpMethod method, Uri url, string reason, ToolContext context)
     {
@@ -313,9 +267,6 @@ public sealed class HttpFetchTool(IOptions<HttpFetchOptions> options, TimeProvid
 
         return null;
     }
-
-    private static string Describe(EgressHost host) =>
-        (host.Wildcard ? "*." : string.Empty) + (host.Address?.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{host.Name}]" : host.Name) + (host.Port is { } port ? $":{port}" : string.Empty);
 
     // Logged without the query: it may carry a key.
     private static string Destination(Uri url) => $"{url.Scheme}://{url.Authority}{url.AbsolutePath}";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Soma.Core.Sandbox;
+using Soma.Tools.Sandbox.Egress;
 
 namespace Soma.Tools.Sandbox;
 
@@ -10,20 +11,25 @@ namespace Soma.Tools.Sandbox;
 /// read-write at <c>/workspace</c>; nothing else of the host. Inside, the seccomp filter (<see cref="SeccompFilter"/>),
 /// then <c>soma-sandbox-exec</c>: rlimits and Landlock (file system, TCP, signals, abstract sockets), then the program.
 /// A pids cgroup bounds the call's processes where one is writable. The sandbox dies with the server.
+/// A call granted egress gets its own filtering proxy (<see cref="SandboxEgress"/>): its socket is bound in, the
+/// launcher relays <c>127.0.0.1:3128</c> to it, Landlock lets the program connect to that port only, and the
+/// <c>HTTP(S)_PROXY</c> variables point there; the namespace still has no route anywhere else.
 /// </summary>
 public sealed class BubblewrapSandbox : IToolSandbox
 {
     private const string Script = "if [ -n \"$1\" ]; then echo $$ > \"$1\" || exit 125; fi; f=$2; shift 2; exec \"$@\" 9<\"$f\"";
     private readonly SandboxOptions _options;
     private readonly SandboxHost _host;
+    private readonly SandboxEgress _egress;
     private readonly Lazy<SandboxAvailability> _availability;
 
     /// <summary>Creates the profile from <c>Soma:Sandbox</c>.</summary>
-    public BubblewrapSandbox(IOptions<SandboxOptions> options, SandboxHost host)
+    public BubblewrapSandbox(IOptions<SandboxOptions> options, SandboxHost host, SandboxEgress egress)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _host = host;
+        _egress = egress;
         _availability = new Lazy<SandboxAvailability>(Probe);
     }
 
@@ -42,25 +48,38 @@ public sealed class BubblewrapSandbox : IToolSandbox
             return new SandboxResult(null, string.Empty, string.Empty, TimeSpan.Zero) { Error = $"The bubblewrap sandbox cannot run here: {Availability.Problem}" };
         }
 
+        var proxy = command.Network.Granted ? _egress.Start(command.Network) : null;
         var procs = _host.Cgroup.Create(Guid.NewGuid().ToString("n"), command.Limits.Processes);
+        SandboxResult result;
         try
         {
-            return await SandboxProcess.RunAsync(Launch(command, procs), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
+            result = await SandboxProcess.RunAsync(Launch(command, procs, proxy?.SocketPath), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             PidsCgroup.Remove(procs);
+            if (proxy is not null)
+            {
+                await proxy.DisposeAsync().ConfigureAwait(false);
+            }
         }
+
+        return proxy is null ? result : result with { EgressRefusals = proxy.Refusals };
     }
 
     /// <inheritdoc />
     public SandboxLaunch Prepare(SandboxCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return Launch(command, null);
+        if (command.Network.Granted)
+        {
+            throw new ArgumentException("Egress is granted per call (shell.run, code.python); a long-lived sandboxed process gets no network.", nameof(command));
+        }
+
+        return Launch(command, null, null);
     }
 
-    private SandboxLaunch Launch(SandboxCommand command, string? procs)
+    private SandboxLaunch Launch(SandboxCommand command, string? procs, string? egressSocket)
     {
         if (command.Arguments.Count == 0)
         {
@@ -74,6 +93,14 @@ public sealed class BubblewrapSandbox : IToolSandbox
         foreach (var (name, value) in command.Environment)
         {
             a.AddRange(["--setenv", name, value]);
+        }
+
+        if (egressSocket is not null)
+        {
+            foreach (var (name, value) in SandboxEgress.Environment)
+            {
+                a.AddRange(["--setenv", name, value]);
+            }
         }
 
         a.AddRange(["--ro-bind", "/usr", "/usr"]);
@@ -97,7 +124,18 @@ public sealed class BubblewrapSandbox : IToolSandbox
         }
 
         a.AddRange(["--proc", "/proc", "--dev", "/dev", "--size", limits.TmpBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp"]);
-        a.AddRange(["--bind", command.Workspace, "/workspace", "--chdir", "/workspace", "--ro-bind", _host.Launcher, "/.soma/exec", "--seccomp", "9", "--", "/.soma/exec"]);
+        a.AddRange(["--bind", command.Workspace, "/workspace", "--chdir", "/workspace", "--ro-bind", _host.Launcher, "/.soma/exec"]);
+        if (egressSocket is not null)
+        {
+            a.AddRange(["--bind", egressSocket, SandboxEgress.SocketInSandbox]);
+        }
+
+        a.AddRange(["--seccomp", "9", "--", "/.soma/exec"]);
+        if (egressSocket is not null)
+        {
+            a.AddRange(["--egress-relay", SandboxEgress.SocketInSandbox, "--connect", SandboxEgress.RelayPort.ToString(CultureInfo.InvariantCulture)]);
+        }
+
         a.AddRange([
             "--rlimit", "cpu=" + limits.CpuSeconds.ToString(CultureInfo.InvariantCulture),
             "--rlimit", "as=" + limits.AddressSpaceBytes.ToString(CultureInfo.InvariantCulture),
@@ -138,7 +176,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
         var workspace = Directory.CreateTempSubdirectory("soma-probe-");
         try
         {
-            var probe = SandboxProcess.RunAsync(Launch(new SandboxCommand(["/bin/true"], workspace.FullName, SandboxLimits.Default), null), null, SandboxLimits.Default, null, CancellationToken.None)
+            var probe = SandboxProcess.RunAsync(Launch(new SandboxCommand(["/bin/true"], workspace.FullName, SandboxLimits.Default), null, null), null, SandboxLimits.Default, null, CancellationToken.None)
                 .GetAwaiter().GetResult();
             if (!probe.Succeeded)
             {

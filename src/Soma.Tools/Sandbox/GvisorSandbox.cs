@@ -12,6 +12,10 @@ namespace Soma.Tools.Sandbox;
 /// </summary>
 public sealed class GvisorSandbox : IToolSandbox
 {
+    /// <summary>Why a call granted egress does not run here.</summary>
+    public const string EgressUnsupported =
+        "The policy grants this call egress, and egress through the filtering proxy is supported in the bubblewrap profile only; the gvisor profile runs with --network=none. Run the tool in the bubblewrap profile (Soma:Sandbox:Tools) or drop its egress rule.";
+
     private readonly SandboxOptions _options;
     private readonly SandboxHost _host;
     private readonly Lazy<SandboxAvailability> _availability;
@@ -42,6 +46,11 @@ public sealed class GvisorSandbox : IToolSandbox
             return new SandboxResult(null, string.Empty, string.Empty, TimeSpan.Zero) { Error = $"The gVisor sandbox cannot run here: {Availability.Problem}" };
         }
 
+        if (command.Network.Granted)
+        {
+            return new SandboxResult(null, string.Empty, string.Empty, TimeSpan.Zero) { Error = EgressUnsupported };
+        }
+
         return await RunUncheckedAsync(command, onOutput, cancellationToken).ConfigureAwait(false);
     }
 
@@ -49,6 +58,11 @@ public sealed class GvisorSandbox : IToolSandbox
     public SandboxLaunch Prepare(SandboxCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (command.Network.Granted)
+        {
+            throw new ArgumentException(EgressUnsupported, nameof(command));
+        }
+
         return Launch(command, Bundle(command));
     }
 

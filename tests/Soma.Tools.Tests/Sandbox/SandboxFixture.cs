@@ -1,7 +1,11 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Soma.Core.Sandbox;
 using Soma.Testing;
 using Soma.Tools.Sandbox;
+using Soma.Tools.Sandbox.Egress;
 
 namespace Soma.Tools.Tests.Sandbox;
 
@@ -11,11 +15,15 @@ namespace Soma.Tools.Tests.Sandbox;
 /// </summary>
 public sealed class SandboxFixture : IDisposable
 {
+    private readonly ServiceProvider _services;
+
     public SandboxFixture()
     {
         var options = Options.Create(new SandboxOptions());
         Host = new SandboxHost(options);
-        Bubblewrap = new BubblewrapSandbox(options, Host);
+        _services = new ServiceCollection().AddMetrics().AddLogging(logging => logging.AddProvider(Logs)).BuildServiceProvider();
+        Egress = new SandboxEgress(_services.GetRequiredService<ILogger<SandboxEgress>>(), _services.GetRequiredService<IMeterFactory>());
+        Bubblewrap = new BubblewrapSandbox(options, Host, Egress);
         Gvisor = new GvisorSandbox(options, Host);
         Directory.CreateDirectory(System.IO.Path.Combine(Data.Path, "keys"));
         KeyFile = System.IO.Path.Combine(Data.Path, "keys", "signing.key");
@@ -28,6 +36,13 @@ public sealed class SandboxFixture : IDisposable
     public const string Secret = "s3cr3t-never-in-a-sandbox";
 
     public SandboxHost Host { get; }
+
+    /// <summary>The egress proxy service the bubblewrap profile uses; its logs go to <see cref="Logs"/>.</summary>
+    public SandboxEgress Egress { get; }
+
+    internal CapturedLogs Logs { get; } = new();
+
+    public IServiceProvider Services => _services;
 
     public BubblewrapSandbox Bubblewrap { get; }
 
@@ -58,5 +73,6 @@ public sealed class SandboxFixture : IDisposable
     {
         Host.Dispose();
         Data.Dispose();
+        _services.Dispose();
     }
 }

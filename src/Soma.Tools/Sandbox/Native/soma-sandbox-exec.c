@@ -6,8 +6,15 @@
  * apply is an error (exit 125) unless the kernel lacks Landlock altogether and --landlock=optional was given.
  *
  * Usage: soma-sandbox-exec [--rlimit NAME=N]... [--ro DIR]... [--rw DIR]... [--connect PORT]...
- *                          [--landlock=required|optional] -- PROGRAM [ARG]...
+ *                          [--egress-relay SOCKET] [--landlock=required|optional] -- PROGRAM [ARG]...
  * NAME is one of cpu, as, fsize, nofile, nproc, core.
+ *
+ * --egress-relay: when a call is granted egress, the sandbox's network namespace still has only loopback. This
+ * listens on 127.0.0.1:3128 there and relays each TCP connection to SOCKET, the Unix socket of the server's filtering
+ * proxy bound into the sandbox; the proxy decides where each request may go. The relay is forked twice (so the
+ * program, which may wait for all its children, never has it as a child) before the program's Landlock domain exists,
+ * and confines itself with a domain of its own: the program cannot signal or trace it. It dies with the sandbox's pid
+ * namespace.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,9 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SYS_landlock_create_ruleset
@@ -61,6 +74,7 @@ struct net_port_attr {
 };
 
 #define MAX_RULES 64
+#define RELAY_PORT 3128
 
 static void fail(const char *what, const char *detail)
 {
@@ -95,11 +109,115 @@ static uint64_t fs_rights(int abi)
     return rights;
 }
 
+
+/* Copies both ways between a and b until both directions have ended. */
+static void pump(int a, int b)
+{
+    char buffer[65536];
+    struct pollfd fds[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
+    int open_ends = 2;
+    while (open_ends > 0) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = read(fds[k].fd, buffer, sizeof buffer);
+            int to = k == 0 ? b : a;
+            if (n <= 0) {
+                shutdown(to, SHUT_WR);
+                fds[k].fd = -1;
+                open_ends--;
+                continue;
+            }
+            for (ssize_t done = 0; done < n;) {
+                ssize_t w = write(to, buffer + done, (size_t)(n - done));
+                if (w < 0) {
+                    if (errno == EINTR) continue;
+                    return;
+                }
+                done += w;
+            }
+        }
+    }
+}
+
+static void relay_loop(int listener, const char *socket_path)
+{
+    signal(SIGCHLD, SIG_IGN); /* connections' children reap themselves */
+    for (;;) {
+        int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        if (client < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) continue;
+            _exit(1);
+        }
+        pid_t child = fork();
+        if (child == 0) {
+            close(listener);
+            int proxy = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            struct sockaddr_un address = { .sun_family = AF_UNIX };
+            strncpy(address.sun_path, socket_path, sizeof address.sun_path - 1);
+            if (proxy < 0 || connect(proxy, (struct sockaddr *)&address, sizeof address) != 0) _exit(1);
+            pump(client, proxy);
+            _exit(0);
+        }
+        close(client); /* fork failed (process limit): the client sees its connection closed */
+    }
+}
+
+/* Confines the relay: every file-system and TCP right this kernel knows is handled and none granted. */
+static void confine_relay(void)
+{
+    int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+    if (abi < 0) return;
+    struct ruleset_attr attr = { .handled_access_fs = fs_rights(abi) };
+    if (abi >= 4) attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP;
+    if (abi >= 6) attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL;
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (ruleset < 0 || syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) _exit(1);
+    close(ruleset);
+}
+
+static void start_relay(const char *socket_path)
+{
+    if (strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) fail("egress socket path too long", socket_path);
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) fail_errno("egress relay socket", NULL);
+    int one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(RELAY_PORT), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0) fail_errno("egress relay bind", "127.0.0.1:3128");
+    if (listen(listener, 64) != 0) fail_errno("egress relay listen", NULL);
+
+    pid_t first = fork();
+    if (first < 0) fail_errno("egress relay fork", NULL);
+    if (first == 0) {
+        pid_t relay = fork();
+        if (relay != 0) _exit(relay < 0 ? 1 : 0);
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        confine_relay();
+        relay_loop(listener, socket_path);
+    }
+    int status;
+    while (waitpid(first, &status, 0) < 0) {
+        if (errno != EINTR) fail_errno("egress relay wait", NULL);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("egress relay could not start", NULL);
+    close(listener);
+}
+
 int main(int argc, char **argv)
 {
     const char *ro[MAX_RULES], *rw[MAX_RULES];
     unsigned long ports[MAX_RULES];
     int n_ro = 0, n_rw = 0, n_ports = 0, required = 1, i;
+    const char *relay = NULL;
 
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -110,6 +228,7 @@ int main(int argc, char **argv)
         const char *value = argv[++i];
         if (strcmp(arg, "--ro") == 0 && n_ro < MAX_RULES) { ro[n_ro++] = value; continue; }
         if (strcmp(arg, "--rw") == 0 && n_rw < MAX_RULES) { rw[n_rw++] = value; continue; }
+        if (strcmp(arg, "--egress-relay") == 0) { relay = value; continue; }
         if (strcmp(arg, "--connect") == 0 && n_ports < MAX_RULES) {
             char *end;
             unsigned long port = strtoul(value, &end, 10);
@@ -136,6 +255,7 @@ int main(int argc, char **argv)
     if (i >= argc) fail("no program to run", NULL);
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("no_new_privs", NULL);
+    if (relay) start_relay(relay);
 
     int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
     if (abi < 0) {

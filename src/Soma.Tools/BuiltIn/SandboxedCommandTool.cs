@@ -102,7 +102,7 @@ public abstract class SandboxedCommandTool(ToolSandboxes sandboxes, ToolWorkspac
         };
         text.Append(text.Length > 0 && text[^1] != '\n' ? "\n" : string.Empty).Append(ending);
         var output = text.ToString();
-        return (code is null ? new ToolResult(output) : ToolResult.Failed(code, output)) with { Truncated = result.OutputTruncated, Sandbox = kind };
+        return (code is null ? new ToolResult(output) : ToolResult.Failed(code, output)) with { Truncated = result.OutputTruncated, Sandbox = kind, EgressRefusals = result.EgressRefusals };
     }
 }
 

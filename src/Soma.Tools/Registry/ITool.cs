@@ -64,6 +64,9 @@ public sealed record ToolResult(string Output, string? ErrorCode = null)
     /// <summary>Where the tool ran.</summary>
     public Soma.Contracts.Events.Sandbox Sandbox { get; init; } = Soma.Contracts.Events.Sandbox.None;
 
+    /// <summary>Requests of a sandboxed call that the egress proxy refused, each as <c>host:port (reason)</c>.</summary>
+    public IReadOnlyList<string> EgressRefusals { get; init; } = [];
+
     /// <summary>Whether the call failed.</summary>
     public bool IsError => ErrorCode is not null;
 

@@ -10,7 +10,8 @@ namespace Soma.Tools.Sandbox;
 /// <summary>
 /// Writes an audit row (and its <c>audit.decision</c> event) when the sandbox stopped something a sandboxed call did: a
 /// forbidden system call (<c>sandbox.seccomp_denied</c>), a call over its time limit (<c>tool.timeout</c>), a process
-/// killed by a signal (<c>sandbox.killed</c>) or output cut at its cap (<c>sandbox.output_truncated</c>). The row is
+/// killed by a signal (<c>sandbox.killed</c>) or output cut at its cap (<c>sandbox.output_truncated</c>), and one more
+/// for the requests the egress proxy refused (<c>sandbox.egress_refused</c>, the refusals in its details). The row is
 /// action <c>sandbox.signal</c>, resource <c>tool/{name}</c>, decision <c>deny</c>, the code as its reason, in the
 /// transaction that commits the call's events, so an operator finds every enforcement in the audit log beside the
 /// policy's decisions.
@@ -20,14 +21,31 @@ internal sealed class SandboxSignalAudit(IAuditLog audit, IIdGenerator ids) : IT
     /// <summary>The audit action of these rows.</summary>
     public const string Action = "sandbox.signal";
 
+    // Egress refusals kept in one row's details; the total is kept beside them.
+    private const int MaxRefusals = 20;
+
     public async Task OnRecordedAsync(ToolInvocation invocation, IToolEventSink sink)
     {
         var result = invocation.Result;
-        if (!invocation.Ran || result.Sandbox == Soma.Contracts.Events.Sandbox.None || Signal(result) is not { } code)
+        if (!invocation.Ran || result.Sandbox == Soma.Contracts.Events.Sandbox.None)
         {
             return;
         }
 
+        if (Signal(result) is { } code)
+        {
+            await AppendAsync(invocation, sink, code, null).ConfigureAwait(false);
+        }
+
+        if (result.EgressRefusals.Count > 0)
+        {
+            await AppendAsync(invocation, sink, "sandbox.egress_refused", result.EgressRefusals).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AppendAsync(ToolInvocation invocation, IToolEventSink sink, string code, IReadOnlyList<string>? refusals)
+    {
+        var result = invocation.Result;
         var request = invocation.Request;
         var tool = ToolInvoker.SafeToolName(request.Tool);
         var actor = string.IsNullOrEmpty(request.Caller.Subject) ? $"run:{request.Context.RunId}" : $"user:{Truncate(request.Caller.Subject, 190)}";
@@ -40,6 +58,8 @@ internal sealed class SandboxSignalAudit(IAuditLog audit, IIdGenerator ids) : IT
             ["profile"] = profile,
             ["truncated"] = result.Truncated,
             ["duration_ms"] = Math.Round(invocation.DurationMs, 3),
+            ["refusals"] = refusals?.Take(MaxRefusals).Select(r => Truncate(r, 300)).ToList(),
+            ["refusals_total"] = refusals?.Count,
         });
         var resource = $"tool/{tool}";
         await audit.AppendAsync(sink.Transaction, new AuditRecord(

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Soma.Core.Storage;
 using Soma.Tools.Invocation;
@@ -124,6 +125,54 @@ public sealed class SandboxedToolsTests : IAsyncLifetime
         Assert.Contains("shell.run", call.Result.Output, StringComparison.Ordinal);
         var workspace = _host.Services.GetRequiredService<ToolWorkspaces>().PathFor(Tenant, _session);
         Assert.False(File.Exists(Path.Combine(workspace, "ran.txt")));
+    }
+
+    [Fact]
+    public async Task A_roles_egress_rule_reaches_the_sandbox_and_its_refusals_are_audited()
+    {
+        var (server, port) = await Soma.Testing.LoopbackListener.StartAsync(context => context.Response.WriteAsync("hello from the host"));
+        await using (server)
+        {
+            // The policy's obligation, from roles.yaml, is what opens the proxy: one loopback port, private allowed.
+            var roles = $$"""
+                version: 1
+                default_roles: [user]
+                roles:
+                  user: {tools: ["code.python"]}
+                tools:
+                  code.python:
+                    egress: {hosts: ["127.0.0.1:{{port}}"], allow_private: true}
+                """;
+            await using var host = await SqliteToolHost.StartAsync(roles);
+            var code = $$"""
+                import urllib.request
+                print(urllib.request.urlopen("http://127.0.0.1:{{port}}/", timeout=10).read().decode())
+                try:
+                    urllib.request.urlopen("http://192.0.2.1/", timeout=10)
+                except Exception as e:
+                    print("refused:", e)
+                """;
+            var context = ToolCalls.Context(Tenant, _session);
+            var call = await host.Invoker.InvokeAsync(new ToolCallRequest(
+                new ToolCaller(Tenant, "alice", []), $"call_{Guid.NewGuid():N}", "code.python", JsonSerializer.Serialize(new { code }),
+                context, "tools", TimeSpan.FromSeconds(60)));
+
+            Assert.True(call.Ran);
+            Assert.StartsWith("hello from the host\nrefused: HTTP Error 403", call.Result.Output, StringComparison.Ordinal);
+            Assert.Contains("[egress refused: 192.0.2.1:80 (", call.Result.Output, StringComparison.Ordinal);
+
+            await using (var transaction = await host.Store.BeginAsync())
+            {
+                await host.Invoker.RecordAsync(call, new RecordingSink(transaction));
+                await transaction.CommitAsync();
+            }
+
+            var row = Assert.Single((await host.Audit.ListAsync(Tenant, new PageRequest(10), "sandbox.signal")).Items);
+            Assert.Equal("sandbox.egress_refused", row.Reason);
+            using var details = JsonDocument.Parse(row.Details!);
+            Assert.StartsWith("192.0.2.1:80 (", details.RootElement.GetProperty("refusals")[0].GetString(), StringComparison.Ordinal);
+            Assert.Equal(1, details.RootElement.GetProperty("refusals_total").GetInt32());
+        }
     }
 
     private async Task<ToolInvocation> CallAsync(string tool, object arguments, string role = "admin", CollectingOutput? output = null)

@@ -69,7 +69,7 @@ public sealed class SandboxedToolsTests : IAsyncLifetime
     [Fact]
     public async Task A_command_over_its_time_limit_keeps_its_output_and_is_audited()
     {
-        var call = await CallAsync("shell.run", new { command = "echo started; sleep 60", timeout_seconds = 1 });
+        var call = await CallAsync("shell.run", new { command = "echo started; exec sleep 60", timeout_seconds = 1 });
         Assert.Equal("tool.timeout", call.Result.ErrorCode);
         Assert.True(call.Result.Truncated);
         Assert.Equal("started\n[stopped: over its 1 s limit]", call.Result.Output);

@@ -16,6 +16,7 @@ command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)  # the event bu
 command -v mkdocs >/dev/null 2>&1 || missing+=(mkdocs)
 /usr/bin/python3 -c 'import material' >/dev/null 2>&1 || missing+=(mkdocs-material)
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
+command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || missing+=(prometheus)  # promtool tests of deploy/prometheus, the live alert test
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)  # the tools' sandbox (namespaces, seccomp, Landlock)
 command -v runsc >/dev/null 2>&1 || missing+=(runsc)       # the gVisor sandbox profile

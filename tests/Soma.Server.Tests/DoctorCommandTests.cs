@@ -183,10 +183,44 @@ public sealed class DoctorCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_server_it_reports_the_running_servers_components_that_are_not_normal()
+    {
+        var port = SomaProcess.FreePort();
+        var serverEnvironment = new Dictionary<string, string>
+        {
+            // The server's default sandbox cannot run there: its /v1/health says the sandbox is degraded.
+            ["SOMA__SANDBOX__DEFAULTPROFILE"] = "gvisor",
+            ["SOMA__SANDBOX__RUNSC"] = "/nonexistent/runsc",
+        };
+        await using var soma = SomaProcess.Start(["serve", "--data", _data.FullName, "--urls", $"http://127.0.0.1:{port}"], serverEnvironment);
+        await soma.WaitForOutputAsync("SomaAgent is listening on", TimeSpan.FromSeconds(60));
+        var (issued, token, issueError) = await SomaProcess.RunAsync(["token", "issue", "--tenant", "default", "--sub", "operator", "--roles", "admin", "--data", _data.FullName]);
+        Assert.True(issued == 0, issueError);
+
+        var (code, stdout, stderr) = await SomaProcess.RunAsync(["doctor", "--data", _data.FullName, "--json", "--server", $"http://127.0.0.1:{port}", "--token", token.Trim()], WithModel());
+        Assert.True(code == 0, stdout + stderr); // Degraded is a warning: nothing failed.
+        var server = Checks(stdout)["server"];
+        Assert.Equal("warn", server.GetProperty("status").GetString());
+        Assert.Contains("sandbox degraded", server.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("/nonexistent/runsc", server.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("docs/runbooks/doctor.md#server", server.GetProperty("runbook").GetString());
+        // This machine's own configuration has a usable sandbox: only the server's view differs.
+        Assert.Equal("ok", Checks(stdout)["sandbox"].GetProperty("status").GetString());
+
+        var (refused, refusedOut, _) = await SomaProcess.RunAsync(["doctor", "--data", _data.FullName, "--server", $"http://127.0.0.1:{port}", "--token", "not-a-token"], WithModel());
+        Assert.Equal(1, refused);
+        Assert.Contains("answered 401", refusedOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_command_line_exits_2()
     {
         var (code, _, stderr) = await SomaProcess.RunAsync(["doctor", "--no-such-option"]);
         Assert.Equal(2, code);
         Assert.Contains("--no-such-option", stderr, StringComparison.Ordinal);
+
+        var (badUrl, _, badUrlError) = await SomaProcess.RunAsync(["doctor", "--server", "not-a-url", "--token", "t"]);
+        Assert.Equal(2, badUrl);
+        Assert.Contains("--server 'not-a-url' is not an http(s) URL", badUrlError, StringComparison.Ordinal);
     }
 }

@@ -23,7 +23,8 @@ namespace Soma.Server.Cli;
 /// <c>soma doctor</c>: checks a deployment from the operator's seat, with this machine's configuration — configuration
 /// valid, store reachable and migrated, bus stream present, memory mode, model endpoints answering, policy loaded,
 /// sandbox usable, clock skew — and names the runbook for each problem. Nothing is written: the store is read, never
-/// created or migrated. Exit 0 when no check fails (warnings allowed), 1 when one does, 2 on a bad command line.
+/// created or migrated. With <c>--server</c>, also a running server's own <c>/v1/health</c>. Exit 0 when no check fails
+/// (warnings allowed), 1 when one does, 2 on a bad command line.
 /// </summary>
 internal static class DoctorCommand
 {
@@ -38,13 +39,29 @@ internal static class DoctorCommand
     {
         var data = new Option<string?>("--data") { Description = "Data directory (default ./.soma; key Soma:DataDir).", HelpName = "dir" };
         var json = new Option<bool>("--json") { Description = "Print the checks as JSON: {\"ok\": …, \"checks\": [{name, status, detail, runbook}]}." };
-        var command = new Command("doctor", "Check this deployment (configuration, store, bus, memory, models, policy, sandbox, clock) and name the runbook for each problem.") { data, json };
-        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(data), parse.GetValue(json), cancellationToken));
+        var server = new Option<string?>("--server") { Description = "Also read a running server's /v1/health and report every component that is not normal.", HelpName = "url" };
+        var token = new Option<string?>("--token") { Description = "Bearer token for --server (default $SOMA_TOKEN).", HelpName = "token" };
+        var command = new Command("doctor", "Check this deployment (configuration, store, bus, memory, models, policy, sandbox, clock) and name the runbook for each problem.") { data, json, server, token };
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(data), parse.GetValue(json), parse.GetValue(server), parse.GetValue(token), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? dataDir, bool asJson, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? dataDir, bool asJson, string? serverUrl, string? token, CancellationToken cancellationToken)
     {
+        Uri? server = null;
+        if (serverUrl is not null && (!Uri.TryCreate(serverUrl, UriKind.Absolute, out server) || server.Scheme is not ("http" or "https")))
+        {
+            await Console.Error.WriteLineAsync($"soma: --server '{serverUrl}' is not an http(s) URL.");
+            return ExitCodes.BadInput;
+        }
+
+        token ??= Environment.GetEnvironmentVariable("SOMA_TOKEN");
+        if (server is not null && string.IsNullOrEmpty(token))
+        {
+            await Console.Error.WriteLineAsync("soma: --server needs a token: pass --token or set SOMA_TOKEN (soma token issue mints one).");
+            return ExitCodes.BadInput;
+        }
+
         var checks = new List<DoctorCheck>();
         WebApplication? app = null;
         try
@@ -85,6 +102,11 @@ internal static class DoctorCommand
                 checks.Add(await CheckSandboxAsync(app.Services, cancellationToken));
                 checks.Add(clock);
             }
+        }
+
+        if (server is not null)
+        {
+            checks.Add(await CheckServerAsync(server, token!, cancellationToken));
         }
 
         var ok = checks.All(c => c.Status != DoctorStatus.Fail);
@@ -330,6 +352,53 @@ internal static class DoctorCommand
         }
 
         return DoctorCheck.Ok("policy", $"{directory}: {bundle.Files.Count} files, {bundle.Tests} tests passed, version {bundle.Version}");
+    }
+
+    // A running server's own view: every /v1/health component that is not normal (degraded warns, down fails).
+    private static async Task<DoctorCheck> CheckServerAsync(Uri server, string token, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = ProbeTimeout * 2 };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server, "/v1/health"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var where = server.GetLeftPart(UriPartial.Authority);
+        JsonDocument health;
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return DoctorCheck.Fail("server", $"{where}/v1/health answered {(int)response.StatusCode} {response.ReasonPhrase}");
+            }
+
+            health = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        }
+        catch (HttpRequestException ex)
+        {
+            return DoctorCheck.Fail("server", $"{where} does not answer: {ex.Message}");
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return DoctorCheck.Fail("server", $"{where} did not answer within {(ProbeTimeout * 2).TotalSeconds:0} s");
+        }
+        catch (JsonException)
+        {
+            return DoctorCheck.Fail("server", $"{where}/v1/health did not answer JSON");
+        }
+
+        using (health)
+        {
+            var components = health.RootElement.GetProperty("components").EnumerateArray()
+                .Select(c => (Name: c.GetProperty("name").GetString()!, Status: c.GetProperty("status").GetString()!, Details: c.GetProperty("details")))
+                .ToList();
+            var unwell = components.Where(c => c.Status != "normal").ToList();
+            if (unwell.Count == 0)
+            {
+                return DoctorCheck.Ok("server", $"{where}: all {components.Count} components normal");
+            }
+
+            var detail = $"{where}: " + string.Join("; ", unwell.Select(c => $"{c.Name} {c.Status} {c.Details.GetRawText()}"));
+            return unwell.Any(c => c.Status == "down") ? DoctorCheck.Fail("server", detail) : new DoctorCheck("server", DoctorStatus.Warn, detail);
+        }
     }
 
     private static async Task<DoctorCheck> CheckSandboxAsync(IServiceProvider services, CancellationToken cancellationToken)

@@ -152,6 +152,26 @@ public sealed class DoctorCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Nats_running_without_the_stream_fails_the_bus_check_until_migrate_creates_it()
+    {
+        await using var nats = await NatsServer.StartNewAsync();
+        await SomaProcess.RunAsync(["migrate", "--data", _data.FullName]); // the in-process bus: no stream is created
+        var environment = WithModel();
+        environment["SOMA__BUS__PROVIDER"] = "nats";
+        environment["SOMA__BUS__NATS__URL"] = nats.Url;
+
+        var (code, stdout, stderr) = await SomaProcess.RunAsync(["doctor", "--data", _data.FullName], environment);
+        Assert.True(code == 1, stdout + stderr);
+        Assert.Contains("stream SOMA_EVENTS does not exist (run soma migrate)", stdout, StringComparison.Ordinal);
+
+        var (migrated, _, migrateError) = await SomaProcess.RunAsync(["migrate", "--data", _data.FullName], environment);
+        Assert.True(migrated == 0, migrateError);
+        var (after, afterOut, afterError) = await SomaProcess.RunAsync(["doctor", "--data", _data.FullName], environment);
+        Assert.True(after == 0, afterOut + afterError);
+        Assert.Contains("stream SOMA_EVENTS present", afterOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_broken_policy_folder_fails_the_policy_check_naming_file_and_line()
     {
         using var policy = PolicyFolder.Create();

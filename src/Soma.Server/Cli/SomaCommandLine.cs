@@ -16,6 +16,7 @@ internal static class SomaCommandLine
         MemoryCommand.Create(),
         PolicyCommand.Create(),
         ToolsCommand.Create(),
+        DoctorCommand.Create(),
         DevCommand.Create(),
     };
 

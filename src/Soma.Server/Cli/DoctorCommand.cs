@@ -16,6 +16,7 @@ using Soma.Policy.Hosting;
 using Soma.Server.Hosting;
 using Soma.Storage.Postgres;
 using Soma.Storage.Sqlite;
+using Soma.Tools.Sandbox;
 
 namespace Soma.Server.Cli;
 
@@ -403,7 +404,7 @@ internal static class DoctorCommand
 
     private static async Task<DoctorCheck> CheckSandboxAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var reporter = services.GetServices<IHealthReporter>().FirstOrDefault(r => r.GetType().Name == "SandboxHealth");
+        var reporter = services.GetServices<IHealthReporter>().OfType<SandboxHealth>().FirstOrDefault();
         if (reporter is null)
         {
             return new DoctorCheck("sandbox", DoctorStatus.NotApplicable, "n/a: no sandbox is registered");

@@ -78,5 +78,6 @@ internal sealed class ToolCallAnalytics : IToolCallObserver
     }
 
     // The name the events give it (agent.tools.v1 writes enums in snake_case).
-    private static string SandboxName(Contracts.Events.Sandbox sandbox) => JsonNamingPolicy.SnakeCaseLower.ConvertName(sandbox.ToString());
+    /// <summary>The name the events give a sandbox (<c>none</c>, <c>bubblewrap</c>, <c>gvisor</c>).</summary>
+    internal static string SandboxName(Contracts.Events.Sandbox sandbox) => JsonNamingPolicy.SnakeCaseLower.ConvertName(sandbox.ToString());
 }

@@ -99,7 +99,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
         }
 
         var reason = string.Join("; ", decision.Reasons);
-        var actor = string.IsNullOrEmpty(request.Caller.Subject) ? $"run:{request.Context.RunId}" : $"user:{Truncate(request.Caller.Subject, 190)}";
+        var actor = Actor(request);
         var policyVersion = string.IsNullOrEmpty(decision.PolicyVersion) ? "none" : decision.PolicyVersion;
         await PolicyDecisionAudit.AppendAsync(audit, ids, sink.Transaction, e => sink.AppendAsync(e), request.Caller.TenantId, request.Context.Now, actor, "tool.call", $"tool/{tool}", decision,
             new Dictionary<string, object?>
@@ -195,6 +195,10 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             return null;
         }
     }
+
+    /// <summary>Who an audit row of this call names: <c>user:{sub}</c>, or <c>run:{id}</c> for a call without a subject.</summary>
+    internal static string Actor(ToolCallRequest request) =>
+        string.IsNullOrEmpty(request.Caller.Subject) ? $"run:{request.Context.RunId}" : $"user:{Truncate(request.Caller.Subject, 190)}";
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
 

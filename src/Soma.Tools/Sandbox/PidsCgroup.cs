@@ -56,8 +56,7 @@ internal sealed class PidsCgroup
                 // servers on this machine share the root and their calls' groups are in use (or about to be).
                 foreach (var stale in Directory.EnumerateDirectories(root, "call-*"))
                 {
-                    var name = Path.GetFileName(stale).Split('-');
-                    if (name.Length < 3 || !int.TryParse(name[1], NumberStyles.None, CultureInfo.InvariantCulture, out var owner) || !Directory.Exists($"/proc/{owner}"))
+                    if (SandboxHost.Owner(stale, "call-") is not { } owner || SandboxHost.IsGone(owner))
                     {
                         TryRemove(stale);
                     }

@@ -6,8 +6,11 @@ namespace Soma.Tools.Sandbox;
 /// The <c>sandbox</c> component of <c>/v1/health</c>: each profile, whether it can run here and what it enforces.
 /// Degraded when the default profile cannot run (the sandboxed tools refuse every call, naming why).
 /// </summary>
-internal sealed class SandboxHealth(ToolSandboxes sandboxes, Microsoft.Extensions.Options.IOptions<SandboxOptions> options) : IHealthReporter
+/// <param name="sandboxes">The registered profiles.</param>
+/// <param name="options"><c>Soma:Sandbox</c>.</param>
+public sealed class SandboxHealth(ToolSandboxes sandboxes, Microsoft.Extensions.Options.IOptions<SandboxOptions> options) : IHealthReporter
 {
+    /// <inheritdoc />
     public Task<ComponentHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
         var details = new Dictionary<string, object?> { ["default_profile"] = options.Value.DefaultProfile };

@@ -87,6 +87,23 @@ public sealed partial class SandboxHost : IDisposable
         }
     }
 
+    /// <summary>The server process a per-process folder (<c>{prefix}{pid}-…</c>) belongs to, or null for another name.</summary>
+    internal static int? Owner(string folder, string prefix)
+    {
+        var name = Path.GetFileName(folder.AsSpan());
+        if (!name.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = name[prefix.Length..];
+        var dash = rest.IndexOf('-');
+        return dash > 0 && int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> has exited.</summary>
+    internal static bool IsGone(int pid) => !Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
+
     // The filter folders of servers that were killed (kill -9 leaves no chance to dispose): those of processes that are gone.
     private static void RemoveStaleFilters()
     {
@@ -94,8 +111,7 @@ public sealed partial class SandboxHost : IDisposable
         {
             foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), "soma-seccomp-*"))
             {
-                var parts = Path.GetFileName(folder).Split('-');
-                if (parts.Length == 4 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var owner) && !Directory.Exists($"/proc/{owner}"))
+                if (Owner(folder, "soma-seccomp-") is { } owner && IsGone(owner))
                 {
                     Directory.Delete(folder, recursive: true);
                 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Soma.Contracts.Events;
 using Soma.Contracts.Identity;
 using Soma.Core.Storage;
+using Soma.Tools.Analytics;
 using Soma.Tools.Invocation;
 
 namespace Soma.Tools.Sandbox;
@@ -48,14 +49,13 @@ internal sealed class SandboxSignalAudit(IAuditLog audit, IIdGenerator ids) : IT
         var result = invocation.Result;
         var request = invocation.Request;
         var tool = ToolInvoker.SafeToolName(request.Tool);
-        var actor = string.IsNullOrEmpty(request.Caller.Subject) ? $"run:{request.Context.RunId}" : $"user:{Truncate(request.Caller.Subject, 190)}";
-        var profile = result.Sandbox == Soma.Contracts.Events.Sandbox.Gvisor ? "gvisor" : "bubblewrap";
+        var actor = ToolInvoker.Actor(request);
         var details = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
         {
             ["tool_call_id"] = request.CallId,
             ["session_id"] = request.Context.SessionId.ToString(),
             ["run_id"] = request.Context.RunId.ToString(),
-            ["profile"] = profile,
+            ["profile"] = ToolCallAnalytics.SandboxName(result.Sandbox),
             ["truncated"] = result.Truncated,
             ["duration_ms"] = Math.Round(invocation.DurationMs, 3),
             ["refusals"] = refusals?.Take(MaxRefusals).Select(r => Truncate(r, 300)).ToList(),

@@ -87,10 +87,17 @@ internal static class RunTimeline
         var built = steps.Values.Select(s => s.Build(latest?.Step(s.Key), resumes, waits)).ToList();
         foreach (var (key, record) in latest?.Steps ?? RunCheckpoint.Empty.Steps)
         {
-            if (!steps.ContainsKey(key) && record.Status == StepStatus.Skipped)
+            if (steps.ContainsKey(key))
             {
-                built.Add(new TimelineStep(key, NameOf(key), null, "skipped", [], []));
+                continue;
             }
+
+            // Skipped steps have no events; a step whose events were pruned with the outbox keeps its last attempt.
+            var status = record.Status.ToString().ToLowerInvariant();
+            IReadOnlyList<TimelineAttempt> last = record is { StartedAt: { } from, EndedAt: { } to, Attempts: > 0 } && record.Status != StepStatus.Skipped
+                ? [new TimelineAttempt(record.Attempts, from, to, record.DurationMs, status, record.Error is { } e ? new TimelineError(e.Code, e.Message, e.Retryable) : null)]
+                : [];
+            built.Add(new TimelineStep(key, NameOf(key), null, status, last, []));
         }
 
         return new RunTimelineResponse(

@@ -107,6 +107,31 @@ public sealed partial class RunTimelinePageTests(RunsBrowserFixture fixture) : I
     }
 
     [Fact]
+    public async Task A_timeline_opened_while_a_slow_pipeline_runs_fills_in_its_steps_as_they_commit()
+    {
+        var tenant = ServerFixture.NewTenant();
+        using var client = fixture.Server.For(tenant);
+
+        // Each pure step sleeps 1.5 s: the run takes about ten seconds, and the page is open well before it ends.
+        var pipeline = await StartAsync(client, """{"workflow":"demo.pipeline","input":{"order":3,"step_delay_ms":1500}}""");
+        var page = await OpenAsync(tenant);
+        await page.GetByTestId("open-runs").ClickAsync();
+        var panel = page.GetByRole(AriaRole.Dialog, new() { Name = "Runs" });
+        await panel.Locator($"[data-testid=run-row][data-run-id='{pipeline}']").GetByTestId("run-open").ClickAsync();
+        var timeline = panel.GetByTestId("run-timeline");
+        await Expect(timeline).ToHaveAttributeAsync("data-run-id", pipeline);
+        await Expect(timeline.GetByTestId("timeline-state")).ToHaveTextAsync("running");
+        await Expect(timeline).ToHaveAttributeAsync("data-live", "true");
+
+        // Without a reload, the page draws each step as it commits, up to the end of the run.
+        await Expect(timeline.GetByTestId("timeline-state")).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
+        await Expect(timeline.GetByTestId("timeline-step")).ToHaveCountAsync(11);
+        await Expect(timeline.GetByTestId("timeline-attempt")).ToHaveCountAsync(12);
+        await Expect(timeline).ToHaveAttributeAsync("data-live", "false");
+        await CloseAsync(page);
+    }
+
+    [Fact]
     public async Task A_chat_turn_links_to_the_timeline_of_its_run()
     {
         var tenant = ServerFixture.NewTenant();

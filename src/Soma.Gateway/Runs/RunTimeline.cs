@@ -194,13 +194,8 @@ internal static class RunTimeline
                 }
             }
 
-            var status = record?.Status.ToString().ToLowerInvariant() ?? attempts.LastOrDefault()?.Outcome switch
-            {
-                "waiting" => "waiting",
-                "retrying" => "retrying",
-                "failed" => "failed",
-                _ => "succeeded",
-            };
+            // An attempt's outcome names the step's status it led to.
+            var status = record?.Status.ToString().ToLowerInvariant() ?? attempts.LastOrDefault()?.Outcome ?? "succeeded";
             return new TimelineStep(key, name, loopIteration, status, attempts, gaps);
         }
     }

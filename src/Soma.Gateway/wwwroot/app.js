@@ -297,10 +297,21 @@ function enterApp(firstPage) {
   state.sessions = firstPage.items ?? [];
   state.nextCursor = firstPage.next_cursor ?? null;
   renderSessions();
-  const wanted = readFragment().get('session');
+  const fragment = readFragment();
+  const wanted = fragment.get('session');
   if (wanted) selectSession(wanted, { restoring: true });
   else showNoSession();
   updateComposer();
+  // A link to a run (#run=…), e.g. copied from its timeline, opens that timeline.
+  openLinkedRun(fragment);
+}
+
+function openLinkedRun(fragment) {
+  const run = fragment.get('run');
+  if (!run) return;
+  fragment.delete('run');
+  writeFragment(fragment);
+  runs.openRun(run);
 }
 
 // The model id `soma serve --demo` gives its scripted model (Soma.Server's DemoMode.ModelId); /v1/health lists every
@@ -1296,8 +1307,10 @@ function boot() {
     // A sign-in link opened in a tab that already shows the UI, or a #session=… link typed in.
     if (takeTokenFromFragment()) start();
     else if (state.token) {
-      const wanted = readFragment().get('session');
+      const fragment = readFragment();
+      const wanted = fragment.get('session');
       if (wanted && wanted !== state.selectedId) selectSession(wanted, { restoring: true });
+      openLinkedRun(fragment);
     }
   });
 

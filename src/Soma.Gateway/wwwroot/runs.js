@@ -314,7 +314,10 @@ export class RunsPanel {
     if (ended) parts.push(`took ${formatDuration(ended - started)}`);
     if (timeline.state === 'waiting' && timeline.waiting_for) parts.push(`waiting for ${timeline.waiting_for}`);
     const text = testId(el('span', 'timeline-summary', parts.join(' · ')), 'timeline-summary');
-    const id = el('code', 'timeline-run-id', timeline.run_id);
+    // The run's id links here (#run=…): a link to copy and share.
+    const id = testId(el('a', 'timeline-run-id', timeline.run_id), 'run-permalink');
+    id.href = `#run=${encodeURIComponent(timeline.run_id)}`;
+    id.title = 'Link to this timeline';
     this.ui.runInfo.replaceChildren(badge, text, id);
 
     const trace = [];

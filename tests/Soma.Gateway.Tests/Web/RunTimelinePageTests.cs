@@ -199,11 +199,11 @@ public sealed partial class RunTimelinePageTests(RunsBrowserFixture fixture) : I
     }
 }
 
-/// <summary>Without <c>Soma:Telemetry:TraceUrlTemplate</c> a timeline shows the trace id and no link.</summary>
+/// <summary>A <c>#run=…</c> link opens the run's timeline; without <c>Soma:Telemetry:TraceUrlTemplate</c> it shows the trace id and no trace link.</summary>
 public sealed class RunTimelineWithoutTraceLinkTests(ChatBrowserFixture fixture) : IClassFixture<ChatBrowserFixture>
 {
     [Fact]
-    public async Task Without_a_template_the_timeline_shows_the_trace_id_but_no_link()
+    public async Task A_run_link_opens_its_timeline_which_without_a_template_shows_the_trace_id_but_no_trace_link()
     {
         var tenant = ServerFixture.NewTenant();
         using var client = fixture.Server.For(tenant);
@@ -215,12 +215,13 @@ public sealed class RunTimelineWithoutTraceLinkTests(ChatBrowserFixture fixture)
         await using var context = await fixture.NewContextAsync();
         var page = await context.NewPageAsync();
         var problems = PageProblems.Watch(page);
-        await page.GotoAsync("/#token=" + fixture.Server.IssueToken(tenant, "alice", ["user"]));
-        await page.GetByTestId("open-runs").ClickAsync();
-        var panel = page.GetByRole(AriaRole.Dialog, new() { Name = "Runs" });
-        await panel.GetByTestId("run-open").ClickAsync();
-        var timeline = panel.GetByTestId("run-timeline");
+
+        // A link to the run (#run=…) opens its timeline straight after sign-in.
+        await page.GotoAsync($"/#token={fixture.Server.IssueToken(tenant, "alice", ["user"])}&run={approval}");
+        var timeline = page.GetByRole(AriaRole.Dialog, new() { Name = "Runs" }).GetByTestId("run-timeline");
+        await Expect(timeline).ToHaveAttributeAsync("data-run-id", approval);
         await Expect(timeline.GetByTestId("timeline-state")).ToHaveTextAsync("waiting");
+        await Expect(timeline.GetByTestId("run-permalink")).ToHaveAttributeAsync("href", $"#run={approval}");
         await Expect(timeline.GetByTestId("trace-id")).ToHaveTextAsync(timelineJson.GetProperty("trace_id").GetString()!);
         await Expect(timeline.GetByTestId("trace-link")).ToHaveCountAsync(0);
         problems.AssertNone();

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 
 namespace Soma.Core.Outbox;
 
@@ -10,8 +12,10 @@ namespace Soma.Core.Outbox;
 /// sink never tried (its peer is down) released without counting an attempt, so no outage dead-letters anything.
 /// The event relay and the memory sync worker are its two users.
 /// </summary>
-public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogger<OutboxRelay> logger)
+public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogger<OutboxRelay> logger, IMeterFactory? meterFactory = null)
 {
+    private readonly Counter<long>? _relayed = meterFactory is null ? null : SomaMeters.OutboxRelayed.CreateCounter<long>(meterFactory.Create(SomaMeters.Outbox));
+
     /// <summary>Claims up to <paramref name="batchSize"/> rows of <paramref name="route"/> (of one tenant, or all) and delivers them through <paramref name="sink"/>.</summary>
     public async Task<RelayPass> PassAsync(OutboxRoute route, IOutboxSink sink, string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken)
     {
@@ -44,6 +48,8 @@ public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogg
             {
                 LogLeaseLost(logger, route.Name, result.Sent.Count - marked);
             }
+
+            _relayed?.Add(marked, new KeyValuePair<string, object?>("route", route.Name));
 
             await sink.OnSentAsync(result.Sent, cancellationToken).ConfigureAwait(false);
         }

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
+using Soma.Core.Telemetry;
 using StackExchange.Redis;
 
 namespace Soma.Memory.Cache;
@@ -61,8 +62,7 @@ internal sealed partial class RedisRecallCache : IRecallCache, IAsyncDisposable,
         _generationTtlMilliseconds = (long)(value.Ttl * 2).TotalMilliseconds;
         _timeProvider = timeProvider;
         _logger = logger;
-        _errors = meterFactory.Create(MemoryRecaller.MeterName)
-            .CreateCounter<long>("soma.memory.recall.cache_errors", "{error}", "Recall cache operations that failed or timed out and were treated as misses.");
+        _errors = SomaMeters.MemoryRecallCacheErrors.CreateCounter<long>(meterFactory.Create(MemoryRecaller.MeterName));
     }
 
     public async ValueTask<RecallResponse?> GetAsync(RecallRequest request, CancellationToken cancellationToken = default)

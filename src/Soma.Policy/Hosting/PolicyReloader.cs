@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Soma.Core.Telemetry;
 using Soma.Policy.Bundles;
 using Soma.Policy.Engines;
 
@@ -34,7 +35,7 @@ public sealed partial class PolicyReloader : BackgroundService
         _time = time;
         _logger = logger;
         Directory = _options.ResolveDirectory();
-        _reloads = meterFactory.Create(PolicyNode.MeterName).CreateCounter<long>("soma.policy.reloads", "{reload}", "Policy folder loads (tag outcome: loaded or failed; a failed one keeps the previous version).");
+        _reloads = SomaMeters.PolicyReloads.CreateCounter<long>(meterFactory.Create(PolicyNode.MeterName));
     }
 
     /// <summary>The folder watched.</summary>

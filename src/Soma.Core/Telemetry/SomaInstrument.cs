@@ -18,7 +18,7 @@ public sealed record SomaInstrument(string Meter, string Name, SomaInstrumentKin
 {
     /// <summary>
     /// The series name the Prometheus exporter gives it: dots become underscores, a unit becomes a suffix
-    /// (<c>ms</c> → <c>_milliseconds</c>, <c>s</c> → <c>_seconds</c>, <c>By</c> → <c>_bytes</c>; braces are dropped), and a
+    /// (<c>ms</c> → <c>_milliseconds</c>, <c>s</c> → <c>_seconds</c>, <c>By</c> → <c>_bytes</c>, <c>…/s</c> → <c>_per_second</c>; braces are dropped), and a
     /// counter ends in <c>_total</c>. Histograms add <c>_bucket</c>, <c>_sum</c> and <c>_count</c> to it.
     /// </summary>
     public string PrometheusName
@@ -31,6 +31,7 @@ public sealed record SomaInstrument(string Meter, string Name, SomaInstrumentKin
                 "ms" => "_milliseconds",
                 "s" => "_seconds",
                 "By" => "_bytes",
+                _ when Unit?.EndsWith("/s", StringComparison.Ordinal) == true => "_per_second",
                 _ => string.Empty,
             };
             if (suffix.Length > 0 && !name.EndsWith(suffix, StringComparison.Ordinal))

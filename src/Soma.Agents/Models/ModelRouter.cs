@@ -235,10 +235,10 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Model {Model} passed over: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.ModelRouterFellBack, Level = LogLevel.Warning, Message = "Model {Model} passed over: {Reason}")]
         public static partial void FellBack(ILogger logger, string model, string reason);
 
-        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Model {Model} broke off its answer: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.ModelRouterStreamBroken, Level = LogLevel.Warning, Message = "Model {Model} broke off its answer: {Reason}")]
         public static partial void StreamBroken(ILogger logger, string model, string reason);
     }
 }

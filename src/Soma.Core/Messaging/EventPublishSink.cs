@@ -183,6 +183,6 @@ public sealed partial class EventPublishSink : IOutboxSink
         }
     }
 
-    [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Event {Schema} {Id} of tenant {Tenant} does not match its schema and is never published: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.EventPublishSinkRejected, Level = LogLevel.Error, Message = "Event {Schema} {Id} of tenant {Tenant} does not match its schema and is never published: {Reason}")]
     private static partial void LogRejected(ILogger logger, string schema, Guid id, string tenant, string reason);
 }

@@ -92,7 +92,7 @@ public sealed partial class OutboxMonitor : BackgroundService, IHealthReporter
     private IEnumerable<Measurement<double>> Measure(Func<OutboxDepth, double> value) =>
         (_snapshot?.Depths ?? []).Select(d => new Measurement<double>(value(d), new KeyValuePair<string, object?>("tenant", d.TenantId)));
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Reading the outbox backlog failed")]
+    [LoggerMessage(EventId = LogEvents.OutboxMonitorReadFailed, Level = LogLevel.Warning, Message = "Reading the outbox backlog failed")]
     private static partial void LogReadFailed(ILogger logger, Exception exception);
 
     private sealed record Snapshot(IReadOnlyList<OutboxDepth> Depths, DateTimeOffset ReadAt, string? Error);

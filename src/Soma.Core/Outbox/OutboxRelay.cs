@@ -80,12 +80,12 @@ public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogg
         return new RelayPass(entries.Count, result.Sent.Count, result.Refused.Count, deadLettered, result.TransientError);
     }
 
-    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "{Route}: {Count} delivered rows were no longer leased to this relay (another may deliver them again; their keys make that harmless)")]
+    [LoggerMessage(EventId = LogEvents.OutboxRelayLeaseLost, Level = LogLevel.Warning, Message = "{Route}: {Count} delivered rows were no longer leased to this relay (another may deliver them again; their keys make that harmless)")]
     private static partial void LogLeaseLost(ILogger logger, string route, int count);
 
-    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "{Route}: the sink failed; the batch goes back to the outbox")]
+    [LoggerMessage(EventId = LogEvents.OutboxRelaySinkFailed, Level = LogLevel.Error, Message = "{Route}: the sink failed; the batch goes back to the outbox")]
     private static partial void LogSinkFailed(ILogger logger, string route, Exception exception);
 
-    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "{Route}: dead-lettered {Topic} {Id} after {Attempts} attempt(s): {Reason}")]
+    [LoggerMessage(EventId = LogEvents.OutboxRelayDeadLettered, Level = LogLevel.Warning, Message = "{Route}: dead-lettered {Topic} {Id} after {Attempts} attempt(s): {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string route, string topic, Guid id, int attempts, string reason);
 }

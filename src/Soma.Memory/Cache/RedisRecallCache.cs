@@ -243,7 +243,7 @@ internal sealed partial class RedisRecallCache : IRecallCache, IAsyncDisposable,
     private string Redact(string message) =>
         string.IsNullOrEmpty(_configuration.Password) ? message : message.Replace(_configuration.Password, "*****", StringComparison.Ordinal);
 
-    [LoggerMessage(EventId = 5131, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.RedisRecallCacheFailed, Level = LogLevel.Warning,
         Message = "Recall cache {Operation} failed against Redis ({Configuration}); treated as a miss ({Suppressed} more since the last warning). {ErrorType}: {Error}")]
     private static partial void LogFailed(ILogger logger, string operation, string configuration, long suppressed, string errorType, string error);
 }

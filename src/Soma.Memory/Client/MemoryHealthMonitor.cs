@@ -301,10 +301,10 @@ public sealed partial class MemoryHealthMonitor : BackgroundService, IHealthRepo
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5141, Level = LogLevel.Warning, Message = "Memory mode {Previous} -> {Mode}: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.MemoryHealthMonitorModeChanged, Level = LogLevel.Warning, Message = "Memory mode {Previous} -> {Mode}: {Reason}")]
         public static partial void ModeChanged(ILogger logger, string previous, string mode, string reason);
 
-        [LoggerMessage(EventId = 5142, Level = LogLevel.Error, Message = "Memory health probe crashed")]
+        [LoggerMessage(EventId = LogEvents.MemoryHealthMonitorProbeCrashed, Level = LogLevel.Error, Message = "Memory health probe crashed")]
         public static partial void ProbeCrashed(ILogger logger, Exception exception);
     }
 }

@@ -125,7 +125,7 @@ public sealed partial class MemoryBacklog : BackgroundService
 
     private static Measurement<double> Tagged(double value, string tenant) => new(value, new KeyValuePair<string, object?>("tenant", tenant));
 
-    [LoggerMessage(EventId = 5123, Level = LogLevel.Warning, Message = "Reading the memory backlog failed")]
+    [LoggerMessage(EventId = LogEvents.MemoryBacklogRefreshFailed, Level = LogLevel.Warning, Message = "Reading the memory backlog failed")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 
     private sealed class Counters

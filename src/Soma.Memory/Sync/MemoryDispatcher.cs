@@ -314,13 +314,13 @@ public sealed partial class MemoryDispatcher : IOutboxSink
         }
     }
 
-    [LoggerMessage(EventId = 5112, Level = LogLevel.Warning, Message = "The memory service refused a batch of {Count}; sending its items one at a time: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.MemoryDispatcherBatchRefused, Level = LogLevel.Warning, Message = "The memory service refused a batch of {Count}; sending its items one at a time: {Reason}")]
     private static partial void LogBatchRefused(ILogger logger, int count, string reason);
 
-    [LoggerMessage(EventId = 5113, Level = LogLevel.Warning, Message = "The memory service refused {Topic} {Key} (attempt {Attempt}): {Reason}")]
+    [LoggerMessage(EventId = LogEvents.MemoryDispatcherRefused, Level = LogLevel.Warning, Message = "The memory service refused {Topic} {Key} (attempt {Attempt}): {Reason}")]
     private static partial void LogRefused(ILogger logger, string topic, string key, int attempt, string reason);
 
-    [LoggerMessage(EventId = 5114, Level = LogLevel.Warning, Message = "Forgetting cached recalls failed")]
+    [LoggerMessage(EventId = LogEvents.MemoryDispatcherInvalidateFailed, Level = LogLevel.Warning, Message = "Forgetting cached recalls failed")]
     private static partial void LogInvalidateFailed(ILogger logger, Exception exception);
 
     private sealed class RunResult

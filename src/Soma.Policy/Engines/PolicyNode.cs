@@ -118,10 +118,10 @@ public sealed partial class PolicyNode : IPolicyEngine
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 8101, Level = LogLevel.Error, Message = "Policy engine {Engine} threw; the decision is a deny")]
+        [LoggerMessage(EventId = LogEvents.PolicyNodeEngineFailed, Level = LogLevel.Error, Message = "Policy engine {Engine} threw; the decision is a deny")]
         public static partial void EngineFailed(ILogger logger, Exception exception, string engine);
 
-        [LoggerMessage(EventId = 8102, Level = LogLevel.Warning, Message = "Tool {Tool} for tenant {Tenant} denied by {Code} (engine {Engine})")]
+        [LoggerMessage(EventId = LogEvents.PolicyNodeFailedClosed, Level = LogLevel.Warning, Message = "Tool {Tool} for tenant {Tenant} denied by {Code} (engine {Engine})")]
         public static partial void FailedClosed(ILogger logger, string tool, string tenant, string code, string engine);
     }
 }

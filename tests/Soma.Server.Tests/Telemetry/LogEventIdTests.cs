@@ -3,11 +3,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Soma.Server.Tests.Telemetry;
 
-/// <summary>Each project's <c>[LoggerMessage]</c> event ids are unique in it, so an event id names one kind of log line.</summary>
+/// <summary>
+/// Each project's log event ids come from its one registry (an internal <c>LogEvents</c> class) and are unique in it, so an
+/// event id names one kind of log line.
+/// </summary>
 public sealed class LogEventIdTests
 {
     [Fact]
-    public void No_two_log_messages_of_a_project_share_an_event_id()
+    public void Every_log_message_takes_its_event_id_from_its_projects_registry_and_no_two_share_one()
     {
         var assemblies = Directory.GetFiles(AppContext.BaseDirectory, "Soma.*.dll")
             .Where(f => !Path.GetFileName(f).Contains(".Tests", StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith("Soma.Testing", StringComparison.Ordinal))
@@ -28,6 +31,29 @@ public sealed class LogEventIdTests
             foreach (var duplicate in messages.GroupBy(m => m.Attribute!.EventId).Where(g => g.Count() > 1))
             {
                 problems.Add($"{assembly.GetName().Name}: event id {duplicate.Key} is used by {string.Join(", ", duplicate.Select(m => m.Method.DeclaringType!.FullName + "." + m.Method.Name))}");
+            }
+
+            if (messages.Count == 0)
+            {
+                continue;
+            }
+
+            var registry = assembly.GetTypes().Where(t => t.Name == "LogEvents").ToList();
+            if (registry.Count != 1)
+            {
+                problems.Add($"{assembly.GetName().Name}: {registry.Count} LogEvents classes, expected one registry");
+                continue;
+            }
+
+            var ids = registry[0].GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (Name: f.Name, Id: (int)f.GetRawConstantValue()!)).ToList();
+            foreach (var duplicate in ids.GroupBy(i => i.Id).Where(g => g.Count() > 1))
+            {
+                problems.Add($"{registry[0].FullName}: {string.Join(" and ", duplicate.Select(i => i.Name))} share the id {duplicate.Key}");
+            }
+
+            foreach (var stray in messages.Where(m => !ids.Any(i => i.Id == m.Attribute!.EventId)))
+            {
+                problems.Add($"{stray.Method.DeclaringType!.FullName}.{stray.Method.Name}: event id {stray.Attribute!.EventId} is not in {registry[0].FullName}");
             }
         }
 

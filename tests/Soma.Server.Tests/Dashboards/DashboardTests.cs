@@ -86,7 +86,8 @@ public sealed class DashboardTests : IDisposable
         // One chat turn with the scripted dev model: after it, the turn histograms hold exactly that turn.
         var session = await CreateSessionAsync(http);
         await TurnAsync(http, session, "hello, metrics", soma);
-        var metrics = await ScrapeAsync(http, _ => true);
+        // The run's end commits after the answer the client sees: wait for it before reading the turn's series.
+        var metrics = await ScrapeAsync(http, text => text.Contains("soma_turn_duration_milliseconds_count", StringComparison.Ordinal));
         Assert.Equal(1, Sample(metrics, "soma_turn_time_to_first_delta_milliseconds_count"));
         Assert.Equal(1, Sample(metrics, "soma_turn_time_to_first_delta_milliseconds_bucket", "le=\"+Inf\""));
         Assert.True(Sample(metrics, "soma_turn_time_to_first_delta_milliseconds_sum") > 0, "the first delta took no time at all");

@@ -24,7 +24,7 @@ namespace Soma.Agents.Models;
 public sealed partial class ModelRouter : IHealthReporter, IDisposable
 {
     /// <summary>The activity source of model calls.</summary>
-    public static readonly ActivitySource ActivitySource = new("Soma.Agents");
+    public static readonly ActivitySource ActivitySource = Core.Telemetry.SomaActivitySources.Agents;
 
     private static readonly Meter Meter = new("Soma.Agents");
     private static readonly Counter<long> Calls = Meter.CreateCounter<long>("soma.model.calls", description: "Model calls by model and outcome.");
@@ -102,8 +102,12 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
         foreach (var slot in _slots)
         {
             var emitted = false;
-            using var activity = ActivitySource.StartActivity($"model {slot.Name}", ActivityKind.Client);
+            // GenAI semantic conventions: "{operation} {model}", a client span per endpoint tried.
+            using var activity = ActivitySource.StartActivity($"chat {slot.ModelId}", ActivityKind.Client);
+            activity?.SetTag("gen_ai.operation.name", "chat");
+            activity?.SetTag("gen_ai.provider.name", "openai");
             activity?.SetTag("gen_ai.request.model", slot.ModelId);
+            activity?.SetTag("soma.model.endpoint", slot.Name);
             try
             {
                 var result = await slot.Pipeline.ExecuteAsync(
@@ -149,6 +153,13 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
                         return new ModelCallResult(slot.Name, text.ToString(), calls, finish ?? (calls.Count > 0 ? "tool_calls" : "stop"), input, output, [.. passedOver]);
                     },
                     cancellationToken).ConfigureAwait(false);
+                if (activity is { IsAllDataRequested: true })
+                {
+                    activity.SetTag("gen_ai.usage.input_tokens", result.InputTokens);
+                    activity.SetTag("gen_ai.usage.output_tokens", result.OutputTokens);
+                    activity.SetTag("gen_ai.response.finish_reasons", new[] { result.FinishReason });
+                }
+
                 Calls.Add(1, new KeyValuePair<string, object?>("model", slot.Name), new KeyValuePair<string, object?>("outcome", "ok"));
                 Tokens.Add(result.InputTokens, new KeyValuePair<string, object?>("model", slot.Name), new KeyValuePair<string, object?>("direction", "input"));
                 Tokens.Add(result.OutputTokens, new KeyValuePair<string, object?>("model", slot.Name), new KeyValuePair<string, object?>("direction", "output"));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -15,6 +16,7 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
     private WebApplication _app = null!;
     private long _requests;
+    private long _bytes;
 
     private OtlpTraceReceiver()
     {
@@ -32,6 +34,9 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
     /// <summary>How many export requests arrived.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
+    /// <summary>How many bytes of exports arrived.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
     /// <summary>Starts listening on a free loopback port.</summary>
     public static async Task<OtlpTraceReceiver> StartAsync(bool decode = true)
     {
@@ -44,6 +49,14 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        // A collector is not traced: when it shares a process with a traced server (a benchmark), its own request spans
+        // would be exported to it again, one more with every export.
+        if (Activity.Current is { } own)
+        {
+            own.IsAllDataRequested = false;
+            own.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+        }
+
         if (context.Request.Method != "POST" || context.Request.Path != "/v1/traces")
         {
             context.Response.StatusCode = 404;
@@ -53,6 +66,7 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
         Interlocked.Increment(ref _requests);
+        Interlocked.Add(ref _bytes, body.Length);
         if (Decode)
         {
             foreach (var span in Parse(body.ToArray()))

@@ -63,29 +63,4 @@ public static class SomaActivitySources
     /// </summary>
     public static ActivityContext ParentFrom(string? traceParent) =>
         traceParent is { Length: > 0 } && ActivityContext.TryParse(traceParent, null, isRemote: true, out var context) ? context : default;
-
-    /// <summary>The parent from an event envelope's W3C ids (hex), or none when they are not valid.</summary>
-    public static ActivityContext ParentFrom(string? traceId, string? spanId)
-    {
-        if (traceId is not { Length: 32 } || spanId is not { Length: 16 } || !IsHex(traceId) || !IsHex(spanId)
-            || traceId == "00000000000000000000000000000000" || spanId == "0000000000000000")
-        {
-            return default;
-        }
-
-        return new ActivityContext(ActivityTraceId.CreateFromString(traceId), ActivitySpanId.CreateFromString(spanId), ActivityTraceFlags.Recorded, isRemote: true);
-    }
-
-    private static bool IsHex(string value)
-    {
-        foreach (var c in value)
-        {
-            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

@@ -75,6 +75,11 @@ public sealed class TurnTraceTests : IAsyncLifetime
         Assert.Equal(post.SpanId, run.ParentSpanId);
         Assert.Contains(trace, s => s.DisplayName.StartsWith("step ", StringComparison.Ordinal) && s.ParentSpanId == run.SpanId);
 
+        // The relay publishes the user's message event in the trace of the POST that wrote it.
+        await EventuallyAsync(
+            () => Task.FromResult(Spans.Any(s => s.Source.Name == "Soma.Messaging" && s.TraceId == traceId && s.ParentSpanId == post.SpanId && s.DisplayName == "publish conversation.v1")),
+            found => found, "the relay's publish span of the user's message");
+
         var models = trace.Where(s => s.Source.Name == "Soma.Agents").ToList();
         Assert.Equal(2, models.Count);
         Assert.All(models, m =>

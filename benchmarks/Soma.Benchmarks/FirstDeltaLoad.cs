@@ -93,7 +93,7 @@ public static class FirstDeltaLoad
         return 0;
     }
 
-    private static async Task<(string Name, string Id, LatencySummary Latency)[]> MeasureAsync(BenchServer server, int messages)
+    internal static async Task<(string Name, string Id, LatencySummary Latency)[]> MeasureAsync(BenchServer server, int messages)
     {
         using var client = server.CreateClient();
         using var events = server.CreateClient();

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner`, `ingest`, `first-delta`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -11,6 +11,8 @@ switch (args)
         return await IngestLoad.RunAsync(args);
     case ["first-delta", ..]:
         return await FirstDeltaLoad.RunAsync(args);
+    case ["trace", ..]:
+        return await TraceLoad.RunAsync(args);
     case ["memory-drain", ..]:
         return await MemoryDrainLoad.RunAsync(args);
     case ["memory-ingest", ..]:

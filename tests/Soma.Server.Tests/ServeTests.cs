@@ -73,6 +73,7 @@ public sealed class ServeTests : IDisposable
         { "SOMA__GATEWAY__MAXREQUESTBODYBYTES", "12", "Soma:Gateway:MaxRequestBodyBytes" },
         { "SOMA__AUTH__MODE", "Rs256", "Soma:Auth:Mode Rs256" },
         { "SOMA__STORE__POSTGRES__CONNECTIONSTRING", string.Empty, "Soma:Store:Postgres:ConnectionString" },
+        { "OTEL_TRACES_SAMPLER", "sometimes", "OTEL_TRACES_SAMPLER 'sometimes' is not supported" },
     };
 
     [Theory]

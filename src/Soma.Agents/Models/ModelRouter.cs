@@ -24,7 +24,7 @@ namespace Soma.Agents.Models;
 public sealed partial class ModelRouter : IHealthReporter, IDisposable
 {
     /// <summary>The activity source of model calls.</summary>
-    public static readonly ActivitySource ActivitySource = new("Soma.Agents");
+    public static readonly ActivitySource ActivitySource = Core.Telemetry.SomaActivitySources.Agents;
 
     private readonly List<Slot> _slots = [];
     private readonly ILogger _logger;
@@ -101,8 +101,12 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
         {
             var emitted = false;
             var started = Stopwatch.GetTimestamp();
-            using var activity = ActivitySource.StartActivity($"model {slot.Name}", ActivityKind.Client);
+            // GenAI semantic conventions: "{operation} {model}", a client span per endpoint tried.
+            using var activity = ActivitySource.StartActivity($"chat {slot.ModelId}", ActivityKind.Client);
+            activity?.SetTag("gen_ai.operation.name", "chat");
+            activity?.SetTag("gen_ai.provider.name", "openai");
             activity?.SetTag("gen_ai.request.model", slot.ModelId);
+            activity?.SetTag("soma.model.endpoint", slot.Name);
             try
             {
                 var result = await slot.Pipeline.ExecuteAsync(
@@ -148,6 +152,13 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
                         return new ModelCallResult(slot.Name, text.ToString(), calls, finish ?? (calls.Count > 0 ? "tool_calls" : "stop"), input, output, [.. passedOver]);
                     },
                     cancellationToken).ConfigureAwait(false);
+                if (activity is { IsAllDataRequested: true })
+                {
+                    activity.SetTag("gen_ai.usage.input_tokens", result.InputTokens);
+                    activity.SetTag("gen_ai.usage.output_tokens", result.OutputTokens);
+                    activity.SetTag("gen_ai.response.finish_reasons", new[] { result.FinishReason });
+                }
+
                 _metrics.Succeeded(slot.Name, Stopwatch.GetElapsedTime(started), result.InputTokens, result.OutputTokens);
                 return result;
             }

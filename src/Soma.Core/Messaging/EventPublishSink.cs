@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;
@@ -75,6 +76,7 @@ public sealed partial class EventPublishSink : IOutboxSink
             if (refusals[i] is null)
             {
                 var message = entries[i].Message;
+                using var activity = StartPublish(message);
                 publishes[i] = _bus.PublishAsync(new BusMessage(message.Id, EventSubjects.For(message.TenantId, message.Topic), Encoding.UTF8.GetBytes(message.Payload)), cancellationToken);
             }
         }
@@ -114,6 +116,58 @@ public sealed partial class EventPublishSink : IOutboxSink
 
         result.Handled = entries.Count;
         return result;
+    }
+
+    // A producer span per event, in the trace of the request that wrote it (the envelope's trace_id and span_id), so a
+    // turn's trace shows when its events left for the bus. The payload is read only when someone listens.
+    private static Activity? StartPublish(OutboxMessage message)
+    {
+        if (!SomaActivitySources.Messaging.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = SomaActivitySources.Messaging.StartActivity($"publish {message.Topic}", ActivityKind.Producer, EnvelopeParent(message.Payload));
+        activity?.SetTag("messaging.operation.type", "publish");
+        activity?.SetTag("messaging.destination.name", EventSubjects.For(message.TenantId, message.Topic));
+        activity?.SetTag("messaging.message.id", message.Id.ToString());
+        return activity;
+    }
+
+    private static ActivityContext EnvelopeParent(string payload)
+    {
+        string? traceId = null, spanId = null;
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(payload));
+        try
+        {
+            while (reader.Read() && (traceId is null || spanId is null))
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                {
+                    var name = reader.GetString();
+                    reader.Read();
+                    if (name == "trace_id" && reader.TokenType == JsonTokenType.String)
+                    {
+                        traceId = reader.GetString();
+                    }
+                    else if (name == "span_id" && reader.TokenType == JsonTokenType.String)
+                    {
+                        spanId = reader.GetString();
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+
+        return traceId is { Length: 32 } && spanId is { Length: 16 }
+            && ActivityContext.TryParse($"00-{traceId}-{spanId}-01", null, isRemote: true, out var parent) ? parent : default;
     }
 
     /// <inheritdoc />

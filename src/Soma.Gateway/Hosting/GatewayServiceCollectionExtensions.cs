@@ -90,14 +90,19 @@ public static class GatewayServiceCollectionExtensions
             return Task.CompletedTask;
         }));
 
+        // Read now, so a wrong sampler stops the start naming its key before anything listens.
+        var sampler = TracingSetup.Sampler(builder.Configuration);
+        var exportTraces = TracingSetup.ExportsTraces(builder.Configuration);
         services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddMeter(TelemetryPrefix + "*")
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
-                .AddSource(TelemetryPrefix + "*")
-                .AddAspNetCoreInstrumentation());
+            .WithTracing(tracing => TracingSetup.Configure(tracing, sampler, exportTraces));
+        // Every log line written inside a span carries its trace and span ids (shown by a console formatter with scopes).
+        services.Configure<Microsoft.Extensions.Logging.LoggerFactoryOptions>(options => options.ActivityTrackingOptions =
+            Microsoft.Extensions.Logging.ActivityTrackingOptions.TraceId | Microsoft.Extensions.Logging.ActivityTrackingOptions.SpanId
+            | Microsoft.Extensions.Logging.ActivityTrackingOptions.ParentId);
 
         return builder;
     }

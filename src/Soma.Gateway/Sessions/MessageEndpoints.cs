@@ -135,7 +135,11 @@ internal static class MessageEndpoints
                 ["subject"] = user.GetSubject(),
                 ["roles"] = user.GetRoles(),
             });
-            var traceParent = httpContext.Request.Headers.TraceParent.ToString();
+            // The request's own span (a child of the caller's traceparent, if any): the worker's run continues it, in this
+            // process or another, so the whole turn is one trace.
+            var traceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C, Id: { } current }
+                ? current
+                : httpContext.Request.Headers.TraceParent.ToString();
             var cancellationToken = httpContext.RequestAborted;
             Outcome outcome;
             try

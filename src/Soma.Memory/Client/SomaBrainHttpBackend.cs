@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Soma.Core.Memory;
+using Soma.Core.Telemetry;
 using Soma.Memory.Protocol;
 
 namespace Soma.Memory.Client;
@@ -270,7 +271,20 @@ public sealed class SomaBrainHttpBackend : IMemoryBackend, IDisposable
             request.Headers.TryAddWithoutValidation("X-Tenant-ID", tenant);
         }
 
-        request.Headers.TryAddWithoutValidation("X-Request-ID", Guid.CreateVersion7().ToString("N"));
+        // A client span per call: the traceparent sent is this span's, and the request id sent is on it, so the memory
+        // service's logs and spans find the turn's trace and the trace finds the service's request.
+        using var activity = SomaActivitySources.Memory.StartActivity($"memory {operation}", ActivityKind.Client);
+        var requestId = Guid.CreateVersion7().ToString("N");
+        request.Headers.TryAddWithoutValidation("X-Request-ID", requestId);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("http.request.method", method.Method);
+            activity.SetTag("url.path", path);
+            activity.SetTag("server.address", _http.BaseAddress?.Host);
+            activity.SetTag("soma.memory.operation", operation);
+            activity.SetTag("soma.request_id", requestId);
+        }
+
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } traceparent })
         {
             request.Headers.TryAddWithoutValidation("traceparent", traceparent);
@@ -282,14 +296,23 @@ public sealed class SomaBrainHttpBackend : IMemoryBackend, IDisposable
 
         try
         {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("http.response.status_code", (int)response.StatusCode);
+            if (!response.IsSuccessStatusCode)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error);
+            }
+
+            return response;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "timeout");
             throw new MemoryBackendException($"Memory {operation}: the service did not answer in time.", transient: true, innerException: ex);
         }
         catch (HttpRequestException ex)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "unreachable");
             throw new MemoryBackendException($"Memory {operation}: the service could not be reached or cut the connection ({Describe(ex)}).", transient: true, innerException: ex);
         }
         catch (IOException ex)

@@ -41,7 +41,7 @@ public sealed partial class RunExecutor(
     private readonly ILogger _logger = logger;
     private readonly Export.RunGraphExporter? _exporter = exporter;
     /// <summary>The activity source of runs and steps.</summary>
-    public static readonly ActivitySource ActivitySource = new("Soma.Orchestration");
+    public static readonly ActivitySource ActivitySource = Core.Telemetry.SomaActivitySources.Orchestration;
 
     private readonly RunEvents _events = new(outbox, ids, time, observers);
     private readonly GroupCommitter _committer = committer ?? new(store);
@@ -50,8 +50,10 @@ public sealed partial class RunExecutor(
     public async Task ExecuteAsync(RunRecord leased, string owner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leased);
-        using var activity = ActivitySource.StartActivity($"run {leased.Workflow}", ActivityKind.Internal);
+        // The run continues the trace of the request that started it, in this process or another (the run row keeps its traceparent).
+        using var activity = ActivitySource.StartActivity($"run {leased.Workflow}", ActivityKind.Internal, Core.Telemetry.SomaActivitySources.ParentFrom(leased.TraceParent));
         activity?.SetTag("soma.run_id", leased.Id);
+        activity?.SetTag("soma.workflow", leased.Workflow);
         activity?.SetTag("soma.tenant", leased.TenantId);
         using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lease = TimeSpan.FromSeconds(_options.LeaseSeconds);

@@ -7,6 +7,7 @@ using Soma.Contracts.Events;
 using Soma.Contracts.Identity;
 using Soma.Core.Policy;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 using Soma.Tools.Registry;
 
 namespace Soma.Tools.Invocation;
@@ -36,6 +37,31 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
     public async Task<ToolInvocation> InvokeAsync(ToolCallRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = SomaActivitySources.Tools.StartActivity($"execute_tool {request.Tool}", ActivityKind.Internal);
+        activity?.SetTag("gen_ai.operation.name", "execute_tool");
+        activity?.SetTag("gen_ai.tool.name", request.Tool);
+        activity?.SetTag("gen_ai.tool.call.id", request.CallId);
+        var invocation = await InvokeCoreAsync(request, cancellationToken).ConfigureAwait(false);
+        if (activity is { IsAllDataRequested: true })
+        {
+            var outcome = invocation.Decision.Allow ? (invocation.Result.ErrorCode is null ? "succeeded" : "failed")
+                : invocation.Decision.Engine == SchemaEngine ? "invalid_arguments" : "denied";
+            activity.SetTag("soma.tool.outcome", outcome);
+            activity.SetTag("soma.tool.sandbox", invocation.Result.Sandbox.ToString().ToLowerInvariant());
+            activity.SetTag("soma.tool.sandboxed", invocation.Sandboxed);
+            activity.SetTag("soma.tool.risk", invocation.Risk);
+            if (invocation.Result.ErrorCode is { } code)
+            {
+                activity.SetTag("error.type", code);
+                activity.SetStatus(ActivityStatusCode.Error, code);
+            }
+        }
+
+        return invocation;
+    }
+
+    private async Task<ToolInvocation> InvokeCoreAsync(ToolCallRequest request, CancellationToken cancellationToken)
+    {
         var argumentsHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.ArgumentsJson ?? string.Empty)));
         using var arguments = ParseArguments(request.ArgumentsJson);
         if (!registry.TryGet(request.Tool, out var tool))
@@ -149,6 +175,25 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
     }
 
     private async Task<PolicyDecision> DecideAsync(PolicyInput input, CancellationToken cancellationToken)
+    {
+        using var activity = SomaActivitySources.Policy.StartActivity($"policy {input.Tool.Name}", ActivityKind.Internal);
+        activity?.SetTag("soma.policy.engine", policy.Name);
+        var decision = await DecideCoreAsync(input, cancellationToken).ConfigureAwait(false);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("soma.policy.decision", decision.Allow ? "allow" : "deny");
+            activity.SetTag("soma.policy.engine", decision.Engine);
+            activity.SetTag("soma.policy.version", decision.PolicyVersion);
+            if (!decision.Allow && decision.Reasons.Count > 0)
+            {
+                activity.SetTag("soma.policy.reason", decision.Reasons[0]);
+            }
+        }
+
+        return decision;
+    }
+
+    private async Task<PolicyDecision> DecideCoreAsync(PolicyInput input, CancellationToken cancellationToken)
     {
         try
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Soma.Testing;
 
@@ -24,7 +23,7 @@ public sealed class ExecutedRunbookTests(RunbookStates states) : IClassFixture<R
         var failures = new StringBuilder();
         foreach (var block in page.Checks)
         {
-            var (code, output) = await BashAsync(block.Code, environment, backups.Path);
+            var (code, output) = await RunbookShell.RunAsync(block.Code, environment, backups.Path);
             var missing = block.Expects.Where(e => !output.Contains(e, StringComparison.Ordinal)).ToList();
             if (code != block.ExitCode || missing.Count > 0)
             {
@@ -34,42 +33,5 @@ public sealed class ExecutedRunbookTests(RunbookStates states) : IClassFixture<R
         }
 
         Assert.True(failures.Length == 0, failures.ToString());
-    }
-
-    private static async Task<(int Code, string Output)> BashAsync(string code, IReadOnlyDictionary<string, string> environment, string workingDirectory)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
-        foreach (var arg in (string[])["-o", "pipefail", "-c", code])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // Only the state's configuration: a developer's own SOMA_* and SOMA__* variables must not leak in.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("SOMA_", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"timed out after 60 s\n{await stdout}{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

@@ -34,12 +34,7 @@ public sealed class RunbookStates : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var bin = Path.Combine(_work.Path, "bin");
-        Directory.CreateDirectory(bin);
-        var wrapper = Path.Combine(bin, "soma");
-        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet '{SomaProcess.SomaDll}' \"$@\"\n");
-        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        Bin = bin;
+        Bin = RunbookShell.SomaOnPath(_work.Path);
 
         using var timeout = new CancellationTokenSource(Patience);
         var model = await DevModelServer.StartAsync(new DevModelServerOptions(), timeout.Token);
@@ -154,7 +149,7 @@ public sealed class RunbookStates : IAsyncLifetime
     {
         var variables = new Dictionary<string, string>(settings)
         {
-            ["PATH"] = $"{Bin}:{System.Environment.GetEnvironmentVariable("PATH")}",
+            ["PATH"] = RunbookShell.Path(Bin),
             ["SOMA_URL"] = url,
             ["SOMA_TOKEN"] = token,
             ["SOMA_DATA"] = data,

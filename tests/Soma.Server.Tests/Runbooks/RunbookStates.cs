@@ -18,13 +18,14 @@ namespace Soma.Server.Tests.Runbooks;
 /// <item><c>degraded</c>: only the gateway role (no worker, relay or sync), its memory service (a SomaBrain stand-in)
 /// stopped, its policy folder broken after it loaded, a run nobody picks up (<c>RUN_ID</c>) and a turn whose events and
 /// memory writes wait in the outbox.</item>
+/// <item><c>store-down</c>: every role on PostgreSQL, whose server is then stopped (<c>PG_URL</c> is its libpq URI).</item>
 /// </list>
 /// Each page's commands run with <c>soma</c> on PATH and the variables the pages use (<c>SOMA_URL</c>, <c>SOMA_TOKEN</c>,
 /// <c>SOMA_DATA</c>, …) plus the server's own <c>SOMA__*</c> configuration, as on the server's node.
 /// </summary>
 public sealed class RunbookStates : IAsyncLifetime
 {
-    public static readonly IReadOnlySet<string> Known = new SortedSet<string>(StringComparer.Ordinal) { "healthy", "degraded" };
+    public static readonly IReadOnlySet<string> Known = new SortedSet<string>(StringComparer.Ordinal) { "healthy", "degraded", "store-down" };
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly TempDirectory _work = new("soma-runbooks");
@@ -47,7 +48,7 @@ public sealed class RunbookStates : IAsyncLifetime
             ["SOMA__ORCHESTRATION__POLLMILLISECONDS"] = "50",
         };
 
-        await Task.WhenAll(StartHealthyAsync(withModel), StartDegradedAsync(withModel));
+        await Task.WhenAll(StartHealthyAsync(withModel), StartDegradedAsync(withModel), StartStoreDownAsync(withModel));
     }
 
     /// <summary>The folder holding the <c>soma</c> wrapper.</summary>
@@ -135,6 +136,36 @@ public sealed class RunbookStates : IAsyncLifetime
             ["RUN_ID"] = runId,
             ["MEMORY_URL"] = memory.BaseAddress.ToString().TrimEnd('/'),
             ["POLICY_DIR"] = policy.Path,
+        });
+    }
+
+    private async Task StartStoreDownAsync(Dictionary<string, string> withModel)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        var postgres = await PostgresServer.StartAsync(timeout.Token);
+        _owned.Add(postgres);
+        var connectionString = await postgres.CreateDatabaseAsync(timeout.Token);
+        var settings = new Dictionary<string, string>(withModel)
+        {
+            ["SOMA__STORE__PROVIDER"] = "postgres",
+            ["SOMA__STORE__POSTGRES__CONNECTIONSTRING"] = connectionString,
+        };
+        var data = Path.Combine(_work.Path, "store-down");
+        var (migrated, _, migrateError) = await SomaProcess.RunAsync(["migrate", "--data", data], settings);
+        Assert.True(migrated == 0, migrateError);
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var server = Start("store-down", data, url, [], settings);
+        await server.WaitForOutputAsync("listening on", Patience);
+        var token = await TokenAsync(data, server.Stderr);
+        using (var http = Client(url, token))
+        {
+            await TurnAsync(http);
+        }
+
+        await postgres.StopAsync(timeout.Token);
+        _environments["store-down"] = Variables(settings, url, token, data, new()
+        {
+            ["PG_URL"] = postgres.Uri(new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!),
         });
     }
 

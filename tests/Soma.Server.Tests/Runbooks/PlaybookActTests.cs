@@ -99,9 +99,92 @@ public sealed class PlaybookActTests : IAsyncLifetime
         }
     }
 
-    private async Task<SomaProcess> StartAsync()
+    [Fact]
+    public async Task On_PostgreSQL_a_running_server_comes_back_by_itself_after_the_database_restarts_and_a_pg_dump_restored_as_the_playbook_says_brings_back_its_data()
     {
-        var server = SomaProcess.Start(["serve", "--data", Data, "--urls", _url]);
+        var restore = RunbookPage.Load("backup-restore");
+        using var timeout = new CancellationTokenSource(Patience);
+        await using var postgres = await PostgresServer.StartAsync(timeout.Token);
+        var connectionString = await postgres.CreateDatabaseAsync(timeout.Token);
+        var settings = new Dictionary<string, string>
+        {
+            ["SOMA__STORE__PROVIDER"] = "postgres",
+            ["SOMA__STORE__POSTGRES__CONNECTIONSTRING"] = connectionString,
+        };
+        foreach (var (key, value) in settings)
+        {
+            _environment[key] = value;
+        }
+
+        _environment["PG_URL"] = postgres.Uri(new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!);
+        var (migrated, _, migrateError) = await SomaProcess.RunAsync(["migrate", "--data", Data], settings);
+        Assert.True(migrated == 0, migrateError);
+        var token = await TokenAsync();
+        Guid kept;
+        Guid lost;
+        await using (var server = await StartAsync(settings))
+        {
+            kept = await CreateSessionAsync(token, "before the backup");
+            await ShellAsync(Assert.Single(restore.Blocks, b => b.Title == "act" && b.Code.StartsWith("pg_dump", StringComparison.Ordinal)));
+            lost = await CreateSessionAsync(token, "after the backup");
+
+            // database-failover.md: while the database is gone the server is not ready; it comes back without a restart.
+            using var http = Client(token);
+            await postgres.StopAsync(timeout.Token);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
+            await postgres.StartAgainAsync(timeout.Token);
+            await EventuallyAsync(async () => (await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, "the server to be ready again after the database restarted");
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/sessions/{lost}")).StatusCode);
+        }
+
+        // Restore with the servers stopped: pg_restore, then soma migrate.
+        await ShellAsync(Assert.Single(restore.Blocks, b => b.Title == "act" && b.Code.StartsWith("pg_restore", StringComparison.Ordinal)));
+        await ShellAsync(Assert.Single(restore.Blocks, b => b.Title == "act" && b.Code.StartsWith("soma migrate", StringComparison.Ordinal)));
+        await using (var server = await StartAsync(settings))
+        {
+            using var http = Client(token);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/sessions/{kept}")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/v1/sessions/{lost}")).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_waiting_run_resumed_and_another_cancelled_as_the_stuck_runs_playbook_says_end()
+    {
+        var page = RunbookPage.Load("stuck-runs");
+        await using var server = await StartAsync();
+        var token = await TokenAsync();
+        _environment["SOMA_TOKEN"] = token;
+        using var http = Client(token);
+        foreach (var (verb, ended) in ((string, string)[])[("soma runs resume", "succeeded"), ("soma runs cancel", "cancelled")])
+        {
+            var started = await http.PostAsJsonAsync("/v1/runs", new { workflow = "demo.approval" });
+            started.EnsureSuccessStatusCode();
+            var runId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run_id").GetString()!;
+            await EventuallyAsync(async () => (await http.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}")).GetProperty("state").GetString() == "waiting", "the run to wait");
+            _environment["RUN_ID"] = runId;
+            await ShellAsync(Assert.Single(page.Blocks, b => b.Title == "act" && b.Code.StartsWith(verb, StringComparison.Ordinal)));
+            await EventuallyAsync(async () => (await http.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}")).GetProperty("state").GetString() == ended, $"the run to be {ended}");
+        }
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> probe, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await probe())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Waited {Patience.TotalSeconds:0} s for {what}.");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<SomaProcess> StartAsync(Dictionary<string, string>? settings = null)
+    {
+        var server = SomaProcess.Start(["serve", "--data", Data, "--urls", _url], settings);
         await server.WaitForOutputAsync("listening on", Patience);
         return server;
     }

@@ -168,6 +168,24 @@ public sealed class PlaybookActTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_dead_lettered_event_made_pending_as_the_poisoned_row_playbook_says_is_validated_again_by_the_relay()
+    {
+        var page = RunbookPage.Load("poisoned-outbox-row");
+        await using var server = await StartAsync();
+        var db = Path.Combine(Data, "soma.db");
+        var eventId = await RunbookStates.PoisonAsync(db);
+        _environment["EVENT_ID"] = eventId;
+        var audited = await RunbookStates.Sqlite3Async(db, "SELECT count(*) FROM audit_log WHERE action = 'event.rejected'");
+        Assert.Equal("1", audited.Trim());
+
+        await ShellAsync(Assert.Single(page.Blocks, b => b.Title == "act"));
+
+        // The relay claims the row again and, its payload still refused, dead-letters it again: a second audited refusal.
+        await RunbookStates.WaitForAsync(async () => (await RunbookStates.Sqlite3Async(db, "SELECT count(*) FROM audit_log WHERE action = 'event.rejected'")).Trim() == "2", "the relay to validate the row again");
+        Assert.Equal("2|1", (await RunbookStates.Sqlite3Async(db, $"SELECT status, attempts FROM outbox WHERE id = '{eventId}'")).Trim());
+    }
+
     private static async Task EventuallyAsync(Func<Task<bool>> probe, string what)
     {
         var deadline = DateTime.UtcNow + Patience;

@@ -87,12 +87,7 @@ public sealed class RunbookStates : IAsyncLifetime
         var runId = await StartRunAsync(http);
         await WaitForAsync(async () => (await http.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}")).GetProperty("state").GetString() == "waiting", "the approval run to wait");
 
-        // An event its schema refuses, as a writer with a bug would leave it: the relay dead-letters it and audits the refusal.
-        var eventId = Guid.CreateVersion7().ToString("D");
-        var now = DateTimeOffset.UtcNow.UtcTicks.ToString(CultureInfo.InvariantCulture);
-        var db = Path.Combine(data, "soma.db");
-        await Sqlite3Async(db, $"INSERT INTO outbox (id, tenant_id, topic, dedupe_key, payload, created_at, next_attempt_at) VALUES ('{eventId}', 'default', 'agent.runs.v1', 'runbook-poison', '{{\"type\":\"run.started\",\"tenant_id\":\"default\"}}', {now}, {now})");
-        await WaitForAsync(async () => (await Sqlite3Async(db, $"SELECT status FROM outbox WHERE id = '{eventId}'")).Trim() == "2", "the relay to dead-letter the refused event");
+        var eventId = await PoisonAsync(Path.Combine(data, "soma.db"));
 
         var prometheus = await StartPrometheusAsync(url, token);
         _environments["healthy"] = Variables(withModel, url, token, data, new()
@@ -269,7 +264,20 @@ public sealed class RunbookStates : IAsyncLifetime
         return address;
     }
 
-    private static async Task<string> Sqlite3Async(string db, string sql)
+    /// <summary>
+    /// Leaves an event its schema refuses in the outbox, as a writer with a bug would, and waits until the relay has
+    /// dead-lettered it (and audited the refusal). Returns its id.
+    /// </summary>
+    internal static async Task<string> PoisonAsync(string db)
+    {
+        var eventId = Guid.CreateVersion7().ToString("D");
+        var now = DateTimeOffset.UtcNow.UtcTicks.ToString(CultureInfo.InvariantCulture);
+        await Sqlite3Async(db, $"INSERT INTO outbox (id, tenant_id, topic, dedupe_key, payload, created_at, next_attempt_at) VALUES ('{eventId}', 'default', 'agent.runs.v1', 'runbook-poison-{eventId}', '{{\"type\":\"run.started\",\"tenant_id\":\"default\"}}', {now}, {now})");
+        await WaitForAsync(async () => (await Sqlite3Async(db, $"SELECT status FROM outbox WHERE id = '{eventId}'")).Trim() == "2", "the relay to dead-letter the refused event");
+        return eventId;
+    }
+
+    internal static async Task<string> Sqlite3Async(string db, string sql)
     {
         var start = new ProcessStartInfo("sqlite3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in (string[])["-cmd", ".timeout 5000", db, sql])
@@ -285,7 +293,7 @@ public sealed class RunbookStates : IAsyncLifetime
         return await output;
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> probe, string what)
+    internal static async Task WaitForAsync(Func<Task<bool>> probe, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (!await probe())

@@ -34,6 +34,7 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Soma.Tools.Registry.ITool, MemoryRecallTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Soma.Tools.Registry.ITool, MemorySaveTool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Soma.Tools.Invocation.IToolCallObserver, ToolMemoryObserver>());
+        services.TryAddSingleton<TurnMetrics>();
         services.TryAddSingleton<ChatTurnWorkflow>();
         services.AddSingleton<WorkflowDefinition>(sp => sp.GetRequiredService<ChatTurnWorkflow>().Definition);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunEventObserver, SessionEventMirror>());

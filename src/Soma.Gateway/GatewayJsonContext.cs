@@ -24,6 +24,7 @@ namespace Soma.Gateway;
 [JsonSerializable(typeof(PageResponse<RunResponse>))]
 [JsonSerializable(typeof(IReadOnlyList<StepResponse>))]
 [JsonSerializable(typeof(CheckpointResponse))]
+[JsonSerializable(typeof(RunTimelineResponse))]
 [JsonSerializable(typeof(LivenessResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(Memory.MemoryRecallResponse))]

@@ -4,5 +4,5 @@ namespace Soma.Memory;
 public static class MemoryMetrics
 {
     /// <summary>The meter name (<c>Soma.Memory</c>).</summary>
-    public const string MeterName = "Soma.Memory";
+    public const string MeterName = Soma.Core.Telemetry.SomaMeters.Memory;
 }

@@ -379,12 +379,12 @@ internal sealed partial class NatsEventBus : IEventBus, IHealthReporter
     [GeneratedRegex("^[A-Za-z0-9_-]{1,200}$")]
     private static partial Regex ConsumerName();
 
-    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "JetStream stream {Stream} ready: {SubjectCount} subjects, max age {MaxAgeHours} h, {Replicas} replica(s)")]
+    [LoggerMessage(EventId = LogEvents.NatsEventBusStreamPrepared, Level = LogLevel.Information, Message = "JetStream stream {Stream} ready: {SubjectCount} subjects, max age {MaxAgeHours} h, {Replicas} replica(s)")]
     private static partial void LogStreamPrepared(ILogger logger, string stream, int subjectCount, int maxAgeHours, int replicas);
 
-    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "The NATS server reported an error: {Error}")]
+    [LoggerMessage(EventId = LogEvents.NatsEventBusServerError, Level = LogLevel.Warning, Message = "The NATS server reported an error: {Error}")]
     private static partial void LogServerError(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 6003, Level = LogLevel.Debug, Message = "Could not delete the ephemeral consumer {Consumer} ({Error}); the server removes it when inactive")]
+    [LoggerMessage(EventId = LogEvents.NatsEventBusEphemeralNotDeleted, Level = LogLevel.Debug, Message = "Could not delete the ephemeral consumer {Consumer} ({Error}); the server removes it when inactive")]
     private static partial void LogEphemeralNotDeleted(ILogger logger, string consumer, string error);
 }

@@ -80,10 +80,10 @@ internal sealed partial class NatsWakeBus(INatsConnection connection, ILogger<Na
         }
     }
 
-    [LoggerMessage(EventId = 6011, Level = LogLevel.Debug, Message = "A wake-up on {Subject} was not sent ({Reason}); its loops find the work at their next poll")]
+    [LoggerMessage(EventId = LogEvents.NatsWakeBusWakeLost, Level = LogLevel.Debug, Message = "A wake-up on {Subject} was not sent ({Reason}); its loops find the work at their next poll")]
     private static partial void LogWakeLost(ILogger logger, string subject, string reason);
 
-    [LoggerMessage(EventId = 6012, Level = LogLevel.Warning, Message = "Listening for wake-ups on {Subject} failed ({Reason}); trying again, polls go on meanwhile")]
+    [LoggerMessage(EventId = LogEvents.NatsWakeBusListenFailed, Level = LogLevel.Warning, Message = "Listening for wake-ups on {Subject} failed ({Reason}); trying again, polls go on meanwhile")]
     private static partial void LogListenFailed(ILogger logger, string subject, string reason);
 
     private sealed class Subscription(CancellationTokenSource stop) : IDisposable

@@ -187,7 +187,7 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Applied PostgreSQL migration {Migration}")]
+        [LoggerMessage(EventId = LogEvents.PostgresStoreMigrationApplied, Level = LogLevel.Information, Message = "Applied PostgreSQL migration {Migration}")]
         public static partial void MigrationApplied(ILogger logger, string migration);
     }
 }

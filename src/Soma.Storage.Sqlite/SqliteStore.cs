@@ -256,7 +256,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied SQLite migration {Migration} to {Path}")]
+        [LoggerMessage(EventId = LogEvents.SqliteStoreMigrationApplied, Level = LogLevel.Information, Message = "Applied SQLite migration {Migration} to {Path}")]
         public static partial void MigrationApplied(ILogger logger, string migration, string path);
     }
 }

@@ -4,5 +4,5 @@ namespace Soma.Tools;
 public static class ToolMetrics
 {
     /// <summary>The meter name (<c>Soma.Tools</c>).</summary>
-    public const string MeterName = "Soma.Tools";
+    public const string MeterName = Soma.Core.Telemetry.SomaMeters.Tools;
 }

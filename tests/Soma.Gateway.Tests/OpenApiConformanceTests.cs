@@ -94,6 +94,8 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await EventuallyAsync(() => GetAsync(user, $"/v1/runs/{approval}"), r => r.GetProperty("state").GetString() == "waiting", "the approval to wait");
         await GetAsync(user, $"/v1/runs/{approval}");
         await GetAsync(user, $"/v1/runs/{approval}/steps");
+        await GetAsync(user, $"/v1/runs/{approval}/timeline");
+        await GetAsync(user, $"/v1/runs/{turn}/timeline");
         await CallAsync(user, HttpMethod.Post, $"/v1/runs/{approval}/resume", 202, """{"input":{"approved_by":"alice"}}""");
         var ended = await EventuallyAsync(() => GetAsync(user, $"/v1/runs/{approval}"), r => r.GetProperty("state").GetString() == "succeeded", "the approval to finish");
         Assert.NotEqual(JsonValueKind.Undefined, ended.GetProperty("output").ValueKind);
@@ -166,6 +168,8 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await GetAsync(user, $"/v1/sessions/{Unknown}/events", 404);
         await GetAsync(user, $"/v1/runs/{Unknown}", 404);
         await GetAsync(user, $"/v1/runs/{Unknown}/steps", 404);
+        await GetAsync(user, $"/v1/runs/{Unknown}/timeline", 404);
+        await GetAsync(user, "/v1/runs/not-a-run/timeline", 400);
         await GetAsync(user, $"/v1/runs/{turn}/checkpoints/999", 404);
         await CallAsync(user, HttpMethod.Post, $"/v1/runs/{Unknown}/resume", 404, """{"input":{}}""");
         await CallAsync(user, HttpMethod.Post, $"/v1/runs/{Unknown}/cancel", 404);

@@ -19,6 +19,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
+    /// <summary>How many deliveries of each key are answered 503 before one is accepted (a flaky receiver); 0 by default.</summary>
+    public int FailFirst { get; set; }
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -28,8 +31,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
         app.MapPost("/hook", (HttpContext context) =>
         {
             var key = context.Request.Headers["Idempotency-Key"].ToString();
-            receiver.CallsByKey.AddOrUpdate(key, 1, (_, n) => n + 1);
-            return Results.Ok();
+            var calls = receiver.CallsByKey.AddOrUpdate(key, 1, (_, n) => n + 1);
+            return calls <= receiver.FailFirst ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.Ok();
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -26,18 +26,16 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
     /// <summary>The activity source of model calls.</summary>
     public static readonly ActivitySource ActivitySource = new("Soma.Agents");
 
-    private static readonly Meter Meter = new("Soma.Agents");
-    private static readonly Counter<long> Calls = Meter.CreateCounter<long>("soma.model.calls", description: "Model calls by model and outcome.");
-    private static readonly Counter<long> Tokens = Meter.CreateCounter<long>("soma.model.tokens", description: "Tokens by model and direction.");
-
     private readonly List<Slot> _slots = [];
     private readonly ILogger _logger;
+    private readonly ModelMetrics _metrics;
 
     /// <summary>Builds a client, breaker and timeout for every configured endpoint.</summary>
-    public ModelRouter(IOptions<ModelOptions> options, ILogger<ModelRouter> logger)
+    public ModelRouter(IOptions<ModelOptions> options, ILogger<ModelRouter> logger, IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
+        _metrics = new ModelMetrics(meterFactory, () => _slots.Select(s => (s.Name, s.State.CircuitState)));
         var settings = options.Value;
         var order = settings.Fallback.Count > 0
             ? settings.Fallback.Select(n => Resolve(settings, n)).Distinct().ToList()
@@ -102,6 +100,7 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
         foreach (var slot in _slots)
         {
             var emitted = false;
+            var started = Stopwatch.GetTimestamp();
             using var activity = ActivitySource.StartActivity($"model {slot.Name}", ActivityKind.Client);
             activity?.SetTag("gen_ai.request.model", slot.ModelId);
             try
@@ -149,15 +148,13 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
                         return new ModelCallResult(slot.Name, text.ToString(), calls, finish ?? (calls.Count > 0 ? "tool_calls" : "stop"), input, output, [.. passedOver]);
                     },
                     cancellationToken).ConfigureAwait(false);
-                Calls.Add(1, new KeyValuePair<string, object?>("model", slot.Name), new KeyValuePair<string, object?>("outcome", "ok"));
-                Tokens.Add(result.InputTokens, new KeyValuePair<string, object?>("model", slot.Name), new KeyValuePair<string, object?>("direction", "input"));
-                Tokens.Add(result.OutputTokens, new KeyValuePair<string, object?>("model", slot.Name), new KeyValuePair<string, object?>("direction", "output"));
+                _metrics.Succeeded(slot.Name, Stopwatch.GetElapsedTime(started), result.InputTokens, result.OutputTokens);
                 return result;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not ModelCallException)
             {
                 var why = Describe(ex);
-                Calls.Add(1, new KeyValuePair<string, object?>("model", slot.Name), new KeyValuePair<string, object?>("outcome", "failed"));
+                _metrics.Failed(slot.Name, Stopwatch.GetElapsedTime(started), emitted && !IsRejection(ex) ? "stream_broken" : ModelMetrics.Kind(ex));
                 activity?.SetStatus(ActivityStatusCode.Error, why);
                 if (IsRejection(ex))
                 {
@@ -238,10 +235,10 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Model {Model} passed over: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.ModelRouterFellBack, Level = LogLevel.Warning, Message = "Model {Model} passed over: {Reason}")]
         public static partial void FellBack(ILogger logger, string model, string reason);
 
-        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Model {Model} broke off its answer: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.ModelRouterStreamBroken, Level = LogLevel.Warning, Message = "Model {Model} broke off its answer: {Reason}")]
         public static partial void StreamBroken(ILogger logger, string model, string reason);
     }
 }

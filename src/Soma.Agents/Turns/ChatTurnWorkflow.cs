@@ -49,12 +49,14 @@ public sealed class ChatTurnWorkflow
     private readonly MemoryWriteThrough _memory;
     private readonly TurnMemory _turnMemory;
     private readonly ChatTurnOptions _options;
+    private readonly TurnMetrics _metrics;
+    private readonly TimeProvider _time;
 
     /// <summary>Builds the workflow over its services.</summary>
     public ChatTurnWorkflow(
         ISessionStore sessions, IUsageLedger usage, ISessionStream stream,
         ModelRouter models, ToolRegistry tools, ToolInvoker invoker, MemoryWriteThrough memory, TurnMemory turnMemory,
-        IOptions<ChatTurnOptions> options)
+        IOptions<ChatTurnOptions> options, TurnMetrics metrics, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         _sessions = sessions;
@@ -66,6 +68,8 @@ public sealed class ChatTurnWorkflow
         _memory = memory;
         _turnMemory = turnMemory;
         _options = options.Value;
+        _metrics = metrics;
+        _time = time;
         var rounds = _options.MaxToolRounds + 1;
         Definition = WorkflowDefinition.Create(Name, 1)
             .WithInputSchema(InputSchema)
@@ -111,7 +115,8 @@ public sealed class ChatTurnWorkflow
         var inContext = recent.Select(m => m.Id.ToString()).ToHashSet(StringComparer.Ordinal);
         var query = recent.Count > 0 && recent[^1].Id == input.MessageId ? recent[^1].Content : string.Empty;
         var recall = await _turnMemory.RecallAsync(context.TenantId, query, inContext, cancellationToken).ConfigureAwait(false);
-        var output = StepOutcome.Succeeded(TurnJson.ToElement(new ContextOutput(history, recall?.Memories)));
+        var acceptedAt = recent.Count > 0 && recent[^1].Id == input.MessageId ? recent[^1].CreatedAt : (DateTimeOffset?)null;
+        var output = StepOutcome.Succeeded(TurnJson.ToElement(new ContextOutput(history, recall?.Memories, acceptedAt)));
         return recall is null ? output : output.WithCommit(commit => commit.AppendEventAsync(recall.Event));
     }
 
@@ -153,12 +158,20 @@ public sealed class ChatTurnWorkflow
         var baseText = previous?.AllText ?? string.Empty;
         var separated = baseText.Length == 0;
         _stream.StartAnswer(key, context.RunId, input.ReplyId, baseText);
+        // The turn's first delta is the first text of the first round that has any (a retried attempt that already streamed counts again).
+        var firstDeltaFrom = baseText.Length == 0 ? contextOutput.AcceptedAt : null;
         ModelCallResult result;
         try
         {
             result = await _models.CallAsync(messages, tools, piece =>
             {
                 _stream.AppendAnswer(key, input.ReplyId, separated ? piece : "\n\n" + piece);
+                if (firstDeltaFrom is { } accepted)
+                {
+                    _metrics.FirstDelta(_time.GetUtcNow() - accepted);
+                    firstDeltaFrom = null;
+                }
+
                 separated = true;
                 return ValueTask.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);

@@ -16,7 +16,8 @@ namespace Soma.Agents.Turns;
 /// <c>conversation.error</c> the user sees; a turn that ends gives its tenant's turn slot back.
 /// </summary>
 public sealed class SessionEventMirror(
-    ISessionStore sessions, IOutbox outbox, ISessionStream stream, ActiveTurnCounter turns, IIdGenerator ids, TimeProvider time) : IRunEventObserver
+    ISessionStore sessions, IOutbox outbox, ISessionStream stream, ActiveTurnCounter turns, IIdGenerator ids, TimeProvider time,
+    TurnMetrics? metrics = null) : IRunEventObserver
 {
     private const int MaxCachedInputs = 10_000;
     private readonly ConcurrentDictionary<Guid, TurnInput> _inputs = new();
@@ -55,6 +56,7 @@ public sealed class SessionEventMirror(
                 stream.EndAnswer(key, input.ReplyId);
                 stream.EndToolOutputs(key, run.Id);
                 turns.Release(run.TenantId);
+                metrics?.Ended(eventType["run.".Length..], time.GetUtcNow() - run.CreatedAt);
                 _inputs.TryRemove(run.Id, out _);
             }
 

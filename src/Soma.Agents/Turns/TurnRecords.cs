@@ -23,7 +23,8 @@ public sealed record TurnMessage(string Role, string Content, IReadOnlyList<Mode
 /// <summary>The output of the <c>context</c> step.</summary>
 /// <param name="Messages">Recent history, oldest first, ending with the user's message.</param>
 /// <param name="Memories">Long-term memories recalled for this turn, best first (null in checkpoints written before recall existed).</param>
-public sealed record ContextOutput(IReadOnlyList<TurnMessage> Messages, IReadOnlyList<Memory.RecalledMemory>? Memories = null);
+/// <param name="AcceptedAt">When the turn's message was accepted, for the time-to-first-delta metric (null in older checkpoints).</param>
+public sealed record ContextOutput(IReadOnlyList<TurnMessage> Messages, IReadOnlyList<Memory.RecalledMemory>? Memories = null, DateTimeOffset? AcceptedAt = null);
 
 /// <summary>The output of a <c>model</c> step: its checkpoint, so a resumed turn never calls the model again for it.</summary>
 /// <param name="Model">The endpoint that answered.</param>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Soma.Contracts.Schemas;
 using Soma.Core.Outbox;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 using Soma.Core.Tenancy;
 
 namespace Soma.Core.Messaging;
@@ -21,7 +22,7 @@ namespace Soma.Core.Messaging;
 public sealed partial class EventPublishSink : IOutboxSink
 {
     /// <summary>The meter of the relay's metrics.</summary>
-    public const string MeterName = "Soma.Events";
+    public const string MeterName = SomaMeters.Events;
 
     private readonly IEventBus _bus;
     private readonly EventValidator _validator;
@@ -44,9 +45,9 @@ public sealed partial class EventPublishSink : IOutboxSink
         _logger = logger;
         Route = options.Value.Route("events", [.. EventTopics(schemas)]);
         var meter = meterFactory.Create(MeterName);
-        _published = meter.CreateCounter<long>("soma.events.published", "{event}", "Events the relay published to the bus (tag schema).");
-        _rejected = meter.CreateCounter<long>("soma.events.rejected", "{event}", "Events refused by their schema and dead-lettered, never published (tags tenant, schema).");
-        _failed = meter.CreateCounter<long>("soma.events.publish_failed", "{event}", "Publishes that failed (tag kind: transient or refused).");
+        _published = SomaMeters.EventsPublished.CreateCounter<long>(meter);
+        _rejected = SomaMeters.EventsRejected.CreateCounter<long>(meter);
+        _failed = SomaMeters.EventsPublishFailed.CreateCounter<long>(meter);
     }
 
     /// <summary>The events' route: every event topic (each schema but the envelope's), in partition order.</summary>
@@ -182,6 +183,6 @@ public sealed partial class EventPublishSink : IOutboxSink
         }
     }
 
-    [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Event {Schema} {Id} of tenant {Tenant} does not match its schema and is never published: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.EventPublishSinkRejected, Level = LogLevel.Error, Message = "Event {Schema} {Id} of tenant {Tenant} does not match its schema and is never published: {Reason}")]
     private static partial void LogRejected(ILogger logger, string schema, Guid id, string tenant, string reason);
 }

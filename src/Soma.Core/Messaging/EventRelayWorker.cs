@@ -45,6 +45,6 @@ public sealed partial class EventRelayWorker(OutboxRelay relay, IEventBus bus, E
         }
     }
 
-    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "The {Bus} bus is not ready (attempt {Attempt}): {Reason}; events wait in the outbox")]
+    [LoggerMessage(EventId = LogEvents.EventRelayWorkerPrepareFailed, Level = LogLevel.Warning, Message = "The {Bus} bus is not ready (attempt {Attempt}): {Reason}; events wait in the outbox")]
     private static partial void LogPrepareFailed(ILogger logger, string bus, int attempt, string reason);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Soma.Core.Health;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 
 namespace Soma.Core.Outbox;
 
@@ -15,7 +16,7 @@ namespace Soma.Core.Outbox;
 public sealed partial class OutboxMonitor : BackgroundService, IHealthReporter
 {
     /// <summary>The meter name of the outbox metrics.</summary>
-    public const string MeterName = "Soma.Outbox";
+    public const string MeterName = SomaMeters.Outbox;
 
     private readonly IOutbox _outbox;
     private readonly TimeProvider _timeProvider;
@@ -33,9 +34,9 @@ public sealed partial class OutboxMonitor : BackgroundService, IHealthReporter
         _options = options.Value;
         _logger = logger;
         var meter = meterFactory.Create(MeterName);
-        meter.CreateObservableGauge("soma.outbox.pending", () => Measure(d => d.Pending), "{row}", "Outbox rows not yet delivered, per tenant.");
-        meter.CreateObservableGauge("soma.outbox.dead_lettered", () => Measure(d => d.DeadLettered), "{row}", "Outbox rows given up on, per tenant.");
-        meter.CreateObservableGauge("soma.outbox.oldest_age", () => Measure(d => d.OldestPendingAt is { } t ? (_timeProvider.GetUtcNow() - t).TotalSeconds : 0), "s", "Age of the oldest pending outbox row, per tenant.");
+        SomaMeters.OutboxPending.CreateObservableGauge(meter, () => Measure(d => d.Pending));
+        SomaMeters.OutboxDeadLettered.CreateObservableGauge(meter, () => Measure(d => d.DeadLettered));
+        SomaMeters.OutboxOldestAge.CreateObservableGauge(meter, () => Measure(d => d.OldestPendingAt is { } t ? (_timeProvider.GetUtcNow() - t).TotalSeconds : 0));
     }
 
     /// <inheritdoc />
@@ -91,7 +92,7 @@ public sealed partial class OutboxMonitor : BackgroundService, IHealthReporter
     private IEnumerable<Measurement<double>> Measure(Func<OutboxDepth, double> value) =>
         (_snapshot?.Depths ?? []).Select(d => new Measurement<double>(value(d), new KeyValuePair<string, object?>("tenant", d.TenantId)));
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Reading the outbox backlog failed")]
+    [LoggerMessage(EventId = LogEvents.OutboxMonitorReadFailed, Level = LogLevel.Warning, Message = "Reading the outbox backlog failed")]
     private static partial void LogReadFailed(ILogger logger, Exception exception);
 
     private sealed record Snapshot(IReadOnlyList<OutboxDepth> Depths, DateTimeOffset ReadAt, string? Error);

@@ -61,9 +61,9 @@ public sealed partial class OutboxPruner(IOutbox outbox, TimeProvider time, IOpt
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    [LoggerMessage(EventId = 2031, Level = LogLevel.Information, Message = "Pruned {Count} sent outbox rows older than {Hours} h")]
+    [LoggerMessage(EventId = LogEvents.OutboxPrunerPruned, Level = LogLevel.Information, Message = "Pruned {Count} sent outbox rows older than {Hours} h")]
     private static partial void LogPruned(ILogger logger, long count, int hours);
 
-    [LoggerMessage(EventId = 2032, Level = LogLevel.Warning, Message = "Pruning sent outbox rows failed; trying again at the next interval")]
+    [LoggerMessage(EventId = LogEvents.OutboxPrunerPruneFailed, Level = LogLevel.Warning, Message = "Pruning sent outbox rows failed; trying again at the next interval")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 
 namespace Soma.Core.Outbox;
 
@@ -10,8 +12,10 @@ namespace Soma.Core.Outbox;
 /// sink never tried (its peer is down) released without counting an attempt, so no outage dead-letters anything.
 /// The event relay and the memory sync worker are its two users.
 /// </summary>
-public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogger<OutboxRelay> logger)
+public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogger<OutboxRelay> logger, IMeterFactory? meterFactory = null)
 {
+    private readonly Counter<long>? _relayed = meterFactory is null ? null : SomaMeters.OutboxRelayed.CreateCounter<long>(meterFactory.Create(SomaMeters.Outbox));
+
     /// <summary>Claims up to <paramref name="batchSize"/> rows of <paramref name="route"/> (of one tenant, or all) and delivers them through <paramref name="sink"/>.</summary>
     public async Task<RelayPass> PassAsync(OutboxRoute route, IOutboxSink sink, string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken)
     {
@@ -45,6 +49,8 @@ public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogg
                 LogLeaseLost(logger, route.Name, result.Sent.Count - marked);
             }
 
+            _relayed?.Add(marked, new KeyValuePair<string, object?>("route", route.Name));
+
             await sink.OnSentAsync(result.Sent, cancellationToken).ConfigureAwait(false);
         }
 
@@ -74,12 +80,12 @@ public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogg
         return new RelayPass(entries.Count, result.Sent.Count, result.Refused.Count, deadLettered, result.TransientError);
     }
 
-    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "{Route}: {Count} delivered rows were no longer leased to this relay (another may deliver them again; their keys make that harmless)")]
+    [LoggerMessage(EventId = LogEvents.OutboxRelayLeaseLost, Level = LogLevel.Warning, Message = "{Route}: {Count} delivered rows were no longer leased to this relay (another may deliver them again; their keys make that harmless)")]
     private static partial void LogLeaseLost(ILogger logger, string route, int count);
 
-    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "{Route}: the sink failed; the batch goes back to the outbox")]
+    [LoggerMessage(EventId = LogEvents.OutboxRelaySinkFailed, Level = LogLevel.Error, Message = "{Route}: the sink failed; the batch goes back to the outbox")]
     private static partial void LogSinkFailed(ILogger logger, string route, Exception exception);
 
-    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "{Route}: dead-lettered {Topic} {Id} after {Attempts} attempt(s): {Reason}")]
+    [LoggerMessage(EventId = LogEvents.OutboxRelayDeadLettered, Level = LogLevel.Warning, Message = "{Route}: dead-lettered {Topic} {Id} after {Attempts} attempt(s): {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string route, string topic, Guid id, int attempts, string reason);
 }

@@ -99,7 +99,7 @@ public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal? s
         }
     }
 
-    [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "{Route}: a relay pass failed")]
+    [LoggerMessage(EventId = LogEvents.OutboxRelayWorkerPassFailed, Level = LogLevel.Warning, Message = "{Route}: a relay pass failed")]
     private static partial void LogPassFailed(ILogger logger, string route, Exception exception);
 }
 

@@ -34,6 +34,7 @@ public static class GatewayServiceCollectionExtensions
         var services = builder.Services;
 
         services.BindAndValidate<GatewayOptions>(GatewayOptions.SectionName);
+        services.BindAndValidate<Runs.TraceLinkOptions>(Runs.TraceLinkOptions.SectionName);
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);

@@ -223,7 +223,7 @@ internal static partial class MemoryEndpoints
         }
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "A recall through the API failed")]
+    [LoggerMessage(EventId = LogEvents.MemoryEndpointsRecallFailed, Level = LogLevel.Warning, Message = "A recall through the API failed")]
     private static partial void LogRecallFailed(ILogger logger, Exception exception);
 
     private static string Name<T>(T value)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Gateway.Auth;
@@ -34,6 +35,9 @@ internal static class RunEndpoints
         group.MapPost("/{id:guid}/resume", ResumeAsync).WithSummary("Resume a waiting run with its input, or a failed run from its last checkpoint.")
             .Accepts<ResumeRunRequest>("application/json").ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Cancel a run that has not ended.").ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/{id}/timeline", TimelineAsync)
+            .WithSummary("The run's steps on a time axis: each attempt with its start, end, outcome and error, retry backoffs and waits for input, and the run's trace id (with a link when Soma:Telemetry:TraceUrlTemplate is set).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id:guid}/events", Events).WithSummary("The run's events as server-sent events; Last-Event-ID replays what was missed.");
     }
 
@@ -130,6 +134,24 @@ internal static class RunEndpoints
             s.Value.Output, s.Value.Error is { } e ? JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["code"] = e.Code, ["message"] = e.Message, ["retryable"] = e.Retryable }) : null))];
         return TypedResults.Ok(steps);
     }
+
+    private static async Task<Results<Ok<RunTimelineResponse>, ProblemHttpResult>> TimelineAsync(
+        string id, ClaimsPrincipal user, IRunStore runs, IOutbox outbox, ICheckpointStore checkpoints, TimeProvider time, IOptions<TraceLinkOptions> traceLinks,
+        CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var runId))
+        {
+            return Problem.Create(StatusCodes.Status400BadRequest, ProblemTypes.InvalidParameter, "Invalid path parameter",
+                $"'{Truncate(id)}' is not a run id: a run id is a UUID, e.g. 0190a0f4-5b1e-7c3d-8e9f-0a1b2c3d4e5f.", new Dictionary<string, object?> { ["parameter"] = "id" });
+        }
+
+        var run = await runs.GetAsync(user.GetTenantId(), runId, cancellationToken);
+        return run is null
+            ? Problem.NotFound($"Run {runId}")
+            : TypedResults.Ok(await RunTimeline.ReadAsync(run, outbox, checkpoints, time.GetUtcNow(), traceLinks.Value, cancellationToken));
+    }
+
+    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
 
     private static async Task<Results<Ok<CheckpointResponse>, ProblemHttpResult>> CheckpointAsync(
         Guid id, long version, ClaimsPrincipal user, ICheckpointStore checkpoints, CancellationToken cancellationToken)

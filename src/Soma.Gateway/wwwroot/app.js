@@ -6,6 +6,7 @@ import { renderMarkdown } from './markdown.js';
 import { el, icon, testId } from './dom.js';
 import { MemoryPanel } from './memory.js';
 import { PolicyPanel } from './policy.js';
+import { RunsPanel } from './runs.js';
 import { ToolsPanel } from './tools.js';
 import { EventStream, retryAfterOf } from './sse.js';
 
@@ -50,6 +51,8 @@ let memory = null;
 let policy = null;
 // The tool analytics page (tools.js), for every signed-in user.
 let tools = null;
+// The runs page and a run's timeline (runs.js), for every signed-in user.
+let runs = null;
 
 const state = {
   token: '',
@@ -243,6 +246,7 @@ function signOut(message) {
   memory.toggle(false);
   policy.signedOut();
   tools.signedOut();
+  runs.signedOut();
   clearBanners();
   writeFragment(new URLSearchParams());
   showSignIn(message);
@@ -289,13 +293,25 @@ function enterApp(firstPage) {
   ui.app.hidden = false;
   policy.signedIn(state.token);
   tools.signedIn();
+  runs.signedIn();
   state.sessions = firstPage.items ?? [];
   state.nextCursor = firstPage.next_cursor ?? null;
   renderSessions();
-  const wanted = readFragment().get('session');
+  const fragment = readFragment();
+  const wanted = fragment.get('session');
   if (wanted) selectSession(wanted, { restoring: true });
   else showNoSession();
   updateComposer();
+  // A link to a run (#run=…), e.g. copied from its timeline, opens that timeline.
+  openLinkedRun(fragment);
+}
+
+function openLinkedRun(fragment) {
+  const run = fragment.get('run');
+  if (!run) return;
+  fragment.delete('run');
+  writeFragment(fragment);
+  runs.openRun(run);
 }
 
 // The model id `soma serve --demo` gives its scripted model (Soma.Server's DemoMode.ModelId); /v1/health lists every
@@ -1008,6 +1024,15 @@ class SessionView {
     const steps = testId(el('ol', 'steps'), 'run-steps');
     details.append(summary, steps);
     turn.section.append(details);
+    if (turn.runId) {
+      // The turn's run on the runs page: its steps on a time axis, with attempts, retries and waits.
+      const runId = turn.runId;
+      const link = testId(el('button', 'link-button small run-timeline-link', 'Timeline'), 'run-timeline-link');
+      link.type = 'button';
+      link.setAttribute('aria-label', 'Open the timeline of this turn\'s run');
+      link.addEventListener('click', () => runs.openRun(runId));
+      turn.section.append(link);
+    }
     return { kind: 'run', turn, details, badge, text, steps, state: 'accepted', version: NaN };
   }
 
@@ -1226,8 +1251,29 @@ function boot() {
     table: $('tools-table'),
     list: $('tools-list'),
   }, { api, describeError });
+  runs = new RunsPanel({
+    open: $('open-runs'),
+    root: $('runs-panel'),
+    close: $('runs-close'),
+    refresh: $('runs-refresh'),
+    filters: $('runs-filters'),
+    state: $('runs-state'),
+    workflow: $('runs-workflow'),
+    status: $('runs-status'),
+    table: $('runs-table'),
+    list: $('runs-list'),
+    more: $('runs-more'),
+    listView: $('runs-list-view'),
+    timelineView: $('run-timeline-view'),
+    back: $('runs-back'),
+    runInfo: $('run-info'),
+    trace: $('run-trace'),
+    timelineStatus: $('run-timeline-status'),
+    timeline: $('run-timeline-chart'),
+  }, { api, describeError, token: () => state.token });
   $('policy-close').append(icon('close'));
   $('tools-close').append(icon('close'));
+  $('runs-close').append(icon('close'));
   ui.toggleMemory.addEventListener('click', () => memory.toggle());
   const narrow = matchMedia('(max-width: 760px)');
   fitPlaceholder(narrow.matches);
@@ -1261,8 +1307,10 @@ function boot() {
     // A sign-in link opened in a tab that already shows the UI, or a #session=… link typed in.
     if (takeTokenFromFragment()) start();
     else if (state.token) {
-      const wanted = readFragment().get('session');
+      const fragment = readFragment();
+      const wanted = fragment.get('session');
       if (wanted && wanted !== state.selectedId) selectSession(wanted, { restoring: true });
+      openLinkedRun(fragment);
     }
   });
 

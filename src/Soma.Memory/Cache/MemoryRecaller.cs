@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Soma.Core.Memory;
+using Soma.Core.Telemetry;
 
 namespace Soma.Memory.Cache;
 
@@ -15,7 +16,7 @@ namespace Soma.Memory.Cache;
 public sealed class MemoryRecaller
 {
     /// <summary>The meter name of the recall and cache metrics.</summary>
-    public const string MeterName = "Soma.Memory";
+    public const string MeterName = SomaMeters.Memory;
 
     private static readonly KeyValuePair<string, object?> CachedTag = new("cached", "true");
     private static readonly KeyValuePair<string, object?> NotCachedTag = new("cached", "false");
@@ -38,9 +39,9 @@ public sealed class MemoryRecaller
         _backend = backend;
         _timeProvider = timeProvider;
         var meter = meterFactory.Create(MeterName);
-        _duration = meter.CreateHistogram<double>("soma.memory.recall.duration", "ms", "Recall latency, from the cache or the memory service.");
-        _hits = meter.CreateCounter<long>("soma.memory.recall.cache_hits", "{recall}", "Recalls answered by the recall cache.");
-        _misses = meter.CreateCounter<long>("soma.memory.recall.cache_misses", "{recall}", "Recalls that went to the memory service.");
+        _duration = SomaMeters.MemoryRecallDuration.CreateHistogram<double>(meter);
+        _hits = SomaMeters.MemoryRecallCacheHits.CreateCounter<long>(meter);
+        _misses = SomaMeters.MemoryRecallCacheMisses.CreateCounter<long>(meter);
     }
 
     /// <summary>Answers <paramref name="request"/> from the cache, or from the memory backend on a miss.</summary>

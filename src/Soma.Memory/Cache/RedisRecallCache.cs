@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
+using Soma.Core.Telemetry;
 using StackExchange.Redis;
 
 namespace Soma.Memory.Cache;
@@ -61,8 +62,7 @@ internal sealed partial class RedisRecallCache : IRecallCache, IAsyncDisposable,
         _generationTtlMilliseconds = (long)(value.Ttl * 2).TotalMilliseconds;
         _timeProvider = timeProvider;
         _logger = logger;
-        _errors = meterFactory.Create(MemoryRecaller.MeterName)
-            .CreateCounter<long>("soma.memory.recall.cache_errors", "{error}", "Recall cache operations that failed or timed out and were treated as misses.");
+        _errors = SomaMeters.MemoryRecallCacheErrors.CreateCounter<long>(meterFactory.Create(MemoryRecaller.MeterName));
     }
 
     public async ValueTask<RecallResponse?> GetAsync(RecallRequest request, CancellationToken cancellationToken = default)
@@ -243,7 +243,7 @@ internal sealed partial class RedisRecallCache : IRecallCache, IAsyncDisposable,
     private string Redact(string message) =>
         string.IsNullOrEmpty(_configuration.Password) ? message : message.Replace(_configuration.Password, "*****", StringComparison.Ordinal);
 
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.RedisRecallCacheFailed, Level = LogLevel.Warning,
         Message = "Recall cache {Operation} failed against Redis ({Configuration}); treated as a miss ({Suppressed} more since the last warning). {ErrorType}: {Error}")]
     private static partial void LogFailed(ILogger logger, string operation, string configuration, long suppressed, string errorType, string error);
 }

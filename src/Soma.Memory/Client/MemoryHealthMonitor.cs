@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Soma.Core.Health;
 using Soma.Core.Memory;
+using Soma.Core.Telemetry;
 
 namespace Soma.Memory.Client;
 
@@ -64,10 +65,10 @@ public sealed partial class MemoryHealthMonitor : BackgroundService, IHealthRepo
         _options = options;
         _logger = logger;
         _time = timeProvider ?? TimeProvider.System;
-        var meter = meterFactory.Create("Soma.Memory");
-        meter.CreateObservableGauge("soma.memory.mode", () => (int)Mode, description: "Memory mode: 0 normal, 1 degraded, 2 down.");
-        meter.CreateObservableGauge("soma.memory.breaker_state", () => (int)_client.BreakerState, description: "Memory breaker: 0 closed, 1 half-open, 2 open.");
-        _probes = meter.CreateCounter<long>("soma.memory.probes", description: "Memory health probes by outcome.");
+        var meter = meterFactory.Create(SomaMeters.Memory);
+        SomaMeters.MemoryMode.CreateObservableGauge(meter, () => (int)Mode);
+        SomaMeters.MemoryBreakerState.CreateObservableGauge(meter, () => (int)_client.BreakerState);
+        _probes = SomaMeters.MemoryProbes.CreateCounter<long>(meter);
         _client.AttemptCompleted += OnAttempt;
         _client.BreakerStateChanged += OnBreakerChanged;
     }
@@ -300,10 +301,10 @@ public sealed partial class MemoryHealthMonitor : BackgroundService, IHealthRepo
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Memory mode {Previous} -> {Mode}: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.MemoryHealthMonitorModeChanged, Level = LogLevel.Warning, Message = "Memory mode {Previous} -> {Mode}: {Reason}")]
         public static partial void ModeChanged(ILogger logger, string previous, string mode, string reason);
 
-        [LoggerMessage(EventId = 5102, Level = LogLevel.Error, Message = "Memory health probe crashed")]
+        [LoggerMessage(EventId = LogEvents.MemoryHealthMonitorProbeCrashed, Level = LogLevel.Error, Message = "Memory health probe crashed")]
         public static partial void ProbeCrashed(ILogger logger, Exception exception);
     }
 }

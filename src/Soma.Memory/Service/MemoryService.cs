@@ -226,10 +226,10 @@ public sealed partial class MemoryService : IMemoryBackend
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Memory health read failed")]
+        [LoggerMessage(EventId = LogEvents.MemoryServiceHealthReadFailed, Level = LogLevel.Warning, Message = "Memory health read failed")]
         public static partial void HealthReadFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Memory health read took longer than {TimeoutMilliseconds} ms")]
+        [LoggerMessage(EventId = LogEvents.MemoryServiceHealthReadTimedOut, Level = LogLevel.Warning, Message = "Memory health read took longer than {TimeoutMilliseconds} ms")]
         public static partial void HealthReadTimedOut(ILogger logger, double timeoutMilliseconds);
     }
 }

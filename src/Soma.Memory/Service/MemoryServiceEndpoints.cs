@@ -150,7 +150,7 @@ internal static partial class MemoryServiceEndpoints
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5111, Level = LogLevel.Error, Message = "Memory request {Path} failed in the store")]
+        [LoggerMessage(EventId = LogEvents.MemoryServiceEndpointsStoreFailed, Level = LogLevel.Error, Message = "Memory request {Path} failed in the store")]
         public static partial void StoreFailed(ILogger logger, PathString path, Exception exception);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 using Soma.Memory.WriteThrough;
 
 namespace Soma.Memory.Sync;
@@ -38,9 +39,9 @@ public sealed partial class MemoryBacklog : BackgroundService
         _logger = logger;
         _cap = options.Value.OutboxCapPerTenant;
         var meter = meterFactory.Create(MemoryMetrics.MeterName);
-        meter.CreateObservableGauge("soma.memory.outbox.pending", () => Snapshot().Select(d => Tagged((double)d.Pending, d.TenantId)), "{memory}", "Memory writes waiting in the outbox, per tenant.");
-        meter.CreateObservableGauge("soma.memory.outbox.oldest_age", () => Snapshot().Select(d => Tagged(d.OldestPendingAt is { } t ? Math.Max(0, (_time.GetUtcNow() - t).TotalSeconds) : 0, d.TenantId)), "s", "Age of the oldest waiting memory write, per tenant.");
-        meter.CreateObservableGauge("soma.memory.outbox.dead_lettered", () => Snapshot().Select(d => Tagged((double)d.DeadLettered, d.TenantId)), "{memory}", "Memory writes given up on, per tenant.");
+        SomaMeters.MemoryOutboxPending.CreateObservableGauge(meter, () => Snapshot().Select(d => Tagged((double)d.Pending, d.TenantId)));
+        SomaMeters.MemoryOutboxOldestAge.CreateObservableGauge(meter, () => Snapshot().Select(d => Tagged(d.OldestPendingAt is { } t ? Math.Max(0, (_time.GetUtcNow() - t).TotalSeconds) : 0, d.TenantId)));
+        SomaMeters.MemoryOutboxDeadLettered.CreateObservableGauge(meter, () => Snapshot().Select(d => Tagged((double)d.DeadLettered, d.TenantId)));
     }
 
     /// <summary>The per-tenant cap (<c>Soma:Memory:OutboxCapPerTenant</c>).</summary>
@@ -124,7 +125,7 @@ public sealed partial class MemoryBacklog : BackgroundService
 
     private static Measurement<double> Tagged(double value, string tenant) => new(value, new KeyValuePair<string, object?>("tenant", tenant));
 
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Reading the memory backlog failed")]
+    [LoggerMessage(EventId = LogEvents.MemoryBacklogRefreshFailed, Level = LogLevel.Warning, Message = "Reading the memory backlog failed")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 
     private sealed class Counters

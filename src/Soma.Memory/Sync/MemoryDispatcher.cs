@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
 using Soma.Core.Outbox;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 using Soma.Memory.Protocol;
 using Soma.Memory.WriteThrough;
 
@@ -60,11 +61,11 @@ public sealed partial class MemoryDispatcher : IOutboxSink
         Route = options.Value.Route("memory", MemoryKeys.Topics);
         _logger = logger;
         var meter = meterFactory.Create(MemoryMetrics.MeterName);
-        _sent = meter.CreateCounter<long>("soma.memory.sent", "{memory}", "Memory writes the memory service took.");
-        _failed = meter.CreateCounter<long>("soma.memory.failed", "{memory}", "Memory writes that failed (tag kind: transient or refused).");
-        _deadLettered = meter.CreateCounter<long>("soma.memory.dead_lettered", "{memory}", "Memory writes given up on after repeated refusals.");
-        _batchSize = meter.CreateHistogram<int>("soma.memory.batch.size", "{memory}", "Memory writes per delivered batch.");
-        meter.CreateObservableGauge("soma.memory.drain_rate", () => DrainRate, "{memory}/s", "Memory writes delivered per second over the last 10 s.");
+        _sent = SomaMeters.MemorySent.CreateCounter<long>(meter);
+        _failed = SomaMeters.MemoryFailed.CreateCounter<long>(meter);
+        _deadLettered = SomaMeters.MemoryDeadLettered.CreateCounter<long>(meter);
+        _batchSize = SomaMeters.MemoryBatchSize.CreateHistogram<int>(meter);
+        SomaMeters.MemoryDrainRate.CreateObservableGauge(meter, () => DrainRate);
     }
 
     /// <summary>Memory writes delivered per second by this process over the last 10 seconds.</summary>
@@ -313,13 +314,13 @@ public sealed partial class MemoryDispatcher : IOutboxSink
         }
     }
 
-    [LoggerMessage(EventId = 5112, Level = LogLevel.Warning, Message = "The memory service refused a batch of {Count}; sending its items one at a time: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.MemoryDispatcherBatchRefused, Level = LogLevel.Warning, Message = "The memory service refused a batch of {Count}; sending its items one at a time: {Reason}")]
     private static partial void LogBatchRefused(ILogger logger, int count, string reason);
 
-    [LoggerMessage(EventId = 5113, Level = LogLevel.Warning, Message = "The memory service refused {Topic} {Key} (attempt {Attempt}): {Reason}")]
+    [LoggerMessage(EventId = LogEvents.MemoryDispatcherRefused, Level = LogLevel.Warning, Message = "The memory service refused {Topic} {Key} (attempt {Attempt}): {Reason}")]
     private static partial void LogRefused(ILogger logger, string topic, string key, int attempt, string reason);
 
-    [LoggerMessage(EventId = 5114, Level = LogLevel.Warning, Message = "Forgetting cached recalls failed")]
+    [LoggerMessage(EventId = LogEvents.MemoryDispatcherInvalidateFailed, Level = LogLevel.Warning, Message = "Forgetting cached recalls failed")]
     private static partial void LogInvalidateFailed(ILogger logger, Exception exception);
 
     private sealed class RunResult

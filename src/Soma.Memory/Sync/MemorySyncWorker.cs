@@ -67,9 +67,9 @@ public sealed partial class MemorySyncWorker(
             : new RelayPace(_options.DegradedBatchSize, TimeSpan.FromMilliseconds(_options.DegradedPauseMilliseconds));
     }
 
-    [LoggerMessage(EventId = 5121, Level = LogLevel.Warning, Message = "Memory service down: memory writes wait in the outbox until it is back")]
+    [LoggerMessage(EventId = LogEvents.MemorySyncWorkerPaused, Level = LogLevel.Warning, Message = "Memory service down: memory writes wait in the outbox until it is back")]
     private static partial void LogPaused(ILogger logger);
 
-    [LoggerMessage(EventId = 5122, Level = LogLevel.Information, Message = "Memory service back ({Mode}): draining the outbox")]
+    [LoggerMessage(EventId = LogEvents.MemorySyncWorkerResumed, Level = LogLevel.Information, Message = "Memory service back ({Mode}): draining the outbox")]
     private static partial void LogResumed(ILogger logger, MemoryMode mode);
 }

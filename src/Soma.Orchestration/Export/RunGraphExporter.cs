@@ -120,7 +120,7 @@ public sealed partial class RunGraphExporter : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3301, Level = LogLevel.Warning, Message = "Could not export the graph of run {RunId} (attempt {Attempt}): {Reason}")]
+        [LoggerMessage(EventId = LogEvents.RunGraphExporterExportFailed, Level = LogLevel.Warning, Message = "Could not export the graph of run {RunId} (attempt {Attempt}): {Reason}")]
         public static partial void ExportFailed(ILogger logger, Guid runId, string reason, int attempt);
     }
 }

@@ -41,6 +41,8 @@ public static class OrchestrationServiceCollectionExtensions
         });
         services.TryAddSingleton<RunSignal>();
         services.TryAddSingleton<Soma.Core.Storage.GroupCommitter>();
+        // Run and step metrics come from the run events, after their commit.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunEventObserver, RunMetrics>());
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<RunExecutor>();
         return services;

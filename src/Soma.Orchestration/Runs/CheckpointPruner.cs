@@ -44,10 +44,10 @@ public sealed partial class CheckpointPruner(ICheckpointStore checkpoints, TimeP
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "Pruned {Count} checkpoints of ended runs")]
+        [LoggerMessage(EventId = LogEvents.CheckpointPrunerPruned, Level = LogLevel.Information, Message = "Pruned {Count} checkpoints of ended runs")]
         public static partial void Pruned(ILogger logger, int count);
 
-        [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Could not prune checkpoints: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.CheckpointPrunerPruneFailed, Level = LogLevel.Warning, Message = "Could not prune checkpoints: {Reason}")]
         public static partial void PruneFailed(ILogger logger, string reason);
     }
 }

@@ -597,16 +597,16 @@ public sealed partial class RunExecutor(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Run {RunId} stopped on this worker: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.RunExecutorFenced, Level = LogLevel.Information, Message = "Run {RunId} stopped on this worker: {Reason}")]
         public static partial void Fenced(ILogger logger, Guid runId, string reason);
 
-        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Could not renew the lease of run {RunId}: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.RunExecutorRenewFailed, Level = LogLevel.Warning, Message = "Could not renew the lease of run {RunId}: {Reason}")]
         public static partial void RenewFailed(ILogger logger, Guid runId, string reason);
 
-        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Step {Step} of run {RunId} threw")]
+        [LoggerMessage(EventId = LogEvents.RunExecutorStepThrew, Level = LogLevel.Warning, Message = "Step {Step} of run {RunId} threw")]
         public static partial void StepThrew(ILogger logger, Exception exception, Guid runId, string step);
 
-        [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Run {RunId} {Outcome}")]
+        [LoggerMessage(EventId = LogEvents.RunExecutorRunEnded, Level = LogLevel.Information, Message = "Run {RunId} {Outcome}")]
         public static partial void RunEnded(ILogger logger, Guid runId, string outcome);
     }
 }

@@ -74,7 +74,7 @@ public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, Time
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Could not lease runs: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.RunWorkerAcquireFailed, Level = LogLevel.Warning, Message = "Could not lease runs: {Reason}")]
         public static partial void AcquireFailed(ILogger logger, string reason);
     }
 }

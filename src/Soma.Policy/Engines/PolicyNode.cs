@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Soma.Core.Policy;
+using Soma.Core.Telemetry;
 
 namespace Soma.Policy.Engines;
 
@@ -15,7 +16,7 @@ namespace Soma.Policy.Engines;
 public sealed partial class PolicyNode : IPolicyEngine
 {
     /// <summary>The meter of the policy instruments.</summary>
-    public const string MeterName = "Soma.Policy";
+    public const string MeterName = SomaMeters.Policy;
 
     /// <summary>The reason code of a call over its rate limit.</summary>
     public const string RateLimited = "policy.rate_limited";
@@ -35,8 +36,8 @@ public sealed partial class PolicyNode : IPolicyEngine
         _time = time;
         _logger = logger;
         var meter = meterFactory.Create(MeterName);
-        _decisions = meter.CreateCounter<long>("soma.policy.decisions", "{decision}", "Policy decisions (tags engine, decision: allow or deny, reason: the fail-closed code or policy).");
-        _duration = meter.CreateHistogram<double>("soma.policy.decision.duration", "ms", "How long a policy decision took (tag engine).");
+        _decisions = SomaMeters.PolicyDecisions.CreateCounter<long>(meter);
+        _duration = SomaMeters.PolicyDecisionDuration.CreateHistogram<double>(meter);
     }
 
     /// <summary>The engine that decides.</summary>
@@ -117,10 +118,10 @@ public sealed partial class PolicyNode : IPolicyEngine
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 8101, Level = LogLevel.Error, Message = "Policy engine {Engine} threw; the decision is a deny")]
+        [LoggerMessage(EventId = LogEvents.PolicyNodeEngineFailed, Level = LogLevel.Error, Message = "Policy engine {Engine} threw; the decision is a deny")]
         public static partial void EngineFailed(ILogger logger, Exception exception, string engine);
 
-        [LoggerMessage(EventId = 8102, Level = LogLevel.Warning, Message = "Tool {Tool} for tenant {Tenant} denied by {Code} (engine {Engine})")]
+        [LoggerMessage(EventId = LogEvents.PolicyNodeFailedClosed, Level = LogLevel.Warning, Message = "Tool {Tool} for tenant {Tenant} denied by {Code} (engine {Engine})")]
         public static partial void FailedClosed(ILogger logger, string tool, string tenant, string code, string engine);
     }
 }

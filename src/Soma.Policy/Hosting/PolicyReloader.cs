@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Soma.Core.Telemetry;
 using Soma.Policy.Bundles;
 using Soma.Policy.Engines;
 
@@ -34,7 +35,7 @@ public sealed partial class PolicyReloader : BackgroundService
         _time = time;
         _logger = logger;
         Directory = _options.ResolveDirectory();
-        _reloads = meterFactory.Create(PolicyNode.MeterName).CreateCounter<long>("soma.policy.reloads", "{reload}", "Policy folder loads (tag outcome: loaded or failed; a failed one keeps the previous version).");
+        _reloads = SomaMeters.PolicyReloads.CreateCounter<long>(meterFactory.Create(PolicyNode.MeterName));
     }
 
     /// <summary>The folder watched.</summary>
@@ -187,13 +188,13 @@ public sealed partial class PolicyReloader : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 8103, Level = LogLevel.Information, Message = "Policy {Version} loaded from {Directory}: {Files} files, {Tests} tests passed")]
+        [LoggerMessage(EventId = LogEvents.PolicyReloaderLoaded, Level = LogLevel.Information, Message = "Policy {Version} loaded from {Directory}: {Files} files, {Tests} tests passed")]
         public static partial void Loaded(ILogger logger, string version, string directory, int files, int tests);
 
-        [LoggerMessage(EventId = 8104, Level = LogLevel.Error, Message = "The policy in {Directory} did not load; {Version} keeps deciding. Errors:\n{Errors}")]
+        [LoggerMessage(EventId = LogEvents.PolicyReloaderLoadFailed, Level = LogLevel.Error, Message = "The policy in {Directory} did not load; {Version} keeps deciding. Errors:\n{Errors}")]
         public static partial void LoadFailed(ILogger logger, string directory, string version, string errors);
 
-        [LoggerMessage(EventId = 8105, Level = LogLevel.Warning, Message = "Could not read the policy folder {Directory}; will look again")]
+        [LoggerMessage(EventId = LogEvents.PolicyReloaderReadFailed, Level = LogLevel.Warning, Message = "Could not read the policy folder {Directory}; will look again")]
         public static partial void ReadFailed(ILogger logger, Exception exception, string directory);
     }
 }

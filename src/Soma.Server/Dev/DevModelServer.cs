@@ -202,10 +202,10 @@ public sealed partial class DevModelServer : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "{Model} (stream: {Stream}, {Messages} messages): {Outcome}")]
+        [LoggerMessage(EventId = LogEvents.DevModelServerAnswered, Level = LogLevel.Information, Message = "{Model} (stream: {Stream}, {Messages} messages): {Outcome}")]
         public static partial void Answered(ILogger logger, string model, bool stream, int messages, string outcome);
 
-        [LoggerMessage(EventId = 9002, Level = LogLevel.Information, Message = "Refused a chat request: {Status} {Reason}")]
+        [LoggerMessage(EventId = LogEvents.DevModelServerRefused, Level = LogLevel.Information, Message = "Refused a chat request: {Status} {Reason}")]
         public static partial void Refused(ILogger logger, int status, string reason);
     }
 }

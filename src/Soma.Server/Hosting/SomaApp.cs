@@ -70,6 +70,7 @@ internal static class SomaApp
         builder.AddSomaGateway();
         settings.ConfigureServices?.Invoke(services);
         var app = builder.Build();
+        NodeInfo.Register(app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), roles);
         app.MapSomaGateway(api: roles.Contains(SomaRoles.Gateway));
         if (roles.Contains(SomaRoles.Memory))
         {

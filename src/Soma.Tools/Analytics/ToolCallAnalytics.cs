@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Soma.Contracts.Identity;
 using Soma.Core.Storage;
+using Soma.Core.Telemetry;
 using Soma.Tools.Invocation;
 using Soma.Tools.Registry;
 
@@ -34,9 +35,9 @@ internal sealed class ToolCallAnalytics : IToolCallObserver
         _ids = ids;
         _registry = registry;
         var meter = meterFactory.Create(ToolMetrics.MeterName);
-        _calls = meter.CreateCounter<long>("soma.tool.calls", "{call}", "Finished tool calls (tags tool, outcome: succeeded, failed or denied, sandbox).");
-        _duration = meter.CreateHistogram<double>("soma.tool.duration", "ms", "How long a tool ran, for the calls that ran (tags tool, sandbox).");
-        _bytes = meter.CreateHistogram<long>("soma.tool.output.bytes", "By", "The size of a tool's output in UTF-8 bytes, for the calls that ran (tags tool, sandbox).");
+        _calls = SomaMeters.ToolCalls.CreateCounter<long>(meter);
+        _duration = SomaMeters.ToolDuration.CreateHistogram<double>(meter);
+        _bytes = SomaMeters.ToolOutputBytes.CreateHistogram<long>(meter);
     }
 
     public async Task OnRecordedAsync(ToolInvocation invocation, IToolEventSink sink)

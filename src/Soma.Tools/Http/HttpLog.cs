@@ -5,9 +5,9 @@ namespace Soma.Tools.Http;
 /// <summary><c>http.fetch</c>'s log events (42xx: in-process tools; 4210–4219 http). URLs are logged without their query.</summary>
 internal static partial class HttpLog
 {
-    [LoggerMessage(EventId = 4210, Level = LogLevel.Information, Message = "http.fetch {Method} {Destination} for tenant {Tenant}, session {Session}")]
+    [LoggerMessage(EventId = LogEvents.HttpRequest, Level = LogLevel.Information, Message = "http.fetch {Method} {Destination} for tenant {Tenant}, session {Session}")]
     public static partial void Request(ILogger logger, string method, string destination, string tenant, Guid session);
 
-    [LoggerMessage(EventId = 4211, Level = LogLevel.Warning, Message = "http.fetch refused {Method} {Destination} for tenant {Tenant}, session {Session}: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.HttpRefused, Level = LogLevel.Warning, Message = "http.fetch refused {Method} {Destination} for tenant {Tenant}, session {Session}: {Reason}")]
     public static partial void Refused(ILogger logger, string method, string destination, string tenant, Guid session, string reason);
 }

@@ -210,7 +210,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Policy engine {Engine} failed deciding on tool {Tool}; the call is denied")]
+        [LoggerMessage(EventId = LogEvents.ToolInvokerPolicyFailed, Level = LogLevel.Error, Message = "Policy engine {Engine} failed deciding on tool {Tool}; the call is denied")]
         public static partial void PolicyFailed(ILogger logger, Exception exception, string engine, string tool);
     }
 }

@@ -362,28 +362,28 @@ internal sealed partial class McpServerConnection
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "MCP server {Server} connected with {Tools} tools")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionConnected, Level = LogLevel.Information, Message = "MCP server {Server} connected with {Tools} tools")]
         public static partial void Connected(ILogger logger, string server, int tools);
 
-        [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "MCP server {Server} disconnected: {Problem}; reconnecting")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionDisconnected, Level = LogLevel.Warning, Message = "MCP server {Server} disconnected: {Problem}; reconnecting")]
         public static partial void Disconnected(ILogger logger, string server, string problem);
 
-        [LoggerMessage(EventId = 4203, Level = LogLevel.Warning, Message = "MCP server {Server} could not connect: {Problem}; retrying")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionConnectFailed, Level = LogLevel.Warning, Message = "MCP server {Server} could not connect: {Problem}; retrying")]
         public static partial void ConnectFailed(ILogger logger, Exception exception, string server, string problem);
 
-        [LoggerMessage(EventId = 4204, Level = LogLevel.Warning, Message = "MCP server {Server} failed during a call of {Tool}; reconnecting")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionCallFailed, Level = LogLevel.Warning, Message = "MCP server {Server} failed during a call of {Tool}; reconnecting")]
         public static partial void CallFailed(ILogger logger, Exception exception, string server, string tool);
 
-        [LoggerMessage(EventId = 4205, Level = LogLevel.Warning, Message = "MCP server {Server} lists two tools named {Name} here; {Tool} is left out")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionDuplicateTool, Level = LogLevel.Warning, Message = "MCP server {Server} lists two tools named {Name} here; {Tool} is left out")]
         public static partial void DuplicateTool(ILogger logger, string server, string tool, string name);
 
-        [LoggerMessage(EventId = 4206, Level = LogLevel.Warning, Message = "MCP server {Server}: its tool list could not be refreshed")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionListFailed, Level = LogLevel.Warning, Message = "MCP server {Server}: its tool list could not be refreshed")]
         public static partial void ListFailed(ILogger logger, Exception exception, string server);
 
-        [LoggerMessage(EventId = 4207, Level = LogLevel.Debug, Message = "MCP server {Server} stderr: {Line}")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionServerStderr, Level = LogLevel.Debug, Message = "MCP server {Server} stderr: {Line}")]
         public static partial void ServerStderr(ILogger logger, string server, string line);
 
-        [LoggerMessage(EventId = 4208, Level = LogLevel.Debug, Message = "MCP server {Server}: closing the connection failed")]
+        [LoggerMessage(EventId = LogEvents.McpServerConnectionDisposeFailed, Level = LogLevel.Debug, Message = "MCP server {Server}: closing the connection failed")]
         public static partial void DisposeFailed(ILogger logger, Exception exception, string server);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Soma.Core.Sandbox;
+using Soma.Core.Telemetry;
 
 namespace Soma.Tools.Sandbox;
 
@@ -12,7 +13,7 @@ namespace Soma.Tools.Sandbox;
 public sealed class ToolSandboxes
 {
     /// <summary>The meter of the sandbox's metrics.</summary>
-    public const string MeterName = "Soma.Sandbox";
+    public const string MeterName = SomaMeters.Sandbox;
 
     private readonly Dictionary<string, IToolSandbox> _profiles;
     private readonly SandboxOptions _options;
@@ -27,8 +28,8 @@ public sealed class ToolSandboxes
         _profiles = profiles.ToDictionary(p => p.Name, StringComparer.Ordinal);
         _options = options.Value;
         var meter = meters.Create(MeterName);
-        _runs = meter.CreateCounter<long>("soma.sandbox.runs", description: "Sandboxed runs by profile and outcome (exited, timeout, truncated, seccomp, signal, unavailable).");
-        _duration = meter.CreateHistogram<double>("soma.sandbox.run.duration", "ms", "Start to exit of a sandboxed run.");
+        _runs = SomaMeters.SandboxRuns.CreateCounter<long>(meter);
+        _duration = SomaMeters.SandboxRunDuration.CreateHistogram<double>(meter);
     }
 
     /// <summary>Every profile.</summary>

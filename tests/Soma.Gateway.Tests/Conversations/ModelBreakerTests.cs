@@ -39,7 +39,22 @@ public sealed class ModelBreakerTests : IAsyncLifetime
         Assert.Equal("secondary", await AnsweredByAsync(client, session, "after the breaker opened"));
         Assert.Equal(BreakerFailures, _models.PrimaryCalls);
         Assert.Equal(BreakerFailures + 1, _models.SecondaryCalls);
+
+        // What an operator's dashboard reads: the breaker open, the errors by kind, the call that skipped the open breaker.
+        using var admin = _models.Server.For(ServerFixture.NewTenant(), "ops", "admin");
+        var metrics = await admin.GetStringAsync("/metrics");
+        Assert.Contains(Samples(metrics, "soma_model_breaker_state", "model=\"primary\""), v => v == 2);
+        Assert.Contains(Samples(metrics, "soma_model_breaker_state", "model=\"secondary\""), v => v == 0);
+        Assert.Contains(Samples(metrics, "soma_model_errors_total", "model=\"primary\"", "kind=\"http_5xx\""), v => v >= BreakerFailures);
+        Assert.Contains(Samples(metrics, "soma_model_errors_total", "model=\"primary\"", "kind=\"breaker_open\""), v => v >= 1);
     }
+
+    // Values of the samples of name whose labels hold every one of labels.
+    private static IEnumerable<double> Samples(string exposition, string name, params string[] labels) =>
+        exposition.Split('\n')
+            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(label => l[..l.IndexOf('}', StringComparison.Ordinal)].Contains(label, StringComparison.Ordinal)))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
 
     [Fact]
     public async Task Calls_their_caller_cancelled_never_open_the_breaker()

@@ -40,6 +40,7 @@ public sealed partial class WebUiHttpTests(ServerFixture fixture) : IClassFixtur
     [InlineData("/memory.js", "text/javascript")]
     [InlineData("/policy.js", "text/javascript")]
     [InlineData("/tools.js", "text/javascript")]
+    [InlineData("/runs.js", "text/javascript")]
     [InlineData("/app.css", "text/css")]
     public async Task Each_asset_has_its_content_type_and_the_same_headers(string path, string mediaType)
     {

@@ -203,7 +203,7 @@ public sealed class FilesToolsTests : IAsyncLifetime
         Assert.StartsWith($"Path '{Printable(path)}' is refused: ", result.Result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("root:", result.Result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("SQLite", result.Result.Output, StringComparison.Ordinal);
-        Assert.Contains(_logs.WithId(4201), line => line.Contains("files.read refused path", StringComparison.Ordinal) && line.Contains(Tenant, StringComparison.Ordinal));
+        Assert.Contains(_logs.WithId(4220), line => line.Contains("files.read refused path", StringComparison.Ordinal) && line.Contains(Tenant, StringComparison.Ordinal));
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Soma.Core.Sandbox;
+using Soma.Core.Telemetry;
 
 namespace Soma.Tools.Sandbox.Egress;
 
@@ -26,8 +27,7 @@ public sealed class SandboxEgress
     {
         ArgumentNullException.ThrowIfNull(meters);
         Logger = logger;
-        _decisions = meters.Create(ToolSandboxes.MeterName).CreateCounter<long>(
-            "soma.sandbox.egress", description: "Requests of sandboxed programs at the egress proxy, by decision (allowed, refused, failed, invalid).");
+        _decisions = SomaMeters.SandboxEgress.CreateCounter<long>(meters.Create(ToolSandboxes.MeterName));
     }
 
     /// <summary>The proxy's values for the sandbox's environment (<c>HTTP_PROXY</c> and its kin; <c>NO_PROXY</c> empty).</summary>

@@ -1,0 +1,15 @@
+namespace Soma.Agents;
+
+/// <summary>
+/// The one registry of this project's log event ids: every <c>[LoggerMessage]</c> of Soma.Agents takes its id from here, each id
+/// names one kind of log line, and ids stay stable across releases (operators filter and alert on them). A test checks
+/// that they are unique and that no <c>[LoggerMessage]</c> uses an id from elsewhere.
+/// </summary>
+internal static class LogEvents
+{
+    /// <summary>Logged by <c>ModelRouter</c>.</summary>
+    public const int ModelRouterFellBack = 4001;
+
+    /// <summary>Logged by <c>ModelRouter</c>.</summary>
+    public const int ModelRouterStreamBroken = 4002;
+}

@@ -274,6 +274,7 @@ public sealed class RunbookStates : IAsyncLifetime
         var now = DateTimeOffset.UtcNow.UtcTicks.ToString(CultureInfo.InvariantCulture);
         await Sqlite3Async(db, $"INSERT INTO outbox (id, tenant_id, topic, dedupe_key, payload, created_at, next_attempt_at) VALUES ('{eventId}', 'default', 'agent.runs.v1', 'runbook-poison-{eventId}', '{{\"type\":\"run.started\",\"tenant_id\":\"default\"}}', {now}, {now})");
         await WaitForAsync(async () => (await Sqlite3Async(db, $"SELECT status FROM outbox WHERE id = '{eventId}'")).Trim() == "2", "the relay to dead-letter the refused event");
+        await WaitForAsync(async () => (await Sqlite3Async(db, $"SELECT count(*) FROM audit_log WHERE resource = 'event:{eventId}'")).Trim() != "0", "the relay to audit the refusal");
         return eventId;
     }
 

@@ -86,6 +86,7 @@ public sealed class RunbookStates : IAsyncLifetime
         await TurnAsync(http);
         var runId = await StartRunAsync(http);
         await WaitForAsync(async () => (await http.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}")).GetProperty("state").GetString() == "waiting", "the approval run to wait");
+        await WaitForAsync(async () => (await http.GetStringAsync("/metrics")).Contains("soma_turn_time_to_first_delta", StringComparison.Ordinal), "the turn's first delta");
 
         var eventId = await PoisonAsync(Path.Combine(data, "soma.db"));
 

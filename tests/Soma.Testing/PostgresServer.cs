@@ -71,11 +71,7 @@ public sealed class PostgresServer : IAsyncDisposable
             // The locale is named, not inherited: without LANG (as under CI) initdb would pick "C", where lower() leaves
             // non-ASCII letters alone and case-insensitive search beyond ASCII breaks. C.UTF-8 ships with every Debian.
             await server.RunToolAsync("initdb", ["-D", server.DataDirectory, "-U", User, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"], cancellationToken);
-            await server.RunToolAsync("pg_ctl", [
-                "-D", server.DataDirectory, "-l", server.LogFile, "-w", "-t", "60",
-                "-o", $"-c listen_addresses=127.0.0.1 -p {server.Port} -c unix_socket_directories={directory.Path} -c fsync=on -c max_connections=200 -c shared_buffers=32MB",
-                "start"], cancellationToken);
-            await server.WaitUntilReadyAsync(cancellationToken);
+            await server.StartAgainAsync(cancellationToken);
             return server;
         }
         catch
@@ -84,6 +80,23 @@ public sealed class PostgresServer : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Stops the server (a fast shutdown, as an operator or a failover would), keeping its data.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default) =>
+        await RunToolAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop"], cancellationToken);
+
+    /// <summary>Starts the server (again) on its port and data, and waits until it accepts connections.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        await RunToolAsync("pg_ctl", [
+            "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60",
+            "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories={_directory.Path} -c fsync=on -c max_connections=200 -c shared_buffers=32MB",
+            "start"], cancellationToken);
+        await WaitUntilReadyAsync(cancellationToken);
+    }
+
+    /// <summary>The database's libpq connection URI (for psql, pg_dump, pg_restore, pg_isready).</summary>
+    public string Uri(string database) => $"postgresql://{User}@127.0.0.1:{Port}/{database}";
 
     public string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder

@@ -110,6 +110,7 @@ public sealed class TenantIsolationTests(ConversationFixture fixture) : IClassFi
         ["GET /v1/runs"] = new(false, () => Get("/v1/runs")),
         ["GET /v1/runs/{id}"] = new(true, () => Get($"/v1/runs/{turnRun}")),
         ["GET /v1/runs/{id}/steps"] = new(true, () => Get($"/v1/runs/{turnRun}/steps")),
+        ["GET /v1/runs/{id}/timeline"] = new(true, () => Get($"/v1/runs/{turnRun}/timeline")),
         ["GET /v1/runs/{id}/checkpoints/{version}"] = new(true, () => Get($"/v1/runs/{turnRun}/checkpoints/1")),
         ["POST /v1/runs/{id}/resume"] = new(true, () => Send(HttpMethod.Post, $"/v1/runs/{waitingRun}/resume", """{"input":{"approved_by":"mallory"}}""")),
         ["POST /v1/runs/{id}/cancel"] = new(true, () => Send(HttpMethod.Post, $"/v1/runs/{waitingRun}/cancel")),

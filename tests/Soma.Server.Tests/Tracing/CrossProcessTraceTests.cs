@@ -94,6 +94,10 @@ public sealed class CrossProcessTraceTests : IAsyncLifetime
             "the worker's model span in the POST's trace");
         Assert.Equal("chat soma-dev", model.Name);
         Assert.DoesNotContain(_receiver.Spans, s => s.Service == "soma-gateway" && s.Name.StartsWith("run ", StringComparison.Ordinal));
+
+        // The worker's log line about the run carries the turn's trace id, so an operator can go from a log to the trace.
+        var logged = await worker.WaitForOutputAsync($"TraceId:{post.TraceId}", Patience);
+        Assert.Contains(logged.Split('\n'), line => line.Contains($"TraceId:{post.TraceId}", StringComparison.Ordinal) && line.Contains("SpanId:", StringComparison.Ordinal));
     }
 
     private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, string what)

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Soma.Contracts.Schemas;
-
 using Soma.Testing;
+using static Soma.Gateway.Tests.RunsApi;
 
 namespace Soma.Gateway.Tests;
 
@@ -173,21 +173,6 @@ public sealed class RunApiTests(RunApiFixture fixture) : IClassFixture<RunApiFix
         throw new TimeoutException($"Run {runId} did not end.");
     }
 
-    private static async Task<JsonElement> WaitForStateAsync(HttpClient client, string runId, string state)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var run = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}");
-            if (run.GetProperty("state").GetString() == state)
-            {
-                return run;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Run {runId} never reached {state}.");
-    }
 
     private static async Task<List<(string Id, string Type, string Data)>> ReadEventsAsync(HttpClient client, string runId, string? lastEventId)
     {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Soma.Testing;
+using static Soma.Gateway.Tests.RunsApi;
 
 namespace Soma.Gateway.Tests;
 
@@ -155,28 +156,7 @@ public sealed partial class RunTimelineApiTests(RunTimelineFixture fixture) : IC
     private static JsonElement Step(JsonElement timeline, string key) =>
         timeline.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("key").GetString() == key);
 
-    private static async Task<string> StartAsync(HttpClient client, string body)
-    {
-        var started = await client.PostAsync("/v1/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        return (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run_id").GetString()!;
-    }
 
-    private static async Task WaitForStateAsync(HttpClient client, string runId, string state)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var run = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}");
-            if (run.GetProperty("state").GetString() == state)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Run {runId} never reached {state}.");
-    }
 
     private static async Task<List<string>> ReadEventsAsync(HttpClient client, string runId)
     {

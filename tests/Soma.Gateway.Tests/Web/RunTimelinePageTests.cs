@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
+using static Soma.Gateway.Tests.RunsApi;
 
 namespace Soma.Gateway.Tests.Web;
 
@@ -175,28 +176,7 @@ public sealed partial class RunTimelinePageTests(RunsBrowserFixture fixture) : I
         await page.Context.DisposeAsync();
     }
 
-    internal static async Task<string> StartAsync(HttpClient client, string body)
-    {
-        var started = await client.PostAsync("/v1/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        return (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run_id").GetString()!;
-    }
 
-    internal static async Task WaitForStateAsync(HttpClient client, string runId, string state)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var run = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{runId}");
-            if (run.GetProperty("state").GetString() == state)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Run {runId} never reached {state}.");
-    }
 }
 
 /// <summary>A <c>#run=…</c> link opens the run's timeline; without <c>Soma:Telemetry:TraceUrlTemplate</c> it shows the trace id and no trace link.</summary>
@@ -207,8 +187,8 @@ public sealed class RunTimelineWithoutTraceLinkTests(ChatBrowserFixture fixture)
     {
         var tenant = ServerFixture.NewTenant();
         using var client = fixture.Server.For(tenant);
-        var approval = await RunTimelinePageTests.StartAsync(client, """{"workflow":"demo.approval"}""");
-        await RunTimelinePageTests.WaitForStateAsync(client, approval, "waiting");
+        var approval = await StartAsync(client, """{"workflow":"demo.approval"}""");
+        await WaitForStateAsync(client, approval, "waiting");
         var timelineJson = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{approval}/timeline");
         Assert.Equal(JsonValueKind.Null, timelineJson.GetProperty("trace_url").ValueKind);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -16,27 +15,23 @@ public sealed class LivePrometheusAlertTests : IAsyncLifetime
     private const string Alert = "SomaOutboxBacklogOld";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(40);
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("soma-prom-");
-    private Process? _prometheus;
+    private PrometheusServer? _prometheus;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        if (_prometheus is { HasExited: false })
+        if (_prometheus is not null)
         {
-            _prometheus.Kill(entireProcessTree: true);
-            await _prometheus.WaitForExitAsync();
+            await _prometheus.DisposeAsync();
         }
 
-        _prometheus?.Dispose();
         _work.Delete(recursive: true);
     }
 
     [Fact]
     public async Task The_outbox_backlog_alert_goes_pending_then_firing_without_a_relay_and_resolves_when_a_relay_drains_it()
     {
-        var prometheusBinary = "/usr/bin/prometheus";
-        Assert.True(File.Exists(prometheusBinary), "Prometheus is not installed: install Debian's 'prometheus' package (./test.sh does).");
         var data = Path.Combine(_work.FullName, "data");
         var environment = new Dictionary<string, string> { ["SOMA__OUTBOX__MONITOR__INTERVALSECONDS"] = "1" };
 
@@ -44,8 +39,6 @@ public sealed class LivePrometheusAlertTests : IAsyncLifetime
         var port = SomaProcess.FreePort();
         await using var gateway = SomaProcess.Start(["serve", "--data", data, "--roles", "gateway", "--urls", $"http://127.0.0.1:{port}"], environment);
         var token = AdminToken(await gateway.WaitForOutputAsync("Authorization: Bearer", Patience));
-        var tokenFile = Path.Combine(_work.FullName, "token");
-        await File.WriteAllTextAsync(tokenFile, token);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var created = await http.PostAsJsonAsync("/v1/sessions", new { title = "backlog" });
@@ -59,34 +52,8 @@ public sealed class LivePrometheusAlertTests : IAsyncLifetime
         var testRules = Path.Combine(_work.FullName, "rules.yml");
         await File.WriteAllTextAsync(testRules, rules.Replace(RealExpression, "expr: max(soma_outbox_oldest_age_seconds) > 2\n        for: 4s", StringComparison.Ordinal));
 
-        var promPort = SomaProcess.FreePort();
-        var config = Path.Combine(_work.FullName, "prometheus.yml");
-        await File.WriteAllTextAsync(config, $"""
-            global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
-            rule_files:
-              - {testRules}
-            scrape_configs:
-              - job_name: soma
-                authorization:
-                  type: Bearer
-                  credentials_file: {tokenFile}
-                static_configs:
-                  - targets: ['127.0.0.1:{port}']
-            """);
-        var start = new ProcessStartInfo(prometheusBinary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[$"--config.file={config}", $"--storage.tsdb.path={Path.Combine(_work.FullName, "tsdb")}", $"--web.listen-address=127.0.0.1:{promPort}"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _prometheus = Process.Start(start)!;
-        _prometheus.OutputDataReceived += (_, _) => { };
-        _prometheus.ErrorDataReceived += (_, _) => { };
-        _prometheus.BeginOutputReadLine();
-        _prometheus.BeginErrorReadLine();
-        using var prometheus = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{promPort}") };
+        _prometheus = await PrometheusServer.StartAsync(_work.FullName, testRules, $"127.0.0.1:{port}", token, Patience);
+        using var prometheus = new HttpClient { BaseAddress = _prometheus.Address };
 
         var seen = new List<string>();
         await EventuallyAsync(async () =>

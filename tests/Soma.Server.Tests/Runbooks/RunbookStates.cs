@@ -31,7 +31,7 @@ public sealed class RunbookStates : IAsyncLifetime
     private readonly TempDirectory _work = new("soma-runbooks");
     private readonly Dictionary<string, Dictionary<string, string>> _environments = [];
     private readonly List<IAsyncDisposable> _owned = [];
-    private Process? _prometheus;
+    private PrometheusServer? _prometheus;
 
     public async Task InitializeAsync()
     {
@@ -59,13 +59,11 @@ public sealed class RunbookStates : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_prometheus is { HasExited: false })
+        if (_prometheus is not null)
         {
-            _prometheus.Kill(entireProcessTree: true);
-            await _prometheus.WaitForExitAsync();
+            await _prometheus.DisposeAsync();
         }
 
-        _prometheus?.Dispose();
         foreach (var owned in Enumerable.Reverse(_owned))
         {
             await owned.DisposeAsync();
@@ -90,7 +88,8 @@ public sealed class RunbookStates : IAsyncLifetime
 
         var eventId = await PoisonAsync(Path.Combine(data, "soma.db"));
 
-        var prometheus = await StartPrometheusAsync(url, token);
+        _prometheus = await PrometheusServer.StartAsync(_work.Path, AlertRules.RulesFile, new Uri(url).Authority, token, Patience);
+        var prometheus = _prometheus.Address.ToString().TrimEnd('/');
         _environments["healthy"] = Variables(withModel, url, token, data, new()
         {
             ["RUN_ID"] = runId,
@@ -216,53 +215,6 @@ public sealed class RunbookStates : IAsyncLifetime
         var response = await http.PostAsJsonAsync("/v1/runs", new { workflow = "demo.approval" });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run_id").GetString()!;
-    }
-
-    private async Task<string> StartPrometheusAsync(string url, string token)
-    {
-        var tokenFile = Path.Combine(_work.Path, "prometheus-token");
-        await File.WriteAllTextAsync(tokenFile, token);
-        var port = FreePort.Next();
-        var config = Path.Combine(_work.Path, "prometheus.yml");
-        await File.WriteAllTextAsync(config, $"""
-            global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
-            rule_files:
-              - {AlertRules.RulesFile}
-            scrape_configs:
-              - job_name: soma
-                authorization:
-                  type: Bearer
-                  credentials_file: {tokenFile}
-                static_configs:
-                  - targets: ['{new Uri(url).Authority}']
-            """);
-        var start = new ProcessStartInfo("/usr/bin/prometheus") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[$"--config.file={config}", $"--storage.tsdb.path={Path.Combine(_work.Path, "tsdb")}", $"--web.listen-address=127.0.0.1:{port}"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _prometheus = Process.Start(start)!;
-        _prometheus.OutputDataReceived += (_, _) => { };
-        _prometheus.ErrorDataReceived += (_, _) => { };
-        _prometheus.BeginOutputReadLine();
-        _prometheus.BeginErrorReadLine();
-        var address = $"http://127.0.0.1:{port}";
-        using var client = new HttpClient { BaseAddress = new Uri(address) };
-        await WaitForAsync(async () =>
-        {
-            try
-            {
-                return (await client.GetAsync("/-/ready")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, "Prometheus to be ready");
-        return address;
     }
 
     /// <summary>

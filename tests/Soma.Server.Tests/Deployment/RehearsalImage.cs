@@ -16,21 +16,26 @@ internal sealed partial record RehearsalImage(IReadOnlyList<string> Entrypoint, 
 
     public static string DockerfilePath => RepositoryFiles.Path("Dockerfile");
 
+    /// <summary>Reads the repository's Dockerfile.</summary>
     public static RehearsalImage Read()
     {
         var path = DockerfilePath;
-        if (!File.Exists(path))
-        {
-            throw new InvalidOperationException($"The image's Dockerfile is missing: {path}");
-        }
+        return File.Exists(path)
+            ? Parse(File.ReadAllText(path), path)
+            : throw new InvalidOperationException($"The image's Dockerfile is missing: {path}");
+    }
 
+    /// <summary>Reads a Dockerfile's text; <paramref name="path"/> names it in errors.</summary>
+    public static RehearsalImage Parse(string dockerfile, string path)
+    {
         // Continuation lines joined; comments dropped; only the last stage (after the last FROM) is the image.
         var instructions = new List<string>();
         var current = "";
-        foreach (var raw in File.ReadAllLines(path))
+        foreach (var raw in dockerfile.Split('\n'))
         {
             var line = raw.Trim();
-            if (current.Length == 0 && (line.Length == 0 || line.StartsWith('#')))
+            // Docker drops comment lines even inside a continued instruction.
+            if (line.StartsWith('#') || (current.Length == 0 && line.Length == 0))
             {
                 continue;
             }

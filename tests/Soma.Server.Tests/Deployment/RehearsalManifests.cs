@@ -54,9 +54,11 @@ internal sealed class RehearsalManifests
             throw new InvalidOperationException($"helm template exited with {helm.ExitCode}:\n{await stderr}");
         }
 
-        var yaml = await stdout;
-        return new RehearsalManifests(yaml, @namespace, Parse(yaml, @namespace));
+        return FromYaml(await stdout, @namespace);
     }
+
+    /// <summary>Manifests from YAML text (as <c>helm template</c> would print it).</summary>
+    public static RehearsalManifests FromYaml(string yaml, string @namespace) => new(yaml, @namespace, Parse(yaml, @namespace));
 
     /// <summary>Parses multi-document YAML into its objects (documents that are not mappings, e.g. empty ones, are skipped).</summary>
     public static IReadOnlyList<KubeObject> Parse(string yaml, string @namespace)

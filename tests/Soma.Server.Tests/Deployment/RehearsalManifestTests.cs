@@ -11,7 +11,7 @@ namespace Soma.Server.Tests.Deployment;
 /// </summary>
 public sealed class RehearsalManifestTests : IDisposable
 {
-    private const string Dockerfile = """
+    private const string DockerfileText = """
         FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
         ENTRYPOINT ["/bin/false"]
         FROM mcr.microsoft.com/dotnet/aspnet:10.0
@@ -24,7 +24,7 @@ public sealed class RehearsalManifestTests : IDisposable
         ENTRYPOINT ["/app/soma"]
         """;
 
-    private static readonly RehearsalImage Image = RehearsalImage.Parse(Dockerfile, "Dockerfile");
+    private static readonly RehearsalImage Image = RehearsalImage.Parse(DockerfileText, "Dockerfile");
     private readonly TempDirectory _root = new("soma-rehearsal-unit");
 
     public void Dispose() => _root.Dispose();

@@ -13,7 +13,7 @@ namespace Soma.Server.Tests.Deployment;
 /// </summary>
 internal sealed class RehearsalManifests
 {
-    private RehearsalManifests(string yaml, string @namespace, IReadOnlyList<KubeObject> objects)
+    private RehearsalManifests(string yaml, string @namespace, IReadOnlyList<RehearsalObject> objects)
     {
         Yaml = yaml;
         Namespace = @namespace;
@@ -26,9 +26,9 @@ internal sealed class RehearsalManifests
     /// <summary>The namespace the release was rendered for (objects without one live there).</summary>
     public string Namespace { get; }
 
-    public IReadOnlyList<KubeObject> Objects { get; }
+    public IReadOnlyList<RehearsalObject> Objects { get; }
 
-    public IEnumerable<KubeObject> OfKind(string kind) => Objects.Where(o => o.Kind == kind);
+    public IEnumerable<RehearsalObject> OfKind(string kind) => Objects.Where(o => o.Kind == kind);
 
     /// <summary>Runs <c>helm template {release} deploy/helm/soma -f {values} --namespace {namespace}</c> and parses its output.</summary>
     public static async Task<RehearsalManifests> RenderAsync(string release, string valuesFile, string @namespace, CancellationToken cancellationToken)
@@ -61,11 +61,11 @@ internal sealed class RehearsalManifests
     public static RehearsalManifests FromYaml(string yaml, string @namespace) => new(yaml, @namespace, Parse(yaml, @namespace));
 
     /// <summary>Parses multi-document YAML into its objects (documents that are not mappings, e.g. empty ones, are skipped).</summary>
-    public static IReadOnlyList<KubeObject> Parse(string yaml, string @namespace)
+    public static IReadOnlyList<RehearsalObject> Parse(string yaml, string @namespace)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
-        var objects = new List<KubeObject>();
+        var objects = new List<RehearsalObject>();
         foreach (var document in stream.Documents)
         {
             if (document.RootNode is not YamlMappingNode root || ToJson(root) is not JsonObject body)
@@ -75,7 +75,7 @@ internal sealed class RehearsalManifests
 
             var kind = Text(body["kind"]) ?? throw new InvalidOperationException($"A rendered document has no kind:\n{body.ToJsonString()[..Math.Min(300, body.ToJsonString().Length)]}");
             var name = Text(body["metadata"]?["name"]) ?? throw new InvalidOperationException($"A rendered {kind} has no metadata.name.");
-            objects.Add(new KubeObject(kind, name, Text(body["metadata"]?["namespace"]) ?? @namespace, body));
+            objects.Add(new RehearsalObject(kind, name, Text(body["metadata"]?["namespace"]) ?? @namespace, body));
         }
 
         return objects;
@@ -137,10 +137,4 @@ internal sealed class RehearsalManifests
     private static bool IsNull(YamlScalarNode scalar) =>
         scalar.Style is YamlDotNet.Core.ScalarStyle.Plain or YamlDotNet.Core.ScalarStyle.Any
         && scalar.Value is null or "" or "~" or "null" or "Null" or "NULL";
-}
-
-/// <summary>One rendered Kubernetes object.</summary>
-internal sealed record KubeObject(string Kind, string Name, string Namespace, JsonObject Body)
-{
-    public override string ToString() => $"{Kind}/{Name}";
 }

@@ -12,14 +12,14 @@ namespace Soma.Server.Tests.Deployment;
 /// </summary>
 internal sealed class RehearsalServices
 {
-    private readonly Dictionary<string, (KubeObject Service, RehearsalWorkload? Target)> _services;
+    private readonly Dictionary<string, (RehearsalObject Service, RehearsalWorkload? Target)> _services;
     private readonly IReadOnlyDictionary<RehearsalWorkload, int> _localPorts;
     private readonly Regex? _names;
 
     public RehearsalServices(RehearsalManifests manifests, IReadOnlyList<RehearsalWorkload> deployments, IReadOnlyDictionary<RehearsalWorkload, int> localPorts)
     {
         _localPorts = localPorts;
-        _services = new Dictionary<string, (KubeObject, RehearsalWorkload?)>(StringComparer.Ordinal);
+        _services = new Dictionary<string, (RehearsalObject, RehearsalWorkload?)>(StringComparer.Ordinal);
         var hosts = new List<string>();
         foreach (var service in manifests.OfKind("Service"))
         {
@@ -44,11 +44,11 @@ internal sealed class RehearsalServices
     }
 
     /// <summary>The Services that lead to a workload running <paramref name="role"/>, by name.</summary>
-    public IEnumerable<(KubeObject Service, RehearsalWorkload Target)> Running(string role) =>
+    public IEnumerable<(RehearsalObject Service, RehearsalWorkload Target)> Running(string role) =>
         _services.Values.Where(s => s.Target?.Roles.Contains(role) == true).OrderBy(s => s.Service.Name, StringComparer.Ordinal).Select(s => (s.Service, s.Target!));
 
     /// <summary>Local base URL of a Service: http://127.0.0.1:{port of its Deployment's process}.</summary>
-    public string LocalUrl(KubeObject service) => $"http://127.0.0.1:{LocalPort(service, Text(Items(service.Body["spec"]?["ports"]).FirstOrDefault()?["port"]), service.ToString())}";
+    public string LocalUrl(RehearsalObject service) => $"http://127.0.0.1:{LocalPort(service, Text(Items(service.Body["spec"]?["ports"]).FirstOrDefault()?["port"]), service.ToString())}";
 
     /// <summary>Every Service name in <paramref name="value"/> (with a scheme or a port) taken to its loopback port.</summary>
     public string Rewrite(string value, string referrer) => _names is null ? value : _names.Replace(value, match =>
@@ -74,7 +74,7 @@ internal sealed class RehearsalServices
         return $"{(scheme is null ? "" : scheme + "://")}{match.Groups["userinfo"].Value}127.0.0.1:{local.ToString(CultureInfo.InvariantCulture)}";
     });
 
-    private int LocalPort(KubeObject service, string? port, string referrer)
+    private int LocalPort(RehearsalObject service, string? port, string referrer)
     {
         var (_, target) = _services[service.Name];
         var entry = Items(service.Body["spec"]?["ports"]).FirstOrDefault(p => Text(p["port"]) == port)

@@ -21,7 +21,7 @@ internal sealed partial class RehearsalWorkload
     private readonly List<(string ContainerPath, string LocalPath)> _mounts;
     private readonly Dictionary<string, int> _namedPorts;
 
-    private RehearsalWorkload(KubeObject owner, string container, List<string> args, List<KeyValuePair<string, string>> environment,
+    private RehearsalWorkload(RehearsalObject owner, string container, List<string> args, List<KeyValuePair<string, string>> environment,
         List<(string, string)> mounts, Dictionary<string, int> namedPorts, JsonObject labels, JsonObject? readiness, bool readOnlyRoot, string rootFilesystem, string workingDirectory)
     {
         Owner = owner;
@@ -37,7 +37,7 @@ internal sealed partial class RehearsalWorkload
         WorkingDirectory = workingDirectory;
     }
 
-    public KubeObject Owner { get; }
+    public RehearsalObject Owner { get; }
 
     /// <summary>The container's name.</summary>
     public string Container { get; }
@@ -125,7 +125,7 @@ internal sealed partial class RehearsalWorkload
     }
 
     /// <summary>Reads the pod template of <paramref name="owner"/> and materializes its volumes under <paramref name="root"/>.</summary>
-    public static RehearsalWorkload Prepare(RehearsalManifests manifests, KubeObject owner, RehearsalImage image, string root)
+    public static RehearsalWorkload Prepare(RehearsalManifests manifests, RehearsalObject owner, RehearsalImage image, string root)
     {
         var pod = owner.Body["spec"]?["template"]?["spec"] as JsonObject
             ?? throw new InvalidOperationException($"{owner} has no spec.template.spec.");
@@ -222,7 +222,7 @@ internal sealed partial class RehearsalWorkload
             container["readinessProbe"] as JsonObject, Text(container["securityContext"]?["readOnlyRootFilesystem"]) == "true", rootFilesystem, workingDirectory);
     }
 
-    private static Dictionary<string, string> MaterializeVolumes(RehearsalManifests manifests, KubeObject owner, JsonObject pod, string folder)
+    private static Dictionary<string, string> MaterializeVolumes(RehearsalManifests manifests, RehearsalObject owner, JsonObject pod, string folder)
     {
         var volumes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var volume in Items(pod["volumes"]))
@@ -294,7 +294,7 @@ internal sealed partial class RehearsalWorkload
         _ => int.Parse(text, CultureInfo.InvariantCulture),
     };
 
-    private static string? ValueFrom(RehearsalManifests manifests, KubeObject owner, JsonObject from, string describe)
+    private static string? ValueFrom(RehearsalManifests manifests, RehearsalObject owner, JsonObject from, string describe)
     {
         var (kind, reference) = from["secretKeyRef"] is JsonObject secret ? ("Secret", secret)
             : from["configMapKeyRef"] is JsonObject cm ? ("ConfigMap", cm)

@@ -20,7 +20,7 @@ namespace Soma.Server.Tests.Deployment;
 /// and is answered. Every process runs as the manifest says (<see cref="RehearsalWorkload"/>); the rehearsal records
 /// how long each step took, from the first process start.
 /// </summary>
-internal sealed class InstallRehearsal : IAsyncDisposable
+internal sealed class RehearsalScenario : IAsyncDisposable
 {
     public const string Release = "soma";
     public const string Namespace = "soma-rehearsal";
@@ -37,7 +37,7 @@ internal sealed class InstallRehearsal : IAsyncDisposable
     private NatsServer? _nats;
     private DevModelServer? _model;
 
-    private InstallRehearsal(string mode, Action<string> log)
+    private RehearsalScenario(string mode, Action<string> log)
     {
         _mode = mode;
         _log = log;
@@ -47,7 +47,7 @@ internal sealed class InstallRehearsal : IAsyncDisposable
     /// <exception cref="InvalidOperationException">A step failed: the message names it and holds every process's last output lines.</exception>
     public static async Task<RehearsalResult> RunAsync(string mode, Action<string> log, CancellationToken cancellationToken = default)
     {
-        await using var rehearsal = new InstallRehearsal(mode, log);
+        await using var rehearsal = new RehearsalScenario(mode, log);
         try
         {
             return await rehearsal.RunCoreAsync(cancellationToken);
@@ -328,15 +328,9 @@ internal sealed class InstallRehearsal : IAsyncDisposable
         throw new InvalidOperationException($"the session's event stream ended before the answer to the first turn (reply {reply}).");
     }
 
-    private static bool IsPreInstallHook(KubeObject job) =>
+    private static bool IsPreInstallHook(RehearsalObject job) =>
         (Text(job.Body["metadata"]?["annotations"]?["helm.sh/hook"]) ?? "").Split(',', StringSplitOptions.TrimEntries).Contains("pre-install");
 
-    private static int HookWeight(KubeObject job) =>
+    private static int HookWeight(RehearsalObject job) =>
         int.TryParse(Text(job.Body["metadata"]?["annotations"]?["helm.sh/hook-weight"]), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var weight) ? weight : 0;
 }
-
-/// <summary>One step of the rehearsal: how long it took and when it ended, from the first process start.</summary>
-internal sealed record RehearsalStep(string Name, TimeSpan Took, TimeSpan At);
-
-/// <summary>What the rehearsal measured.</summary>
-internal sealed record RehearsalResult(string Mode, IReadOnlyList<RehearsalStep> Steps, TimeSpan ToFirstAnswer, string Answer, IReadOnlyList<string> Deployments);

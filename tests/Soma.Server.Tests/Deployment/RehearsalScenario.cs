@@ -160,6 +160,7 @@ internal sealed class RehearsalScenario : IAsyncDisposable
         foreach (var deployment in deployments)
         {
             Assert.False(starts[deployment].Process.HasExited, $"{deployment.Owner} exited with {(starts[deployment].Process.HasExited ? starts[deployment].Process.ExitCode : 0)} during the rehearsal.");
+            await AssertOtherProbesAnswerAsync(deployment, localPorts[deployment], cancellationToken);
             AssertRootUntouched(deployment);
         }
 
@@ -216,13 +217,8 @@ internal sealed class RehearsalScenario : IAsyncDisposable
 
     private static async Task<string> WaitReadyAsync(RehearsalWorkload workload, RehearsalProcess process, int localPort, CancellationToken cancellationToken)
     {
-        var probe = workload.Readiness ?? throw new InvalidOperationException($"{workload.Describe} has no readinessProbe: nothing tells Kubernetes when it can take traffic.");
-        var get = probe["httpGet"] as JsonObject
-            ?? throw new InvalidOperationException($"{workload.Describe}'s readinessProbe is {string.Join(',', probe.Select(p => p.Key))}; the rehearsal runs httpGet probes.");
-        var path = Text(get["path"]) ?? "/";
-        var port = workload.ResolvePort(Text(get["port"]), $"{workload.Describe} readinessProbe");
-        Assert.True(port == workload.HttpPort, $"{workload.Describe}'s readinessProbe asks port {port}, but it listens on {workload.HttpPort} (ASPNETCORE_HTTP_PORTS).");
-
+        var path = ProbePath(workload, "readinessProbe")
+            ?? throw new InvalidOperationException($"{workload.Describe} has no readinessProbe: nothing tells Kubernetes when it can take traffic.");
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var url = $"http://127.0.0.1:{localPort}{path}";
         var deadline = DateTime.UtcNow + ReadyTimeout;
@@ -255,6 +251,35 @@ internal sealed class RehearsalScenario : IAsyncDisposable
             }
 
             await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    // The probe's httpGet path, once its port is checked to be the one the container listens on; null without the probe.
+    private static string? ProbePath(RehearsalWorkload workload, string name)
+    {
+        if (workload.Probe(name) is not { } probe)
+        {
+            return null;
+        }
+
+        var get = probe["httpGet"] as JsonObject
+            ?? throw new InvalidOperationException($"{workload.Describe}'s {name} is {string.Join(',', probe.Select(p => p.Key))}; the rehearsal runs httpGet probes.");
+        var port = workload.ResolvePort(Text(get["port"]), $"{workload.Describe} {name}");
+        Assert.True(port == workload.HttpPort, $"{workload.Describe}'s {name} asks port {port}, but it listens on {workload.HttpPort} (ASPNETCORE_HTTP_PORTS).");
+        return Text(get["path"]) ?? "/";
+    }
+
+    // A running, ready process answers its liveness and startup probes too: a wrong path there would restart pods.
+    private static async Task AssertOtherProbesAnswerAsync(RehearsalWorkload workload, int localPort, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var name in (string[])["livenessProbe", "startupProbe"])
+        {
+            if (ProbePath(workload, name) is { } path)
+            {
+                using var response = await client.GetAsync($"http://127.0.0.1:{localPort}{path}", cancellationToken);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{workload.Describe}'s {name} {path} answered {(int)response.StatusCode} while it serves.");
+            }
         }
     }
 

@@ -20,18 +20,19 @@ internal sealed partial class RehearsalWorkload
 
     private readonly List<(string ContainerPath, string LocalPath)> _mounts;
     private readonly Dictionary<string, int> _namedPorts;
+    private readonly JsonObject _container;
 
-    private RehearsalWorkload(RehearsalObject owner, string container, List<string> args, List<KeyValuePair<string, string>> environment,
-        List<(string, string)> mounts, Dictionary<string, int> namedPorts, JsonObject labels, JsonObject? readiness, bool readOnlyRoot, string rootFilesystem, string workingDirectory)
+    private RehearsalWorkload(RehearsalObject owner, string containerName, List<string> args, List<KeyValuePair<string, string>> environment,
+        List<(string, string)> mounts, Dictionary<string, int> namedPorts, JsonObject labels, JsonObject container, bool readOnlyRoot, string rootFilesystem, string workingDirectory)
     {
         Owner = owner;
-        Container = container;
+        Container = containerName;
         Args = args;
         Environment = environment;
         _mounts = mounts;
         _namedPorts = namedPorts;
         Labels = labels;
-        Readiness = readiness;
+        _container = container;
         ReadOnlyRootFilesystem = readOnlyRoot;
         RootFilesystem = rootFilesystem;
         WorkingDirectory = workingDirectory;
@@ -51,8 +52,8 @@ internal sealed partial class RehearsalWorkload
     /// <summary>The pod template's labels (what Services select).</summary>
     public JsonObject Labels { get; }
 
-    /// <summary>The readiness probe, or null.</summary>
-    public JsonObject? Readiness { get; }
+    /// <summary>A probe of the container (<c>readinessProbe</c>, <c>livenessProbe</c>, <c>startupProbe</c>), or null.</summary>
+    public JsonObject? Probe(string name) => _container[name] as JsonObject;
 
     /// <summary>Whether the container's root filesystem is read-only: then nothing may be written to its working directory.</summary>
     public bool ReadOnlyRootFilesystem { get; }
@@ -219,7 +220,7 @@ internal sealed partial class RehearsalWorkload
             .ToDictionary(p => Text(p["name"])!, p => int.Parse(Text(p["containerPort"]) ?? "0", CultureInfo.InvariantCulture), StringComparer.Ordinal);
         var labels = owner.Body["spec"]?["template"]?["metadata"]?["labels"] as JsonObject ?? [];
         return new RehearsalWorkload(owner, name, args, environment, mounts, namedPorts, labels,
-            container["readinessProbe"] as JsonObject, Text(container["securityContext"]?["readOnlyRootFilesystem"]) == "true", rootFilesystem, workingDirectory);
+            container, Text(container["securityContext"]?["readOnlyRootFilesystem"]) == "true", rootFilesystem, workingDirectory);
     }
 
     private static Dictionary<string, string> MaterializeVolumes(RehearsalManifests manifests, RehearsalObject owner, JsonObject pod, string folder)

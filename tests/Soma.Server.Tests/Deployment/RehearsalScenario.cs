@@ -156,7 +156,8 @@ internal sealed class RehearsalScenario : IAsyncDisposable
         var turnStarted = clock.Elapsed;
         var token = await UserTokenAsync(gateway.Target, services, keyFile, cancellationToken);
         var answer = await FirstTurnAsync(services.LocalUrl(gateway.Service), token, cancellationToken);
-        Step($"first chat turn answered via {gateway.Service}", turnStarted, clock.Elapsed);
+        var answered = clock.Elapsed;
+        Step($"first chat turn answered via {gateway.Service}", turnStarted, answered);
         foreach (var deployment in deployments)
         {
             Assert.False(starts[deployment].Process.HasExited, $"{deployment.Owner} exited with {(starts[deployment].Process.HasExited ? starts[deployment].Process.ExitCode : 0)} during the rehearsal.");
@@ -164,7 +165,7 @@ internal sealed class RehearsalScenario : IAsyncDisposable
             AssertRootUntouched(deployment);
         }
 
-        return new RehearsalResult(_mode, _steps, clock.Elapsed, answer, [.. deployments.Select(d => $"{d.Owner} ({string.Join(',', d.Roles)})")]);
+        return new RehearsalResult(_mode, _steps, answered, answer, [.. deployments.Select(d => $"{d.Owner} ({string.Join(',', d.Roles)})")]);
     }
 
     private void Step(string name, TimeSpan started, TimeSpan ended)

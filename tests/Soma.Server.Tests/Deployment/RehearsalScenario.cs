@@ -309,7 +309,8 @@ internal sealed class RehearsalScenario : IAsyncDisposable
         timeout.CancelAfter(TurnTimeout);
 
         using var created = await client.PostAsJsonAsync("/v1/sessions", new { title = "install rehearsal" }, timeout.Token);
-        Assert.True(created.IsSuccessStatusCode, $"POST /v1/sessions answered {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync(timeout.Token)}");
+        Assert.True(created.IsSuccessStatusCode, $"POST /v1/sessions answered {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync(timeout.Token)}"
+            + (created.StatusCode == HttpStatusCode.Unauthorized ? "\nThe token is signed with the auth.signingKey.hs256 given to the chart: the gateway does not verify with that key (see where its SOMA__AUTH__HS256KEYPATH leads)." : ""));
         var session = (await created.Content.ReadFromJsonAsync<JsonElement>(timeout.Token)).GetProperty("id").GetGuid();
 
         const string Content = "hello from the install rehearsal";

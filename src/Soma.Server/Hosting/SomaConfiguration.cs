@@ -3,7 +3,8 @@ namespace Soma.Server.Hosting;
 
 /// <summary>
 /// The one place that says where configuration comes from, for <c>serve</c> and every other verb alike:
-/// <c>appsettings.json</c> beside the executable, then <c>appsettings.{environment}.json</c>, then environment variables
+/// <c>appsettings.json</c> beside the executable, then <c>appsettings.{environment}.json</c>, then
+/// <c>ASPNETCORE_HTTP_PORTS</c> (as <c>Urls</c> on every interface), then environment variables
 /// (<c>SOMA__STORE__PROVIDER</c> is <c>Soma:Store:Provider</c>), then the command line's own options.
 /// </summary>
 internal static class SomaConfiguration
@@ -17,8 +18,22 @@ internal static class SomaConfiguration
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true, reloadOnChange: false)
             .AddJsonFile($"appsettings.{environment}.json", optional: true, reloadOnChange: false)
+            .AddInMemoryCollection(HttpPortsAsUrls(Environment.GetEnvironmentVariable("ASPNETCORE_HTTP_PORTS")))
             .AddEnvironmentVariables()
             .AddInMemoryCollection(overrides);
+    }
+
+    /// <summary>
+    /// <c>ASPNETCORE_HTTP_PORTS=8080</c> (what container images and the Helm chart set) as <c>Urls=http://+:8080</c>.
+    /// ASP.NET Core reads it only when <c>Urls</c> is unset, and <c>appsettings.json</c> sets <c>Urls</c> to a loopback
+    /// address for a laptop; so the ports win over the files here, while <c>URLS</c> and <c>--urls</c> still win over them.
+    /// </summary>
+    public static Dictionary<string, string?> HttpPortsAsUrls(string? httpPorts)
+    {
+        var ports = (httpPorts ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return ports.Length == 0
+            ? []
+            : new Dictionary<string, string?> { ["Urls"] = string.Join(';', ports.Select(port => $"http://+:{port}")) };
     }
 
     public static IConfigurationRoot Build(IReadOnlyDictionary<string, string?> overrides) =>

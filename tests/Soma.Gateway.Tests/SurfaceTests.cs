@@ -69,6 +69,27 @@ public sealed class SurfaceTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Two_servers_in_one_process_each_count_only_their_own_requests()
+    {
+        // An embedding host (or a test run) may start several servers in one process; meter listeners are
+        // process-wide, so without care each /metrics would add up the other's requests.
+        await using var quiet = await RunningServer.StartAsync();
+        await using var busy = await RunningServer.StartAsync();
+        using var busyClient = busy.Anonymous();
+        for (var i = 0; i < 7; i++)
+        {
+            (await busyClient.GetAsync("/readyz")).EnsureSuccessStatusCode();
+        }
+
+        using var busyAdmin = busy.For(ServerFixture.NewTenant(), "operator", "admin");
+        using var quietAdmin = quiet.For(ServerFixture.NewTenant(), "operator", "admin");
+        var busyMetrics = await busyAdmin.GetStringAsync("/metrics");
+        var quietMetrics = await quietAdmin.GetStringAsync("/metrics");
+        Assert.Matches("http_server_request_duration_seconds_count\\{[^}]*http_route=\"/readyz\"[^}]*\\} 7", busyMetrics);
+        Assert.DoesNotContain("http_route=\"/readyz\"", quietMetrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_are_valid_Prometheus_text_and_include_request_metrics()
     {
         var tenant = ServerFixture.NewTenant();

@@ -11,7 +11,7 @@ namespace Soma.Messaging.Nats.Tests;
 public sealed class NatsEventBusTests : IAsyncLifetime
 {
     private const string Secret = "hunter2-not-shown";
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     private NatsServer _server = null!;
 
@@ -160,7 +160,7 @@ public sealed class NatsEventBusTests : IAsyncLifetime
     private async Task<TestBus> BusAsync(string? stream = null, bool prepare = true, Action<NatsBusOptions>? configure = null)
     {
         // The test server has no authorization: the password is only there to be kept out of errors and health.
-        var options = new NatsBusOptions { Url = _server.Url, Stream = stream ?? $"S{Guid.NewGuid():N}", User = "soma", Password = Secret, TimeoutSeconds = 2 };
+        var options = new NatsBusOptions { Url = _server.Url, Stream = stream ?? $"S{Guid.NewGuid():N}", User = "soma", Password = Secret, TimeoutSeconds = 10 };
         configure?.Invoke(options);
         var connection = NatsConnectionFactory.Create(options);
         var bus = new NatsEventBus(connection, Options.Create(options));

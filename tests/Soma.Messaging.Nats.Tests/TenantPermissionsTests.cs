@@ -28,7 +28,7 @@ public sealed class TenantPermissionsTests : IAsyncLifetime
         }
         """;
 
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     private NatsServer _server = null!;
     private NatsConnection _service = null!;
@@ -37,7 +37,7 @@ public sealed class TenantPermissionsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await NatsServer.StartNewAsync(Configuration);
-        var options = new NatsBusOptions { Url = _server.Url, User = "soma", Password = "soma-secret", TimeoutSeconds = 2 };
+        var options = new NatsBusOptions { Url = _server.Url, User = "soma", Password = "soma-secret", TimeoutSeconds = 10 };
         _service = NatsConnectionFactory.Create(options);
         _bus = new NatsEventBus(_service, Options.Create(options));
         await _bus.PrepareAsync();
@@ -91,7 +91,7 @@ public sealed class TenantPermissionsTests : IAsyncLifetime
     [Fact]
     public async Task A_tenant_user_cannot_publish_events_and_the_bus_says_so_without_retrying()
     {
-        var options = new NatsBusOptions { Url = _server.Url, User = "acme", Password = "acme-secret", TimeoutSeconds = 2 };
+        var options = new NatsBusOptions { Url = _server.Url, User = "acme", Password = "acme-secret", TimeoutSeconds = 10 };
         await using var connection = NatsConnectionFactory.Create(options);
         var bus = new NatsEventBus(connection, Options.Create(options));
 

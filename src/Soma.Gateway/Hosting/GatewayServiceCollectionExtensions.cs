@@ -94,10 +94,20 @@ public static class GatewayServiceCollectionExtensions
         var sampler = TracingSetup.Sampler(builder.Configuration);
         var exportTraces = TracingSetup.ExportsTraces(builder.Configuration);
         services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddMeter(TelemetryPrefix + "*")
-                .AddAspNetCoreInstrumentation()
-                .AddPrometheusExporter())
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(TelemetryPrefix + "*").AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                // Meter listeners are process-wide: without this, a second server in the same process (an embedding
+                // host, the tests) would add its measurements to this one's /metrics. Meters made by another
+                // container's IMeterFactory are dropped; meters without a factory (the runtime's) are kept.
+                ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) =>
+                {
+                    var own = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+                    builder.AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, own)
+                        ? MetricStreamConfiguration.Drop
+                        : null);
+                });
+            })
             .WithTracing(tracing => TracingSetup.Configure(tracing, sampler, exportTraces));
         // Every log line written inside a span carries its trace and span ids (shown by a console formatter with scopes).
         services.Configure<Microsoft.Extensions.Logging.LoggerFactoryOptions>(options => options.ActivityTrackingOptions =

@@ -138,7 +138,10 @@ internal static class KeysCommand
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
-                    ["kid"] = added.Kid, ["alg"] = added.Alg, ["activate_at"] = added.ActivateAt, ["previous_retire_at"] = retireAt,
+                    ["kid"] = added.Kid,
+                    ["alg"] = added.Alg,
+                    ["activate_at"] = added.ActivateAt,
+                    ["previous_retire_at"] = retireAt,
                 }));
             }
             else

@@ -151,19 +151,22 @@ internal static class SomaApp
             };
             var keys = app.Services.GetRequiredService<Gateway.Auth.Keys.KeyRingProvider>();
             await keys.LoadAtStartAsync(cancellationToken);
-            var issuer = keys.Issuer(auth.Issuer, auth.Audience);
+            // A ring of public keys only (tokens signed elsewhere) signs nothing: no tokens to print then.
+            var issuer = keys.Current.SignerAt(TimeProvider.System.GetUtcNow()) is null ? null : keys.Issuer(auth.Issuer, auth.Audience);
             if (firstStart)
             {
-                adminToken = issuer.Issue(TenantId.Default, "admin", ["admin"], AdminTokenLifetime);
+                adminToken = issuer?.Issue(TenantId.Default, "admin", ["admin"], Min(AdminTokenLifetime, auth.MaxTokenLifetime));
             }
 
             // Every start prints a short-lived sign-in link for the web UI (on the console only, like the admin token).
-            signInToken = issuer.Issue(TenantId.Default, "admin", ["admin"], SignInTokenLifetime);
+            signInToken = issuer?.Issue(TenantId.Default, "admin", ["admin"], Min(SignInTokenLifetime, auth.MaxTokenLifetime));
         }
 
         await app.Services.GetRequiredService<IStore>().MigrateAsync(cancellationToken);
         return new StartTokens(adminToken, signInToken);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Creates the data directory (0700) when it is missing.</summary>
     public static void EnsureDataDir(IConfiguration configuration)

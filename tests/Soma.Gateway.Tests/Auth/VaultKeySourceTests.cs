@@ -68,7 +68,10 @@ public sealed class VaultKeySourceTests
         vault.Publish(key);
         using var source = new VaultKeySource(new VaultKeyOptions
         {
-            Address = vault.Address, Path = "soma/signing-keys", KubernetesRole = "soma", ServiceAccountTokenPath = jwtPath,
+            Address = vault.Address,
+            Path = "soma/signing-keys",
+            KubernetesRole = "soma",
+            ServiceAccountTokenPath = jwtPath,
         });
 
         var ring = await source.LoadAsync();

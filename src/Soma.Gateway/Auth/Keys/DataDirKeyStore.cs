@@ -14,6 +14,7 @@ public sealed class DataDirKeyStore : IKeySource
     private static readonly TimeSpan LockPatience = TimeSpan.FromSeconds(10);
     private readonly string _legacyKeyPath;
     private readonly TimeProvider _clock;
+    private KeyRing? _last;
 
     /// <summary>Creates the store.</summary>
     /// <param name="ringPath">The ring file.</param>
@@ -92,6 +93,13 @@ public sealed class DataDirKeyStore : IKeySource
 
     private KeyRing Parse(byte[] bytes)
     {
+        // Polled every few seconds: parse (RSA keys are slow to load) only when the content changed.
+        var version = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
+        if (_last is { } last && last.Version == version)
+        {
+            return last;
+        }
+
         KeyRingFile? file;
         try
         {
@@ -105,7 +113,7 @@ public sealed class DataDirKeyStore : IKeySource
         try
         {
             var keys = (file?.Keys ?? []).Select((k, i) => RingKey.Parse(k, $"{RingPath} key #{i + 1}")).ToList();
-            return new KeyRing(keys, Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]);
+            return _last = new KeyRing(keys, version);
         }
         catch (InvalidDataException ex)
         {

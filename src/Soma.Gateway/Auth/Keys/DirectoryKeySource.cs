@@ -14,6 +14,7 @@ namespace Soma.Gateway.Auth.Keys;
 internal sealed class DirectoryKeySource(string folder) : IKeySource
 {
     private readonly string _folder = Path.GetFullPath(folder);
+    private KeyRing? _last;
 
     public string Name => "directory";
 
@@ -26,7 +27,7 @@ internal sealed class DirectoryKeySource(string folder) : IKeySource
             throw new KeySourceException($"The key folder '{_folder}' does not exist (Soma:Auth:Keys:Directory).") { IsTransient = true };
         }
 
-        var keys = new List<RingKey>();
+        var contents = new List<(string File, byte[] Bytes)>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
@@ -38,12 +39,8 @@ internal sealed class DirectoryKeySource(string folder) : IKeySource
                 var bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
                 hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(file)));
                 hash.AppendData(bytes);
-                keys.Add(Parse(file, bytes));
+                contents.Add((file, bytes));
             }
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new KeySourceException(ex.Message, ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -51,13 +48,20 @@ internal sealed class DirectoryKeySource(string folder) : IKeySource
             throw new KeySourceException($"Cannot read the key folder '{_folder}': {ex.Message}", ex) { IsTransient = true };
         }
 
+        // Polled every few seconds: parse (RSA keys are slow to load) only when a file changed.
+        var version = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+        if (_last is { } last && last.Version == version)
+        {
+            return last;
+        }
+
         try
         {
-            return new KeyRing(keys, Convert.ToHexStringLower(hash.GetHashAndReset())[..16]);
+            return _last = new KeyRing([.. contents.Select(c => Parse(c.File, c.Bytes))], version);
         }
         catch (InvalidDataException ex)
         {
-            throw new KeySourceException($"{_folder}: {ex.Message}", ex);
+            throw new KeySourceException(ex.Message, ex);
         }
     }
 

@@ -141,6 +141,46 @@ public sealed class KeyRotationTests
         Assert.True(result.IsValid, result.Exception?.Message);
     }
 
+    [Fact]
+    public async Task A_mounted_secret_holding_the_old_hs256_key_file_keeps_tokens_without_kid_valid_and_takes_new_keys_beside_it()
+    {
+        using var work = new TempDirectory("soma-keys-legacy-mount");
+        var mount = new SecretMount(Path.Combine(work.Path, "keys"));
+        var secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        mount.Publish(new Dictionary<string, string> { ["jwt-hs256.key"] = Convert.ToBase64String(secret) + "\n" });
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>(Fast) { ["Soma:Auth:Keys:Source"] = "Directory", ["Soma:Auth:Keys:Directory"] = mount.Root });
+        var oldToken = new TokenIssuer(secret, "soma", "soma", TimeProvider.System).Issue("default", "before", ["admin"], TimeSpan.FromMinutes(5));
+        using var old = server.Anonymous();
+        old.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", oldToken);
+        Assert.Equal(HttpStatusCode.OK, (await old.GetAsync("/v1/sessions")).StatusCode);
+
+        var next = RingKey.Generate("ES256", DateTimeOffset.UtcNow) with { State = "active", ActivateAt = DateTimeOffset.UtcNow };
+        mount.Publish(new Dictionary<string, string>
+        {
+            ["jwt-hs256.key"] = Convert.ToBase64String(secret),
+            [next.Kid + ".json"] = JsonSerializer.Serialize(next, KeyJsonContext.Default.KeyDocument),
+        });
+        await ServerSeesAsync(server, () => oldToken, next.Kid!, "active");
+        using var fresh = server.Anonymous();
+        fresh.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SignWith(new KeyRing([RingKey.Parse(next, "next")], "x"), next.Kid!));
+        Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync("/v1/sessions")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await old.GetAsync("/v1/sessions")).StatusCode); // the legacy key now verifies only
+
+        // The old key file removed from the Secret: its tokens are no longer accepted.
+        mount.Publish([next]);
+        await EventuallyUnauthorizedAsync(old);
+    }
+
+    private static async Task EventuallyUnauthorizedAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while ((await client.GetAsync("/v1/sessions")).StatusCode != HttpStatusCode.Unauthorized)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the removed key kept verifying");
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task RotateTwiceAsync(Dictionary<string, string?> settings, Action<KeyDocument[]> publish, Func<Task<KeyRing>> load)
     {
         var first = RingKey.Generate("ES256", DateTimeOffset.UtcNow) with { State = "active" };
@@ -285,15 +325,19 @@ internal sealed class SecretMount
 
     public string Root { get; }
 
-    public void Publish(KeyDocument[] keys)
+    public void Publish(KeyDocument[] keys) =>
+        Publish(keys.ToDictionary(k => k.Kid + ".json", k => JsonSerializer.Serialize(k, KeyJsonContext.Default.KeyDocument)));
+
+    /// <summary>Publishes files by name, as a Secret's keys.</summary>
+    public void Publish(Dictionary<string, string> files)
     {
         var previous = Directory.Exists(Path.Combine(Root, "..data")) ? new FileInfo(Path.Combine(Root, "..data")).LinkTarget : null;
         var generation = $"..2026_12_03_00_00_{Interlocked.Increment(ref _generation):00}.{Random.Shared.Next():x}";
         Directory.CreateDirectory(Path.Combine(Root, generation));
-        var names = keys.Select(k => k.Kid + ".json").ToHashSet(StringComparer.Ordinal);
-        foreach (var key in keys)
+        var names = files.Keys.ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, content) in files)
         {
-            File.WriteAllText(Path.Combine(Root, generation, key.Kid + ".json"), JsonSerializer.Serialize(key, KeyJsonContext.Default.KeyDocument));
+            File.WriteAllText(Path.Combine(Root, generation, name), content);
         }
 
         var temp = Path.Combine(Root, "..data_tmp");

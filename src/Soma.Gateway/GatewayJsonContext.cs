@@ -10,6 +10,7 @@ namespace Soma.Gateway;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CreateSessionRequest))]
 [JsonSerializable(typeof(UpdateSessionRequest))]
+[JsonSerializable(typeof(Auth.JwksResponse))]
 [JsonSerializable(typeof(SessionResponse))]
 [JsonSerializable(typeof(MessageResponse))]
 [JsonSerializable(typeof(PageResponse<SessionResponse>))]

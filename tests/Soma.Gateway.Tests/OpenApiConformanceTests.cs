@@ -52,6 +52,7 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         // Health.
         await GetAsync(anonymous, "/healthz");
         await GetAsync(anonymous, "/readyz");
+        await GetAsync(anonymous, "/.well-known/jwks.json");
         await GetAsync(user, "/v1/health");
 
         // Sessions: null metadata (title too), an object, a scalar.

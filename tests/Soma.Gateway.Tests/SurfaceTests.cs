@@ -44,7 +44,7 @@ public sealed class SurfaceTests(ServerFixture fixture) : IClassFixture<ServerFi
                 }
 
                 var response = await anonymous.SendAsync(request);
-                var anonymousAllowed = path.Name is "/healthz" or "/readyz";
+                var anonymousAllowed = path.Name is "/healthz" or "/readyz" or "/.well-known/jwks.json";
                 Assert.True(
                     anonymousAllowed ? response.IsSuccessStatusCode : response.StatusCode == HttpStatusCode.Unauthorized,
                     $"{operation.Name.ToUpperInvariant()} {path.Name} answered {(int)response.StatusCode} without a token");

@@ -6,7 +6,7 @@ public sealed class AuthOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Soma:Auth";
 
-    /// <summary><c>Hs256</c> (default) or <c>Rs256</c>.</summary>
+    /// <summary><c>Hs256</c> (default: Soma's own key ring, HS256, RS256 or ES256 keys, see <c>Soma:Auth:Keys</c>) or <c>Rs256</c> (an external identity provider).</summary>
     public AuthMode Mode { get; set; } = AuthMode.Hs256;
 
     /// <summary>The <c>iss</c> every token must carry. Default <c>soma</c>.</summary>
@@ -23,6 +23,12 @@ public sealed class AuthOptions
 
     /// <summary>RS256: the identity provider's JWKS URL (keys are fetched and refreshed from it).</summary>
     public Uri? JwksUrl { get; set; }
+
+    /// <summary>
+    /// The longest lifetime of a token Soma signs (<c>soma token issue --ttl</c> at most this); a rotated-out signer is
+    /// retired this long after its successor took over, when every token it signed has expired. Default 30 days.
+    /// </summary>
+    public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>Tolerance for clock differences when checking expiry, in seconds. Default 30.</summary>
     public int ClockSkewSeconds { get; set; } = 30;

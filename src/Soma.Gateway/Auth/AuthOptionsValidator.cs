@@ -24,6 +24,11 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             failures.Add($"{Section}:ClockSkewSeconds must be between 0 and 600 (got {options.ClockSkewSeconds}).");
         }
 
+        if (options.MaxTokenLifetime <= TimeSpan.Zero || options.MaxTokenLifetime > TokenIssuer.MaxLifetime)
+        {
+            failures.Add($"{Section}:MaxTokenLifetime must be more than zero and at most 365.00:00:00 (got {options.MaxTokenLifetime}).");
+        }
+
         if (options.Mode == AuthMode.Hs256 && string.IsNullOrWhiteSpace(options.Hs256KeyPath))
         {
             failures.Add($"{Section}:Hs256KeyPath must be set when {Section}:Mode is Hs256.");

@@ -11,7 +11,7 @@ using Soma.Gateway.Problems;
 namespace Soma.Gateway.Auth;
 
 /// <summary>Configures the JWT bearer handler from <see cref="AuthOptions"/>; failures answer with problem+json.</summary>
-internal sealed class JwtBearerSetup(IOptions<AuthOptions> authOptions) : IConfigureNamedOptions<JwtBearerOptions>
+internal sealed class JwtBearerSetup(IOptions<AuthOptions> authOptions, Keys.KeyRingProvider keyRing) : IConfigureNamedOptions<JwtBearerOptions>
 {
     public void Configure(JwtBearerOptions options) => Configure(JwtBearerDefaults.AuthenticationScheme, options);
 
@@ -40,8 +40,10 @@ internal sealed class JwtBearerSetup(IOptions<AuthOptions> authOptions) : IConfi
         switch (auth.Mode)
         {
             case AuthMode.Hs256:
-                parameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
-                parameters.IssuerSigningKey = new SymmetricSecurityKey(Hs256KeyFile.LoadOrCreate(auth.Hs256KeyPath!, out _));
+                // The key ring: the token's kid (or, without one, the legacy key) picks the key, its algorithm must match.
+                parameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+                parameters.IssuerSigningKeyResolver = (_, token, kid, _) =>
+                    keyRing.Resolve(kid, (token as Microsoft.IdentityModel.JsonWebTokens.JsonWebToken)?.Alg);
                 break;
             case AuthMode.Rs256 when auth.JwksUrl is { } jwks:
                 parameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256];
@@ -74,10 +76,15 @@ internal sealed class JwtBearerSetup(IOptions<AuthOptions> authOptions) : IConfi
             {
                 context.HandleResponse();
                 var (type, detail) = Describe(context);
-                context.Response.Headers.WWWAuthenticate = type == ProblemTypes.TokenMissing
-                    ? "Bearer"
-                    : "Bearer error=\"invalid_token\"";
-                await ProblemDetailsSetup.WriteStatusAsync(context.HttpContext, StatusCodes.Status401Unauthorized, type, "Unauthorized", detail);
+                context.Response.Headers.WWWAuthenticate = type switch
+                {
+                    ProblemTypes.TokenMissing => "Bearer",
+                    ProblemTypes.TokenKeyRetired => $"Bearer error=\"invalid_token\", error_description=\"{ProblemTypes.KeyRetiredCode}\"",
+                    _ => "Bearer error=\"invalid_token\"",
+                };
+                await ProblemDetailsSetup.WriteStatusAsync(
+                    context.HttpContext, StatusCodes.Status401Unauthorized, type, "Unauthorized", detail,
+                    type == ProblemTypes.TokenKeyRetired ? ProblemTypes.KeyRetiredCode : null);
             },
             OnForbidden = context => ProblemDetailsSetup.WriteStatusAsync(
                 context.HttpContext, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Forbidden", "The token does not grant this."),
@@ -87,6 +94,7 @@ internal sealed class JwtBearerSetup(IOptions<AuthOptions> authOptions) : IConfi
     private static (string Type, string Detail) Describe(JwtBearerChallengeContext context) => context.AuthenticateFailure switch
     {
         null => (ProblemTypes.TokenMissing, "Send a bearer token: 'Authorization: Bearer <token>' (see 'soma token issue')."),
+        Keys.SecurityTokenKeyRetiredException => (ProblemTypes.TokenKeyRetired, "The token was signed with a retired key; get a new token."),
         SecurityTokenExpiredException => (ProblemTypes.TokenExpired, "The token has expired; issue a new one."),
         TenantClaimException => (ProblemTypes.TokenNoTenant, "The token has no valid 'tenant' claim."),
         SecurityTokenMalformedException or ArgumentException => (ProblemTypes.TokenMalformed, "The bearer token is not a well-formed JWT."),

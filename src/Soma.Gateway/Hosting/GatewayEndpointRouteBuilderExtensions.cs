@@ -29,6 +29,7 @@ public static class GatewayEndpointRouteBuilderExtensions
             return app;
         }
 
+        Auth.JwksEndpoints.Map(app);
         SessionEndpoints.Map(app);
         MessageEndpoints.Map(app);
         SessionEventStream.Map(app);

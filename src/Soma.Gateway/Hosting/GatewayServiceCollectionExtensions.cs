@@ -26,7 +26,7 @@ public static class GatewayServiceCollectionExtensions
 
     /// <summary>
     /// Adds the gateway's services. Every endpoint requires an authenticated caller with a tenant unless it opts out
-    /// with <c>AllowAnonymous</c> (only <c>/healthz</c> and <c>/readyz</c> do).
+    /// with <c>AllowAnonymous</c> (only <c>/healthz</c>, <c>/readyz</c> and <c>/.well-known/jwks.json</c> do).
     /// </summary>
     public static WebApplicationBuilder AddSomaGateway(this WebApplicationBuilder builder)
     {
@@ -38,6 +38,15 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<Auth.Keys.KeyRingOptions>().BindConfiguration(Auth.Keys.KeyRingOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Auth.Keys.KeyRingOptions>, Auth.Keys.KeyRingOptionsValidator>());
+        services.TryAddSingleton<Auth.Keys.IKeySource>(sp => Auth.Keys.KeySources.Create(
+            sp.GetRequiredService<IOptions<Auth.Keys.KeyRingOptions>>().Value,
+            sp.GetRequiredService<IOptions<AuthOptions>>().Value.Hs256KeyPath!,
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<Auth.Keys.KeyRingProvider>();
+        services.AddHostedService(sp => sp.GetRequiredService<Auth.Keys.KeyRingProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Soma.Core.Health.IHealthReporter, Auth.Keys.KeyRingProvider>(sp => sp.GetRequiredService<Auth.Keys.KeyRingProvider>()));
         services.TryAddSingleton<IIdGenerator>(sp => new UuidV7Generator(sp.GetRequiredService<TimeProvider>()));
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -75,7 +84,7 @@ public static class GatewayServiceCollectionExtensions
             {
                 Title = "SomaAgent API",
                 Version = "v1",
-                Description = "Durable, governed AI agents for many tenants. Every endpoint except /healthz and /readyz needs a bearer token.",
+                Description = "Durable, governed AI agents for many tenants. Every endpoint except /healthz, /readyz and /.well-known/jwks.json needs a bearer token.",
             };
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();

@@ -28,14 +28,20 @@ internal static class ProblemDetailsSetup
         problem.Extensions["trace_id"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
     }
 
-    public static Task WriteStatusAsync(HttpContext httpContext, int status, string type, string title, string? detail)
+    public static Task WriteStatusAsync(HttpContext httpContext, int status, string type, string title, string? detail, string? code = null)
     {
         var service = httpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
         httpContext.Response.StatusCode = status;
-        return service.WriteAsync(new Microsoft.AspNetCore.Http.ProblemDetailsContext
+        var context = new Microsoft.AspNetCore.Http.ProblemDetailsContext
         {
             HttpContext = httpContext,
             ProblemDetails = { Status = status, Type = type, Title = title, Detail = detail },
-        }).AsTask();
+        };
+        if (code is not null)
+        {
+            context.ProblemDetails.Extensions["code"] = code;
+        }
+
+        return service.WriteAsync(context).AsTask();
     }
 }

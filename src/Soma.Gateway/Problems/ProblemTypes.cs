@@ -23,6 +23,12 @@ public static class ProblemTypes
     /// <summary>401: the token has no valid <c>tenant</c> claim.</summary>
     public const string TokenNoTenant = Prefix + "token-no-tenant";
 
+    /// <summary>401: the token was signed with a retired key (its <c>code</c> is <see cref="KeyRetiredCode"/>).</summary>
+    public const string TokenKeyRetired = Prefix + "token-key-retired";
+
+    /// <summary>The error code of <see cref="TokenKeyRetired"/>, in the problem's <c>code</c> and the <c>WWW-Authenticate</c> error description.</summary>
+    public const string KeyRetiredCode = "token.key_retired";
+
     /// <summary>403: authenticated, but not allowed.</summary>
     public const string Forbidden = Prefix + "forbidden";
 

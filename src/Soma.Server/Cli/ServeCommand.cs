@@ -54,6 +54,11 @@ internal static class ServeCommand
                 await Console.Error.WriteLineAsync($"soma: the store is not usable: {ex.Message}");
                 return ExitCodes.Failed;
             }
+            catch (Gateway.Auth.Keys.KeySourceException ex)
+            {
+                await Console.Error.WriteLineAsync($"soma: the signing keys cannot be read (Soma:Auth:Keys): {ex.Message}");
+                return ExitCodes.Failed;
+            }
 
             try
             {

@@ -167,7 +167,8 @@ internal sealed class ServerApi(string? url, string? token, string tenant, strin
         var configuration = SomaConfiguration.Build(new ServeSettings(DataDir: dataDir).ToOverrides());
         var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         var keyPath = SomaConfiguration.ResolveHs256KeyPath(configuration);
-        if (auth.Mode != AuthMode.Hs256 || !File.Exists(keyPath))
+        var local = SomaConfiguration.KeyRing(configuration).Source is Gateway.Auth.Keys.KeySourceKind.DataDir or Gateway.Auth.Keys.KeySourceKind.KeyFile;
+        if (auth.Mode != AuthMode.Hs256 || (local && !File.Exists(keyPath)))
         {
             Console.Error.WriteLine($"soma: no token: pass --token or set SOMA_TOKEN (no local key at {keyPath} to mint one).");
             return null;
@@ -175,7 +176,12 @@ internal sealed class ServerApi(string? url, string? token, string tenant, strin
 
         try
         {
-            return new TokenIssuer(Hs256KeyFile.Load(keyPath), auth.Issuer, auth.Audience, TimeProvider.System).Issue(tenant, "cli", ["admin"], TimeSpan.FromMinutes(5));
+            return KeysCommand.IssuerAsync(configuration, auth).GetAwaiter().GetResult().Issue(tenant, "cli", ["admin"], TimeSpan.FromMinutes(5));
+        }
+        catch (Exception ex) when (ex is Gateway.Auth.Keys.KeySourceException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"soma: no token: {ex.Message}");
+            return null;
         }
         catch (ArgumentException ex)
         {

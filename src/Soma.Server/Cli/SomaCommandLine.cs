@@ -11,6 +11,7 @@ internal static class SomaCommandLine
         MigrateCommand.Create(),
         EventsCommand.Create(),
         TokenCommand.Create(),
+        KeysCommand.Create(),
         SchemaCommand.Create(),
         RunsCommand.Create(),
         MemoryCommand.Create(),

@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Soma.Gateway.Auth;
+using Soma.Gateway.Auth.Keys;
 using Soma.Server.Hosting;
 
 namespace Soma.Server.Cli;
 
-/// <summary><c>soma token issue</c>: prints a bearer token signed with the data directory's HS256 key.</summary>
+/// <summary><c>soma token issue</c>: prints a bearer token signed with the key ring's current signer (see <c>soma keys</c>).</summary>
 internal static class TokenCommand
 {
     public static Command Create()
@@ -14,7 +15,7 @@ internal static class TokenCommand
         var tenant = new Option<string>("--tenant") { Description = "The tenant the token acts in.", Required = true };
         var subject = new Option<string>("--sub") { Description = "The subject (user or service) the token is for.", Required = true };
         var roles = new Option<string?>("--roles") { Description = "Roles, comma-separated.", HelpName = "r1,r2" };
-        var ttl = new Option<string>("--ttl") { Description = "Lifetime: 90s, 30m, 1h, 7d (default 1h; at most 365d).", DefaultValueFactory = _ => "1h" };
+        var ttl = new Option<string>("--ttl") { Description = "Lifetime: 90s, 30m, 1h, 7d (default 1h; at most Soma:Auth:MaxTokenLifetime, 30d by default).", DefaultValueFactory = _ => "1h" };
         var data = new Option<string?>("--data") { Description = "Data directory holding the key (default ./.soma; key Soma:DataDir).", HelpName = "dir" };
         var json = new Option<bool>("--json") { Description = "Print JSON with the token and its claims." };
         var issue = new Command("issue", "Issue a bearer token.") { tenant, subject, roles, ttl, data, json };
@@ -35,7 +36,13 @@ internal static class TokenCommand
         var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         if (auth.Mode != AuthMode.Hs256)
         {
-            Console.Error.WriteLine("soma: Soma:Auth:Mode is Rs256: tokens come from your identity provider; 'soma token issue' signs only with the embedded HS256 key.");
+            Console.Error.WriteLine("soma: Soma:Auth:Mode is Rs256: tokens come from your identity provider; 'soma token issue' signs only with Soma's own keys.");
+            return ExitCodes.BadInput;
+        }
+
+        if (lifetime > auth.MaxTokenLifetime)
+        {
+            Console.Error.WriteLine($"soma: --ttl '{ttl}' is longer than Soma:Auth:MaxTokenLifetime ({auth.MaxTokenLifetime}); a rotated-out key is retired after that long.");
             return ExitCodes.BadInput;
         }
 
@@ -44,8 +51,17 @@ internal static class TokenCommand
         string token;
         try
         {
-            var key = Hs256KeyFile.LoadOrCreate(keyPath, out _);
-            token = new TokenIssuer(key, auth.Issuer, auth.Audience, TimeProvider.System).Issue(tenant, subject, roleList, lifetime);
+            token = KeysCommand.IssuerAsync(configuration, auth).GetAwaiter().GetResult().Issue(tenant, subject, roleList, lifetime);
+        }
+        catch (KeySourceException ex)
+        {
+            Console.Error.WriteLine($"soma: cannot read the signing keys: {ex.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (InvalidOperationException ex)
+        {
+            Console.Error.WriteLine($"soma: {ex.Message}");
+            return ExitCodes.BadInput;
         }
         catch (ArgumentException ex)
         {

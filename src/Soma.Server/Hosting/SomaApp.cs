@@ -33,6 +33,7 @@ internal static class SomaApp
         services.BindAndValidate<OutboxOptions>(OutboxOptions.SectionName);
         services.BindAndValidate<OutboxMonitorOptions>(OutboxMonitorOptions.SectionName);
         services.PostConfigure<AuthOptions>(auth => auth.Hs256KeyPath ??= SomaConfiguration.ResolveHs256KeyPath(configuration));
+        services.PostConfigure<Gateway.Auth.Keys.KeyRingOptions>(keys => SomaConfiguration.ResolveKeyRing(keys, configuration));
 
         var provider = configuration[$"{StoreOptions.SectionName}:Provider"] ?? "sqlite";
         if (string.Equals(provider, "postgres", StringComparison.OrdinalIgnoreCase))
@@ -124,11 +125,12 @@ internal static class SomaApp
 
     /// <summary>
     /// Everything between building and listening: validate every option (nothing is written when one is wrong), create
-    /// the data directory (0700) and the HS256 key (0600) on first start, and migrate the store.
+    /// the data directory (0700) and the signing keys (0600) on first start, read the key ring, and migrate the store.
     /// </summary>
     /// <returns>An admin token for the default tenant when this was the first start (the key was just created), and a sign-in token for the web UI.</returns>
     /// <exception cref="OptionsValidationException">A setting is wrong; the failures name their keys.</exception>
     /// <exception cref="StoreException">The store cannot be reached or migrated.</exception>
+    /// <exception cref="Gateway.Auth.Keys.KeySourceException">The signing keys cannot be read.</exception>
     public static async Task<StartTokens> PrepareAsync(WebApplication app, CancellationToken cancellationToken)
     {
         app.Services.GetRequiredService<IStartupValidator>().Validate();
@@ -141,20 +143,30 @@ internal static class SomaApp
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         if (auth.Mode == AuthMode.Hs256)
         {
-            var key = Hs256KeyFile.LoadOrCreate(auth.Hs256KeyPath!, out var firstStart);
-            var issuer = new TokenIssuer(key, auth.Issuer, auth.Audience, TimeProvider.System);
+            // A first start is one that creates the key: the data directory's jwt-hs256.key, from which the ring is made.
+            var firstStart = !File.Exists(auth.Hs256KeyPath) && app.Services.GetRequiredService<Gateway.Auth.Keys.IKeySource>() switch
+            {
+                Gateway.Auth.Keys.DataDirKeyStore ring => !File.Exists(ring.RingPath),
+                var source => source.Name == "key-file",
+            };
+            var keys = app.Services.GetRequiredService<Gateway.Auth.Keys.KeyRingProvider>();
+            await keys.LoadAtStartAsync(cancellationToken);
+            // A ring of public keys only (tokens signed elsewhere) signs nothing: no tokens to print then.
+            var issuer = keys.Current.SignerAt(TimeProvider.System.GetUtcNow()) is null ? null : keys.Issuer(auth.Issuer, auth.Audience);
             if (firstStart)
             {
-                adminToken = issuer.Issue(TenantId.Default, "admin", ["admin"], AdminTokenLifetime);
+                adminToken = issuer?.Issue(TenantId.Default, "admin", ["admin"], Min(AdminTokenLifetime, auth.MaxTokenLifetime));
             }
 
             // Every start prints a short-lived sign-in link for the web UI (on the console only, like the admin token).
-            signInToken = issuer.Issue(TenantId.Default, "admin", ["admin"], SignInTokenLifetime);
+            signInToken = issuer?.Issue(TenantId.Default, "admin", ["admin"], Min(SignInTokenLifetime, auth.MaxTokenLifetime));
         }
 
         await app.Services.GetRequiredService<IStore>().MigrateAsync(cancellationToken);
         return new StartTokens(adminToken, signInToken);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Creates the data directory (0700) when it is missing.</summary>
     public static void EnsureDataDir(IConfiguration configuration)

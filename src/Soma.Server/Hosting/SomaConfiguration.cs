@@ -48,4 +48,24 @@ internal static class SomaConfiguration
         configuration["Soma:Auth:Hs256KeyPath"] is { Length: > 0 } path
             ? Path.GetFullPath(path)
             : Path.Combine(ResolveDataDir(configuration), "jwt-hs256.key");
+
+    /// <summary>
+    /// Fills in the key ring's defaults: the ring file <c>{DataDir}/keys.json</c>, and the source: <c>KeyFile</c> when
+    /// <c>Soma:Auth:Hs256KeyPath</c> is set (a server set up before the ring keeps its one shared key), else <c>DataDir</c>.
+    /// </summary>
+    public static void ResolveKeyRing(Gateway.Auth.Keys.KeyRingOptions keys, IConfiguration configuration)
+    {
+        keys.File = string.IsNullOrWhiteSpace(keys.File) ? Path.Combine(ResolveDataDir(configuration), "keys.json") : Path.GetFullPath(keys.File);
+        keys.Source ??= configuration["Soma:Auth:Hs256KeyPath"] is { Length: > 0 }
+            ? Gateway.Auth.Keys.KeySourceKind.KeyFile
+            : Gateway.Auth.Keys.KeySourceKind.DataDir;
+    }
+
+    /// <summary>The key ring's options as configured (for CLI verbs that run without the server's container).</summary>
+    public static Gateway.Auth.Keys.KeyRingOptions KeyRing(IConfiguration configuration)
+    {
+        var keys = configuration.GetSection(Gateway.Auth.Keys.KeyRingOptions.SectionName).Get<Gateway.Auth.Keys.KeyRingOptions>() ?? new();
+        ResolveKeyRing(keys, configuration);
+        return keys;
+    }
 }

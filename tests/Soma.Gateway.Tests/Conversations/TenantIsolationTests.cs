@@ -86,6 +86,7 @@ public sealed class TenantIsolationTests(ConversationFixture fixture) : IClassFi
     {
         ["GET /healthz"] = new(false, () => Get("/healthz")),
         ["GET /readyz"] = new(false, () => Get("/readyz")),
+        ["GET /.well-known/jwks.json"] = new(false, () => Get("/.well-known/jwks.json")),
         ["GET /v1/health"] = new(false, () => Get("/v1/health")),
         ["GET /v1/usage"] = new(false, () => Get("/v1/usage")),
         ["GET /v1/memory"] = new(false, () => Get($"/v1/memory?query={Uri.EscapeDataString(messageBody)}")),

@@ -27,7 +27,7 @@ public static class MemoryClientServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => SomaBrainHttpBackend.Create(
-            sp.GetRequiredService<IOptions<MemoryClientOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<MemoryClientOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetService<IMemoryClientCredentials>()));
         services.TryAddKeyedSingleton<IMemoryBackend>(MemoryClientBuilder.InnerBackendKey, static (sp, _) => sp.GetRequiredService<SomaBrainHttpBackend>());
         services.TryAddSingleton(sp => new ResilientMemoryBackend(
             sp.GetRequiredKeyedService<IMemoryBackend>(MemoryClientBuilder.InnerBackendKey),

@@ -81,9 +81,10 @@ public sealed class SomaBrainHttpBackend : IMemoryBackend, IDisposable
 
     /// <summary>
     /// Creates a backend that owns a pooled <see cref="SocketsHttpHandler"/> client for <paramref name="options"/>'s
-    /// <see cref="MemoryClientOptions.BaseUrl"/>, sending <see cref="MemoryClientOptions.ApiKey"/> as the bearer token.
+    /// <see cref="MemoryClientOptions.BaseUrl"/>, sending <paramref name="credentials"/>' token as the bearer token, or
+    /// <see cref="MemoryClientOptions.ApiKey"/> without them.
     /// </summary>
-    public static SomaBrainHttpBackend Create(MemoryClientOptions options, TimeProvider? timeProvider = null)
+    public static SomaBrainHttpBackend Create(MemoryClientOptions options, TimeProvider? timeProvider = null, IMemoryClientCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.BaseUrl is null)
@@ -98,7 +99,7 @@ public sealed class SomaBrainHttpBackend : IMemoryBackend, IDisposable
             Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds) + TimeSpan.FromSeconds(1),
         };
         var key = options.ApiKey;
-        return new SomaBrainHttpBackend(client, _ => ValueTask.FromResult(key), timeProvider, ownsClient: true);
+        return new SomaBrainHttpBackend(client, credentials is null ? _ => ValueTask.FromResult(key) : credentials.GetTokenAsync, timeProvider, ownsClient: true);
     }
 
     /// <summary>

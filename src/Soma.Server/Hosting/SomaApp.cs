@@ -113,6 +113,11 @@ internal static class SomaApp
         {
             client.UseInnerBackend<Memory.Service.MemoryService>();
         }
+        else
+        {
+            // Without Soma:Memory:Client:ApiKey, a short-lived token signed by this fleet's own keys.
+            services.AddSingleton<Memory.Client.IMemoryClientCredentials, SelfIssuedMemoryToken>();
+        }
 
         services.AddSingleton<Core.Memory.IMemoryBackend>(sp => sp.GetRequiredService<Memory.Client.ResilientMemoryBackend>());
         services.AddSomaRecallCache();
@@ -144,10 +149,11 @@ internal static class SomaApp
         if (auth.Mode == AuthMode.Hs256)
         {
             // A first start is one that creates the key: the data directory's jwt-hs256.key, from which the ring is made.
-            var firstStart = !File.Exists(auth.Hs256KeyPath) && app.Services.GetRequiredService<Gateway.Auth.Keys.IKeySource>() switch
+            var source = app.Services.GetRequiredService<Gateway.Auth.Keys.IKeySource>();
+            var firstStart = !File.Exists(auth.Hs256KeyPath) && source switch
             {
                 Gateway.Auth.Keys.DataDirKeyStore ring => !File.Exists(ring.RingPath),
-                var source => source.Name == "key-file",
+                var other => other.Name == "key-file",
             };
             var keys = app.Services.GetRequiredService<Gateway.Auth.Keys.KeyRingProvider>();
             await keys.LoadAtStartAsync(cancellationToken);
@@ -158,8 +164,13 @@ internal static class SomaApp
                 adminToken = issuer?.Issue(TenantId.Default, "admin", ["admin"], Min(AdminTokenLifetime, auth.MaxTokenLifetime));
             }
 
-            // Every start prints a short-lived sign-in link for the web UI (on the console only, like the admin token).
-            signInToken = issuer?.Issue(TenantId.Default, "admin", ["admin"], Min(SignInTokenLifetime, auth.MaxTokenLifetime));
+            // Every start on the data directory's keys (one node, a person at its console) prints a short-lived sign-in link
+            // for the web UI. Keys shared by a fleet (a mounted folder, Vault, a key file) mean a deployment whose output
+            // goes to a log store: no admin token there; operators issue their own with 'soma token issue'.
+            if (source is Gateway.Auth.Keys.DataDirKeyStore)
+            {
+                signInToken = issuer?.Issue(TenantId.Default, "admin", ["admin"], Min(SignInTokenLifetime, auth.MaxTokenLifetime));
+            }
         }
 
         await app.Services.GetRequiredService<IStore>().MigrateAsync(cancellationToken);

@@ -140,9 +140,12 @@ public sealed class ChartManifestTests
         Assert.DoesNotContain(objects, o => (string?)o["kind"] == "Secret");
         var gateway = objects.Single(o => (string?)o["metadata"]!["name"] == "soma-gateway" && (string?)o["kind"] == "Deployment")["spec"]!["template"]!["spec"]!;
         var container = gateway["containers"]![0]!;
-        Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "SOMA__AUTH__HS256KEYPATH" && (string?)e["value"] == "/etc/soma/keys/hs256.key");
-        Assert.Contains(container["volumeMounts"]!.AsArray(), m => (string?)m!["mountPath"] == "/etc/soma/keys" && (bool?)m["readOnly"] == true);
-        Assert.Contains(gateway["volumes"]!.AsArray(), v => (string?)v!["secret"]?["secretName"] == "soma-signing-key");
+        // The keys' Secret is a watched folder (a rotation edits it; no subPath, which the kubelet would never update).
+        Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "SOMA__AUTH__KEYS__SOURCE" && (string?)e["value"] == "Directory");
+        Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "SOMA__AUTH__KEYS__DIRECTORY" && (string?)e["value"] == "/etc/soma/keys");
+        Assert.Contains(container["volumeMounts"]!.AsArray(), m => (string?)m!["mountPath"] == "/etc/soma/keys" && (bool?)m["readOnly"] == true && m["subPath"] is null);
+        var keysVolume = gateway["volumes"]!.AsArray().Single(v => (string?)v!["secret"]?["secretName"] == "soma-signing-key")!;
+        Assert.Null(keysVolume["secret"]!["items"]);
         Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["valueFrom"]?["secretKeyRef"]?["name"] == "soma-postgres");
 
         // The chart's own Secret holds the key as the server reads it: the base64 text.

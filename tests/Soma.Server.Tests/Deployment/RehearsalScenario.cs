@@ -99,8 +99,6 @@ internal sealed class RehearsalScenario : IAsyncDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(keyFile)!);
         await File.WriteAllTextAsync(keyFile, signingKey, cancellationToken);
 
-        // As the chart's values ask of an operator: the services' token for the memory service, signed with the key.
-        var memoryToken = await IssueTokenAsync([KeyValuePair.Create("SOMA__AUTH__HS256KEYPATH", keyFile)], ["--tenant", "system", "--sub", "soma-services", "--roles", "memory"], cancellationToken);
 
         var values = Path.Combine(_root.Path, "values.json");
         await File.WriteAllTextAsync(values, new JsonObject
@@ -110,7 +108,6 @@ internal sealed class RehearsalScenario : IAsyncDisposable
             ["bus"] = new JsonObject { ["nats"] = new JsonObject { ["url"] = _nats.Url } },
             ["model"] = new JsonObject { ["baseUrl"] = _model.BaseAddress.ToString(), ["name"] = "soma-dev" },
             ["auth"] = new JsonObject { ["signingKey"] = new JsonObject { ["hs256"] = signingKey } },
-            ["memory"] = new JsonObject { ["client"] = new JsonObject { ["token"] = memoryToken } },
         }.ToJsonString(), cancellationToken);
         var manifests = await RenderAsync(Release, values, Namespace, cancellationToken);
         _log($"helm template: {string.Join(", ", manifests.Objects.GroupBy(o => o.Kind).Select(g => $"{g.Count()} {g.Key}"))}");
@@ -155,9 +152,14 @@ internal sealed class RehearsalScenario : IAsyncDisposable
         // 3. A user's first turn, through the gateway's Service, signed with the key given to the chart.
         var turnStarted = clock.Elapsed;
         var token = await UserTokenAsync(gateway.Target, services, keyFile, cancellationToken);
-        var answer = await FirstTurnAsync(services.LocalUrl(gateway.Service), token, cancellationToken);
+        var (session, answer) = await FirstTurnAsync(services.LocalUrl(gateway.Service), token, cancellationToken);
         var answered = clock.Elapsed;
         Step($"first chat turn answered via {gateway.Service}", turnStarted, answered);
+
+        // 4. What the turn remembered reached the memory service (in roles mode the soma-memory Deployment, with the
+        // token the relay signs itself: the chart is given no service token).
+        var remembered = await MemoryWritesSentAsync(services.LocalUrl(gateway.Service), token, session, cancellationToken);
+        Step($"{remembered} memory writes of the turn sent to the memory service", answered, clock.Elapsed);
         foreach (var deployment in deployments)
         {
             Assert.False(starts[deployment].Process.HasExited, $"{deployment.Owner} exited with {(starts[deployment].Process.HasExited ? starts[deployment].Process.ExitCode : 0)} during the rehearsal.");
@@ -284,12 +286,12 @@ internal sealed class RehearsalScenario : IAsyncDisposable
         }
     }
 
-    // 'soma token issue' with the gateway container's environment, but the key file holding the key given to the chart:
-    // if that key did not reach the gateway, the gateway refuses the token.
+    // 'soma token issue' with the gateway container's environment, but signing with the key file holding the key given to
+    // the chart instead of the gateway's key ring: if that key did not reach the gateway, the gateway refuses the token.
     private Task<string> UserTokenAsync(RehearsalWorkload gateway, RehearsalServices services, string keyFile, CancellationToken cancellationToken) =>
         IssueTokenAsync(gateway.Environment
             .Select(e => KeyValuePair.Create(e.Key, services.Rewrite(gateway.MapPaths(e.Value), gateway.Describe)))
-            .Where(e => e.Key != "SOMA__AUTH__HS256KEYPATH")
+            .Where(e => e.Key != "SOMA__AUTH__HS256KEYPATH" && !e.Key.StartsWith("SOMA__AUTH__KEYS__", StringComparison.Ordinal))
             .Append(KeyValuePair.Create("SOMA__AUTH__HS256KEYPATH", keyFile)), ["--tenant", "rehearsal", "--sub", "rehearsal-user"], cancellationToken);
 
     private async Task<string> IssueTokenAsync(IEnumerable<KeyValuePair<string, string>> environment, string[] claims, CancellationToken cancellationToken)
@@ -301,7 +303,31 @@ internal sealed class RehearsalScenario : IAsyncDisposable
         return issue.Stdout.Trim();
     }
 
-    private static async Task<string> FirstTurnAsync(string gatewayUrl, string token, CancellationToken cancellationToken)
+    // Waits until the session has memory writes and every one is 'sent' (GET /v1/sessions/{id}/memories); a write that
+    // is dead-lettered, or still waiting after the turn timeout, fails the rehearsal with the list.
+    private static async Task<int> MemoryWritesSentAsync(string gatewayUrl, string token, Guid session, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(gatewayUrl) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var deadline = DateTime.UtcNow + TurnTimeout;
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await client.GetStringAsync($"/v1/sessions/{session}/memories", cancellationToken);
+            var items = JsonDocument.Parse(last).RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("status").GetString()).ToList();
+            Assert.DoesNotContain("dead_lettered", items);
+            if (items.Count > 0 && items.All(s => s == "sent"))
+            {
+                return items.Count;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new TimeoutException($"the first turn's memory writes were not all sent within {TurnTimeout.TotalSeconds:0} s: {last}");
+    }
+
+    private static async Task<(Guid Session, string Answer)> FirstTurnAsync(string gatewayUrl, string token, CancellationToken cancellationToken)
     {
         using var client = new HttpClient { BaseAddress = new Uri(gatewayUrl), Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -310,7 +336,7 @@ internal sealed class RehearsalScenario : IAsyncDisposable
 
         using var created = await client.PostAsJsonAsync("/v1/sessions", new { title = "install rehearsal" }, timeout.Token);
         Assert.True(created.IsSuccessStatusCode, $"POST /v1/sessions answered {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync(timeout.Token)}"
-            + (created.StatusCode == HttpStatusCode.Unauthorized ? "\nThe token is signed with the auth.signingKey.hs256 given to the chart: the gateway does not verify with that key (see where its SOMA__AUTH__HS256KEYPATH leads)." : ""));
+            + (created.StatusCode == HttpStatusCode.Unauthorized ? "\nThe token is signed with the auth.signingKey.hs256 given to the chart: the gateway does not verify with that key (see where its SOMA__AUTH__KEYS__DIRECTORY leads)." : ""));
         var session = (await created.Content.ReadFromJsonAsync<JsonElement>(timeout.Token)).GetProperty("id").GetGuid();
 
         const string Content = "hello from the install rehearsal";
@@ -342,7 +368,7 @@ internal sealed class RehearsalScenario : IAsyncDisposable
                     {
                         var answer = data.GetProperty("content").GetString() ?? "";
                         Assert.Contains(Content, answer, StringComparison.Ordinal);
-                        return answer;
+                        return (session, answer);
                     }
                 }
             }

@@ -69,11 +69,11 @@ whether it reaches soma-memory over HTTP.
 {{- if and (eq .Values.mode "allInOne") (not .Values.bus.nats.url) (gt (int .Values.allInOne.replicas) 1) -}}
 {{- fail "bus.nats.url is required when allInOne.replicas is above 1: several processes share events through NATS JetStream" -}}
 {{- end -}}
-{{- if and (not .Values.auth.signingKey.hs256) (not .Values.auth.signingKey.existingSecret) -}}
+{{- if and (not .Values.auth.signingKey.hs256) (not .Values.auth.signingKey.existingSecret) (not .Values.auth.signingKey.ring) -}}
 {{- fail "auth.signingKey.hs256 (base64 of 32 random bytes: head -c 32 /dev/urandom | base64) or auth.signingKey.existingSecret is required: every process must verify the same tokens" -}}
 {{- end -}}
-{{- if and .Values.auth.signingKey.hs256 .Values.auth.signingKey.existingSecret -}}
-{{- fail "set only one of auth.signingKey.hs256 and auth.signingKey.existingSecret" -}}
+{{- if and (or .Values.auth.signingKey.hs256 .Values.auth.signingKey.ring) .Values.auth.signingKey.existingSecret -}}
+{{- fail "set auth.signingKey.existingSecret, or the chart's own keys (auth.signingKey.hs256, auth.signingKey.ring), not both" -}}
 {{- end -}}
 {{- if and .Values.auth.signingKey.hs256 (lt (len (.Values.auth.signingKey.hs256 | b64dec)) 32) -}}
 {{- fail "auth.signingKey.hs256 must be the base64 of at least 32 bytes (head -c 32 /dev/urandom | base64)" -}}
@@ -134,9 +134,12 @@ envFrom:
   - configMapRef:
       name: {{ include "soma.configMap" $root }}
 env:
-  # The signing key mounted from its Secret (a folder, so a key ring can take its place).
-  - name: SOMA__AUTH__HS256KEYPATH
-    value: /etc/soma/keys/hs256.key
+  # The signing keys: the Secret mounted as a watched folder (a *.key legacy HS256 key, <kid>.json keys), read again
+  # while the server runs, so a rotation is an edit of the Secret (docs/operations/key-rotation.md).
+  - name: SOMA__AUTH__KEYS__SOURCE
+    value: Directory
+  - name: SOMA__AUTH__KEYS__DIRECTORY
+    value: /etc/soma/keys
   - name: SOMA__STORE__POSTGRES__CONNECTIONSTRING
     valueFrom:
       secretKeyRef:
@@ -162,7 +165,7 @@ env:
 {{- end }}
 {{- end -}}
 
-{{/* The writable folders (/data, /tmp) and the signing key (a directory, so a key ring can replace the one file). */}}
+{{/* The writable folders (/data, /tmp) and the signing keys (the whole Secret, no subPath: the kubelet updates it). */}}
 {{- define "soma.volumes" -}}
 - name: data
   emptyDir: {}
@@ -172,9 +175,6 @@ env:
   secret:
     secretName: {{ include "soma.signingKeySecret" . }}
     defaultMode: 0440
-    items:
-      - key: {{ .Values.auth.signingKey.existingSecretKey }}
-        path: hs256.key
 {{- end -}}
 
 {{- define "soma.volumeMounts" -}}

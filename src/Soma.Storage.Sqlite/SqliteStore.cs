@@ -22,6 +22,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _connectionString;
     private SqliteConnection? _writer;
+    private SqliteDatabaseLock? _inUse;
     private bool _disposed;
 
     /// <summary>Creates the store; nothing is opened until the first call.</summary>
@@ -151,6 +152,9 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
                 SqliteConnection.ClearPool(_writer);
                 _writer = null;
             }
+
+            _inUse?.Dispose();
+            _inUse = null;
         }
         finally
         {
@@ -233,6 +237,18 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         if (!string.IsNullOrEmpty(directory))
         {
             Directory.CreateDirectory(directory);
+        }
+
+        // Held (shared) while this store may write: soma restore takes it exclusively and so never replaces the file
+        // under a server, and a server does not start writing into a file being restored.
+        try
+        {
+            _inUse ??= SqliteDatabaseLock.Shared(Path);
+        }
+        catch (IOException ex)
+        {
+            throw new StoreException(
+                $"SQLite cannot lock {SqliteDatabaseLock.PathFor(Path)} (is soma restore replacing the database?): {ex.Message}", isTransient: true, ex);
         }
 
         // The writer is not pooled: its pragmas are set once and it lives as long as the store.

@@ -106,10 +106,10 @@ public static class SqliteBackup
         {
             exclusive = SqliteDatabaseLock.Exclusive(database);
         }
-        catch (IOException ex)
+        catch (IOException ex) when (SqliteDatabaseLock.IsHeldElsewhere(ex))
         {
             throw new SqliteBackupException(SqliteBackupProblem.InUse,
-                $"{database} is in use by a running soma process (it holds {SqliteDatabaseLock.PathFor(database)}: {ex.Message}): stop every soma process on this data directory, then restore.", ex);
+                $"{database} is in use by a running soma process (it holds {SqliteDatabaseLock.PathFor(database)}): stop every soma process on this data directory, then restore.", ex);
         }
 
         using (exclusive)

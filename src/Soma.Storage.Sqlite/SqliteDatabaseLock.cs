@@ -8,6 +8,9 @@ namespace Soma.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteDatabaseLock : IDisposable
 {
+    // .NET reports a flock held elsewhere as an IOException whose HResult is the errno, EWOULDBLOCK (11 on Linux).
+    private const int WouldBlock = 11;
+
     private readonly FileStream _file;
 
     private SqliteDatabaseLock(FileStream file) => _file = file;
@@ -41,6 +44,9 @@ internal sealed class SqliteDatabaseLock : IDisposable
             return false;
         }
     }
+
+    /// <summary>True when <paramref name="ex"/> says another process holds the lock (EWOULDBLOCK), not that the file cannot be opened.</summary>
+    public static bool IsHeldElsewhere(IOException ex) => ex.HResult == WouldBlock && ex is not FileNotFoundException and not DirectoryNotFoundException;
 
     public void Dispose() => _file.Dispose();
 

@@ -245,10 +245,14 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         {
             _inUse ??= SqliteDatabaseLock.Shared(Path);
         }
-        catch (IOException ex)
+        catch (IOException ex) when (SqliteDatabaseLock.IsHeldElsewhere(ex))
         {
             throw new StoreException(
-                $"SQLite cannot lock {SqliteDatabaseLock.PathFor(Path)} (is soma restore replacing the database?): {ex.Message}", isTransient: true, ex);
+                $"SQLite cannot write to {Path}: another process holds {SqliteDatabaseLock.PathFor(Path)} alone (soma restore is replacing the database); start again when it has finished.", isTransient: true, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"SQLite cannot create {SqliteDatabaseLock.PathFor(Path)} beside the database: {ex.Message}", isTransient: false, ex);
         }
 
         // The writer is not pooled: its pragmas are set once and it lives as long as the store.

@@ -20,6 +20,9 @@ namespace Soma.Benchmarks;
 /// <item><c>ingest</c> (<see cref="IngestLoad"/>): the real server, gateway role, SQLite FULL; concurrent
 /// <c>POST /v1/sessions/{id}/messages</c> against the baseline <c>GET /healthz</c> of the same server and client:
 /// requests/s and p99.</item>
+/// <item><c>first-delta</c> (<see cref="FirstDeltaLoad"/>): gateway and worker, SQLite FULL, the dev model server
+/// answering at once; one message at a time, POST to the first streamed word against the same messages' POST to 202:
+/// p50 and p99.</item>
 /// <item><c>policy</c> (<see cref="PolicyLoad"/>): decisions of the shipped policy by the embedded Rego engine against the
 /// allow-list it replaced: decisions/s and p99.</item>
 /// </list>
@@ -30,10 +33,10 @@ namespace Soma.Benchmarks;
 public static class CiBench
 {
     /// <summary>The sizes of one mode.</summary>
-    private sealed record Plan(string Name, int Clients, TimeSpan Drive, bool SettleJit, int Decisions);
+    private sealed record Plan(string Name, int Clients, TimeSpan Drive, bool SettleJit, int Decisions, int Messages);
 
-    private static readonly Plan Smoke = new("smoke", 8, TimeSpan.FromSeconds(2), SettleJit: false, Decisions: 20_000);
-    private static readonly Plan Full = new("full", 32, TimeSpan.FromSeconds(10), SettleJit: true, Decisions: 200_000);
+    private static readonly Plan Smoke = new("smoke", 8, TimeSpan.FromSeconds(2), SettleJit: false, Decisions: 20_000, Messages: 20);
+    private static readonly Plan Full = new("full", 32, TimeSpan.FromSeconds(10), SettleJit: true, Decisions: 200_000, Messages: 200);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -88,6 +91,11 @@ public static class CiBench
             await Console.Out.WriteLineAsync($"ci ({plan.Name}): figures to {output} and the {bus.Name} bus ({EventSubjects.For(BenchmarkEmitter.DefaultTenant, SchemaNames.Benchmarks)})");
 
             foreach (var figure in await IngestAsync(server, plan, machine))
+            {
+                await EmitAsync(emitter, figure);
+            }
+
+            foreach (var figure in await FirstDeltaAsync(plan, machine))
             {
                 await EmitAsync(emitter, figure);
             }
@@ -159,6 +167,31 @@ public static class CiBench
         {
             await IngestLoad.DriveAsync(client, plan.Clients, TimeSpan.FromSeconds(1), request, expected);
         }
+    }
+
+    private static async Task<BenchmarkResult[]> FirstDeltaAsync(Plan plan, MachineInfo machine)
+    {
+        await using var model = await Soma.Server.Dev.DevModelServer.StartAsync(new Soma.Server.Dev.DevModelServerOptions { ChunkDelay = TimeSpan.Zero });
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Soma:Roles"] = "gateway,worker",
+            ["Soma:Store:Provider"] = "sqlite",
+            ["Soma:Store:Sqlite:Synchronous"] = "Full",
+            ["Soma:Models:Endpoints:dev:Endpoint"] = model.BaseAddress.ToString(),
+            ["Soma:Models:Endpoints:dev:Model"] = "soma-dev",
+        };
+        await using var server = await BenchServer.StartAsync(configuration);
+        var rows = await FirstDeltaLoad.MeasureAsync(server, plan.Messages, plan.SettleJit);
+        var accepted = rows.Single(r => r.Id == "accepted").Latency;
+        var firstDelta = rows.Single(r => r.Id == "first_delta").Latency;
+
+        // The baseline is the same messages' 202: what the first word costs beyond accepting the message.
+        const string Name = "turn.first_delta";
+        return
+        [
+            Figure(Name, "p50_latency", firstDelta.P50, "ms", accepted.P50, machine),
+            Figure(Name, "p99_latency", firstDelta.P99, "ms", accepted.P99, machine),
+        ];
     }
 
     private static async Task<BenchmarkResult[]> PolicyAsync(Plan plan, MachineInfo machine)

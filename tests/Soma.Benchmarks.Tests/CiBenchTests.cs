@@ -49,9 +49,13 @@ public sealed class CiBenchTests : IDisposable
             figures.Add((data.GetProperty("benchmark").GetString()!, data.GetProperty("metric").GetString()!));
         }
 
-        // The fixed set: ingest and policy, each with throughput and tail latency.
+        // The fixed set: ingest, first delta and policy, each with two figures.
         Assert.Equal(
-            [("ingest.sqlite_full", "p99_latency"), ("ingest.sqlite_full", "requests_per_second"), ("policy.embedded_rego", "decisions_per_second"), ("policy.embedded_rego", "p99_latency")],
+            [
+                ("ingest.sqlite_full", "p99_latency"), ("ingest.sqlite_full", "requests_per_second"),
+                ("policy.embedded_rego", "decisions_per_second"), ("policy.embedded_rego", "p99_latency"),
+                ("turn.first_delta", "p50_latency"), ("turn.first_delta", "p99_latency"),
+            ],
             figures.Order());
 
         // Every line is on the bus, as the same bytes, under the events' own ids: read back with the NATS bus adapter.

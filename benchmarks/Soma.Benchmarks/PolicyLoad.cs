@@ -24,7 +24,7 @@ namespace Soma.Benchmarks;
 /// </summary>
 public static class PolicyLoad
 {
-    private static readonly string[] AllowList = ["time.now", "math.evaluate", "session.search", "memory.recall", "memory.save"];
+    internal static readonly string[] AllowList = ["time.now", "math.evaluate", "session.search", "memory.recall", "memory.save"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -96,7 +96,7 @@ public static class PolicyLoad
         return 0;
     }
 
-    private static async Task<(string Name, LatencySummary Summary, double PerSecond)> MeasureAsync(string name, int n, PolicyInput[] inputs, Func<PolicyInput, ValueTask<PolicyDecision>> decide)
+    internal static async Task<(string Name, LatencySummary Summary, double PerSecond)> MeasureAsync(string name, int n, PolicyInput[] inputs, Func<PolicyInput, ValueTask<PolicyDecision>> decide)
     {
         for (var i = 0; i < Math.Min(n, 20_000); i++)
         {
@@ -133,7 +133,7 @@ public static class PolicyLoad
         return (GC.GetAllocatedBytesForCurrentThread() - before) / Count;
     }
 
-    private static PolicyInput[] Inputs()
+    internal static PolicyInput[] Inputs()
     {
         var now = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
         PolicyInput Call(string tool, string arguments, params string[] roles)

@@ -1,10 +1,12 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `ci` is the benchmark job (a fixed set of drivers emitting agent.benchmarks.v1 events); `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
+    case ["ci", ..]:
+        return await CiBench.RunAsync(args);
     case ["runner", ..]:
         return await RunnerLoad.RunAsync(args);
     case ["ingest", ..]:

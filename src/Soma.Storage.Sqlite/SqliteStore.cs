@@ -22,6 +22,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _connectionString;
     private SqliteConnection? _writer;
+    private SqliteDatabaseLock? _inUse;
     private bool _disposed;
 
     /// <summary>Creates the store; nothing is opened until the first call.</summary>
@@ -151,6 +152,9 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
                 SqliteConnection.ClearPool(_writer);
                 _writer = null;
             }
+
+            _inUse?.Dispose();
+            _inUse = null;
         }
         finally
         {
@@ -233,6 +237,22 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         if (!string.IsNullOrEmpty(directory))
         {
             Directory.CreateDirectory(directory);
+        }
+
+        // Held (shared) while this store may write: soma restore takes it exclusively and so never replaces the file
+        // under a server, and a server does not start writing into a file being restored.
+        try
+        {
+            _inUse ??= SqliteDatabaseLock.Shared(Path);
+        }
+        catch (IOException ex) when (SqliteDatabaseLock.IsHeldElsewhere(ex))
+        {
+            throw new StoreException(
+                $"SQLite cannot write to {Path}: another process holds {SqliteDatabaseLock.PathFor(Path)} alone (soma restore is replacing the database); start again when it has finished.", isTransient: true, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"SQLite cannot create {SqliteDatabaseLock.PathFor(Path)} beside the database: {ex.Message}", isTransient: false, ex);
         }
 
         // The writer is not pooled: its pragmas are set once and it lives as long as the store.

@@ -9,6 +9,8 @@ internal static class SomaCommandLine
     {
         ServeCommand.Create(),
         MigrateCommand.Create(),
+        BackupCommand.Create(),
+        RestoreCommand.Create(),
         EventsCommand.Create(),
         TokenCommand.Create(),
         KeysCommand.Create(),

@@ -43,7 +43,7 @@ internal static class SomaApp
         else
         {
             services.AddSqliteStore();
-            services.PostConfigure<SqliteStoreOptions>(o => o.Path = string.IsNullOrWhiteSpace(o.Path) ? Path.Combine(dataDir, "soma.db") : Path.GetFullPath(o.Path));
+            services.PostConfigure<SqliteStoreOptions>(o => o.Path = string.IsNullOrWhiteSpace(o.Path) ? SomaConfiguration.ResolveSqlitePath(configuration) : Path.GetFullPath(o.Path));
         }
 
         AddBus(services, configuration, roles);

@@ -43,6 +43,12 @@ internal static class SomaConfiguration
     public static string ResolveDataDir(IConfiguration configuration) =>
         Path.GetFullPath(configuration[$"{SomaOptions.SectionName}:DataDir"] is { Length: > 0 } dir ? dir : "./.soma");
 
+    /// <summary>The embedded store's database file: <c>Soma:Store:Sqlite:Path</c>, or <c>soma.db</c> in the data directory.</summary>
+    public static string ResolveSqlitePath(IConfiguration configuration) =>
+        configuration["Soma:Store:Sqlite:Path"] is { Length: > 0 } path && !string.IsNullOrWhiteSpace(path)
+            ? Path.GetFullPath(path)
+            : Path.Combine(ResolveDataDir(configuration), "soma.db");
+
     /// <summary>The HS256 key file: <c>Soma:Auth:Hs256KeyPath</c>, or <c>jwt-hs256.key</c> in the data directory.</summary>
     public static string ResolveHs256KeyPath(IConfiguration configuration) =>
         configuration["Soma:Auth:Hs256KeyPath"] is { Length: > 0 } path

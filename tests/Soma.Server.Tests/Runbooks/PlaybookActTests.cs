@@ -53,7 +53,7 @@ public sealed class PlaybookActTests : IAsyncLifetime
             oldToken = await TokenAsync();
             kept = await CreateSessionAsync(oldToken, "before the backup");
 
-            // The backup checks, as the page runs them while the server runs.
+            // The backup checks, as the page runs them while the server runs (a restore now is refused).
             foreach (var block in restore.Checks.Where(b => b.Code.Contains("$BACKUP_DIR", StringComparison.Ordinal)))
             {
                 await ShellAsync(block);
@@ -64,13 +64,13 @@ public sealed class PlaybookActTests : IAsyncLifetime
 
         // Restore with the server stopped: the SQLite steps, then soma migrate; the PostgreSQL steps need a PostgreSQL.
         var restoreSteps = restore.Blocks.Where(b => b.Title == "act" && !b.Code.Contains("pg_", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2, restoreSteps.Count); // the damaged files aside and the backup in place; soma migrate
+        Assert.Equal(2, restoreSteps.Count); // soma restore and the key; soma migrate
         foreach (var block in restoreSteps)
         {
             await ShellAsync(block);
         }
 
-        Assert.True(File.Exists(Path.Combine(Data, "damaged", "soma.db")), "the damaged database is kept aside, not deleted");
+        Assert.True(File.Exists(Path.Combine(Data, "soma.db.pre-restore")), "the replaced database is kept aside, not deleted");
         await using (var server = await StartAsync())
         {
             using var http = Client(oldToken);
@@ -210,7 +210,7 @@ public sealed class PlaybookActTests : IAsyncLifetime
     private async Task<string> ShellAsync(RunbookBlock block)
     {
         var (code, output) = await RunbookShell.RunAsync(block.Code, _environment, _work.Path);
-        Assert.True(code == 0, $"{block}: exit {code}\n$ {block.Code}\n{output}");
+        Assert.True(code == block.ExitCode, $"{block}: exit {code} (expected {block.ExitCode})\n$ {block.Code}\n{output}");
         Assert.All(block.Expects, e => Assert.Contains(e, output, StringComparison.Ordinal));
         return output;
     }

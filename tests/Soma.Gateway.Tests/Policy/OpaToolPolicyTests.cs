@@ -37,7 +37,8 @@ public sealed class OpaToolPolicyTests : IAsyncLifetime
         var configuration = Model("dev", _model, "soma-dev");
         configuration["Soma:Policy:Provider"] = "opa";
         configuration["Soma:Policy:Opa:Url"] = _opa.BaseAddress.ToString();
-        configuration["Soma:Policy:Opa:TimeoutMilliseconds"] = "250";
+        // Wide enough that a loaded machine (a full test run) never turns the first, prompt turn into timeouts.
+        configuration["Soma:Policy:Opa:TimeoutMilliseconds"] = "2000";
         _server = await RunningServer.StartAsync(configuration);
     }
 
@@ -64,7 +65,7 @@ public sealed class OpaToolPolicyTests : IAsyncLifetime
         Assert.Equal(2, audit.Items.Count);
         Assert.All(audit.Items, r => Assert.Equal("opa", JsonDocument.Parse(r.Details!).RootElement.GetProperty("engine").GetString()));
 
-        _opa.Delay = TimeSpan.FromSeconds(2);
+        _opa.Delay = TimeSpan.FromSeconds(6);
         var slow = await TurnAsync(client, "What time is it? And calculate 2+3");
         var timedOut = slow.Where(f => f.Event == "tool.denied").Select(f => f.EventData).ToList();
         Assert.Equal(2, timedOut.Count);

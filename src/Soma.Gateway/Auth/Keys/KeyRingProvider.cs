@@ -43,13 +43,20 @@ public sealed partial class KeyRingProvider : BackgroundService, IHealthReporter
     /// <summary>The source's name (<c>data-dir</c>, <c>directory</c>, <c>vault</c>, <c>key-file</c>).</summary>
     public string SourceName => _source.Name;
 
-    /// <summary>Reads the ring at start-up; a source that cannot be read stops the start.</summary>
-    /// <exception cref="KeySourceException">The source cannot be read.</exception>
+    /// <summary>Reads the ring at start-up; a source that cannot be read, or that holds no key at all, stops the start.</summary>
+    /// <exception cref="KeySourceException">The source cannot be read, or has no key.</exception>
     public async Task LoadAtStartAsync(CancellationToken cancellationToken)
     {
         if (_embedded && _ring is null)
         {
-            Accept(await _source.LoadAsync(cancellationToken).ConfigureAwait(false));
+            var ring = await _source.LoadAsync(cancellationToken).ConfigureAwait(false);
+            // A server that could verify no token would refuse every request: a Secret not yet filled in, a wrong mount.
+            if (ring.Keys.Count == 0)
+            {
+                throw new KeySourceException($"The {_source.Name} source holds no signing or verification key: every token would be refused.");
+            }
+
+            Accept(ring);
         }
     }
 

@@ -3,6 +3,9 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -91,11 +94,11 @@ public sealed class MemoryServiceHost : IAsyncDisposable
         Dictionary<string, string?> settings, Action<IServiceCollection> addStore, TempDirectory? directory)
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
+        // Port 0: the kernel picks a free port at bind time (a port picked before could be taken in between).
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         addStore(builder.Services);
         builder.Services.AddSomaMemoryService();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
@@ -129,6 +132,7 @@ public sealed class MemoryServiceHost : IAsyncDisposable
             throw;
         }
 
-        return new MemoryServiceHost(app, key, new Uri($"http://127.0.0.1:{port}/"), directory);
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new MemoryServiceHost(app, key, new Uri(address.TrimEnd('/') + "/"), directory);
     }
 }

@@ -30,9 +30,11 @@ internal sealed class SelfIssuedMemoryToken(IServiceProvider services, IOptions<
     /// <inheritdoc />
     public ValueTask<string?> GetTokenAsync(CancellationToken cancellationToken)
     {
-        if (client.Value.ApiKey is { Length: > 0 } key || auth.Value.Mode != AuthMode.Hs256)
+        // A configured key is sent as is; with tokens from an identity provider this process signs nothing.
+        var apiKey = client.Value.ApiKey is { Length: > 0 } key ? key : null;
+        if (apiKey is not null || auth.Value.Mode != AuthMode.Hs256)
         {
-            return ValueTask.FromResult(client.Value.ApiKey is { Length: > 0 } ? client.Value.ApiKey : null);
+            return ValueTask.FromResult(apiKey);
         }
 
         var keys = services.GetService(typeof(KeyRingProvider)) as KeyRingProvider;

@@ -54,14 +54,47 @@ public sealed record RememberBatchResponse(bool Ok, IReadOnlyList<RememberRespon
 /// <param name="TopK">At most this many results (default 10).</param>
 /// <param name="Tags">When given, only memories with all these tags.</param>
 /// <param name="MinScore">When given, only results scoring at least this (0..1).</param>
-public sealed record RecallRequest(string Query, string Tenant, string Namespace, int TopK = 10, IReadOnlyList<string>? Tags = null, double? MinScore = null);
+public sealed record RecallRequest(string Query, string Tenant, string Namespace, int TopK = 10, IReadOnlyList<string>? Tags = null, double? MinScore = null)
+{
+    /// <summary>
+    /// How to find memories: <c>text</c> (full-text only), <c>vector</c> (meaning only) or <c>hybrid</c> (both, fused;
+    /// the default when absent). SomaAgent's addition; SomaBrain ignores it.
+    /// </summary>
+    public string? Mode { get; init; }
+}
+
+/// <summary>The values of <see cref="RecallRequest.Mode"/> and <see cref="RecallResult.Match"/>.</summary>
+public static class RecallModes
+{
+    /// <summary>Full-text search only; a result matched by its words.</summary>
+    public const string Text = "text";
+
+    /// <summary>Vector similarity only.</summary>
+    public const string Vector = "vector";
+
+    /// <summary>Both, fused (the default).</summary>
+    public const string Hybrid = "hybrid";
+
+    /// <summary>A result matched by meaning (vector similarity) only.</summary>
+    public const string Meaning = "meaning";
+
+    /// <summary>A result matched by its words and by meaning.</summary>
+    public const string Both = "both";
+}
 
 /// <summary>One recalled memory.</summary>
 /// <param name="Key">Its key.</param>
 /// <param name="Score">Relevance and recency, 0..1.</param>
 /// <param name="Value">The memory.</param>
 /// <param name="Links">Its links.</param>
-public sealed record RecallResult(string Key, double Score, JsonElement Value, IReadOnlyList<MemoryLink> Links);
+public sealed record RecallResult(string Key, double Score, JsonElement Value, IReadOnlyList<MemoryLink> Links)
+{
+    /// <summary>
+    /// Why it was recalled: <c>text</c> (its words), <c>meaning</c> (vector similarity) or <c>both</c>. SomaAgent's
+    /// addition; absent from services that do not say (SomaBrain).
+    /// </summary>
+    public string? Match { get; init; }
+}
 
 /// <summary>The answer to a recall.</summary>
 /// <param name="Results">Best first.</param>

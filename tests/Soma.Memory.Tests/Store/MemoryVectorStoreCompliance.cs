@@ -207,6 +207,11 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         Assert.True(resaved.Sequence > last);
         Assert.Equal(UnitVector(99, 8), resaved.Vector);
         Assert.Equal(7, (await ReadAllVectorsAsync(0, page: 100)).Count);
+
+        // The newest vector replaced again still moves past the last sequence given (no number is ever reused).
+        await Memories.UpsertAsync(tenant, Ns, [Item(pages[0].Key, "text rewritten twice")], Now.AddMinutes(2));
+        await Vectors.SaveAsync([VectorFor(Assert.Single(await Vectors.LeasePendingAsync(10, Lease, Now.AddMinutes(2))), seed: 100)], Now.AddMinutes(2));
+        Assert.Equal(UnitVector(100, 8), Assert.Single(await Vectors.ReadVectorsAsync(resaved.Sequence, 10)).Vector);
     }
 
     [Fact]

@@ -16,6 +16,8 @@ namespace Soma.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorStore
 {
+    private const string DueSql = "due_at <= $now AND (leased_until IS NULL OR leased_until <= $now)";
+
     // A vector is current when it was made from the memory's present version.
     private const string HasCurrentVector =
         "EXISTS (SELECT 1 FROM memory_vectors v WHERE v.memory_id = m.id AND v.model = $model AND v.version >= m.version)";
@@ -25,14 +27,26 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(leaseFor, TimeSpan.Zero);
+
+        // An idle worker polls: a read answers "nothing due" without taking the single writer from memory writes.
+        var due = await ScalarAsync(
+            $"SELECT EXISTS (SELECT 1 FROM memory_embedding_queue WHERE {DueSql})",
+            command => command.Parameters.AddWithValue("$now", Ticks(now)),
+            "lease memories to embed",
+            cancellationToken).ConfigureAwait(false);
+        if (due == 0)
+        {
+            return [];
+        }
+
         var leased = new List<PendingEmbedding>(Math.Min(max, 1024));
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using (var select = transaction.CreateCommand("""
+            using (var select = transaction.CreateCommand($"""
                 SELECT m.id, m.tenant_id, m.namespace, m.key, m.content, m.version, q.attempts
                 FROM memory_embedding_queue q JOIN memories m ON m.id = q.memory_id
-                WHERE q.due_at <= $now AND (q.leased_until IS NULL OR q.leased_until <= $now)
+                WHERE {DueSql}
                 ORDER BY q.due_at, q.memory_id
                 LIMIT $max
                 """))

@@ -74,7 +74,7 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
     }
 
     /// <inheritdoc />
-    public async Task SaveAsync(IReadOnlyList<MemoryVector> vectors, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(IReadOnlyList<MemoryVector> vectors, DateTimeOffset now, bool dequeue, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(vectors);
         foreach (var vector in vectors)
@@ -107,10 +107,13 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
                         save.Parameters.Add(new NpgsqlParameter("vector", NpgsqlDbType.Bytea) { Value = VectorBlob.Encode(vector.Vector) });
                         batch.BatchCommands.Add(save);
 
-                        var dequeue = new NpgsqlBatchCommand(DequeueSql);
-                        dequeue.Parameters.Add(new NpgsqlParameter("id", vector.MemoryId));
-                        dequeue.Parameters.Add(new NpgsqlParameter("version", vector.Version));
-                        batch.BatchCommands.Add(dequeue);
+                        if (dequeue)
+                        {
+                            var unqueue = new NpgsqlBatchCommand(DequeueSql);
+                            unqueue.Parameters.Add(new NpgsqlParameter("id", vector.MemoryId));
+                            unqueue.Parameters.Add(new NpgsqlParameter("version", vector.Version));
+                            batch.BatchCommands.Add(unqueue);
+                        }
                     }
 
                     await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

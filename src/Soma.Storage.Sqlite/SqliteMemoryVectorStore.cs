@@ -79,7 +79,7 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
     }
 
     /// <inheritdoc />
-    public async Task SaveAsync(IReadOnlyList<MemoryVector> vectors, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(IReadOnlyList<MemoryVector> vectors, DateTimeOffset now, bool dequeue, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(vectors);
         foreach (var vector in vectors)
@@ -117,8 +117,8 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
 
             var dims = insert.Parameters.Add("$dims", SqliteType.Integer);
             var blob = insert.Parameters.Add("$vector", SqliteType.Blob);
-            using var dequeue = transaction.CreateCommand("DELETE FROM memory_embedding_queue WHERE memory_id = $id");
-            var dequeueId = dequeue.Parameters.Add("$id", SqliteType.Integer);
+            using var unqueue = transaction.CreateCommand("DELETE FROM memory_embedding_queue WHERE memory_id = $id");
+            var unqueueId = unqueue.Parameters.Add("$id", SqliteType.Integer);
 
             foreach (var vector in vectors)
             {
@@ -143,10 +143,10 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
                 // Updated since it was leased: it stays queued for its new text.
-                if (current == vector.Version)
+                if (dequeue && current == vector.Version)
                 {
-                    dequeueId.Value = vector.MemoryId;
-                    await dequeue.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    unqueueId.Value = vector.MemoryId;
+                    await unqueue.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
 

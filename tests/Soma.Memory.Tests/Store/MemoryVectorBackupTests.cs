@@ -26,7 +26,7 @@ public sealed class MemoryVectorBackupTests : IDisposable
             var (memories, vectors) = (new SqliteMemoryStore(store), new SqliteMemoryVectorStore(store));
             await memories.UpsertAsync("t", "agent", [Item("a", "one"), Item("b", "two"), Item("c", "three")], Now);
             var leased = await vectors.LeasePendingAsync(10, TimeSpan.FromMinutes(1), Now);
-            await vectors.SaveAsync(leased.Where(p => p.Key != "c").Select(p => new MemoryVector(p.MemoryId, p.Version, "minilm", [0.6f, 0.8f])).ToList(), Now);
+            await vectors.SaveAsync(leased.Where(p => p.Key != "c").Select(p => new MemoryVector(p.MemoryId, p.Version, "minilm", [0.6f, 0.8f])).ToList(), Now, dequeue: true);
             saved = await vectors.ReadVectorsAsync(0, 10);
             await SqliteBackup.BackupAsync(database, backup);
         }
@@ -40,7 +40,7 @@ public sealed class MemoryVectorBackupTests : IDisposable
             var waiting = Assert.Single(await vectors.LeasePendingAsync(10, TimeSpan.FromMinutes(1), Now.AddMinutes(5)));
             Assert.Equal("c", waiting.Key);
 
-            await vectors.SaveAsync([new MemoryVector(waiting.MemoryId, waiting.Version, "minilm", [1f, 0f])], Now);
+            await vectors.SaveAsync([new MemoryVector(waiting.MemoryId, waiting.Version, "minilm", [1f, 0f])], Now, dequeue: true);
             Assert.Equal("c", Assert.Single(await vectors.ReadVectorsAsync(saved[^1].Sequence, 10)).Key);
             Assert.Equal(new VectorCoverage(3, 3), await vectors.CoverageAsync("minilm", null));
         }

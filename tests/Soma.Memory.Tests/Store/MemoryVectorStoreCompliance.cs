@@ -81,13 +81,29 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         await Memories.UpsertAsync(tenant, Ns, [Item("a", "one"), Item("b", "two")], Now);
         var leased = await Vectors.LeasePendingAsync(10, Lease, Now);
 
-        await Vectors.SaveAsync([VectorFor(leased[0])], Now);
+        await Vectors.SaveAsync([VectorFor(leased[0])], Now, dequeue: true);
 
         Assert.Equal(1, await Vectors.CountPendingAsync());
         Assert.Equal(new VectorCoverage(2, 1), await Vectors.CoverageAsync(Model, tenant));
         Assert.Equal([leased[1].MemoryId], (await Vectors.LeasePendingAsync(10, Lease, Now + Lease)).Select(p => p.MemoryId));
         var stored = Assert.Single(await Vectors.ReadVectorsAsync(0, 10));
         Assert.Equal((leased[0].MemoryId, tenant, Ns, leased[0].Key, Model), (stored.MemoryId, stored.Tenant, stored.Namespace, stored.Key, stored.Model));
+    }
+
+    [Fact]
+    public async Task A_reindex_save_with_another_model_leaves_the_queue_for_the_configured_model()
+    {
+        var tenant = NewTenant();
+        await Memories.UpsertAsync(tenant, Ns, [Item("a", "one")], Now);
+        var missing = Assert.Single(await Vectors.ReadMissingAsync("arctic-xs", tenant, 0, 10));
+
+        await Vectors.SaveAsync([VectorFor(missing, model: "arctic-xs")], Now, dequeue: false);
+
+        // Still waiting for the configured model's vector, which the embedding pass then gives it.
+        Assert.Equal(1, await Vectors.CountPendingAsync());
+        Assert.Equal(new VectorCoverage(1, 1), await Vectors.CoverageAsync("arctic-xs", tenant));
+        Assert.Equal(new VectorCoverage(1, 0), await Vectors.CoverageAsync(Model, tenant));
+        Assert.Equal([missing.MemoryId], (await Vectors.LeasePendingAsync(10, Lease, Now)).Select(p => p.MemoryId));
     }
 
     [Fact]
@@ -99,7 +115,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
 
         // Written at the same instant: the version still tells the two apart.
         await Memories.UpsertAsync(tenant, Ns, [Item("k", "new text")], Now);
-        await Vectors.SaveAsync([VectorFor(old)], Now);
+        await Vectors.SaveAsync([VectorFor(old)], Now, dequeue: true);
 
         Assert.Equal(1, await Vectors.CountPendingAsync());
         Assert.Equal(new VectorCoverage(1, 0), await Vectors.CoverageAsync(Model, null));
@@ -107,7 +123,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         Assert.Equal((old.MemoryId, "new text"), (current.MemoryId, current.Text));
         Assert.True(current.Version > old.Version);
 
-        await Vectors.SaveAsync([VectorFor(current)], Now);
+        await Vectors.SaveAsync([VectorFor(current)], Now, dequeue: true);
         Assert.Equal(0, await Vectors.CountPendingAsync());
         Assert.Equal(new VectorCoverage(1, 1), await Vectors.CoverageAsync(Model, null));
     }
@@ -121,8 +137,8 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         await Memories.UpsertAsync(tenant, Ns, [Item("k", "new text")], Now.AddSeconds(1));
         var current = Assert.Single(await Vectors.LeasePendingAsync(10, Lease, Now.AddSeconds(1)));
 
-        await Vectors.SaveAsync([VectorFor(current, seed: 2)], Now.AddSeconds(2));
-        await Vectors.SaveAsync([VectorFor(old, seed: 1)], Now.AddSeconds(3));
+        await Vectors.SaveAsync([VectorFor(current, seed: 2)], Now.AddSeconds(2), dequeue: true);
+        await Vectors.SaveAsync([VectorFor(old, seed: 1)], Now.AddSeconds(3), dequeue: true);
 
         Assert.Equal(UnitVector(2, 8), Assert.Single(await Vectors.ReadVectorsAsync(0, 10)).Vector);
         Assert.Equal(0, await Vectors.CountPendingAsync());
@@ -165,7 +181,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         Assert.Equal(0, await Vectors.EnqueueMissingAsync("arctic-xs", Now));
         Assert.Equal(3, await Vectors.CountPendingAsync());
         var leased = await Vectors.LeasePendingAsync(10, Lease, Now);
-        await Vectors.SaveAsync(leased.Select(p => VectorFor(p, model: "arctic-xs")).ToList(), Now);
+        await Vectors.SaveAsync(leased.Select(p => VectorFor(p, model: "arctic-xs")).ToList(), Now, dequeue: true);
 
         Assert.Equal(0, await Vectors.CountPendingAsync());
         Assert.Equal(new VectorCoverage(3, 3), await Vectors.CoverageAsync("arctic-xs", null));
@@ -174,7 +190,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
 
         // A vector made before the memory's last update is not current: the first model's vector of k1 is stale now.
         await Memories.UpsertAsync(a, Ns, [Item("k1", "one, rewritten")], Now);
-        await Vectors.SaveAsync((await Vectors.LeasePendingAsync(10, Lease, Now)).Select(p => VectorFor(p, model: "arctic-xs")).ToList(), Now);
+        await Vectors.SaveAsync((await Vectors.LeasePendingAsync(10, Lease, Now)).Select(p => VectorFor(p, model: "arctic-xs")).ToList(), Now, dequeue: true);
         Assert.Equal(new VectorCoverage(2, 1), await Vectors.CoverageAsync(Model, a));
         Assert.Equal(1, await Vectors.EnqueueMissingAsync(Model, Now));
     }
@@ -186,7 +202,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         await Memories.UpsertAsync(tenant, Ns, Enumerable.Range(0, 7).Select(i => Item($"k{i}", $"text {i}")).ToList(), Now);
         foreach (var pending in await Vectors.LeasePendingAsync(10, Lease, Now))
         {
-            await Vectors.SaveAsync([VectorFor(pending)], Now);
+            await Vectors.SaveAsync([VectorFor(pending)], Now, dequeue: true);
         }
 
         var pages = await ReadAllVectorsAsync(0, page: 3);
@@ -200,7 +216,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         // The first memory is rewritten and embedded again: a reader that remembers the last sequence gets it once more.
         await Memories.UpsertAsync(tenant, Ns, [Item(pages[0].Key, "text rewritten")], Now.AddMinutes(1));
         var again = Assert.Single(await Vectors.LeasePendingAsync(10, Lease, Now.AddMinutes(1)));
-        await Vectors.SaveAsync([VectorFor(again, seed: 99)], Now.AddMinutes(1));
+        await Vectors.SaveAsync([VectorFor(again, seed: 99)], Now.AddMinutes(1), dequeue: true);
 
         var resaved = Assert.Single(await Vectors.ReadVectorsAsync(last, 10));
         Assert.Equal(pages[0].MemoryId, resaved.MemoryId);
@@ -210,7 +226,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
 
         // The newest vector replaced again still moves past the last sequence given (no number is ever reused).
         await Memories.UpsertAsync(tenant, Ns, [Item(pages[0].Key, "text rewritten twice")], Now.AddMinutes(2));
-        await Vectors.SaveAsync([VectorFor(Assert.Single(await Vectors.LeasePendingAsync(10, Lease, Now.AddMinutes(2))), seed: 100)], Now.AddMinutes(2));
+        await Vectors.SaveAsync([VectorFor(Assert.Single(await Vectors.LeasePendingAsync(10, Lease, Now.AddMinutes(2))), seed: 100)], Now.AddMinutes(2), dequeue: true);
         Assert.Equal(UnitVector(100, 8), Assert.Single(await Vectors.ReadVectorsAsync(resaved.Sequence, 10)).Vector);
     }
 
@@ -246,7 +262,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
             await start.WaitAsync();
             foreach (var chunk in pending.Where((_, i) => i % Writers == w).Chunk(3))
             {
-                await Vectors.SaveAsync(chunk.Select(p => VectorFor(p)).ToList(), Now);
+                await Vectors.SaveAsync(chunk.Select(p => VectorFor(p)).ToList(), Now, dequeue: true);
             }
         })).ToList();
         start.Release(Writers);
@@ -303,7 +319,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         await Memories.UpsertAsync(a, Ns, Enumerable.Range(0, 6).Select(i => Item($"a{i}", $"a text {i}")).ToList(), Now);
         await Memories.UpsertAsync(b, Ns, Enumerable.Range(0, 4).Select(i => Item($"b{i}", $"b text {i}")).ToList(), Now);
         var done = (await Vectors.LeasePendingAsync(10, Lease, Now)).Where(p => p.Key is "a0" or "a3" or "b1").ToList();
-        await Vectors.SaveAsync(done.Select(p => VectorFor(p)).ToList(), Now);
+        await Vectors.SaveAsync(done.Select(p => VectorFor(p)).ToList(), Now, dequeue: true);
 
         var walked = await WalkAsync(Model, null, page: 3);
         Assert.Equal(7, walked.Count);
@@ -315,7 +331,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         Assert.Equal(["a1", "a2", "a4", "a5"], (await WalkAsync(Model, a, page: 2)).Select(p => p.Key));
 
         // Half the walk is saved, then a new walk starts from the beginning: only the rest is left.
-        await Vectors.SaveAsync(walked.Take(4).Select(p => VectorFor(p)).ToList(), Now);
+        await Vectors.SaveAsync(walked.Take(4).Select(p => VectorFor(p)).ToList(), Now, dequeue: true);
         Assert.Equal(walked.Skip(4).Select(p => p.MemoryId), (await WalkAsync(Model, null, page: 2)).Select(p => p.MemoryId));
 
         // Another model has none of them.
@@ -333,7 +349,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
             BitConverter.Int32BitsToSingle(0x7fc00001), 1e-40f, 0.1f];
         await Vectors.SaveAsync([
             new MemoryVector(leased.Single(p => p.Key == "real").MemoryId, leased.Single(p => p.Key == "real").Version, Model, real),
-            new MemoryVector(leased.Single(p => p.Key == "odd").MemoryId, leased.Single(p => p.Key == "odd").Version, Model, odd)], Now);
+            new MemoryVector(leased.Single(p => p.Key == "odd").MemoryId, leased.Single(p => p.Key == "odd").Version, Model, odd)], Now, dequeue: true);
 
         var stored = await Vectors.ReadVectorsAsync(0, 10);
 
@@ -348,7 +364,7 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
         await Memories.UpsertAsync(tenant, Ns, [Item("k", "text")], Now);
         var leased = Assert.Single(await Vectors.LeasePendingAsync(10, Lease, Now));
 
-        await Vectors.SaveAsync([new MemoryVector(leased.MemoryId + 1000, 1, Model, UnitVector(1, 8)), VectorFor(leased)], Now);
+        await Vectors.SaveAsync([new MemoryVector(leased.MemoryId + 1000, 1, Model, UnitVector(1, 8)), VectorFor(leased)], Now, dequeue: true);
 
         Assert.Equal(leased.MemoryId, Assert.Single(await Vectors.ReadVectorsAsync(0, 10)).MemoryId);
         Assert.Equal(0, await Vectors.CountPendingAsync());
@@ -357,15 +373,15 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
     [Fact]
     public async Task An_empty_vector_or_one_without_a_model_is_refused_naming_the_memory()
     {
-        var empty = await Assert.ThrowsAsync<ArgumentException>(() => Vectors.SaveAsync([new MemoryVector(42, 1, Model, [])], Now));
+        var empty = await Assert.ThrowsAsync<ArgumentException>(() => Vectors.SaveAsync([new MemoryVector(42, 1, Model, [])], Now, dequeue: true));
         Assert.Contains("42", empty.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<ArgumentException>(() => Vectors.SaveAsync([new MemoryVector(42, 1, "", [1f])], Now));
+        await Assert.ThrowsAsync<ArgumentException>(() => Vectors.SaveAsync([new MemoryVector(42, 1, "", [1f])], Now, dequeue: true));
     }
 
     private async Task EmbedAllAsync(DateTimeOffset now)
     {
         var leased = await Vectors.LeasePendingAsync(1000, Lease, now);
-        await Vectors.SaveAsync(leased.Select(p => VectorFor(p)).ToList(), now);
+        await Vectors.SaveAsync(leased.Select(p => VectorFor(p)).ToList(), now, dequeue: true);
     }
 
     private async Task<List<StoredVector>> ReadAllVectorsAsync(long after, int page)

@@ -42,4 +42,16 @@ internal static class LogEvents
 
     /// <summary>Logged by <c>MemoryHealthMonitor</c>.</summary>
     public const int MemoryHealthMonitorProbeCrashed = 5142;
+
+    /// <summary>Logged by <c>InProcessEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingModelLoaded = 5181;
+
+    /// <summary>Logged by <c>InProcessEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingModelLoadFailed = 5182;
+
+    /// <summary>Logged by <c>InProcessEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingInferenceFailed = 5183;
+
+    /// <summary>Logged by <c>OpenAiEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingEndpointFailed = 5184;
 }

@@ -52,6 +52,11 @@ internal sealed class Embedder : IEmbedder, IDisposable
         {
             embeddings = await _generator.GenerateAsync(inputs, EmbeddingPurposes.Options(purpose), cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not our caller's cancellation: the adapter's own deadline (an HttpClient timeout, say).
+            throw new EmbeddingException($"The embedder of {Model} timed out: {ex.Message}", isTransient: true, ex);
+        }
         catch (Exception ex) when (ex is not EmbeddingException and not OperationCanceledException and not ArgumentException)
         {
             // An adapter we did not write may throw anything: retrying later is the safe reading, the worker backs off.

@@ -173,9 +173,15 @@ internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<
             {
                 vectors = await request.Completion.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !request.Completion.Task.IsCompleted)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                request.Completion.TrySetCanceled(CancellationToken.None);
+                if (!request.Completion.TrySetCanceled(CancellationToken.None))
+                {
+                    // Finished as the deadline passed: the answer (or the loop's failure) stands.
+                    vectors = await request.Completion.Task.ConfigureAwait(false);
+                    return Embeddings(vectors);
+                }
+
                 _metrics.Failed(transient: true);
                 throw new EmbeddingException(
                     string.Create(CultureInfo.InvariantCulture, $"The in-process model {_model.Profile.Model} did not embed {request.Texts.Length} text(s) within {_timeout.TotalMilliseconds} ms."),
@@ -189,6 +195,11 @@ internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<
             }
         }
 
+        return Embeddings(vectors);
+    }
+
+    private GeneratedEmbeddings<Embedding<float>> Embeddings(float[][] vectors)
+    {
         var embeddings = new GeneratedEmbeddings<Embedding<float>>(vectors.Length);
         foreach (var vector in vectors)
         {

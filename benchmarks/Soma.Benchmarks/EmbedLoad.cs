@@ -9,8 +9,8 @@ namespace Soma.Benchmarks;
 /// Throughput of the in-process embedder (`dotnet run -c Release -- embed [model] [batch] [threads]`; defaults
 /// all-minilm-l6-v2, 32, the processor count) on dialog-length texts (15–45 words, like chat turns), through the real
 /// <see cref="Embedder"/> and its queue: a drain (one caller handing over 64 texts at a time, as the embedding worker
-/// does), many single-text callers at once (coalesced into batches by the queue), and the baseline of one text per
-/// inference. Then recall-query latency while a drain keeps the model busy (queries go first). Prints a table.
+/// does), many single-text callers at once (coalesced into batches by the queue), against two baselines in the same
+/// run: the package's encoder called directly with the same batches (no queue), and one text per inference. Then recall-query latency while a drain keeps the model busy (queries go first). Prints a table.
 /// </summary>
 public static class EmbedLoad
 {
@@ -55,6 +55,23 @@ public static class EmbedLoad
             ("single-text callers, all at once (coalesced)", await RateAsync(() =>
                 Task.WhenAll(texts.Select(t => embedder.EmbedAsync([t], EmbeddingPurpose.Document))))),
         };
+
+        // The baseline: the package's encoder called directly, batches of the same size, no queue and no normalisation of ours.
+        using (var session = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL })
+        {
+            var encoder = model.Load(session);
+            encoder.Encode(texts[..batch], default);
+            rows.Insert(0, ($"baseline: the encoder itself, batches of {batch}, no queue", await RateAsync(() =>
+            {
+                for (var i = 0; i < texts.Length; i += batch)
+                {
+                    encoder.Encode(texts[i..Math.Min(texts.Length, i + batch)], default);
+                }
+
+                return Task.CompletedTask;
+            })));
+            (encoder as IDisposable)?.Dispose();
+        }
 
         using (var single = new Embedder(new InProcessEmbeddingGenerator(model, threads, 1, 4096, TimeSpan.FromMinutes(10)), model.Profile))
         {

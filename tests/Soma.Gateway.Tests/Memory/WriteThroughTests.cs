@@ -184,6 +184,8 @@ public sealed class WriteThroughTests(ConversationFixture fixture) : IClassFixtu
             ("/v1/memory?query=x&top_k=0", "top_k"),
             ("/v1/memory?query=x&top_k=51", "top_k"),
             ("/v1/memory?query=x&session_id=not-a-session", "session_id"),
+            ("/v1/memory?query=x&mode=semantic", "mode"),
+            ("/v1/memory?query=x&mode=meaning", "mode"),
         })
         {
             var problem = await ProblemAssert.IsProblemAsync(await client.GetAsync(query), HttpStatusCode.BadRequest, "invalid-parameter");

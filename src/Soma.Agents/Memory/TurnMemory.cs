@@ -88,8 +88,15 @@ public sealed class TurnMemory(MemoryRecaller recaller, MemoryHealthMonitor moni
         var error = response.Degraded ? new EventError("memory.degraded", "The memory service answered from a degraded state; results may be partial.", true) : null;
         return new TurnRecall(kept, new MemoryRecalled(
             response.Degraded ? RecallOutcome.Degraded : kept.Count > 0 ? RecallOutcome.Hit : RecallOutcome.Miss,
-            kept.Count, response.Cached ? CacheOutcome.Hit : CacheOutcome.Miss, Elapsed(started), error));
+            kept.Count, response.Cached ? CacheOutcome.Hit : CacheOutcome.Miss, Elapsed(started), error, Matches(kept)));
     }
+
+    // Counted only when the service said why every memory matched (SomaBrain says nothing).
+    private static RecallMatches? Matches(List<RecalledMemory> kept) =>
+        kept.Count == 0 || kept.Any(m => m.Match is not (RecallModes.Text or RecallModes.Meaning or RecallModes.Both))
+            ? null
+            : new RecallMatches(
+                kept.Count(m => m.Match == RecallModes.Text), kept.Count(m => m.Match == RecallModes.Meaning), kept.Count(m => m.Match == RecallModes.Both));
 
     private double Elapsed(long started) => Math.Round(time.GetElapsedTime(started).TotalMilliseconds, 2);
 

@@ -48,6 +48,20 @@ public sealed class RecallModeTests : IAsyncLifetime
     public async Task Over_http_each_result_says_why_it_matched_and_the_services_refusal_of_meaning_is_a_400_naming_mode() =>
         await RecallModesAsync(_remote);
 
+    [Fact]
+    public async Task The_api_document_describes_the_mode_parameter()
+    {
+        using var client = _embedded.For(ServerFixture.NewTenant());
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var mode = document.GetProperty("paths").GetProperty("/v1/memory").GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .Single(p => p.GetProperty("name").GetString() == "mode");
+        Assert.Equal("query", mode.GetProperty("in").GetString());
+        var description = mode.GetProperty("description").GetString();
+        Assert.Contains("text", description, StringComparison.Ordinal);
+        Assert.Contains("vector", description, StringComparison.Ordinal);
+        Assert.Contains("hybrid", description, StringComparison.Ordinal);
+    }
+
     private async Task RecallModesAsync(RunningServer gateway)
     {
         // Both gateways search the embedded server's memory service; the memory goes straight in through its protocol.

@@ -47,10 +47,12 @@ public sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
 
     // Queues the written memories for a vector (decision 0011), in the write's transaction: a memory already queued is
     // due again at once with its attempts reset and its lease cleared, so its new text is embedded next (a save of the
-    // old text keeps it queued: its version no longer matches).
+    // old text keeps it queued: its version no longer matches). Rows are taken in id order, as a vector save takes them,
+    // so the two never wait for each other's row locks in a cycle.
     private const string EnqueueSql = """
         INSERT INTO memory_embedding_queue (memory_id, version, due_at, attempts, leased_until)
         SELECT id, version, @now, 0, NULL FROM memories WHERE tenant_id = @tenant AND namespace = @namespace AND key = ANY(@keys)
+        ORDER BY id
         ON CONFLICT (memory_id) DO UPDATE SET version = excluded.version, due_at = excluded.due_at, attempts = 0, leased_until = NULL
         """;
 

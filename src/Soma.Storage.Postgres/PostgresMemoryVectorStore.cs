@@ -97,7 +97,10 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
                 {
                     using var batch = new NpgsqlBatch(connection, transaction);
                     batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({SaveLockKey})"));
-                    foreach (var vector in vectors)
+
+                    // In memory id order (stable: a memory's later vector in the list still wins), as a memory write
+                    // queues them, so a save and a write never wait for each other's row locks in a cycle.
+                    foreach (var vector in vectors.OrderBy(v => v.MemoryId))
                     {
                         var save = new NpgsqlBatchCommand(SaveSql);
                         save.Parameters.Add(new NpgsqlParameter("id", vector.MemoryId));
@@ -139,8 +142,9 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = """
-            UPDATE memory_embedding_queue SET due_at = @due, attempts = attempts + 1, leased_until = NULL
-            WHERE memory_id = ANY(@ids)
+            UPDATE memory_embedding_queue q SET due_at = @due, attempts = q.attempts + 1, leased_until = NULL
+            FROM (SELECT memory_id FROM memory_embedding_queue WHERE memory_id = ANY(@ids) ORDER BY memory_id FOR UPDATE) locked
+            WHERE q.memory_id = locked.memory_id
             """;
         command.Add("due", retryAt);
         command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = memoryIds.Distinct().ToArray() });

@@ -114,6 +114,8 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await GetAsync(admin, "/v1/memory/status");
         await CallAsync(admin, HttpMethod.Post, $"/v1/memory/flush?tenant={tenant}", 200);
         await CallAsync(admin, HttpMethod.Post, "/v1/memory/flush?dry_run=true", 200);
+        await CallAsync(admin, HttpMethod.Post, $"/v1/memory/reindex?tenant={tenant}", 200);
+        await CallAsync(admin, HttpMethod.Post, "/v1/memory/reindex?model=no-such-model", 400);
         await GetAsync(user, "/v1/usage");
         await GetAsync(user, "/v1/usage?from=2020-01-01&to=2020-01-31");
 
@@ -161,6 +163,7 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
 
         await GetAsync(user, "/v1/memory/status", 403);
         await CallAsync(user, HttpMethod.Post, "/v1/memory/flush", 403);
+        await CallAsync(user, HttpMethod.Post, "/v1/memory/reindex", 403);
         await GetAsync(user, "/v1/policy/decisions", 403);
         await GetAsync(user, $"/v1/sessions/{Unknown}", 404);
         await CallAsync(user, HttpMethod.Patch, $"/v1/sessions/{Unknown}", 404, """{"title":"x"}""");

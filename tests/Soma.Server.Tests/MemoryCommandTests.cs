@@ -6,7 +6,7 @@ using Soma.Testing;
 
 namespace Soma.Server.Tests;
 
-/// <summary><c>soma memory status|recall|flush</c> against a real server process whose memory is a stand-in.</summary>
+/// <summary><c>soma memory status|recall|flush|reindex</c> against a real server process whose memory is a stand-in.</summary>
 public sealed class MemoryCommandTests(MemoryServerFixture fixture) : IClassFixture<MemoryServerFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -108,6 +108,28 @@ public sealed class MemoryCommandTests(MemoryServerFixture fixture) : IClassFixt
         Assert.Equal(1, code);
         Assert.Contains("cannot reach", error, StringComparison.Ordinal);
         Assert.Contains(unreachable, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reindex_shows_how_far_it_got_and_refuses_a_model_the_server_cannot_embed_with()
+    {
+        var tenant = NewTenant();
+        var (code, output, error) = await Soma("memory", "reindex", "--model", "arctic-embed-xs", "--tenant", tenant);
+        Assert.True(code == 0, error);
+        Assert.Contains("arctic-embed-xs: 0 of 0 memories have a current vector", output, StringComparison.Ordinal);
+
+        var (jsonCode, json, _) = await Soma("memory", "reindex", "--model", "arctic-embed-xs", "--tenant", tenant, "--json");
+        Assert.Equal(0, jsonCode);
+        var last = JsonDocument.Parse(json.Trim().Split('\n')[^1]).RootElement;
+        Assert.True(last.GetProperty("done").GetBoolean());
+
+        var (badCode, _, badError) = await Soma("memory", "reindex", "--model", "no-such-model", "--tenant", tenant);
+        Assert.NotEqual(0, badCode);
+        Assert.Contains("no-such-model", badError, StringComparison.Ordinal);
+
+        var (modeCode, _, modeError) = await Soma("memory", "recall", "word", "--mode", "fuzzy", "--tenant", tenant);
+        Assert.NotEqual(0, modeCode);
+        Assert.Contains("fuzzy", modeError, StringComparison.Ordinal);
     }
 
     private static string NewTenant() => "t-" + Guid.NewGuid().ToString("N")[..12];

@@ -57,7 +57,10 @@ internal static class MemoryReindexEndpoint
             return Problem.InvalidParameter("tenant", "Parameter 'tenant' must be 1 to 256 characters.");
         }
 
-        var reindexer = ActivatorUtilities.GetServiceOrCreateInstance<MemoryReindexer>(services);
+        // A gateway without the memory role has no reindexer of its own; it reindexes the same store all the same, and the
+        // memory services' indexes pick the vectors up from it.
+        var reindexer = services.GetService<MemoryReindexer>()
+            ?? ActivatorUtilities.CreateInstance<MemoryReindexer>(services, services.GetService<VectorIndexSignal>() ?? new VectorIndexSignal());
         httpContext.Response.ContentType = "application/x-ndjson";
         httpContext.Response.Headers.CacheControl = "no-store";
         var lineType = (JsonTypeInfo<MemoryReindexProgress>)services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions

@@ -92,6 +92,7 @@ public sealed class TenantIsolationTests(ConversationFixture fixture) : IClassFi
         ["GET /v1/memory"] = new(false, () => Get($"/v1/memory?query={Uri.EscapeDataString(messageBody)}")),
         ["GET /v1/memory/status"] = new(false, () => Get("/v1/memory/status")),
         ["POST /v1/memory/flush"] = new(false, () => Send(HttpMethod.Post, "/v1/memory/flush")),
+        ["POST /v1/memory/reindex"] = new(false, () => Send(HttpMethod.Post, "/v1/memory/reindex")),
         ["GET /v1/policy/decisions"] = new(false, () => Get("/v1/policy/decisions")),
         ["GET /v1/tools/stats"] = new(false, () => Get("/v1/tools/stats")),
         ["GET /v1/sessions/{id}/memories"] = new(true, () => Get($"/v1/sessions/{session}/memories")),

@@ -13,6 +13,9 @@ internal static class LogEvents
     /// <summary>Logged by <c>MemoryService</c>.</summary>
     public const int MemoryServiceHealthReadTimedOut = 5102;
 
+    /// <summary>Logged by <c>MemoryService</c>.</summary>
+    public const int MemoryServiceQueryEmbeddingFailed = 5103;
+
     /// <summary>Logged by <c>MemoryServiceEndpoints</c>.</summary>
     public const int MemoryServiceEndpointsStoreFailed = 5111;
 
@@ -42,4 +45,19 @@ internal static class LogEvents
 
     /// <summary>Logged by <c>MemoryHealthMonitor</c>.</summary>
     public const int MemoryHealthMonitorProbeCrashed = 5142;
+
+    /// <summary>Logged by <c>EmbeddingWorker</c>.</summary>
+    public const int EmbeddingWorkerEnqueuedMissing = 5171;
+
+    /// <summary>Logged by <c>EmbeddingWorker</c>.</summary>
+    public const int EmbeddingWorkerBatchFailed = 5172;
+
+    /// <summary>Logged by <c>EmbeddingWorker</c>.</summary>
+    public const int EmbeddingWorkerStoreFailed = 5173;
+
+    /// <summary>Logged by <c>VectorIndexSync</c>.</summary>
+    public const int VectorIndexSyncReadFailed = 5174;
+
+    /// <summary>Logged by <c>VectorIndexSync</c>.</summary>
+    public const int VectorIndexSyncLoaded = 5175;
 }

@@ -92,6 +92,18 @@ public static class SomaMeters
     /// <summary><c>soma.memory.outbox.dead_lettered</c>.</summary>
     public static readonly SomaInstrument MemoryOutboxDeadLettered = new(Memory, "soma.memory.outbox.dead_lettered", SomaInstrumentKind.Gauge, "{memory}", "Memory writes given up on, per tenant.");
 
+    /// <summary><c>soma.memory.vectors.pending</c>.</summary>
+    public static readonly SomaInstrument MemoryVectorsPending = new(Memory, "soma.memory.vectors.pending", SomaInstrumentKind.Gauge, "{memory}", "Memories still without a vector of the configured embedding model (searchable by words meanwhile).");
+
+    /// <summary><c>soma.memory.vectors.embedded</c>.</summary>
+    public static readonly SomaInstrument MemoryVectorsEmbedded = new(Memory, "soma.memory.vectors.embedded", SomaInstrumentKind.Counter, "{memory}", "Memories given a vector by the embedding pass (tag model).");
+
+    /// <summary><c>soma.memory.vectors.failed</c>.</summary>
+    public static readonly SomaInstrument MemoryVectorsFailed = new(Memory, "soma.memory.vectors.failed", SomaInstrumentKind.Counter, "{memory}", "Memories whose embedding failed and is retried later (tag model).");
+
+    /// <summary><c>soma.memory.vectors.indexed</c>.</summary>
+    public static readonly SomaInstrument MemoryVectorsIndexed = new(Memory, "soma.memory.vectors.indexed", SomaInstrumentKind.Gauge, "{vector}", "Vectors held in this memory service's in-memory index, every model counted.");
+
     /// <summary><c>soma.memory.recall.duration</c>.</summary>
     public static readonly SomaInstrument MemoryRecallDuration = new(Memory, "soma.memory.recall.duration", SomaInstrumentKind.Histogram, "ms", "Recall latency, from the cache or the memory service.");
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
+using Soma.Memory.Vectors;
 
 namespace Soma.Memory.Service;
 
@@ -43,16 +45,40 @@ public sealed partial class MemoryService : IMemoryBackend
     private readonly IMemoryStore _store;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly IMemoryVectorStore? _vectors;
+    private readonly IEmbedder? _embedder;
+    private readonly VectorIndex? _index;
+    private readonly EmbeddingSignal? _embeddingSignal;
+    private readonly MemoryRecallOptions _recall;
 
-    /// <summary>Creates the service.</summary>
-    public MemoryService(IMemoryStore store, TimeProvider timeProvider, ILogger<MemoryService>? logger = null)
+    /// <summary>
+    /// Creates the service. Without an embedder, a vector store and an index, recall is by words only (as with
+    /// <c>Soma:Memory:Embeddings:Provider=None</c>).
+    /// </summary>
+    public MemoryService(
+        IMemoryStore store,
+        TimeProvider timeProvider,
+        ILogger<MemoryService>? logger = null,
+        IMemoryVectorStore? vectors = null,
+        IEmbedder? embedder = null,
+        VectorIndex? index = null,
+        EmbeddingSignal? embeddingSignal = null,
+        IOptions<MemoryRecallOptions>? recallOptions = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _store = store;
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _vectors = vectors;
+        _embedder = embedder;
+        _index = index;
+        _embeddingSignal = embeddingSignal;
+        _recall = recallOptions?.Value ?? new MemoryRecallOptions();
     }
+
+    /// <summary>Whether this service recalls by meaning (an embedder, the vector store and the index are all here).</summary>
+    public bool RecallsByMeaning => _vectors is not null && _embedder is not null && _index is not null;
 
     /// <inheritdoc />
     public async Task<RememberResponse> RememberAsync(RememberRequest request, CancellationToken cancellationToken = default)
@@ -60,6 +86,7 @@ public sealed partial class MemoryService : IMemoryBackend
         ValidateRemember(request);
         var item = new RememberItem(request.Key, request.Value, request.Tags, request.Links, request.TraceId);
         var results = await _store.UpsertAsync(request.Tenant, request.Namespace, [item], _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        _embeddingSignal?.Notify();
         return results[0];
     }
 
@@ -68,14 +95,35 @@ public sealed partial class MemoryService : IMemoryBackend
     {
         ValidateBatch(request);
         var results = await _store.UpsertAsync(request.Tenant, request.Namespace, request.Items, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        _embeddingSignal?.Notify();
         return new RememberBatchResponse(results.All(r => r.Ok), results);
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// By <see cref="RecallRequest.Mode"/>: <c>text</c> searches the words only, <c>vector</c> the meaning only, and
+    /// <c>hybrid</c> (the default) both, fused (see <see cref="MemoryRecallOptions"/> and docs/memory.md). Each result
+    /// says why it matched in <see cref="RecallResult.Match"/> when the request names its mode.
+    /// </remarks>
     public Task<RecallResponse> RecallAsync(RecallRequest request, CancellationToken cancellationToken = default)
     {
         ValidateRecall(request);
-        return _store.SearchAsync(request, _timeProvider.GetUtcNow(), cancellationToken);
+        var mode = request.Mode ?? RecallModes.Hybrid;
+        Require(
+            mode != RecallModes.Vector || RecallsByMeaning,
+            "mode 'vector' needs recall by meaning, which this memory service has off (Soma:Memory:Embeddings:Provider is None).");
+        var recall = mode == RecallModes.Text || !RecallsByMeaning
+            ? RecallByTextAsync(request, cancellationToken)
+            : RecallByMeaningAsync(request, mode == RecallModes.Hybrid, cancellationToken);
+
+        // A caller that names no mode gets the SomaBrain protocol's answer exactly; one that names it learns why each matched.
+        return request.Mode is null ? WithoutMatchAsync(recall) : recall;
+    }
+
+    private static async Task<RecallResponse> WithoutMatchAsync(Task<RecallResponse> recall)
+    {
+        var response = await recall.ConfigureAwait(false);
+        return response with { Results = [.. response.Results.Select(r => r with { Match = null })] };
     }
 
     /// <inheritdoc />
@@ -152,6 +200,9 @@ public sealed partial class MemoryService : IMemoryBackend
         Require(request.Query.Length <= MaxQueryLength, $"query must be at most {MaxQueryLength} characters.");
         Require(request.TopK is >= 1 and <= MaxTopK, $"top_k must be between 1 and {MaxTopK}.");
         Require(request.MinScore is null or (>= 0 and <= 1), "min_score must be between 0 and 1.");
+        Require(
+            request.Mode is null or RecallModes.Text or RecallModes.Vector or RecallModes.Hybrid,
+            $"mode must be one of {RecallModes.Text}, {RecallModes.Vector}, {RecallModes.Hybrid}.");
         Tags(request.Tags, "");
     }
 

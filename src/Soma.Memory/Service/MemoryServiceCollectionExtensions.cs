@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Soma.Core.Configuration;
 using Soma.Memory.Service;
+using Soma.Memory.Vectors;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -13,6 +16,12 @@ public static class MemoryServiceCollectionExtensions
     /// provides an <c>IMemoryStore</c> (<c>AddSqliteStore()</c> or <c>AddPostgresStore()</c>) and the authentication
     /// scheme that validates bearer tokens. It does not register <c>IMemoryBackend</c>: the host chooses whether the
     /// in-process service or a remote client is the backend.
+    /// <para>
+    /// Recall by meaning comes on when the host also registers an <c>IEmbedder</c> (<c>AddSomaEmbeddings()</c>) and the
+    /// store an <c>IMemoryVectorStore</c>: then the in-memory <see cref="VectorIndex"/> with its
+    /// <see cref="VectorIndexSync"/>, and the <see cref="EmbeddingWorker"/> that gives memories their vectors, run in
+    /// this process (<c>Soma:Memory:Vectors</c>, <c>Soma:Memory:Recall</c>).
+    /// </para>
     /// </summary>
     public static IServiceCollection AddSomaMemoryService(this IServiceCollection services)
     {
@@ -21,6 +30,15 @@ public static class MemoryServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MemoryService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, MemoryRequestIdStartupFilter>());
+
+        services.BindAndValidate<VectorOptions>(VectorOptions.SectionName);
+        services.BindAndValidate<MemoryRecallOptions>(MemoryRecallOptions.SectionName);
+        services.TryAddSingleton<VectorIndex>();
+        services.TryAddSingleton<EmbeddingSignal>();
+        services.TryAddSingleton<VectorIndexSignal>();
+        services.TryAddSingleton<VectorIndexSync>();
+        services.TryAddSingleton<EmbeddingWorker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VectorServices>());
         return services;
     }
 

@@ -1,0 +1,142 @@
+using Microsoft.Extensions.Logging;
+using Soma.Core.Memory;
+
+namespace Soma.Memory.Service;
+
+// Recall by words, by meaning, and both fused. The score keeps its promise of 0..1 in every mode:
+//   score = 0.8 · relevance + 0.2 · recency        recency = 7 / (7 + age_days), as in MemoryScore
+// where relevance is, by mode:
+//   text    the store's own (BM25 or ts_rank, squashed into 0..1);
+//   vector  (similarity − floor) / (1 − floor), the model's cosine above its match floor;
+//   hybrid  rrf:      Σ w / (k + rank) over the two rankings, divided by its best possible value;
+//           weighted: TextWeight · text relevance + (1 − TextWeight) · vector relevance.
+public sealed partial class MemoryService
+{
+    private Task<RecallResponse> RecallByTextAsync(RecallRequest request, CancellationToken cancellationToken) =>
+        LabelTextAsync(_store.SearchAsync(request, _timeProvider.GetUtcNow(), cancellationToken));
+
+    private static async Task<RecallResponse> LabelTextAsync(Task<RecallResponse> search)
+    {
+        var response = await search.ConfigureAwait(false);
+        return response with { Results = [.. response.Results.Select(r => r with { Match = RecallModes.Text })] };
+    }
+
+    private async Task<RecallResponse> RecallByMeaningAsync(RecallRequest request, bool hybrid, CancellationToken cancellationToken)
+    {
+        // A query without a word finds nothing in any mode: there is nothing to mean.
+        if (MemoryText.QueryTerms(request.Query).Count == 0)
+        {
+            return new RecallResponse([], 0, false);
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        var candidates = Math.Max(request.TopK, _recall.Candidates);
+        var text = hybrid
+            ? _store.SearchAsync(request with { TopK = Math.Min(candidates, MaxTopK), MinScore = null }, now, cancellationToken)
+            : Task.FromResult(new RecallResponse([], 0, false));
+
+        var embedder = _embedder!;
+        IReadOnlyList<Vectors.VectorHit> hits = [];
+        var aboveFloor = 0;
+        var degraded = !_index!.Loaded;
+        try
+        {
+            var query = (await embedder.EmbedAsync([request.Query], EmbeddingPurpose.Query, cancellationToken).ConfigureAwait(false))[0];
+            (hits, aboveFloor) = _index.Search(request.Tenant, request.Namespace, embedder.Model, query, candidates, embedder.MatchFloor);
+        }
+        catch (EmbeddingException ex)
+        {
+            // Words still answer; the caller learns the answer is partial.
+            Log.QueryEmbeddingFailed(_logger, embedder.Model, ex);
+            degraded = true;
+        }
+
+        var textResponse = await text.ConfigureAwait(false);
+        var keys = textResponse.Results.Select(r => r.Key).Concat(hits.Select(h => h.Key)).Distinct(StringComparer.Ordinal).ToList();
+        if (keys.Count == 0)
+        {
+            return new RecallResponse([], textResponse.TotalResults, degraded || textResponse.Degraded);
+        }
+
+        // Values, last updates and links of every candidate, with the tags filter applied to those found by meaning.
+        var memories = (await _vectors!.ReadMemoriesAsync(request.Tenant, request.Namespace, keys, request.Tags, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(m => m.Key, StringComparer.Ordinal);
+
+        var textRank = new Dictionary<string, (int Rank, double Score)>(StringComparer.Ordinal);
+        for (var i = 0; i < textResponse.Results.Count; i++)
+        {
+            textRank[textResponse.Results[i].Key] = (i + 1, textResponse.Results[i].Score);
+        }
+
+        var vectorRank = new Dictionary<string, (int Rank, double Similarity)>(StringComparer.Ordinal);
+        for (var i = 0; i < hits.Count; i++)
+        {
+            vectorRank[hits[i].Key] = (i + 1, hits[i].Similarity);
+        }
+
+        var fused = new List<(RecallResult Result, DateTimeOffset UpdatedAt)>(keys.Count);
+        foreach (var key in keys)
+        {
+            if (!memories.TryGetValue(key, out var memory))
+            {
+                continue;
+            }
+
+            var recency = Recency(memory.UpdatedAt, now);
+            var inText = textRank.TryGetValue(key, out var t);
+            var inVector = vectorRank.TryGetValue(key, out var v);
+            var textRelevance = inText ? Math.Clamp((t.Score - (MemoryScore.RecencyWeight * recency)) / MemoryScore.RelevanceWeight, 0, 1) : 0;
+            var vectorRelevance = inVector ? Math.Clamp((v.Similarity - embedder.MatchFloor) / (1 - embedder.MatchFloor), 0, 1) : 0;
+            double relevance;
+            if (!hybrid)
+            {
+                relevance = vectorRelevance;
+            }
+            else if (_recall.Fusion == "weighted")
+            {
+                relevance = (_recall.TextWeight * textRelevance) + ((1 - _recall.TextWeight) * vectorRelevance);
+            }
+            else
+            {
+                var k = (double)_recall.RrfK;
+                var textPart = inText ? _recall.TextWeight / (k + t.Rank) : 0;
+                var vectorPart = inVector ? (1 - _recall.TextWeight) / (k + v.Rank) : 0;
+                relevance = (textPart + vectorPart) / (1 / (k + 1));
+            }
+
+            var score = Math.Clamp((MemoryScore.RelevanceWeight * relevance) + (MemoryScore.RecencyWeight * recency), 0, 1);
+            if (request.MinScore is { } min && score < min)
+            {
+                continue;
+            }
+
+            var match = inText && inVector ? RecallModes.Both : inText ? RecallModes.Text : RecallModes.Meaning;
+            fused.Add((new RecallResult(key, score, memory.Value, memory.Links) { Match = match }, memory.UpdatedAt));
+        }
+
+        var results = fused
+            .OrderByDescending(f => f.Result.Score)
+            .ThenByDescending(f => f.UpdatedAt)
+            .ThenBy(f => f.Result.Key, StringComparer.Ordinal)
+            .Take(request.TopK)
+            .Select(f => f.Result)
+            .ToList();
+
+        // Matches by words (counted by the store) and by meaning (counted by the scan), those found both ways once.
+        var overlap = textRank.Keys.Count(vectorRank.ContainsKey);
+        var total = (long)textResponse.TotalResults + aboveFloor - overlap;
+        return new RecallResponse(results, (int)Math.Clamp(total, results.Count, int.MaxValue), degraded || textResponse.Degraded);
+    }
+
+    private static double Recency(DateTimeOffset updatedAt, DateTimeOffset now)
+    {
+        var ageDays = Math.Max((now - updatedAt).TotalDays, 0);
+        return MemoryScore.RecencyHalfLifeDays / (MemoryScore.RecencyHalfLifeDays + ageDays);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = LogEvents.MemoryServiceQueryEmbeddingFailed, Level = LogLevel.Warning, Message = "Recall query could not be embedded with {Model}; answering by words only")]
+        public static partial void QueryEmbeddingFailed(ILogger logger, string model, Exception exception);
+    }
+}

@@ -17,8 +17,10 @@ public static partial class RecallBench
         var d = report.Dataset;
         var q = report.Quality;
         console.WriteLine(Invariant(
-            $"recall benchmark ({report.Run}): {report.Engine}, model {report.Model ?? "none"}, fusion {report.Fusion ?? "default"}; dataset {d.Name} v{d.Version}: {d.Personas} personas, {d.Sessions} sessions, {d.Turns} turns, {d.Questions} questions"));
-        console.WriteLine(Invariant($"vectors: {q.VectorsStored} of {d.Turns} turns, embedded by {q.VectorsBy} in {q.VectorWait:F1} s after the last write"));
+            $"recall benchmark ({report.Run}): {report.Engine}, model {report.Model ?? "none"}, fusion {report.Fusion.Fusion} (text weight {report.Fusion.TextWeight}, rrf k {report.Fusion.RrfK}, {report.Fusion.Candidates} candidates); dataset {d.Name} v{d.Version}: {d.Personas} personas, {d.Sessions} sessions, {d.Turns} turns, {d.Questions} questions"));
+        console.WriteLine(q.Modes.Count == 1
+            ? "vectors: none (this build has no embedder or no vector store): text mode only"
+            : Invariant($"vectors: {q.VectorsStored} of {d.Turns} turns, embedded by the server's embedding pass and indexed {q.VectorWait:F1} s after the last write"));
         if (q.ResultsWithoutMatch > 0)
         {
             console.WriteLine(Invariant($"warning: {q.ResultsWithoutMatch} vector/hybrid results did not say why they matched: this service may not honour the mode"));
@@ -34,8 +36,11 @@ public static partial class RecallBench
         }
 
         console.Write(quality);
-        console.WriteLine(Invariant(
+        if (q.Modes.Count > 1)
+        {
+            console.WriteLine(Invariant(
             $"evidence turns in hybrid's top 10 but not text's: {q.EvidenceFoundByHybridNotText}; in text's but not hybrid's: {q.EvidenceFoundByTextNotHybrid}"));
+        }
 
         if (report.Embedding is { } e)
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Soma.Core.Memory;
 using Soma.Memory.Service;
 
@@ -6,9 +5,6 @@ namespace Soma.Benchmarks;
 
 public static partial class RecallBench
 {
-    // Long enough for a service whose vector index catches up on a timer.
-    private static readonly TimeSpan IndexPatience = TimeSpan.FromSeconds(60);
-
     /// <summary>Remembers every turn, waits for the vectors, asks every question in every mode and scores recall@5/@10.</summary>
     internal static async Task<RecallQuality> MeasureQualityAsync(MemoryService service, RecallVectors vectors, RecallDataset dataset)
     {
@@ -24,19 +20,18 @@ public static partial class RecallBench
             }
         }
 
-        var (by, waited) = await vectors.CompleteAsync();
+        var waited = await vectors.CompleteAsync();
         var stored = vectors is { Store: { } store, Embedder: { } embedder }
             ? (await store.CoverageAsync(embedder.Model, Tenant)).Current
             : 0;
-        if (by != "none")
-        {
-            await AwaitVectorIndexAsync(service, dataset);
-        }
+
+        // Without vectors the service refuses mode vector (and hybrid is text): only text is measured.
+        var modes = vectors.Available ? Modes : [RecallModes.Text];
 
         var evidence = dataset.Questions.Select(q => (IReadOnlyCollection<string>)q.Evidence).ToList();
         var ranked = new Dictionary<string, List<IReadOnlyList<string>>>();
         var withoutMatch = 0;
-        foreach (var mode in Modes)
+        foreach (var mode in modes)
         {
             var answers = new List<IReadOnlyList<string>>(dataset.Questions.Count);
             foreach (var question in dataset.Questions)
@@ -49,40 +44,19 @@ public static partial class RecallBench
             ranked[mode] = answers;
         }
 
-        var scores = Modes.Select(mode => RecallMetrics.Score(mode, [.. ranked[mode].Zip(evidence)])).ToList();
+        var scores = modes.Select(mode => RecallMetrics.Score(mode, [.. ranked[mode].Zip(evidence)])).ToList();
         var text = scores[0];
-        var hybrid = scores[2];
+        var hybrid = scores[^1];
+        var hybridRanked = ranked.GetValueOrDefault(RecallModes.Hybrid, ranked[RecallModes.Text]);
         return new RecallQuality(
             scores,
             Ratio(hybrid.RecallAt10, text.RecallAt10),
             Ratio(hybrid.RecallAt5, text.RecallAt5),
-            RecallMetrics.FoundOnlyBy(ranked[RecallModes.Hybrid], ranked[RecallModes.Text], evidence, 10),
-            RecallMetrics.FoundOnlyBy(ranked[RecallModes.Text], ranked[RecallModes.Hybrid], evidence, 10),
+            RecallMetrics.FoundOnlyBy(hybridRanked, ranked[RecallModes.Text], evidence, 10),
+            RecallMetrics.FoundOnlyBy(ranked[RecallModes.Text], hybridRanked, evidence, 10),
             stored,
             Math.Round(waited, 2),
-            by,
             withoutMatch);
-    }
-
-    // The vectors are stored; the service's in-memory index may load them a little later. Every persona's namespace
-    // answers a vector recall of one of its own questions before the questions are asked.
-    private static async Task AwaitVectorIndexAsync(MemoryService service, RecallDataset dataset)
-    {
-        var started = Stopwatch.GetTimestamp();
-        foreach (var persona in dataset.Personas)
-        {
-            var probe = dataset.Questions.First(q => q.Persona == persona.Id).Question;
-            while ((await service.RecallAsync(new RecallRequest(probe, Tenant, persona.Id, TopK: 1) { Mode = RecallModes.Vector })).Results.Count == 0)
-            {
-                if (Stopwatch.GetElapsedTime(started) > IndexPatience)
-                {
-                    throw new InvalidOperationException(
-                        $"Every memory has its vector, but a vector recall in namespace '{persona.Id}' still finds nothing after {IndexPatience.TotalSeconds:F0} s.");
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(250));
-            }
-        }
     }
 
     private static double Ratio(double value, double baseline) => baseline > 0 ? Math.Round(value / baseline, 3) : 0;

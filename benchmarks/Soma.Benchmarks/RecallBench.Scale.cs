@@ -31,24 +31,20 @@ public static partial class RecallBench
 
         var queries = ScaleQueries(dataset);
         var warmUp = dataset.Questions.Take(WarmUpQueries).Select(q => $"Remind me: {q.Question}").ToArray();
-        if (vectors.Embedder is not null)
-        {
-            await AwaitScaleIndexAsync(service, warmUp[0]);
-        }
-
-        foreach (var mode in Modes)
+        var modes = vectors.Available ? Modes : [RecallModes.Text];
+        foreach (var mode in modes)
         {
             await RecallLatencyAsync(service, mode, warmUp);
         }
 
         var heapAfter = FullGcHeap();
         var rows = new List<(string Name, LatencySummary Latency)>();
-        foreach (var mode in Modes)
+        foreach (var mode in modes)
         {
             rows.Add((mode, await RecallLatencyAsync(service, mode, queries)));
         }
 
-        if (vectors.Embedder is { } embedder)
+        if (vectors is { Available: true, Embedder: { } embedder })
         {
             rows.Add(("query-embedding", await EmbeddingLatencyAsync(embedder, queries)));
         }
@@ -91,7 +87,7 @@ public static partial class RecallBench
         // Real vectors for the dataset's turns and the first filler texts; the rest of the filler reuses those with noise.
         var real = new Dictionary<string, float[]>(StringComparer.Ordinal);
         float[][] distinctVectors = [];
-        if (vectors.Embedder is { } embedder)
+        if (vectors is { Available: true, Embedder: { } embedder })
         {
             var turnVectors = await EmbedAllAsync(embedder, [.. turns.Select(t => t.Text)]);
             for (var i = 0; i < turns.Count; i++)
@@ -129,7 +125,7 @@ public static partial class RecallBench
         foreach (var batch in items.Chunk(FillBatch))
         {
             await store.UpsertAsync(ScaleTenant, ScaleNamespace, [.. batch.Select(b => new RememberItem(b.Key, b.Value))], DateTimeOffset.UtcNow);
-            if (vectors is { Store: { } vectorStore, Embedder: { } model })
+            if (vectors is { Available: true, Store: { } vectorStore, Embedder: { } model })
             {
                 // The memories just written that have no vector yet (the server's embedding pass may have taken some).
                 IReadOnlyList<PendingEmbedding> missing;
@@ -158,20 +154,6 @@ public static partial class RecallBench
         }
 
         return [.. vectors];
-    }
-
-    private static async Task AwaitScaleIndexAsync(MemoryService service, string probe)
-    {
-        var started = Stopwatch.GetTimestamp();
-        while ((await service.RecallAsync(new RecallRequest(probe, ScaleTenant, ScaleNamespace, TopK: 1) { Mode = RecallModes.Vector })).Results.Count == 0)
-        {
-            if (Stopwatch.GetElapsedTime(started) > IndexPatience)
-            {
-                throw new InvalidOperationException($"A vector recall in the filled namespace still finds nothing after {IndexPatience.TotalSeconds:F0} s.");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(250));
-        }
     }
 
     private static async Task<LatencySummary> RecallLatencyAsync(MemoryService service, string mode, IReadOnlyList<string> queries)

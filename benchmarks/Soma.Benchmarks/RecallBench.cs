@@ -1,15 +1,17 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
 using Soma.Memory.Service;
+using Soma.Memory.Vectors;
 using Soma.Testing;
 
 namespace Soma.Benchmarks;
 
 /// <summary>
-/// The retrieval benchmark (`dotnet run -c Release -- recall [--engine sqlite|postgres] [--model ID] [--fusion NAME]
-/// [--scale N] [--embed-filler N] [--out FILE] [--smoke]`), on the shipped dataset (<see cref="RecallDataset"/>,
+/// The retrieval benchmark (`dotnet run -c Release -- recall [--engine sqlite|postgres] [--model ID] [--fusion rrf|weighted]
+/// [--text-weight W] [--scale N] [--embed-filler N] [--out FILE] [--smoke]`), on the shipped dataset (<see cref="RecallDataset"/>,
 /// <c>Data/README.md</c>) and the real server in this process (<c>soma serve --roles memory</c>: the memory service over
 /// the real store, the embedder and the embedding pass as configured):
 /// <list type="number">
@@ -37,7 +39,7 @@ public static partial class RecallBench
     internal const string ScaleNamespace = "scale";
 
     internal const string Usage =
-        "recall [--engine sqlite|postgres] [--model all-minilm-l6-v2|arctic-embed-xs] [--fusion NAME] [--scale N] [--embed-filler N] [--out FILE] [--smoke]";
+        "recall [--engine sqlite|postgres] [--model all-minilm-l6-v2|arctic-embed-xs] [--fusion rrf|weighted] [--text-weight W] [--scale N] [--embed-filler N] [--out FILE] [--smoke]";
 
     internal static readonly string[] Modes = [RecallModes.Text, RecallModes.Vector, RecallModes.Hybrid];
 
@@ -84,7 +86,12 @@ public static partial class RecallBench
 
         if (options.Fusion is { } fusion)
         {
-            configuration[FusionKey] = fusion;
+            configuration[$"{MemoryRecallOptions.SectionName}:{nameof(MemoryRecallOptions.Fusion)}"] = fusion;
+        }
+
+        if (options.TextWeight is { } weight)
+        {
+            configuration[$"{MemoryRecallOptions.SectionName}:{nameof(MemoryRecallOptions.TextWeight)}"] = weight.ToString(CultureInfo.InvariantCulture);
         }
 
         await using var server = await BenchServer.StartAsync(configuration);
@@ -92,15 +99,18 @@ public static partial class RecallBench
         var service = server.Services.GetRequiredService<MemoryService>();
 
         var quality = await MeasureQualityAsync(service, vectors, dataset);
-        var throughput = vectors.Embedder is { } embedder ? await MeasureThroughputAsync(embedder, dataset, BatchSize(server.Services)) : null;
+        var throughput = vectors is { Available: true, Embedder: { } embedder }
+            ? await MeasureThroughputAsync(embedder, dataset, server.Services.GetRequiredService<IOptions<VectorOptions>>().Value.BatchSize)
+            : null;
+        var recall = server.Services.GetRequiredService<IOptions<MemoryRecallOptions>>().Value;
         var scale = options.Smoke ? null : await MeasureScaleAsync(server.Services, service, vectors, dataset, options);
 
         var report = new RecallReport(
             "recall",
             options.Smoke ? "smoke" : "full",
             options.Engine,
-            vectors.Embedder?.Model,
-            options.Fusion,
+            vectors.Available ? vectors.Embedder!.Model : null,
+            new RecallFusion(recall.Fusion, recall.TextWeight, recall.RrfK, recall.Candidates),
             new RecallDatasetSummary(dataset.Name, dataset.Version, dataset.Personas.Count, dataset.Sessions.Count, dataset.Turns.Count(), dataset.Questions.Count),
             quality,
             throughput,
@@ -115,18 +125,6 @@ public static partial class RecallBench
 
     /// <summary>The configuration key of the embedding model (<c>AddSomaEmbeddings</c>).</summary>
     internal const string ModelKey = "Soma:Memory:Embeddings:Model";
-
-    /// <summary>The configuration key of the embedder's batch size.</summary>
-    internal const string BatchSizeKey = "Soma:Memory:Embeddings:BatchSize";
-
-    /// <summary>The configuration key of the hybrid fusion.</summary>
-    internal const string FusionKey = "Soma:Memory:Recall:Fusion";
-
-    private static int BatchSize(IServiceProvider services)
-    {
-        var configured = services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[BatchSizeKey];
-        return int.TryParse(configured, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size) && size > 0 ? size : 32;
-    }
 
     /// <summary>What a turn is stored as: its text with the speaker, its session and day.</summary>
     internal static JsonElement TurnValue(RecallSession session, RecallTurn turn) =>

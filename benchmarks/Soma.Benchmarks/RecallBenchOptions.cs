@@ -5,20 +5,21 @@ namespace Soma.Benchmarks;
 /// <summary>The command line of <see cref="RecallBench"/>.</summary>
 /// <param name="Engine"><c>sqlite</c> (FULL) or <c>postgres</c> (a real server started from this machine's binaries).</param>
 /// <param name="Model">The embedding model id, or null for the configured default.</param>
-/// <param name="Fusion">The hybrid fusion, or null for the service's default.</param>
+/// <param name="Fusion">The hybrid fusion (<c>rrf</c> or <c>weighted</c>), or null for the service's default.</param>
+/// <param name="TextWeight">The share of full-text in the fused relevance, or null for the service's default.</param>
 /// <param name="Scale">Memories in the latency namespace.</param>
 /// <param name="EmbedFiller">Distinct filler texts embedded with the real model for the latency namespace.</param>
 /// <param name="Output">Where the JSON report goes.</param>
 /// <param name="Smoke">The dataset only, no latency fill.</param>
 /// <param name="DatasetPath">The dataset.</param>
 internal sealed record RecallBenchOptions(
-    string Engine, string? Model, string? Fusion, int Scale, int EmbedFiller, string Output, bool Smoke, string DatasetPath)
+    string Engine, string? Model, string? Fusion, double? TextWeight, int Scale, int EmbedFiller, string Output, bool Smoke, string DatasetPath)
 {
     /// <summary>The options of a command line, or null (after naming the problem on stderr) when it is wrong.</summary>
     public static RecallBenchOptions? Parse(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var options = new RecallBenchOptions("sqlite", null, null, 100_000, 3_000, "recall-benchmark.json", false, RecallDataset.DefaultPath);
+        var options = new RecallBenchOptions("sqlite", null, null, null, 100_000, 3_000, "recall-benchmark.json", false, RecallDataset.DefaultPath);
         for (var i = 1; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -33,8 +34,11 @@ internal sealed record RecallBenchOptions(
                 case "--model" when !string.IsNullOrWhiteSpace(value):
                     options = options with { Model = value };
                     break;
-                case "--fusion" when !string.IsNullOrWhiteSpace(value):
+                case "--fusion" when value is "rrf" or "weighted":
                     options = options with { Fusion = value };
+                    break;
+                case "--text-weight" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) && weight is >= 0 and <= 1:
+                    options = options with { TextWeight = weight };
                     break;
                 case "--scale" when Positive(value) is { } scale:
                     options = options with { Scale = scale };

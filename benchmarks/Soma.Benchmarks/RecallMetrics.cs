@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Soma.Benchmarks;
 
 /// <summary>
@@ -80,4 +82,10 @@ internal static class RecallMetrics
 /// <param name="RecallAt10">Mean fraction of evidence in the first 10.</param>
 /// <param name="AllFoundAt5">Share of questions with all their evidence in the first 5.</param>
 /// <param name="AllFoundAt10">Share of questions with all their evidence in the first 10.</param>
-internal sealed record ModeScore(string Mode, int Questions, double RecallAt5, double RecallAt10, double AllFoundAt5, double AllFoundAt10);
+internal sealed record ModeScore(
+    string Mode,
+    int Questions,
+    [property: JsonPropertyName("recall_at_5")] double RecallAt5,
+    [property: JsonPropertyName("recall_at_10")] double RecallAt10,
+    [property: JsonPropertyName("all_found_at_5")] double AllFoundAt5,
+    [property: JsonPropertyName("all_found_at_10")] double AllFoundAt10);

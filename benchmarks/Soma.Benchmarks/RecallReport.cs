@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Soma.Contracts.Events;
 
 namespace Soma.Benchmarks;
@@ -7,7 +8,7 @@ namespace Soma.Benchmarks;
 /// <param name="Run"><c>smoke</c> or <c>full</c>.</param>
 /// <param name="Engine"><c>sqlite</c> or <c>postgres</c>.</param>
 /// <param name="Model">The embedding model, or null when the build has no embedder.</param>
-/// <param name="Fusion">The fusion asked for, or null for the service's default.</param>
+/// <param name="Fusion">The hybrid fusion in effect (<c>Soma:Memory:Recall</c>).</param>
 /// <param name="Dataset">The dataset's counts.</param>
 /// <param name="Quality">Recall of the evidence turns per mode.</param>
 /// <param name="Embedding">Embedding throughput, or null without an embedder.</param>
@@ -18,35 +19,36 @@ internal sealed record RecallReport(
     string Run,
     string Engine,
     string? Model,
-    string? Fusion,
+    RecallFusion Fusion,
     RecallDatasetSummary Dataset,
     RecallQuality Quality,
     EmbeddingThroughput? Embedding,
     ScaleLatency? Scale,
     MachineInfo Machine);
 
+/// <summary>The hybrid fusion in effect (<c>MemoryRecallOptions</c>).</summary>
+internal sealed record RecallFusion(string Fusion, double TextWeight, int RrfK, int Candidates);
+
 /// <summary>The dataset's counts.</summary>
 internal sealed record RecallDatasetSummary(string Name, int Version, int Personas, int Sessions, int Turns, int Questions);
 
 /// <summary>Recall of the evidence turns.</summary>
-/// <param name="Modes">One score per mode: text, vector, hybrid.</param>
+/// <param name="Modes">One score per mode: text, vector, hybrid (text only when the build has no vectors).</param>
 /// <param name="HybridToTextRecallAt10">Hybrid recall@10 over text recall@10.</param>
 /// <param name="HybridToTextRecallAt5">Hybrid recall@5 over text recall@5.</param>
 /// <param name="EvidenceFoundByHybridNotText">Evidence turns in hybrid's first 10 that text mode's first 10 lacked.</param>
 /// <param name="EvidenceFoundByTextNotHybrid">Evidence turns in text mode's first 10 that hybrid's first 10 lacked.</param>
 /// <param name="VectorsStored">Memories of the dataset with a current vector when the questions were asked.</param>
-/// <param name="VectorWait">Seconds from the last write until every memory had its vector.</param>
-/// <param name="VectorsBy">Who embedded the dataset: <c>service</c> (the server's own embedding pass), <c>harness</c>, or <c>none</c>.</param>
+/// <param name="VectorWait">Seconds from the last write until the server's embedding pass had given every memory its vector and the index had loaded them.</param>
 /// <param name="ResultsWithoutMatch">Results of vector and hybrid recalls that did not say why they matched (a service that ignores the mode).</param>
 internal sealed record RecallQuality(
     IReadOnlyList<ModeScore> Modes,
-    double HybridToTextRecallAt10,
-    double HybridToTextRecallAt5,
+    [property: JsonPropertyName("hybrid_to_text_recall_at_10")] double HybridToTextRecallAt10,
+    [property: JsonPropertyName("hybrid_to_text_recall_at_5")] double HybridToTextRecallAt5,
     int EvidenceFoundByHybridNotText,
     int EvidenceFoundByTextNotHybrid,
     long VectorsStored,
     double VectorWait,
-    string VectorsBy,
     int ResultsWithoutMatch);
 
 /// <summary>Embedding throughput of the configured embedder.</summary>

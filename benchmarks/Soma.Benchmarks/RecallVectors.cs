@@ -1,53 +1,52 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Soma.Core.Memory;
+using Soma.Memory.Vectors;
 
 namespace Soma.Benchmarks;
 
 /// <summary>
-/// The server's embedder and vector store, as the recall benchmark uses them: to wait until every memory has its vector
-/// and to save vectors it computed itself (the latency fill). Either is null in a build that does not register it; then
-/// the benchmark reports <c>vectors_by: none</c> and the vector and hybrid rows measure whatever the service does
-/// without vectors.
+/// The server's embedder, vector store and vector index, as the recall benchmark uses them: to wait until the server's
+/// <see cref="EmbeddingWorker"/> has given every memory its vector and the <see cref="VectorIndexSync"/> has loaded it,
+/// and to save vectors the benchmark computed itself (the latency fill). A build without an embedder or a vector store
+/// recalls by words only; then <see cref="Available"/> is false and only text mode is measured.
 /// </summary>
-internal sealed class RecallVectors(IEmbedder? embedder, IMemoryVectorStore? store)
+internal sealed class RecallVectors(IEmbedder? embedder, IMemoryVectorStore? store, VectorIndexSync? index)
 {
-    // The server's embedding pass gets this long to make progress before the harness embeds the queue itself.
-    private static readonly TimeSpan Stall = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
-    private const int LeaseBatch = 64;
+    // The embedding pass must make progress within this (its poll is a second; a batch of 32 takes about 0.1 s here).
+    private static readonly TimeSpan Stall = TimeSpan.FromSeconds(60);
 
     public IEmbedder? Embedder { get; } = embedder;
 
     public IMemoryVectorStore? Store { get; } = store;
 
-    public static RecallVectors From(IServiceProvider services) =>
-        new(services.GetService<IEmbedder>(), services.GetService<IMemoryVectorStore>());
+    /// <summary>True when the server recalls by meaning: it has an embedder and its store keeps vectors.</summary>
+    public bool Available => Embedder is not null && Store is not null && index is not null;
+
+    public static RecallVectors From(IServiceProvider services)
+    {
+        // The index sync is registered with the memory service but needs the store's vectors to be built.
+        var store = services.GetService<IMemoryVectorStore>();
+        return new(services.GetService<IEmbedder>(), store, store is null ? null : services.GetService<VectorIndexSync>());
+    }
 
     /// <summary>
-    /// Waits until no memory is queued for a vector, and says who embedded them: <c>service</c> when the server's own
-    /// embedding pass drained the queue, <c>harness</c> when nothing drained it for a while and the benchmark leased,
-    /// embedded and saved the rest itself (as the pass does), <c>none</c> without an embedder or a vector store.
+    /// Waits until no memory is queued for a vector (the server's embedding pass drains the queue) and the vector index
+    /// has loaded every saved vector; returns the seconds it took. Throws when the queue stops shrinking.
     /// </summary>
-    public async Task<(string By, double Seconds)> CompleteAsync(CancellationToken cancellationToken = default)
+    public async Task<double> CompleteAsync(CancellationToken cancellationToken = default)
     {
-        if (Embedder is null || Store is null)
+        if (!Available)
         {
-            return ("none", 0);
+            return 0;
         }
 
         var started = Stopwatch.GetTimestamp();
-        var by = "service";
         var last = long.MaxValue;
         var lastProgress = Stopwatch.GetTimestamp();
-        while (true)
+        long pending;
+        while ((pending = await Store!.CountPendingAsync(cancellationToken)) > 0)
         {
-            var pending = await Store.CountPendingAsync(cancellationToken);
-            if (pending == 0)
-            {
-                return (by, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            }
-
             if (pending < last)
             {
                 last = pending;
@@ -55,29 +54,14 @@ internal sealed class RecallVectors(IEmbedder? embedder, IMemoryVectorStore? sto
             }
             else if (Stopwatch.GetElapsedTime(lastProgress) > Stall)
             {
-                await DrainAsync(cancellationToken);
-                by = "harness";
-                continue;
+                throw new InvalidOperationException(
+                    $"The embedding pass made no progress for {Stall.TotalSeconds:F0} s: {pending} memories still wait for a vector (see the server's log).");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
         }
-    }
 
-    /// <summary>Does what the embedding pass does until the queue is empty: lease, embed as documents, save.</summary>
-    private async Task DrainAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var batch = await Store!.LeasePendingAsync(LeaseBatch, Lease, DateTimeOffset.UtcNow, cancellationToken);
-            if (batch.Count == 0)
-            {
-                return;
-            }
-
-            var vectors = await Embedder!.EmbedAsync([.. batch.Select(p => p.Text)], EmbeddingPurpose.Document, cancellationToken);
-            await Store.SaveAsync(
-                [.. batch.Zip(vectors, (p, v) => new MemoryVector(p.MemoryId, p.Version, Embedder.Model, v))], DateTimeOffset.UtcNow, cancellationToken);
-        }
+        await index!.CatchUpAsync(cancellationToken);
+        return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 }

@@ -18,6 +18,7 @@ public static partial class RecallBench
         var q = report.Quality;
         console.WriteLine(Invariant(
             $"recall benchmark ({report.Run}): {report.Engine}, model {report.Model ?? "none"}, fusion {report.Fusion.Fusion} (text weight {report.Fusion.TextWeight}, rrf k {report.Fusion.RrfK}, {report.Fusion.Candidates} candidates); dataset {d.Name} v{d.Version}: {d.Personas} personas, {d.Sessions} sessions, {d.Turns} turns, {d.Questions} questions"));
+        console.WriteLine(Invariant($"machine: {report.Machine.Cores} cores, {report.Machine.Cpu}; load average {report.LoadAverage}"));
         console.WriteLine(q.Modes.Count == 1
             ? "vectors: none (this build has no embedder or no vector store): text mode only"
             : Invariant($"vectors: {q.VectorsStored} of {d.Turns} turns, embedded by the server's embedding pass and indexed {q.VectorWait:F1} s after the last write"));

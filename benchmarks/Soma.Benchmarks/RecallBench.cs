@@ -51,7 +51,7 @@ public static partial class RecallBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (RecallBenchOptions.Parse(args) is not { } options)
+        if (RecallBenchOptions.Parse(args, Console.Error) is not { } options)
         {
             return 2;
         }
@@ -115,7 +115,8 @@ public static partial class RecallBench
             quality,
             throughput,
             scale,
-            SandboxBench.Machine());
+            SandboxBench.Machine(),
+            SandboxBench.LoadAverage());
         Print(report);
         var output = Path.GetFullPath(options.Output);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(report, ReportJson));

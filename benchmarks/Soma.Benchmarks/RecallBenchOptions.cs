@@ -15,10 +15,11 @@ namespace Soma.Benchmarks;
 internal sealed record RecallBenchOptions(
     string Engine, string? Model, string? Fusion, double? TextWeight, int Scale, int EmbedFiller, string Output, bool Smoke, string DatasetPath)
 {
-    /// <summary>The options of a command line, or null (after naming the problem on stderr) when it is wrong.</summary>
-    public static RecallBenchOptions? Parse(string[] args)
+    /// <summary>The options of a command line, or null (after naming the problem on <paramref name="error"/>) when it is wrong.</summary>
+    public static RecallBenchOptions? Parse(string[] args, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(error);
         var options = new RecallBenchOptions("sqlite", null, null, null, 100_000, 3_000, "recall-benchmark.json", false, RecallDataset.DefaultPath);
         for (var i = 1; i < args.Length; i++)
         {
@@ -53,7 +54,7 @@ internal sealed record RecallBenchOptions(
                     options = options with { DatasetPath = value };
                     break;
                 default:
-                    Console.Error.WriteLine($"recall: unknown or incomplete option '{args[i]}'{(value is null ? "" : $" '{value}'")}. Usage: {RecallBench.Usage}");
+                    error.WriteLine($"recall: unknown or incomplete option '{args[i]}'{(value is null ? "" : $" '{value}'")}. Usage: {RecallBench.Usage}");
                     return null;
             }
 

@@ -14,6 +14,7 @@ namespace Soma.Benchmarks;
 /// <param name="Embedding">Embedding throughput, or null without an embedder.</param>
 /// <param name="Scale">Latency at scale, or null in smoke mode.</param>
 /// <param name="Machine">Where it ran.</param>
+/// <param name="LoadAverage">The machine's load average (1, 5, 15 minutes) at the end of the run: figures from a busy machine are not comparable.</param>
 internal sealed record RecallReport(
     string Benchmark,
     string Run,
@@ -24,7 +25,8 @@ internal sealed record RecallReport(
     RecallQuality Quality,
     EmbeddingThroughput? Embedding,
     ScaleLatency? Scale,
-    MachineInfo Machine);
+    MachineInfo Machine,
+    string LoadAverage);
 
 /// <summary>The hybrid fusion in effect (<c>MemoryRecallOptions</c>).</summary>
 internal sealed record RecallFusion(string Fusion, double TextWeight, int RrfK, int Candidates);

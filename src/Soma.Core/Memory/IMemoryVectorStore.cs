@@ -17,11 +17,12 @@ public interface IMemoryVectorStore
     Task<IReadOnlyList<PendingEmbedding>> LeasePendingAsync(int max, TimeSpan leaseFor, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Saves the vectors (replacing a memory's earlier vector of the same model) and takes each memory off the queue
-    /// unless it was updated after the version embedded, in which case it stays queued for its new text. A vector of a
-    /// memory that no longer exists is dropped.
+    /// Saves the vectors (replacing a memory's earlier vector of the same model). With <paramref name="dequeue"/> (the
+    /// embedding pass, saving the configured model's vectors) each memory also leaves the queue unless it was updated
+    /// after the version embedded, in which case it stays queued for its new text; a re-embedding with another model
+    /// passes false and leaves the queue alone. A vector of a memory that no longer exists is dropped.
     /// </summary>
-    Task SaveAsync(IReadOnlyList<MemoryVector> vectors, DateTimeOffset now, CancellationToken cancellationToken = default);
+    Task SaveAsync(IReadOnlyList<MemoryVector> vectors, DateTimeOffset now, bool dequeue, CancellationToken cancellationToken = default);
 
     /// <summary>A failed attempt: the memories stay queued, are due again at <paramref name="retryAt"/>, and count one more attempt.</summary>
     Task RetryLaterAsync(IReadOnlyList<long> memoryIds, DateTimeOffset retryAt, CancellationToken cancellationToken = default);

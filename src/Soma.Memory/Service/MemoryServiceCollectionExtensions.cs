@@ -38,6 +38,7 @@ public static class MemoryServiceCollectionExtensions
         services.TryAddSingleton<VectorIndexSignal>();
         services.TryAddSingleton<VectorIndexSync>();
         services.TryAddSingleton<EmbeddingWorker>();
+        services.TryAddSingleton<MemoryReindexer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VectorServices>());
         return services;
     }

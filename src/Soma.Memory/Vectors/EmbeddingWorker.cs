@@ -105,7 +105,7 @@ public sealed partial class EmbeddingWorker : BackgroundService
             saved[i] = new MemoryVector(leased[i].MemoryId, leased[i].Version, _embedder.Model, vectors[i]);
         }
 
-        await _store.SaveAsync(saved, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await _store.SaveAsync(saved, _time.GetUtcNow(), dequeue: true, cancellationToken).ConfigureAwait(false);
         _consecutiveFailures = 0;
         _embedded.Add(leased.Count, new KeyValuePair<string, object?>("model", _embedder.Model));
         _indexSignal.Notify();

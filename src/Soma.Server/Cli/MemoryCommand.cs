@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Soma.Server.Cli;
 
-/// <summary><c>soma memory status|flush|recall</c>: long-term memory on a running server.</summary>
+/// <summary><c>soma memory status|flush|recall|reindex</c>: long-term memory on a running server.</summary>
 internal static class MemoryCommand
 {
     public static Command Create()
@@ -18,8 +18,12 @@ internal static class MemoryCommand
         var query = new Argument<string>("query") { Description = "What to look for." };
         var topK = new Option<int>("--top-k") { Description = "At most this many memories (1-50).", DefaultValueFactory = _ => 10 };
         var session = new Option<string?>("--session") { Description = "Only memories of this session.", HelpName = "session-id" };
-        var recall = new Command("recall", "Search long-term memory.") { query, topK, session };
-        foreach (var command in (Command[])[status, flush, recall])
+        var mode = new Option<string>("--mode") { Description = "hybrid (words and meaning, the default), text (words only) or vector (meaning only).", DefaultValueFactory = _ => "hybrid" };
+        mode.AcceptOnlyFromAmong("hybrid", "text", "vector");
+        var recall = new Command("recall", "Search long-term memory.") { query, topK, session, mode };
+        var model = new Option<string?>("--model") { Description = "The embedding model to compute vectors of (default: the configured one), e.g. arctic-embed-xs.", HelpName = "model" };
+        var reindex = new Command("reindex", "Compute one embedding model's vectors for every memory (or the --tenant's), with progress; recall keeps working meanwhile, and a reindex run again goes on where it stopped.") { model };
+        foreach (var command in (Command[])[status, flush, recall, reindex])
         {
             options.AddTo(command);
         }
@@ -39,7 +43,7 @@ internal static class MemoryCommand
                 return ExitCodes.BadInput;
             }
 
-            var path = new StringBuilder($"/v1/memory?query={Uri.EscapeDataString(text)}&top_k={parse.GetValue(topK)}");
+            var path = new StringBuilder($"/v1/memory?query={Uri.EscapeDataString(text)}&top_k={parse.GetValue(topK)}&mode={parse.GetValue(mode)}");
             if (parse.GetValue(session) is { } s)
             {
                 path.Append("&session_id=").Append(Uri.EscapeDataString(s));
@@ -60,7 +64,73 @@ internal static class MemoryCommand
             return await FlushAsync(api, path.ToString(), c);
         }, ct));
 
-        return new Command("memory", "Long-term memory on a running server.") { status, flush, recall };
+        reindex.SetAction((parse, ct) => options.Connect(parse).RunAsync(async (api, c) =>
+        {
+            var path = new StringBuilder("/v1/memory/reindex?");
+            if (parse.GetValue(model) is { } m)
+            {
+                path.Append("model=").Append(Uri.EscapeDataString(m)).Append('&');
+            }
+
+            if (parse.GetValue(options.Tenant) is { } tenant)
+            {
+                path.Append("tenant=").Append(Uri.EscapeDataString(tenant));
+            }
+
+            return await ReindexAsync(api, path.ToString().TrimEnd('&', '?'), c);
+        }, ct));
+
+        return new Command("memory", "Long-term memory on a running server.") { status, flush, recall, reindex };
+    }
+
+    private static async Task<int> ReindexAsync(ServerApi api, string path, CancellationToken cancellationToken)
+    {
+        JsonElement? last = null;
+        bool ok;
+        if (api.Json)
+        {
+            ok = await api.PostLinesAsync(path, line =>
+            {
+                last = line;
+                Console.Out.WriteLine(line.GetRawText());
+            }, cancellationToken);
+        }
+        else
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            ok = false;
+            await console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("memories with a current vector", maxValue: 1);
+                    ok = await api.PostLinesAsync(path, line =>
+                    {
+                        last = line;
+                        task.Description = $"{line.GetProperty("model").GetString()}: memories with a current vector";
+                        task.MaxValue = Math.Max(1, line.GetProperty("total").GetInt64());
+                        task.Value = Math.Min(task.MaxValue, line.GetProperty("current").GetInt64());
+                    }, cancellationToken);
+                });
+            if (last is { } final)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{final.GetProperty("model").GetString()}: {final.GetProperty("current").GetInt64()} of {final.GetProperty("total").GetInt64()} memories have a current vector; {final.GetProperty("embedded").GetInt64()} embedded now, {final.GetProperty("failed").GetInt64()} failed"));
+            }
+        }
+
+        if (!ok || last is not { } done || !done.GetProperty("done").GetBoolean())
+        {
+            Console.Error.WriteLine("soma: the reindex did not finish (the connection ended early); run it again to go on where it stopped.");
+            return ExitCodes.Failed;
+        }
+
+        if (done.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
+        {
+            Console.Error.WriteLine($"soma: {error.GetString()}");
+            return ExitCodes.Failed;
+        }
+
+        return done.GetProperty("current").GetInt64() < done.GetProperty("total").GetInt64() ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
     private static async Task<int> FlushAsync(ServerApi api, string path, CancellationToken cancellationToken)
@@ -151,8 +221,9 @@ internal static class MemoryCommand
         foreach (var r in results.EnumerateArray())
         {
             var text = r.GetProperty("text").GetString() ?? "";
+            var match = r.TryGetProperty("match", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : "";
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.GetProperty("score").GetDouble():0.000}  {r.GetProperty("role").GetString(),-9}  {(text.Length > 100 ? text[..100] + "…" : text).ReplaceLineEndings(" ")}"));
+                $"{r.GetProperty("score").GetDouble():0.000}  {match,-7}  {r.GetProperty("role").GetString(),-9}  {(text.Length > 100 ? text[..100] + "…" : text).ReplaceLineEndings(" ")}"));
             Console.Out.WriteLine($"       {r.GetProperty("key").GetString()}");
         }
 

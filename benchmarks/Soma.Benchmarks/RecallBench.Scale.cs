@@ -137,7 +137,7 @@ public static partial class RecallBench
                         .Select(p => VectorOf(p.Key) is { } v ? new MemoryVector(p.MemoryId, p.Version, model.Model, v) : null)
                         .OfType<MemoryVector>()
                         .ToList();
-                    await vectorStore.SaveAsync(save, DateTimeOffset.UtcNow);
+                    await vectorStore.SaveAsync(save, DateTimeOffset.UtcNow, dequeue: true);
                 }
             }
         }

@@ -43,6 +43,18 @@ public static partial class RecallBench
             $"evidence turns in hybrid's top 10 but not text's: {q.EvidenceFoundByHybridNotText}; in text's but not hybrid's: {q.EvidenceFoundByTextNotHybrid}"));
         }
 
+        var subsets = new Table().AddColumn("recall@10 by kind of question").AddColumn("questions");
+        foreach (var mode in q.Modes)
+        {
+            subsets.AddColumn(mode.Mode);
+        }
+
+        foreach (var subset in q.Subsets)
+        {
+            subsets.AddRow([subset.Subset, Invariant($"{subset.Questions}"), .. q.Modes.Select(m => F3(subset.RecallAt10[m.Mode]))]);
+        }
+
+        console.Write(subsets);
         if (report.Embedding is { } e)
         {
             console.WriteLine(Invariant($"embedding: {e.Texts} turns at batch {e.BatchSize}: {e.TextsPerSecond:F0} texts/s; one at a time: {e.SingleTextsPerSecond:F0} texts/s"));

@@ -48,6 +48,16 @@ public static partial class RecallBench
         var text = scores[0];
         var hybrid = scores[^1];
         var hybridRanked = ranked.GetValueOrDefault(RecallModes.Hybrid, ranked[RecallModes.Text]);
+        var subsets = Subsets
+            .Select(subset =>
+            {
+                var chosen = dataset.Questions.Select((q, i) => (q, i)).Where(x => subset.Includes(x.q)).Select(x => x.i).ToList();
+                return new SubsetScore(
+                    subset.Name,
+                    chosen.Count,
+                    modes.ToDictionary(mode => mode, mode => RecallMetrics.Score(mode, [.. chosen.Select(i => (ranked[mode][i], evidence[i]))]).RecallAt10));
+            })
+            .ToList();
         return new RecallQuality(
             scores,
             Ratio(hybrid.RecallAt10, text.RecallAt10),
@@ -56,8 +66,19 @@ public static partial class RecallBench
             RecallMetrics.FoundOnlyBy(ranked[RecallModes.Text], hybridRanked, evidence, 10),
             stored,
             Math.Round(waited, 2),
-            withoutMatch);
+            withoutMatch,
+            subsets);
     }
+
+    // Where each mode should do well or badly: questions that share a content word with their evidence (full-text's
+    // ground), those that share none, those that turn on time, and those that need two turns.
+    private static readonly (string Name, Func<RecallQuestion, bool> Includes)[] Subsets =
+    [
+        ("shares a word with its evidence", q => q.SharedWords.Count > 0),
+        ("paraphrased (no shared word)", q => q.SharedWords.Count == 0),
+        ("temporal", q => q.Temporal),
+        ("two evidence turns", q => q.Evidence.Count > 1),
+    ];
 
     private static double Ratio(double value, double baseline) => baseline > 0 ? Math.Round(value / baseline, 3) : 0;
 }

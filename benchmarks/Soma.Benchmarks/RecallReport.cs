@@ -42,6 +42,7 @@ internal sealed record RecallDatasetSummary(string Name, int Version, int Person
 /// <param name="EvidenceFoundByTextNotHybrid">Evidence turns in text mode's first 10 that hybrid's first 10 lacked.</param>
 /// <param name="VectorsStored">Memories of the dataset with a current vector when the questions were asked.</param>
 /// <param name="VectorWait">Seconds from the last write until the server's embedding pass had given every memory its vector and the index had loaded them.</param>
+/// <param name="Subsets">Recall@10 per mode over kinds of question.</param>
 /// <param name="ResultsWithoutMatch">Results of vector and hybrid recalls that did not say why they matched (a service that ignores the mode).</param>
 internal sealed record RecallQuality(
     IReadOnlyList<ModeScore> Modes,
@@ -51,7 +52,15 @@ internal sealed record RecallQuality(
     int EvidenceFoundByTextNotHybrid,
     long VectorsStored,
     double VectorWait,
-    int ResultsWithoutMatch);
+    int ResultsWithoutMatch,
+    IReadOnlyList<SubsetScore> Subsets);
+
+/// <summary>Recall@10 per mode over one kind of question.</summary>
+/// <param name="Subset">Which questions.</param>
+/// <param name="Questions">How many.</param>
+/// <param name="RecallAt10">Mode → mean recall@10 over them.</param>
+internal sealed record SubsetScore(
+    string Subset, int Questions, [property: JsonPropertyName("recall_at_10")] IReadOnlyDictionary<string, double> RecallAt10);
 
 /// <summary>Embedding throughput of the configured embedder.</summary>
 /// <param name="Texts">Texts embedded (the dataset's turns).</param>

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `ci` is the benchmark job (a fixed set of drivers emitting agent.benchmarks.v1 events); `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes` and `memory-*` are load drivers; `recall` is the retrieval benchmark on the shipped dataset; anything else goes to BenchmarkDotNet, e.g.
+// `ci` is the benchmark job (a fixed set of drivers emitting agent.benchmarks.v1 events); `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes`, `embed` and `memory-*` are load drivers; `recall` is the retrieval benchmark on the shipped dataset; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -35,6 +35,8 @@ switch (args)
         return await SandboxEgressLoad.RunAsync(args);
     case ["sandbox-escapes", ..]:
         return await SandboxEscapes.RunAsync(args);
+    case ["embed", ..]:
+        return await EmbedLoad.RunAsync(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(RunnerLoad).Assembly).Run(args);

@@ -60,4 +60,16 @@ internal static class LogEvents
 
     /// <summary>Logged by <c>VectorIndexSync</c>.</summary>
     public const int VectorIndexSyncLoaded = 5175;
+
+    /// <summary>Logged by <c>InProcessEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingModelLoaded = 5181;
+
+    /// <summary>Logged by <c>InProcessEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingModelLoadFailed = 5182;
+
+    /// <summary>Logged by <c>InProcessEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingInferenceFailed = 5183;
+
+    /// <summary>Logged by <c>OpenAiEmbeddingGenerator</c>.</summary>
+    public const int EmbeddingEndpointFailed = 5184;
 }

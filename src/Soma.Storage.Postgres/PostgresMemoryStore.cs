@@ -10,7 +10,8 @@ namespace Soma.Storage.Postgres;
 /// <summary>
 /// The memory service's store on PostgreSQL: memories in one table with a generated <c>tsvector</c> (the
 /// <c>simple</c> configuration: no stemming, no stop words, like SQLite's unicode61) under a GIN index, links per tenant.
-/// A batch is one transaction sent as one <see cref="NpgsqlBatch"/> round trip.
+/// A batch is one transaction sent as one <see cref="NpgsqlBatch"/> round trip, which also queues each written memory for
+/// its vector (<see cref="PostgresMemoryVectorStore"/>).
 /// Scoring (see <see cref="MemoryScore"/>): <c>relevance = r / (r + 0.1)</c> with <c>r = ts_rank()</c>,
 /// <c>recency = 7 / (7 + age_days)</c>, <c>score = 0.8 · relevance + 0.2 · recency</c>.
 /// </summary>
@@ -40,8 +41,19 @@ public sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
         VALUES (@tenant, @namespace, @key, @value, @content, @tags, @trace, @now, @now)
         ON CONFLICT (tenant_id, namespace, key) DO UPDATE SET
             value = excluded.value, content = excluded.content, tags = excluded.tags,
-            trace_id = excluded.trace_id, updated_at = excluded.updated_at
+            trace_id = excluded.trace_id, updated_at = excluded.updated_at, version = memories.version + 1
         RETURNING xmax <> 0
+        """;
+
+    // Queues the written memories for a vector (decision 0011), in the write's transaction: a memory already queued is
+    // due again at once with its attempts reset and its lease cleared, so its new text is embedded next (a save of the
+    // old text keeps it queued: its version no longer matches). Rows are taken in id order, as a vector save takes them,
+    // so the two never wait for each other's row locks in a cycle.
+    private const string EnqueueSql = """
+        INSERT INTO memory_embedding_queue (memory_id, version, due_at, attempts, leased_until)
+        SELECT id, version, @now, 0, NULL FROM memories WHERE tenant_id = @tenant AND namespace = @namespace AND key = ANY(@keys)
+        ORDER BY id
+        ON CONFLICT (memory_id) DO UPDATE SET version = excluded.version, due_at = excluded.due_at, attempts = 0, leased_until = NULL
         """;
 
     private const string LinkSql = """
@@ -93,6 +105,13 @@ public sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
                             batch.BatchCommands.Add(LinkCommand(tenant, item.Key, link.Target, link.Rel, link.Weight));
                         }
                     }
+
+                    var enqueue = new NpgsqlBatchCommand(EnqueueSql);
+                    enqueue.Parameters.Add(new NpgsqlParameter("tenant", tenant));
+                    enqueue.Parameters.Add(new NpgsqlParameter("namespace", @namespace));
+                    enqueue.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = items.Select(i => i.Key).Distinct(StringComparer.Ordinal).ToArray() });
+                    enqueue.Parameters.Add(new NpgsqlParameter("now", now.ToUniversalTime()));
+                    batch.BatchCommands.Add(enqueue);
 
                     using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                     {
@@ -197,7 +216,8 @@ public sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
         return command;
     }
 
-    private static async Task<Dictionary<string, List<MemoryLink>>> ReadLinksAsync(
+    /// <summary>The outgoing links of these keys of <paramref name="tenant"/>, by key, in (relation, target) order.</summary>
+    internal static async Task<Dictionary<string, List<MemoryLink>>> ReadLinksAsync(
         NpgsqlConnection connection, string tenant, string[] keys, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
@@ -224,7 +244,7 @@ public sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
         return links;
     }
 
-    private static JsonElement ParseValue(string json)
+    internal static JsonElement ParseValue(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();

@@ -15,7 +15,8 @@ public static class PostgresServiceCollectionExtensions
     /// <summary>
     /// Adds the PostgreSQL store (options bound and validated from <c>Soma:Store:Postgres</c>) as the
     /// <see cref="IStore"/>, <see cref="ISessionStore"/>, <see cref="IOutbox"/>, <see cref="IAuditLog"/>, <see cref="IRunStore"/>,
-    /// <see cref="ICheckpointStore"/>, <see cref="IEffectsLedger"/>, <see cref="IUsageLedger"/>, <see cref="IToolCallLog"/> and <see cref="IMemoryStore"/>.
+    /// <see cref="ICheckpointStore"/>, <see cref="IEffectsLedger"/>, <see cref="IUsageLedger"/>, <see cref="IToolCallLog"/>, <see cref="IMemoryStore"/> and
+    /// <see cref="IMemoryVectorStore"/>.
     /// </summary>
     public static OptionsBuilder<PostgresStoreOptions> AddPostgresStore(this IServiceCollection services)
     {
@@ -33,6 +34,7 @@ public static class PostgresServiceCollectionExtensions
         services.TryAddSingleton<IUsageLedger, PostgresUsageLedger>();
         services.TryAddSingleton<IToolCallLog, PostgresToolCallLog>();
         services.TryAddSingleton<IMemoryStore, PostgresMemoryStore>();
+        services.TryAddSingleton<IMemoryVectorStore, PostgresMemoryVectorStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, PostgresStore>(sp => sp.GetRequiredService<PostgresStore>()));
         return options;
     }

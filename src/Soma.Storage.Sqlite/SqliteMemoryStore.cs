@@ -12,7 +12,8 @@ namespace Soma.Storage.Sqlite;
 /// The memory service's store on SQLite: memories in one table; a contentless FTS5 index (unicode61, diacritics folded)
 /// of their words and tags, each token prefixed with a hash of the memory's tenant and namespace, so a search reads
 /// only its own namespace's postings; links per tenant. A batch is one write transaction on the store's single writer,
-/// with its statements prepared once and re-bound per item, so a 25-item batch costs one fsync.
+/// with its statements prepared once and re-bound per item, so a 25-item batch costs one fsync; the same transaction
+/// queues each written memory for its vector (<see cref="SqliteMemoryVectorStore"/>).
 /// <para>
 /// Scoring (see <see cref="MemoryScore"/>): <c>relevance = r / (r + 1)</c> with <c>r = -bm25()</c>,
 /// <c>recency = 7 / (7 + age_days)</c>, <c>score = 0.8 · relevance + 0.2 · recency</c>. At most
@@ -86,7 +87,7 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
                 VALUES ($tenant, $namespace, $key, $value, $content, $tags, $trace, $now, $now)
                 ON CONFLICT (tenant_id, namespace, key) DO UPDATE SET
                     value = excluded.value, content = excluded.content, tags = excluded.tags,
-                    trace_id = excluded.trace_id, updated_at = excluded.updated_at
+                    trace_id = excluded.trace_id, updated_at = excluded.updated_at, version = memories.version + 1
                 RETURNING id
                 """);
             upsert.Parameters.AddWithValue("$tenant", tenant);
@@ -106,6 +107,7 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
             var tagTerms = index.Parameters.Add("$tag_terms", SqliteType.Text);
             var scope = ScopeToken(tenant, @namespace);
             var trace = upsert.Parameters.Add("$trace", SqliteType.Text);
+            var written = new List<long>(items.Count);
 
             SqliteCommand? link = null;
             try
@@ -120,6 +122,7 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
                     tags.Value = TagsJson(item.Tags);
                     trace.Value = OrNull(item.TraceId);
                     var id = (long)(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                    written.Add(id);
 
                     // A key repeated within the batch is an update the second time.
                     var updated = !existing.Add(item.Key);
@@ -147,6 +150,7 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
                 link?.Dispose();
             }
 
+            await EnqueueForEmbeddingAsync(transaction, written, now, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (SqliteException ex)
@@ -275,6 +279,24 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
         return keys;
     }
 
+    /// <summary>
+    /// Queues the written memories for a vector (decision 0011), in the write's transaction and in one statement for the
+    /// batch: a memory already queued is due again at once with its attempts reset and its lease cleared, so its new
+    /// text is embedded next (a save of the old text keeps it queued: its version no longer matches).
+    /// </summary>
+    private static async Task EnqueueForEmbeddingAsync(SqliteStoreTransaction transaction, List<long> ids, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
+        using var command = transaction.CreateCommand("""
+            INSERT INTO memory_embedding_queue (memory_id, due_at, attempts, leased_until)
+            SELECT DISTINCT value, $now, 0, NULL FROM json_each($ids) WHERE true
+            ON CONFLICT (memory_id) DO UPDATE SET due_at = excluded.due_at, attempts = 0, leased_until = NULL
+            """);
+        command.Parameters.AddWithValue("$now", Ticks(now));
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids.ToArray(), SqliteJsonContext.Default.Int64Array));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static SqliteCommand CreateLinkCommand(SqliteStoreTransaction transaction, string tenant)
     {
         var command = transaction.CreateCommand("""
@@ -298,7 +320,8 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<Dictionary<string, List<MemoryLink>>> ReadLinksAsync(
+    /// <summary>The outgoing links of these keys of <paramref name="tenant"/>, by key, in (relation, target) order.</summary>
+    internal static async Task<Dictionary<string, List<MemoryLink>>> ReadLinksAsync(
         SqliteConnection connection, string tenant, IEnumerable<string> keys, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
@@ -373,10 +396,10 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
         return Convert.ToHexStringLower(hash[..8]);
     }
 
-    private static string TagsJson(IReadOnlyList<string>? tags) =>
+    internal static string TagsJson(IReadOnlyList<string>? tags) =>
         JsonSerializer.Serialize(tags is null ? [] : tags.ToArray(), SqliteJsonContext.Default.StringArray);
 
-    private static JsonElement ParseValue(string json)
+    internal static JsonElement ParseValue(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();

@@ -15,7 +15,8 @@ public static class SqliteServiceCollectionExtensions
     /// <summary>
     /// Adds the embedded SQLite store (options bound and validated from <c>Soma:Store:Sqlite</c>) as the
     /// <see cref="IStore"/>, <see cref="ISessionStore"/>, <see cref="IOutbox"/>, <see cref="IAuditLog"/>, <see cref="IRunStore"/>,
-    /// <see cref="ICheckpointStore"/>, <see cref="IEffectsLedger"/>, <see cref="IUsageLedger"/>, <see cref="IToolCallLog"/> and <see cref="IMemoryStore"/>.
+    /// <see cref="ICheckpointStore"/>, <see cref="IEffectsLedger"/>, <see cref="IUsageLedger"/>, <see cref="IToolCallLog"/>, <see cref="IMemoryStore"/> and
+    /// <see cref="IMemoryVectorStore"/>.
     /// </summary>
     public static OptionsBuilder<SqliteStoreOptions> AddSqliteStore(this IServiceCollection services)
     {
@@ -33,6 +34,7 @@ public static class SqliteServiceCollectionExtensions
         services.TryAddSingleton<IUsageLedger, SqliteUsageLedger>();
         services.TryAddSingleton<IToolCallLog, SqliteToolCallLog>();
         services.TryAddSingleton<IMemoryStore, SqliteMemoryStore>();
+        services.TryAddSingleton<IMemoryVectorStore, SqliteMemoryVectorStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, SqliteStore>(sp => sp.GetRequiredService<SqliteStore>()));
         return options;
     }

@@ -44,7 +44,7 @@ public sealed class EventRecordTests
         Sample(new ConversationError(Guid.CreateVersion7(), Error)),
         Sample(new MemoryRemembered("session/1/msg/2", RememberOutcome.Queued, Error: Error)),
         Sample(new MemoryLinked("msg/2", "msg/1", "replied_to", LinkOutcome.Linked)),
-        Sample(new MemoryRecalled(RecallOutcome.Degraded, 3, CacheOutcome.Hit, 0.4)),
+        Sample(new MemoryRecalled(RecallOutcome.Hit, 3, CacheOutcome.Hit, 0.4, Matches: new RecallMatches(1, 1, 1))),
         Sample(new BenchmarkResult("outbox.sqlite.full", "rows_per_second", 15000, "rows/s", Machine, 21000, 0.71)),
     }.ToDictionary(s => s.Type, s => s.Serialize);
 

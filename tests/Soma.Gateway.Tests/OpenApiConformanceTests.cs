@@ -109,6 +109,7 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         // Memory and usage.
         await GetAsync(user, "/v1/memory?query=hello");
         await GetAsync(user, $"/v1/memory?query=hello&top_k=3&session_id={session}");
+        await GetAsync(user, "/v1/memory?query=hello&mode=text");
         await GetAsync(user, $"/v1/sessions/{session}/memories");
         await GetAsync(admin, "/v1/memory/status");
         await CallAsync(admin, HttpMethod.Post, $"/v1/memory/flush?tenant={tenant}", 200);
@@ -140,6 +141,7 @@ public sealed class OpenApiConformanceTests(ConversationFixture fixture) : IClas
         await GetAsync(user, "/v1/runs?limit=100000", 400);
         await GetAsync(user, "/v1/usage?from=yesterday", 400);
         await GetAsync(user, "/v1/memory", 400);
+        await GetAsync(user, "/v1/memory?query=hello&mode=sideways", 400);
         await GetAsync(admin, "/v1/policy/decisions?decision=maybe", 400);
         await GetAsync(admin, "/v1/policy/decisions?since=yesterday", 400);
         await GetAsync(user, "/v1/tools/stats?window=forever", 400);

@@ -13,7 +13,11 @@ namespace Soma.Agents.Memory;
 /// <param name="Score">How well it matched, 0..1.</param>
 /// <param name="Role">Who said it: user, assistant, tool or note.</param>
 /// <param name="Text">What was said.</param>
-public sealed record RecalledMemory(string Key, double Score, string Role, string Text);
+/// <param name="Match">
+/// Why it was recalled: <c>text</c> (its words), <c>meaning</c> or <c>both</c>; null when the memory service does not
+/// say (SomaBrain) and in checkpoints written before recall by meaning.
+/// </param>
+public sealed record RecalledMemory(string Key, double Score, string Role, string Text, string? Match = null);
 
 /// <summary>What a turn's recall found, and the <c>memory.recall</c> event that says so.</summary>
 /// <param name="Memories">Best first; empty when memory could not answer.</param>
@@ -54,7 +58,11 @@ public sealed class TurnMemory(MemoryRecaller recaller, MemoryHealthMonitor moni
         {
             var topK = Math.Min(100, settings.RecallTopK + inContext.Count);
             response = await recaller.RecallAsync(
-                new RecallRequest(query.Length > MaxQueryCharacters ? query[..MaxQueryCharacters] : query, tenant, memory.Namespace, topK, MinScore: settings.RecallMinScore),
+                new RecallRequest(query.Length > MaxQueryCharacters ? query[..MaxQueryCharacters] : query, tenant, memory.Namespace, topK, MinScore: settings.RecallMinScore)
+                {
+                    // Named, so the answer says why each memory matched (and words still answer where meaning is off).
+                    Mode = RecallModes.Hybrid,
+                },
                 timeout.Token).ConfigureAwait(false);
         }
         catch (MemoryBackendException)
@@ -73,14 +81,22 @@ public sealed class TurnMemory(MemoryRecaller recaller, MemoryHealthMonitor moni
             .Select(r =>
             {
                 var text = MemoryValues.Text(r.Value);
-                return new RecalledMemory(r.Key, Math.Round(r.Score, 4), MemoryValues.Role(r.Value), text.Length > MaxMemoryCharacters ? text[..MaxMemoryCharacters] + "…" : text);
+                return new RecalledMemory(
+                    r.Key, Math.Round(r.Score, 4), MemoryValues.Role(r.Value), text.Length > MaxMemoryCharacters ? text[..MaxMemoryCharacters] + "…" : text, r.Match);
             })
             .ToList();
         var error = response.Degraded ? new EventError("memory.degraded", "The memory service answered from a degraded state; results may be partial.", true) : null;
         return new TurnRecall(kept, new MemoryRecalled(
             response.Degraded ? RecallOutcome.Degraded : kept.Count > 0 ? RecallOutcome.Hit : RecallOutcome.Miss,
-            kept.Count, response.Cached ? CacheOutcome.Hit : CacheOutcome.Miss, Elapsed(started), error));
+            kept.Count, response.Cached ? CacheOutcome.Hit : CacheOutcome.Miss, Elapsed(started), error, Matches(kept)));
     }
+
+    // Counted only when the service said why every memory matched (SomaBrain says nothing).
+    private static RecallMatches? Matches(List<RecalledMemory> kept) =>
+        kept.Count == 0 || kept.Any(m => m.Match is not (RecallModes.Text or RecallModes.Meaning or RecallModes.Both))
+            ? null
+            : new RecallMatches(
+                kept.Count(m => m.Match == RecallModes.Text), kept.Count(m => m.Match == RecallModes.Meaning), kept.Count(m => m.Match == RecallModes.Both));
 
     private double Elapsed(long started) => Math.Round(time.GetElapsedTime(started).TotalMilliseconds, 2);
 

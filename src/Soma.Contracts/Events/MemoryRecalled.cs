@@ -6,7 +6,10 @@ namespace Soma.Contracts.Events;
 /// <param name="Cache">Whether the cache answered.</param>
 /// <param name="LatencyMs">Time to answer.</param>
 /// <param name="Error">Why it degraded or failed.</param>
-public sealed record MemoryRecalled(RecallOutcome Outcome, int Results, CacheOutcome Cache, double LatencyMs, EventError? Error = null) : IEventData
+/// <param name="Matches">
+/// Why the memories returned matched, counted; absent when the memory service does not say (SomaBrain) or nothing was returned.
+/// </param>
+public sealed record MemoryRecalled(RecallOutcome Outcome, int Results, CacheOutcome Cache, double LatencyMs, EventError? Error = null, RecallMatches? Matches = null) : IEventData
 {
     /// <inheritdoc />
     public static string SchemaName => SchemaNames.Memory;

@@ -125,6 +125,18 @@ public static class SomaMeters
     /// <summary><c>soma.memory.probes</c>.</summary>
     public static readonly SomaInstrument MemoryProbes = new(Memory, "soma.memory.probes", SomaInstrumentKind.Counter, "{probe}", "Memory health probes by outcome.");
 
+    /// <summary><c>soma.memory.embedding.batch.size</c>.</summary>
+    public static readonly SomaInstrument MemoryEmbeddingBatchSize = new(Memory, "soma.memory.embedding.batch.size", SomaInstrumentKind.Histogram, "{text}", "Texts per embedding call: one inference of the in-process model or one request to an embeddings endpoint (tags model, provider).");
+
+    /// <summary><c>soma.memory.embedding.duration</c>.</summary>
+    public static readonly SomaInstrument MemoryEmbeddingDuration = new(Memory, "soma.memory.embedding.duration", SomaInstrumentKind.Histogram, "ms", "How long one embedding call took (tags model, provider).");
+
+    /// <summary><c>soma.memory.embedding.texts</c>.</summary>
+    public static readonly SomaInstrument MemoryEmbeddingTexts = new(Memory, "soma.memory.embedding.texts", SomaInstrumentKind.Counter, "{text}", "Texts turned into vectors (tags model, provider).");
+
+    /// <summary><c>soma.memory.embedding.failures</c>.</summary>
+    public static readonly SomaInstrument MemoryEmbeddingFailures = new(Memory, "soma.memory.embedding.failures", SomaInstrumentKind.Counter, "{request}", "Embedding requests that failed (tags model, provider, kind: transient or refused).");
+
     /// <summary><c>soma.tool.calls</c>.</summary>
     public static readonly SomaInstrument ToolCalls = new(Tools, "soma.tool.calls", SomaInstrumentKind.Counter, "{call}", "Finished tool calls (tags tool, outcome: succeeded, failed or denied, sandbox).");
 

@@ -3,11 +3,14 @@ namespace Soma.Gateway.Memory;
 /// <summary>A link of a memory, as the API shows it.</summary>
 internal sealed record MemoryLinkItem(string Rel, string Target, double Weight);
 
-/// <summary>A recalled memory.</summary>
-internal sealed record MemoryItem(string Key, double Score, string Role, string Text, string? SessionId, string? MessageId, IReadOnlyList<MemoryLinkItem> Links);
+/// <summary>
+/// A recalled memory. <c>Match</c> says why it was found: <c>text</c> (its words), <c>meaning</c> (recall by meaning) or
+/// <c>both</c>; null when the memory service does not say (SomaBrain).
+/// </summary>
+internal sealed record MemoryItem(string Key, double Score, string Role, string Text, string? SessionId, string? MessageId, IReadOnlyList<MemoryLinkItem> Links, string? Match);
 
-/// <summary><c>GET /v1/memory</c>.</summary>
-internal sealed record MemoryRecallResponse(IReadOnlyList<MemoryItem> Results, int TotalResults, bool Cached, bool Degraded);
+/// <summary><c>GET /v1/memory</c>; <c>Mode</c> is the recall mode the memory service was asked for.</summary>
+internal sealed record MemoryRecallResponse(IReadOnlyList<MemoryItem> Results, int TotalResults, bool Cached, bool Degraded, string Mode);
 
 /// <summary>One memory write of a session, with where it is on its way to the memory service.</summary>
 internal sealed record SessionMemoryItem(

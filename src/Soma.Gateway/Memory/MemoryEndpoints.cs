@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -15,6 +16,7 @@ using Soma.Gateway.Problems;
 using Soma.Memory.Cache;
 using Soma.Memory.Client;
 using Soma.Memory.Protocol;
+using Soma.Memory.Service;
 using Soma.Memory.Sync;
 using Soma.Memory.WriteThrough;
 
@@ -33,7 +35,7 @@ internal static partial class MemoryEndpoints
     public static void Map(IEndpointRouteBuilder routes)
     {
         routes.MapGet("/v1/memory", RecallAsync).WithTags("memory")
-            .WithSummary("Recall this tenant's long-term memories matching a query (through the recall cache).")
+            .WithSummary("Recall this tenant's long-term memories matching a query, by words, by meaning or both (through the recall cache); each says why it matched.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         routes.MapGet("/v1/sessions/{id:guid}/memories", SessionMemoriesAsync).WithTags("memory")
             .WithSummary("What the agent remembered for this session: each memory write, its links and whether it reached the memory service.")
@@ -48,6 +50,7 @@ internal static partial class MemoryEndpoints
 
     private static async Task<Results<Ok<MemoryRecallResponse>, ProblemHttpResult>> RecallAsync(
         ClaimsPrincipal user, MemoryRecaller recaller, MemoryWriteThrough memory, HttpContext httpContext, string? query, int? top_k, string? session_id,
+        [Description("How to find memories: text (by their words), vector (by meaning) or hybrid (both, fused; the default).")] string? mode,
         CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(query) || query.Length > MaxQuery)
@@ -71,10 +74,25 @@ internal static partial class MemoryEndpoints
             tags = [MemoryKeys.SessionTag(sessionId)];
         }
 
+        // Always named to the memory service, so our own service says why each result matched (a request without a
+        // mode gets SomaBrain's exact answer, without `match`).
+        var recallMode = mode ?? RecallModes.Hybrid;
+        if (recallMode is not (RecallModes.Text or RecallModes.Vector or RecallModes.Hybrid))
+        {
+            return Problem.InvalidParameter("mode", "Parameter 'mode' must be text, vector or hybrid (the default).");
+        }
+
         RecallResponse found;
         try
         {
-            found = await recaller.RecallAsync(new RecallRequest(query, user.GetTenantId(), memory.Namespace, top_k ?? 10, tags), cancellationToken);
+            found = await recaller.RecallAsync(
+                new RecallRequest(query, user.GetTenantId(), memory.Namespace, top_k ?? 10, tags) { Mode = recallMode }, cancellationToken);
+        }
+        catch (Exception ex) when (recallMode == RecallModes.Vector && ex is MemoryValidationException or MemoryBackendException { Status: 422 })
+        {
+            // The request passed every check above, so the memory service refused the mode itself: recall by meaning is
+            // off there (in this process the refusal is the service's own exception, over HTTP its 422).
+            return Problem.InvalidParameter("mode", "Parameter 'mode' is 'vector' (recall by meaning), which the memory service has off; use text or hybrid.");
         }
         catch (MemoryBackendException ex)
         {
@@ -87,8 +105,9 @@ internal static partial class MemoryEndpoints
 
         return TypedResults.Ok(new MemoryRecallResponse(
             [.. found.Results.Select(r => new MemoryItem(r.Key, r.Score, MemoryValues.Role(r.Value), MemoryValues.Text(r.Value),
-                MemoryValues.Field(r.Value, "session_id"), MemoryValues.Field(r.Value, "message_id"), [.. r.Links.Select(l => new MemoryLinkItem(l.Rel, l.Target, l.Weight))]))],
-            found.TotalResults, found.Cached, found.Degraded));
+                MemoryValues.Field(r.Value, "session_id"), MemoryValues.Field(r.Value, "message_id"), [.. r.Links.Select(l => new MemoryLinkItem(l.Rel, l.Target, l.Weight))],
+                Match(r.Match)))],
+            found.TotalResults, found.Cached, found.Degraded, recallMode));
     }
 
     private static async Task<Results<Ok<SessionMemoriesResponse>, ProblemHttpResult>> SessionMemoriesAsync(
@@ -225,6 +244,9 @@ internal static partial class MemoryEndpoints
 
     [LoggerMessage(EventId = LogEvents.MemoryEndpointsRecallFailed, Level = LogLevel.Warning, Message = "A recall through the API failed")]
     private static partial void LogRecallFailed(ILogger logger, Exception exception);
+
+    // Only the values the API documents; anything else a memory service says is "does not say".
+    private static string? Match(string? match) => match is RecallModes.Text or RecallModes.Meaning or RecallModes.Both ? match : null;
 
     private static string Name<T>(T value)
         where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());

@@ -1220,6 +1220,7 @@ function boot() {
     search: $('memory-search'),
     query: $('memory-query'),
     allSessions: $('memory-all'),
+    mode: $('memory-mode'),
     results: $('memory-results'),
     resultInfo: $('memory-results-info'),
     resultList: $('memory-result-list'),

@@ -1,6 +1,7 @@
 // The memory panel: what the agent remembered for the open session (GET /v1/sessions/{id}/memories: each memory
 // write, its links, and whether it has reached the memory service yet), and a search over long-term memory
-// (GET /v1/memory). Like the rest of the UI, every remembered text reaches the page through textContent only.
+// (GET /v1/memory) by words, by meaning or both, each result with a badge saying why it matched. Like the rest of the
+// UI, every remembered text reaches the page through textContent only.
 
 import { el, testId } from './dom.js';
 
@@ -21,6 +22,15 @@ const NOUNS = { user: 'user message', assistant: 'answer', tool: 'tool output', 
 const RELATIONS = { answers: 'answers', answered_by: 'answered by', used_by: 'used by' };
 
 const UNAVAILABLE = 'Memory unavailable, writes are queued and will be delivered.';
+
+// Why a search result matched, as the API says it (`match`); a service that does not say (SomaBrain) gets no badge.
+const MATCHES = {
+  text: { label: 'words', title: 'Found by its words' },
+  meaning: { label: 'meaning', title: 'Found by its meaning, not by the words searched' },
+  both: { label: 'words + meaning', title: 'Found by its words and by its meaning' },
+};
+const MODES = new Set(['hybrid', 'text', 'vector']);
+const MEANING_OFF = 'Search by meaning is off on this server: search by words, or by words + meaning (which then finds by words).';
 
 /** The role a memory key names when the memory itself is not listed: {tenant}/{session}/{message}/{role} or …/tool/{round}/{call}. */
 function roleOfKey(key) {
@@ -93,6 +103,7 @@ export class MemoryPanel {
       this.searchTimer = setTimeout(() => this.search(), SEARCH_DEBOUNCE_MS);
     });
     ui.allSessions.addEventListener('change', () => this.search());
+    ui.mode.addEventListener('change', () => this.search());
     ui.refresh.addEventListener('click', () => this.refresh());
     ui.close.addEventListener('click', () => {
       this.toggle(false);
@@ -304,7 +315,8 @@ export class MemoryPanel {
     const all = this.ui.allSessions.checked;
     if (!all && !this.sessionId) return;
     const generation = ++this.searchGeneration;
-    const params = new URLSearchParams({ query });
+    const mode = MODES.has(this.ui.mode.value) ? this.ui.mode.value : 'hybrid';
+    const params = new URLSearchParams({ query, mode });
     if (!all) params.set('session_id', this.sessionId);
     this.ui.results.hidden = false;
     this.ui.results.setAttribute('aria-busy', 'true');
@@ -316,7 +328,11 @@ export class MemoryPanel {
       this.ui.results.setAttribute('aria-busy', 'false');
       if (error?.status === 401) return;
       this.ui.resultList.replaceChildren();
-      this.ui.resultInfo.textContent = error?.status === 503 ? UNAVAILABLE : this.describeError('Searching memory failed', error);
+      this.ui.resultInfo.textContent = error?.status === 503
+        ? UNAVAILABLE
+        : error?.status === 400 && error?.problem?.parameter === 'mode' && mode === 'vector'
+          ? MEANING_OFF
+          : this.describeError('Searching memory failed', error);
       this.ui.resultInfo.dataset.kind = 'error';
       return;
     }
@@ -339,9 +355,15 @@ export class MemoryPanel {
     li.dataset.role = role;
     const head = el('div', 'memory-item-head');
     const score = Number(result.score);
-    head.append(
-      testId(el('span', 'memory-role', role), 'memory-role'),
-      testId(el('span', 'memory-score', Number.isFinite(score) ? `score ${score.toFixed(2)}` : ''), 'memory-score'));
+    head.append(testId(el('span', 'memory-role', role), 'memory-role'));
+    const match = Object.hasOwn(MATCHES, result.match) ? MATCHES[result.match] : null;
+    if (match) {
+      const badge = testId(el('span', 'badge memory-match', match.label), 'memory-match');
+      badge.dataset.match = result.match;
+      badge.title = match.title;
+      head.append(badge);
+    }
+    head.append(testId(el('span', 'memory-score', Number.isFinite(score) ? `score ${score.toFixed(2)}` : ''), 'memory-score'));
     if (result.session_id && result.session_id !== this.sessionId) head.append(el('span', 'memory-other', 'other session'));
     li.append(head, clippedText(result.text, 'memory-text'));
     if (this.items.has(result.key)) {

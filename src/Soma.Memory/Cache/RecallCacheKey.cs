@@ -17,7 +17,8 @@ internal static class RecallCacheKey
     private const string RedisGenerationPrefix = "soma:recall:gen:";
 
     // Bumped when the hashed encoding or the cached value's shape changes, so old entries are never read as new ones.
-    private const byte FormatVersion = 1;
+    // 2: the recall mode is hashed (text and hybrid answers differ, and a named mode's answer says why each matched).
+    private const byte FormatVersion = 2;
 
     /// <summary><c>{tenant}:{namespace}</c>, each part escaped.</summary>
     public static string Scope(string tenant, string @namespace) => string.Concat(Escape(tenant), ":", Escape(@namespace));
@@ -42,15 +43,17 @@ internal static class RecallCacheKey
         part.AsSpan().IndexOfAny('%', ':') < 0 ? part : part.Replace("%", "%25", StringComparison.Ordinal).Replace(":", "%3A", StringComparison.Ordinal);
 
     /// <summary>
-    /// Lower-case hex SHA-256 of the query, top_k, the tags (sorted, so their order does not matter) and min_score.
-    /// Each field is length-prefixed, so no two different requests encode alike. A null tag list and an empty one
-    /// hash apart, as do duplicated tags: telling them apart costs at most a miss, merging them could serve a wrong answer.
+    /// Lower-case hex SHA-256 of the query, top_k, the tags (sorted, so their order does not matter), min_score and the
+    /// recall mode. Each field is length-prefixed, so no two different requests encode alike. A null tag list and an
+    /// empty one hash apart, as do duplicated tags: telling them apart costs at most a miss, merging them could serve a
+    /// wrong answer. For the same reason no mode hashes apart from an explicit <c>hybrid</c>: the service answers both
+    /// alike except that only the second says why each result matched.
     /// </summary>
     public static string QueryHash(RecallRequest request)
     {
         var tags = request.Tags;
         string[]? sorted = null;
-        var size = 1 + 4 + Encoding.UTF8.GetMaxByteCount(request.Query.Length) + 4 + 4 + 1 + 8;
+        var size = 1 + 4 + Encoding.UTF8.GetMaxByteCount(request.Query.Length) + 4 + 4 + 1 + 8 + 1 + 4 + Encoding.UTF8.GetMaxByteCount(request.Mode?.Length ?? 0);
         if (tags is not null)
         {
             sorted = [.. tags];
@@ -80,6 +83,8 @@ internal static class RecallCacheKey
             span[at++] = request.MinScore is null ? (byte)0 : (byte)1;
             BinaryPrimitives.WriteInt64LittleEndian(span[at..], BitConverter.DoubleToInt64Bits(request.MinScore ?? 0));
             at += 8;
+            span[at++] = request.Mode is null ? (byte)0 : (byte)1;
+            WriteString(span, ref at, request.Mode ?? "");
 
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
             SHA256.HashData(span[..at], hash);

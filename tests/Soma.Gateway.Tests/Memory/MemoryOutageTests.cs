@@ -152,4 +152,32 @@ public sealed class MemoryOutageTests(StandInFixture fixture) : IClassFixture<St
             await Memory.StartListeningAsync();
         }
     }
+
+    [Fact]
+    public async Task Against_SomaBrain_which_does_not_say_why_a_memory_matched_the_mode_is_still_sent_and_match_is_null()
+    {
+        var tenant = ServerFixture.NewTenant();
+        using var client = Server.For(tenant);
+        await WaitForMemoryHealthAsync(client, "normal");
+        using (var direct = new HttpClient { BaseAddress = Memory.BaseAddress })
+        {
+            direct.DefaultRequestHeaders.Authorization = new("Bearer", Memory.Token);
+            direct.DefaultRequestHeaders.Add("X-Tenant-ID", tenant);
+            using var stored = await direct.PostAsJsonAsync("/memory/remember", new { tenant, @namespace = "agent", key = $"{tenant}/k", value = new { role = "note", text = "the gingkoverse note" } });
+            Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        }
+
+        foreach (var mode in new[] { "hybrid", "vector" })
+        {
+            var found = await client.GetFromJsonAsync<JsonElement>($"/v1/memory?query=gingkoverse&mode={mode}");
+            Assert.Equal(mode, found.GetProperty("mode").GetString());
+            var hit = Assert.Single(found.GetProperty("results").EnumerateArray());
+            Assert.Equal(JsonValueKind.Null, hit.GetProperty("match").ValueKind);
+        }
+
+        // A request without a mode names the default all the same; SomaBrain ignores the field.
+        await client.GetFromJsonAsync<JsonElement>("/v1/memory?query=gingkoverse&top_k=3");
+        var recalls = Memory.RequestsTo("/memory/recall").Where(r => r.Header("X-Tenant-ID") == tenant).Select(r => r.Json!["mode"]?.GetValue<string>()).ToList();
+        Assert.Equal(["hybrid", "vector", "hybrid"], recalls);
+    }
 }

@@ -78,6 +78,15 @@ public sealed class WriteThroughTests(ConversationFixture fixture) : IClassFixtu
         var recall = Assert.Single(await EventsAsync(Server, tenant, other, "memory.recall"));
         Assert.Equal("hit", recall.GetProperty("outcome").GetString());
         Assert.True(recall.GetProperty("results").GetInt32() >= 1);
+        var matches = recall.GetProperty("matches");
+        Assert.Equal(recall.GetProperty("results").GetInt32(), matches.GetProperty("text").GetInt32() + matches.GetProperty("meaning").GetInt32() + matches.GetProperty("both").GetInt32());
+        Assert.True(matches.GetProperty("text").GetInt32() + matches.GetProperty("both").GetInt32() >= 1, "the memory with the word is found by its words");
+
+        // The turn recalls by words and meaning, and its context step keeps why each memory came back (here, its words).
+        var steps = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{later.RunId}/steps");
+        var recalled = steps.EnumerateArray().Single(s => s.GetProperty("key").GetString() == "context").GetProperty("output").GetProperty("memories").EnumerateArray()
+            .Single(m => m.GetProperty("key").GetString() == userKey);
+        Assert.Contains(recalled.GetProperty("match").GetString(), new[] { "text", "both" });
 
         // Another tenant recalls nothing of it.
         using var stranger = Server.For(ServerFixture.NewTenant());
@@ -184,6 +193,8 @@ public sealed class WriteThroughTests(ConversationFixture fixture) : IClassFixtu
             ("/v1/memory?query=x&top_k=0", "top_k"),
             ("/v1/memory?query=x&top_k=51", "top_k"),
             ("/v1/memory?query=x&session_id=not-a-session", "session_id"),
+            ("/v1/memory?query=x&mode=semantic", "mode"),
+            ("/v1/memory?query=x&mode=meaning", "mode"),
         })
         {
             var problem = await ProblemAssert.IsProblemAsync(await client.GetAsync(query), HttpStatusCode.BadRequest, "invalid-parameter");

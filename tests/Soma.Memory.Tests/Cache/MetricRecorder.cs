@@ -19,6 +19,7 @@ internal sealed class MetricRecorder : IDisposable
             }
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
         _listener.Start();
     }
@@ -28,6 +29,9 @@ internal sealed class MetricRecorder : IDisposable
 
     public int Count(string instrument, string? tag = null, string? tagValue = null) =>
         _measurements.Count(m => m.Instrument == instrument && (tag is null || m.Tags.Any(t => t.Key == tag && Equals(t.Value, tagValue))));
+
+    public double Max(string instrument) =>
+        _measurements.Where(m => m.Instrument == instrument).Select(m => m.Value).DefaultIfEmpty(0).Max();
 
     public void Dispose() => _listener.Dispose();
 }

@@ -31,14 +31,18 @@ public abstract class RecallCacheComplianceTests : IAsyncLifetime
 
     protected abstract Task<IRecallCache> CreateCacheAsync(RecallCacheOptions options);
 
-    protected RecallRequest Request(string query = "what did I say about tea", string ns = "session:1", int topK = 10, IReadOnlyList<string>? tags = null, double? minScore = null) =>
-        new(query, Tenant, ns, topK, tags, minScore);
+    protected RecallRequest Request(
+        string query = "what did I say about tea", string ns = "session:1", int topK = 10, IReadOnlyList<string>? tags = null, double? minScore = null, string? mode = null) =>
+        new(query, Tenant, ns, topK, tags, minScore) { Mode = mode };
 
     protected static RecallResponse Answer(string text = "green tea")
     {
         using var value = JsonDocument.Parse($$"""{"text":"{{text}}","n":1.5}""");
         return new RecallResponse(
-            [new RecallResult("k1", 0.75, value.RootElement.Clone(), [new MemoryLink("answers", "k0", 0.5)]), new RecallResult("k2", 0.25, value.RootElement.Clone(), [])],
+            [
+                new RecallResult("k1", 0.75, value.RootElement.Clone(), [new MemoryLink("answers", "k0", 0.5)]) { Match = RecallModes.Both },
+                new RecallResult("k2", 0.25, value.RootElement.Clone(), []) { Match = RecallModes.Meaning },
+            ],
             TotalResults: 7,
             Degraded: false);
     }
@@ -57,6 +61,7 @@ public abstract class RecallCacheComplianceTests : IAsyncLifetime
             Assert.Equal(e.Score, a.Score);
             Assert.Equal(e.Value.GetRawText(), a.Value.GetRawText());
             Assert.Equal(e.Links, a.Links);
+            Assert.Equal(e.Match, a.Match);
         }
     }
 
@@ -72,25 +77,45 @@ public abstract class RecallCacheComplianceTests : IAsyncLifetime
     [Fact]
     public async Task Any_parameter_that_changes_the_answer_changes_the_key()
     {
-        await Cache.SetAsync(Request(tags: ["a", "b"], minScore: 0.5), Answer());
-        Assert.NotNull(await Cache.GetAsync(Request(tags: ["a", "b"], minScore: 0.5)));
+        await Cache.SetAsync(Request(tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Hybrid), Answer());
+        Assert.NotNull(await Cache.GetAsync(Request(tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Hybrid)));
 
         RecallRequest[] others =
         [
-            Request(tags: ["a", "b"], minScore: 0.5) with { Tenant = Tenant + "-other" },
-            Request(ns: "session:2", tags: ["a", "b"], minScore: 0.5),
-            Request(query: "what did I say about coffee", tags: ["a", "b"], minScore: 0.5),
-            Request(topK: 11, tags: ["a", "b"], minScore: 0.5),
-            Request(tags: ["a"], minScore: 0.5),
-            Request(tags: ["a", "b", "c"], minScore: 0.5),
-            Request(tags: null, minScore: 0.5),
-            Request(tags: ["a", "b"], minScore: 0.6),
-            Request(tags: ["a", "b"], minScore: null),
+            Request(tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Hybrid) with { Tenant = Tenant + "-other" },
+            Request(ns: "session:2", tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Hybrid),
+            Request(query: "what did I say about coffee", tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Hybrid),
+            Request(topK: 11, tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Hybrid),
+            Request(tags: ["a"], minScore: 0.5, mode: RecallModes.Hybrid),
+            Request(tags: ["a", "b", "c"], minScore: 0.5, mode: RecallModes.Hybrid),
+            Request(tags: null, minScore: 0.5, mode: RecallModes.Hybrid),
+            Request(tags: ["a", "b"], minScore: 0.6, mode: RecallModes.Hybrid),
+            Request(tags: ["a", "b"], minScore: null, mode: RecallModes.Hybrid),
+
+            // Words only and meaning only rank differently; no mode gets the answer without `match` (SomaBrain's shape).
+            Request(tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Text),
+            Request(tags: ["a", "b"], minScore: 0.5, mode: RecallModes.Vector),
+            Request(tags: ["a", "b"], minScore: 0.5, mode: null),
         ];
         foreach (var other in others)
         {
             Assert.Null(await Cache.GetAsync(other));
         }
+    }
+
+    [Fact]
+    public async Task Each_recall_mode_is_answered_with_its_own_cached_answer_and_why_each_matched()
+    {
+        var hybrid = Answer("by words and meaning");
+        var text = Answer("by words only");
+        await Cache.SetAsync(Request(mode: RecallModes.Hybrid), hybrid);
+        await Cache.SetAsync(Request(mode: RecallModes.Text), text);
+
+        AssertSameAnswer(hybrid, await Cache.GetAsync(Request(mode: RecallModes.Hybrid)));
+        AssertSameAnswer(text, await Cache.GetAsync(Request(mode: RecallModes.Text)));
+        var cached = await Cache.GetAsync(Request(mode: RecallModes.Hybrid));
+        Assert.Equal([RecallModes.Both, RecallModes.Meaning], cached!.Results.Select(r => r.Match));
+        Assert.Null(await Cache.GetAsync(Request(mode: RecallModes.Vector)));
     }
 
     [Fact]

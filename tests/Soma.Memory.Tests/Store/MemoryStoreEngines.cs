@@ -6,8 +6,8 @@ using Soma.Testing;
 
 namespace Soma.Memory.Tests.Store;
 
-/// <summary>A fresh, migrated, empty memory store and what owns it.</summary>
-public sealed record MemoryStorePorts(IMemoryStore Memories, IAsyncDisposable Owner) : IAsyncDisposable
+/// <summary>A fresh, migrated, empty memory store, its vectors on the same database, and what owns them.</summary>
+public sealed record MemoryStorePorts(IMemoryStore Memories, IMemoryVectorStore Vectors, IAsyncDisposable Owner) : IAsyncDisposable
 {
     public ValueTask DisposeAsync() => Owner.DisposeAsync();
 }
@@ -31,7 +31,7 @@ public sealed class SqliteMemoryEngine : MemoryStoreEngine
     {
         var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, $"{Guid.NewGuid():N}.db") }), TimeProvider.System);
         await store.MigrateAsync();
-        return new MemoryStorePorts(new SqliteMemoryStore(store), store);
+        return new MemoryStorePorts(new SqliteMemoryStore(store), new SqliteMemoryVectorStore(store), store);
     }
 
     public override Task DisposeAsync()
@@ -53,7 +53,7 @@ public sealed class PostgresMemoryEngine : MemoryStoreEngine
         var server = _server ?? throw new InvalidOperationException("The PostgreSQL server has not started.");
         var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = await server.CreateDatabaseAsync() }), TimeProvider.System);
         await store.MigrateAsync();
-        return new MemoryStorePorts(new PostgresMemoryStore(store), store);
+        return new MemoryStorePorts(new PostgresMemoryStore(store), new PostgresMemoryVectorStore(store), store);
     }
 
     public override async Task DisposeAsync()

@@ -32,6 +32,7 @@ namespace Soma.Gateway;
 [JsonSerializable(typeof(Memory.SessionMemoriesResponse))]
 [JsonSerializable(typeof(Memory.MemoryStatusResponse))]
 [JsonSerializable(typeof(Memory.MemoryFlushProgress))]
+[JsonSerializable(typeof(Memory.MemoryReindexProgress))]
 [JsonSerializable(typeof(PageResponse<Policy.PolicyDecisionItem>))]
 [JsonSerializable(typeof(Tools.ToolStatsResponse))]
 [JsonSerializable(typeof(DateTimeOffset))]

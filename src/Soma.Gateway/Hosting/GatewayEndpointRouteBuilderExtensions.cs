@@ -35,6 +35,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         SessionEventStream.Map(app);
         Usage.UsageEndpoints.Map(app);
         Memory.MemoryEndpoints.Map(app);
+        Memory.MemoryReindexEndpoint.Map(app);
         Policy.PolicyEndpoints.Map(app);
         Tools.ToolStatsEndpoints.Map(app);
         RunEndpoints.Map(app);

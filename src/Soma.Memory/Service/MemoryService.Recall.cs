@@ -35,7 +35,7 @@ public sealed partial class MemoryService
             ? _store.SearchAsync(request with { TopK = Math.Min(candidates, MaxTopK), MinScore = null }, now, cancellationToken)
             : Task.FromResult(new RecallResponse([], 0, false));
 
-        var embedder = _embedder!;
+        var embedder = SearchModel(request.Tenant, request.Namespace);
         IReadOnlyList<Vectors.VectorHit> hits = [];
         var aboveFloor = 0;
         var degraded = !_index!.Loaded;
@@ -126,6 +126,34 @@ public sealed partial class MemoryService
         var overlap = textRank.Keys.Count(vectorRank.ContainsKey);
         var total = (long)textResponse.TotalResults + aboveFloor - overlap;
         return new RecallResponse(results, (int)Math.Clamp(total, results.Count, int.MaxValue), degraded || textResponse.Degraded);
+    }
+
+    /// <summary>
+    /// The model a namespace is searched with: the configured one, unless another model this process can embed queries
+    /// with has more vectors there (a model change whose new vectors are not all in yet), so recall keeps using the old
+    /// vectors until the new ones have caught up. Models never mix within one search.
+    /// </summary>
+    private IEmbedder SearchModel(string tenant, string @namespace)
+    {
+        var configured = _embedder!;
+        if (_catalog is null)
+        {
+            return configured;
+        }
+
+        var models = _index!.Models(tenant, @namespace);
+        models.TryGetValue(configured.Model, out var best);
+        var chosen = configured;
+        foreach (var (model, count) in models.OrderByDescending(m => m.Value).ThenBy(m => m.Key, StringComparer.Ordinal))
+        {
+            if (count > best && _catalog.TryGet(model, out var other))
+            {
+                chosen = other;
+                best = count;
+            }
+        }
+
+        return chosen;
     }
 
     private static double Recency(DateTimeOffset updatedAt, DateTimeOffset now)

@@ -47,6 +47,7 @@ public sealed partial class MemoryService : IMemoryBackend
     private readonly ILogger _logger;
     private readonly IMemoryVectorStore? _vectors;
     private readonly IEmbedder? _embedder;
+    private readonly Embeddings.IEmbedderCatalog? _catalog;
     private readonly VectorIndex? _index;
     private readonly EmbeddingSignal? _embeddingSignal;
     private readonly MemoryRecallOptions _recall;
@@ -63,7 +64,8 @@ public sealed partial class MemoryService : IMemoryBackend
         IEmbedder? embedder = null,
         VectorIndex? index = null,
         EmbeddingSignal? embeddingSignal = null,
-        IOptions<MemoryRecallOptions>? recallOptions = null)
+        IOptions<MemoryRecallOptions>? recallOptions = null,
+        Embeddings.IEmbedderCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -75,6 +77,7 @@ public sealed partial class MemoryService : IMemoryBackend
         _index = index;
         _embeddingSignal = embeddingSignal;
         _recall = recallOptions?.Value ?? new MemoryRecallOptions();
+        _catalog = catalog;
     }
 
     /// <summary>Whether this service recalls by meaning (an embedder, the vector store and the index are all here).</summary>

@@ -108,6 +108,9 @@ internal static class SomaApp
             services.AddSomaMemoryService();
         }
 
+        // Recall by meaning: the memory service embeds with it, and the gateway's reindex too. Models load on first use.
+        services.AddSomaEmbeddings(configuration);
+
         var client = services.AddSomaMemoryClient();
         if (!remote)
         {

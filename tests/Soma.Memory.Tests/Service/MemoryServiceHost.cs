@@ -45,22 +45,35 @@ public sealed class MemoryServiceHost : IAsyncDisposable
     /// <summary>The service's dependencies (the store, the <c>MemoryService</c>), for tests that look behind the API.</summary>
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts the service on a new SQLite file (deleted on dispose).</summary>
-    public static Task<MemoryServiceHost> StartSqliteAsync()
+    /// <summary>
+    /// Starts the service on a new SQLite file (deleted on dispose). Recall by meaning is on with the in-process model,
+    /// as in a default deployment, unless <paramref name="settings"/> say otherwise (e.g. <c>Soma:Memory:Embeddings:*</c>).
+    /// </summary>
+    public static Task<MemoryServiceHost> StartSqliteAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var directory = new TempDirectory("soma-memory-host");
         return StartAsync(
-            new Dictionary<string, string?> { ["Soma:Store:Sqlite:Path"] = Path.Combine(directory.Path, "memory.db") },
+            With(new Dictionary<string, string?> { ["Soma:Store:Sqlite:Path"] = Path.Combine(directory.Path, "memory.db") }, settings),
             services => services.AddSqliteStore(),
             directory);
     }
 
     /// <summary>Starts the service on the PostgreSQL database at <paramref name="connectionString"/> (see <c>PostgresServer.CreateDatabaseAsync</c>).</summary>
-    public static Task<MemoryServiceHost> StartPostgresAsync(string connectionString) =>
+    public static Task<MemoryServiceHost> StartPostgresAsync(string connectionString, IReadOnlyDictionary<string, string?>? settings = null) =>
         StartAsync(
-            new Dictionary<string, string?> { ["Soma:Store:Postgres:ConnectionString"] = connectionString },
+            With(new Dictionary<string, string?> { ["Soma:Store:Postgres:ConnectionString"] = connectionString }, settings),
             services => services.AddPostgresStore(),
             null);
+
+    private static Dictionary<string, string?> With(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra)
+    {
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 
     /// <summary>A bearer token for <paramref name="tenant"/> with <paramref name="roles"/>, valid for an hour.</summary>
     public string Token(string tenant, params string[] roles)
@@ -101,6 +114,8 @@ public sealed class MemoryServiceHost : IAsyncDisposable
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         addStore(builder.Services);
         builder.Services.AddSomaMemoryService();
+        builder.Services.AddSomaEmbeddings(builder.Configuration);
+        builder.Services.AddMetrics();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
         {
             options.MapInboundClaims = false;

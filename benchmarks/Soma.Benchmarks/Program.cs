@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `ci` is the benchmark job (a fixed set of drivers emitting agent.benchmarks.v1 events); `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes`, `embed` and `memory-*` are load drivers; anything else goes to BenchmarkDotNet, e.g.
+// `ci` is the benchmark job (a fixed set of drivers emitting agent.benchmarks.v1 events); `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes`, `embed` and `memory-*` are load drivers; `recall` is the retrieval benchmark on the shipped dataset; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -21,6 +21,8 @@ switch (args)
         return await MemoryIngestLoad.RunAsync(args);
     case ["memory-recall", ..]:
         return await MemoryRecallLoad.RunAsync(args);
+    case ["recall", ..]:
+        return await RecallBench.RunAsync(args);
     case ["relay", ..]:
         return await RelayLoad.RunAsync(args);
     case ["memory-outage", ..]:

@@ -21,7 +21,14 @@ public sealed class MemoryRecallOptions
     [Range(1, 1000)]
     public int RrfK { get; set; } = 60;
 
-    /// <summary>Candidates taken from each ranking before fusion (at least <c>top_k</c>). Default 50.</summary>
+    /// <summary>Candidates taken from each ranking before fusion (at least <c>top_k</c>). Default 20.</summary>
     [Range(1, 1000)]
-    public int Candidates { get; set; } = 50;
+    public int Candidates { get; set; } = 20;
+
+    /// <summary>
+    /// How long a recall waits for its query's vector before answering by words alone (marked degraded), in
+    /// milliseconds. Default 1,000.
+    /// </summary>
+    [Range(10, 60_000)]
+    public int QueryEmbeddingTimeoutMilliseconds { get; set; } = 1000;
 }

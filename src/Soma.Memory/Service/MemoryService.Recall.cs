@@ -31,24 +31,36 @@ public sealed partial class MemoryService
 
         var now = _timeProvider.GetUtcNow();
         var candidates = Math.Max(request.TopK, _recall.Candidates);
-        var text = hybrid
-            ? _store.SearchAsync(request with { TopK = Math.Min(candidates, MaxTopK), MinScore = null }, now, cancellationToken)
-            : Task.FromResult(new RecallResponse([], 0, false));
-
         var embedder = SearchModel(request.Tenant, request.Namespace);
         IReadOnlyList<Vectors.VectorHit> hits = [];
         var aboveFloor = 0;
         var degraded = !_index!.Loaded;
-        try
+        float[]? query = null;
+        using (var embedding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            var query = (await embedder.EmbedAsync([request.Query], EmbeddingPurpose.Query, cancellationToken).ConfigureAwait(false))[0];
-            (hits, aboveFloor) = _index.Search(request.Tenant, request.Namespace, embedder.Model, query, candidates, embedder.MatchFloor);
+            // A hung embedder must not take the words' answer down with it: past this, words answer alone.
+            embedding.CancelAfter(TimeSpan.FromMilliseconds(_recall.QueryEmbeddingTimeoutMilliseconds));
+            try
+            {
+                query = (await embedder.EmbedAsync([request.Query], EmbeddingPurpose.Query, embedding.Token).ConfigureAwait(false))[0];
+            }
+            catch (Exception ex) when (ex is EmbeddingException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // Words still answer; the caller learns the answer is partial.
+                Log.QueryEmbeddingFailed(_logger, embedder.Model, ex);
+                degraded = true;
+            }
         }
-        catch (EmbeddingException ex)
+
+        // The words' search runs on another core while this one scans the vectors. Not beside the query's embedding:
+        // the model's inference uses every core, and a search beside it slows both.
+        var textRequest = request with { TopK = Math.Min(candidates, MaxTopK), MinScore = null };
+        var text = hybrid
+            ? Task.Run(() => _store.SearchAsync(textRequest, now, cancellationToken), cancellationToken)
+            : Task.FromResult(new RecallResponse([], 0, false));
+        if (query is not null)
         {
-            // Words still answer; the caller learns the answer is partial.
-            Log.QueryEmbeddingFailed(_logger, embedder.Model, ex);
-            degraded = true;
+            (hits, aboveFloor) = _index.Search(request.Tenant, request.Namespace, embedder.Model, query, candidates, embedder.MatchFloor);
         }
 
         var textResponse = await text.ConfigureAwait(false);

@@ -116,7 +116,9 @@ public abstract class MemoryClientSuite : IAsyncLifetime
         await Client.LinkAsync(tenant, new LinkRequest("assistant-1", "user-1", "answers", 0.9));
 
         var recalled = await Client.RecallAsync(new RecallRequest("lima", tenant, "agent"));
-        var hit = Assert.Single(recalled.Results);
+
+        // Recall by meaning may bring the question too (it is about Lima); the answer is the one found by its word.
+        var hit = Assert.Single(recalled.Results, r => r.Key == "assistant-1");
         var link = Assert.Single(hit.Links);
         Assert.Equal(new MemoryLink("answers", "user-1", 0.9), link);
     }

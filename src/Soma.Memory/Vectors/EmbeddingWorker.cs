@@ -115,20 +115,6 @@ public sealed partial class EmbeddingWorker : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Load the model now rather than in the first recall, which would wait for it and answer by words alone.
-        try
-        {
-            await _embedder.EmbedAsync(["warm up"], EmbeddingPurpose.Query, stoppingToken).ConfigureAwait(false);
-        }
-        catch (EmbeddingException ex)
-        {
-            LogBatchFailed(_logger, 1, _embedder.Model, _time.GetUtcNow(), ex);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            return;
-        }
-
         await EnqueueMissingAsync(stoppingToken).ConfigureAwait(false);
         var poll = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
         while (!stoppingToken.IsCancellationRequested)

@@ -27,8 +27,8 @@ public sealed class MemoryRecallOptions
 
     /// <summary>
     /// How long a recall waits for its query's vector before answering by words alone (marked degraded), in
-    /// milliseconds. Default 1,000.
+    /// milliseconds. Default 5,000 (the model loads on first use, which can take seconds on a busy machine).
     /// </summary>
     [Range(10, 60_000)]
-    public int QueryEmbeddingTimeoutMilliseconds { get; set; } = 1000;
+    public int QueryEmbeddingTimeoutMilliseconds { get; set; } = 5000;
 }

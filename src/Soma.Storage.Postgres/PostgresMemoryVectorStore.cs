@@ -79,7 +79,7 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
         ArgumentNullException.ThrowIfNull(vectors);
         foreach (var vector in vectors)
         {
-            Require(vector);
+            MemoryVectorBlob.Require(vector);
         }
 
         if (vectors.Count == 0)
@@ -107,7 +107,7 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
                         save.Parameters.Add(new NpgsqlParameter("model", vector.Model));
                         save.Parameters.Add(new NpgsqlParameter("version", vector.Version));
                         save.Parameters.Add(new NpgsqlParameter("dims", vector.Vector.Length));
-                        save.Parameters.Add(new NpgsqlParameter("vector", NpgsqlDbType.Bytea) { Value = VectorBlob.Encode(vector.Vector) });
+                        save.Parameters.Add(new NpgsqlParameter("vector", NpgsqlDbType.Bytea) { Value = MemoryVectorBlob.Encode(vector.Vector) });
                         batch.BatchCommands.Add(save);
 
                         if (dequeue)
@@ -193,7 +193,7 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
         command.Add("max", max);
         var buffer = Array.Empty<byte>();
         return await ReadAllAsync(command, r => new StoredVector(
-            r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), ReadVector(r, 7, r.GetInt32(6), ref buffer)),
+            r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), MemoryVectorBlob.Read(r, 7, r.GetInt32(6), ref buffer)),
             "read memory vectors", cancellationToken).ConfigureAwait(false);
     }
 
@@ -289,31 +289,4 @@ public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVect
 
     private static PendingEmbedding ReadPending(DbDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetInt32(6));
-
-    /// <summary>Reads a vector blob through one reused buffer (a 100,000-vector load allocates only the float arrays it keeps).</summary>
-    private static float[] ReadVector(DbDataReader reader, int ordinal, int dims, ref byte[] buffer)
-    {
-        var length = (int)reader.GetBytes(ordinal, 0, null, 0, 0);
-        if (buffer.Length < length)
-        {
-            buffer = new byte[length];
-        }
-
-        var read = (int)reader.GetBytes(ordinal, 0, buffer, 0, length);
-        return VectorBlob.Decode(buffer.AsSpan(0, read), dims);
-    }
-
-    private static void Require(MemoryVector vector)
-    {
-        ArgumentNullException.ThrowIfNull(vector);
-        if (string.IsNullOrEmpty(vector.Model))
-        {
-            throw new ArgumentException($"The vector of memory {vector.MemoryId} names no model.", nameof(vector));
-        }
-
-        if (vector.Vector is not { Length: > 0 })
-        {
-            throw new ArgumentException($"The vector of memory {vector.MemoryId} ({vector.Model}) is empty.", nameof(vector));
-        }
-    }
 }

@@ -84,7 +84,7 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
         ArgumentNullException.ThrowIfNull(vectors);
         foreach (var vector in vectors)
         {
-            Require(vector);
+            MemoryVectorBlob.Require(vector);
         }
 
         if (vectors.Count == 0)
@@ -138,7 +138,7 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
                 }
 
                 dims.Value = vector.Vector.Length;
-                blob.Value = VectorBlob.Encode(vector.Vector);
+                blob.Value = MemoryVectorBlob.Encode(vector.Vector);
                 await replace.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
@@ -237,7 +237,7 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
             {
                 vectors.Add(new StoredVector(
                     reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
-                    ReadVector(reader, 7, reader.GetInt32(6), ref buffer)));
+                    MemoryVectorBlob.Read(reader, 7, reader.GetInt32(6), ref buffer)));
             }
         }
         catch (SqliteException ex)
@@ -387,33 +387,6 @@ public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorSt
 
     private static PendingEmbedding ReadPending(DbDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetInt32(6));
-
-    /// <summary>Reads a vector blob through one reused buffer (a 100,000-vector load allocates only the float arrays it keeps).</summary>
-    internal static float[] ReadVector(DbDataReader reader, int ordinal, int dims, ref byte[] buffer)
-    {
-        var length = (int)reader.GetBytes(ordinal, 0, null, 0, 0);
-        if (buffer.Length < length)
-        {
-            buffer = new byte[length];
-        }
-
-        var read = (int)reader.GetBytes(ordinal, 0, buffer, 0, length);
-        return VectorBlob.Decode(buffer.AsSpan(0, read), dims);
-    }
-
-    internal static void Require(MemoryVector vector)
-    {
-        ArgumentNullException.ThrowIfNull(vector);
-        if (string.IsNullOrEmpty(vector.Model))
-        {
-            throw new ArgumentException($"The vector of memory {vector.MemoryId} names no model.", nameof(vector));
-        }
-
-        if (vector.Vector is not { Length: > 0 })
-        {
-            throw new ArgumentException($"The vector of memory {vector.MemoryId} ({vector.Model}) is empty.", nameof(vector));
-        }
-    }
 
     private static string IdsJson(IEnumerable<long> ids) => JsonSerializer.Serialize(ids.ToArray(), SqliteJsonContext.Default.Int64Array);
 }

@@ -57,10 +57,7 @@ internal static class MemoryReindexEndpoint
             return Problem.InvalidParameter("tenant", "Parameter 'tenant' must be 1 to 256 characters.");
         }
 
-        // A gateway without the memory role has no reindexer of its own; it reindexes the same store all the same, and the
-        // memory services' indexes pick the vectors up from it.
-        var reindexer = services.GetService<MemoryReindexer>()
-            ?? ActivatorUtilities.CreateInstance<MemoryReindexer>(services, services.GetService<VectorIndexSignal>() ?? new VectorIndexSignal());
+        var reindexer = services.GetRequiredService<MemoryReindexer>();
         httpContext.Response.ContentType = "application/x-ndjson";
         httpContext.Response.Headers.CacheControl = "no-store";
         var lineType = (JsonTypeInfo<MemoryReindexProgress>)services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions

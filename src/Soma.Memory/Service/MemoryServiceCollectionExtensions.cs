@@ -31,15 +31,32 @@ public static class MemoryServiceCollectionExtensions
         services.TryAddSingleton<MemoryService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, MemoryRequestIdStartupFilter>());
 
-        services.BindAndValidate<VectorOptions>(VectorOptions.SectionName);
+        services.AddSomaMemoryReindex();
         services.BindAndValidate<MemoryRecallOptions>(MemoryRecallOptions.SectionName);
         services.TryAddSingleton<VectorIndex>();
         services.TryAddSingleton<EmbeddingSignal>();
-        services.TryAddSingleton<VectorIndexSignal>();
         services.TryAddSingleton<VectorIndexSync>();
         services.TryAddSingleton<EmbeddingWorker>();
-        services.TryAddSingleton<MemoryReindexer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VectorServices>());
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the <see cref="MemoryReindexer"/> and <c>Soma:Memory:Vectors</c>, which every process that reindexes needs
+    /// (a gateway without the memory role reindexes the store it shares with the memory services). Safe to call again.
+    /// </summary>
+    public static IServiceCollection AddSomaMemoryReindex(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(MemoryReindexer)))
+        {
+            return services;
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.BindAndValidate<VectorOptions>(VectorOptions.SectionName);
+        services.TryAddSingleton<VectorIndexSignal>();
+        services.TryAddSingleton<MemoryReindexer>();
         return services;
     }
 

@@ -85,55 +85,51 @@ internal static class MemoryCommand
 
     private static async Task<int> ReindexAsync(ServerApi api, string path, CancellationToken cancellationToken)
     {
-        JsonElement? last = null;
-        bool ok;
-        if (api.Json)
-        {
-            ok = await api.PostLinesAsync(path, line =>
+        var done = await FollowProgressAsync(
+            api,
+            path,
+            "memories with a current vector",
+            (task, line) =>
             {
-                last = line;
-                Console.Out.WriteLine(line.GetRawText());
-            }, cancellationToken);
-        }
-        else
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            ok = false;
-            await console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .StartAsync(async progress =>
-                {
-                    var task = progress.AddTask("memories with a current vector", maxValue: 1);
-                    ok = await api.PostLinesAsync(path, line =>
-                    {
-                        last = line;
-                        task.Description = $"{line.GetProperty("model").GetString()}: memories with a current vector";
-                        task.MaxValue = Math.Max(1, line.GetProperty("total").GetInt64());
-                        task.Value = Math.Min(task.MaxValue, line.GetProperty("current").GetInt64());
-                    }, cancellationToken);
-                });
-            if (last is { } final)
-            {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{final.GetProperty("model").GetString()}: {final.GetProperty("current").GetInt64()} of {final.GetProperty("total").GetInt64()} memories have a current vector; {final.GetProperty("embedded").GetInt64()} embedded now, {final.GetProperty("failed").GetInt64()} failed"));
-            }
-        }
-
-        if (!ok || last is not { } done || !done.GetProperty("done").GetBoolean())
-        {
-            Console.Error.WriteLine("soma: the reindex did not finish (the connection ended early); run it again to go on where it stopped.");
-            return ExitCodes.Failed;
-        }
-
-        if (done.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
-        {
-            Console.Error.WriteLine($"soma: {error.GetString()}");
-            return ExitCodes.Failed;
-        }
-
-        return done.GetProperty("current").GetInt64() < done.GetProperty("total").GetInt64() ? ExitCodes.Failed : ExitCodes.Ok;
+                task.Description = $"{line.GetProperty("model").GetString()}: memories with a current vector";
+                task.MaxValue = Math.Max(1, line.GetProperty("total").GetInt64());
+                task.Value = Math.Min(task.MaxValue, line.GetProperty("current").GetInt64());
+            },
+            final => string.Create(CultureInfo.InvariantCulture,
+                $"{final.GetProperty("model").GetString()}: {final.GetProperty("current").GetInt64()} of {final.GetProperty("total").GetInt64()} memories have a current vector; {final.GetProperty("embedded").GetInt64()} embedded now, {final.GetProperty("failed").GetInt64()} failed"),
+            "the reindex did not finish (the connection ended early); run it again to go on where it stopped.",
+            cancellationToken);
+        return done is not { } last || last.GetProperty("current").GetInt64() < last.GetProperty("total").GetInt64() ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
     private static async Task<int> FlushAsync(ServerApi api, string path, CancellationToken cancellationToken)
+    {
+        var done = await FollowProgressAsync(
+            api,
+            path,
+            "memory writes delivered",
+            (task, line) =>
+            {
+                task.MaxValue = Math.Max(1, line.GetProperty("total").GetInt64());
+                task.Value = line.GetProperty("done").GetBoolean()
+                    ? task.MaxValue
+                    : Math.Min(task.MaxValue, line.GetProperty("delivered").GetInt64() + line.GetProperty("dead_lettered").GetInt64());
+            },
+            final => string.Create(CultureInfo.InvariantCulture,
+                $"{(final.GetProperty("dry_run").GetBoolean() ? "dry run: " : "")}{final.GetProperty("total").GetInt64()} waiting, {final.GetProperty("delivered").GetInt64()} delivered, {final.GetProperty("failed").GetInt64()} refused, {final.GetProperty("dead_lettered").GetInt64()} dead-lettered, {final.GetProperty("remaining").GetInt64()} remaining"),
+            "the flush did not finish (the connection ended early).",
+            cancellationToken);
+        return done is null ? ExitCodes.Failed : ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Follows an endpoint that streams NDJSON progress (a last line with <c>done: true</c>, and <c>error</c> when it
+    /// failed): the lines as they come with <c>--json</c>, else a progress bar on stderr and a summary of the last line.
+    /// Returns the last line when the work finished without an error; otherwise says why on stderr and returns null.
+    /// </summary>
+    private static async Task<JsonElement?> FollowProgressAsync(
+        ServerApi api, string path, string label, Action<ProgressTask, JsonElement> show, Func<JsonElement, string> summary, string unfinished,
+        CancellationToken cancellationToken)
     {
         JsonElement? last = null;
         bool ok;
@@ -152,39 +148,32 @@ internal static class MemoryCommand
             await console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async progress =>
                 {
-                    var task = progress.AddTask("memory writes delivered", maxValue: 1);
+                    var task = progress.AddTask(label, maxValue: 1);
                     ok = await api.PostLinesAsync(path, line =>
                     {
                         last = line;
-                        var total = line.GetProperty("total").GetInt64();
-                        task.MaxValue = Math.Max(1, total);
-                        task.Value = Math.Min(task.MaxValue, line.GetProperty("delivered").GetInt64() + line.GetProperty("dead_lettered").GetInt64());
-                        if (line.GetProperty("done").GetBoolean())
-                        {
-                            task.Value = task.MaxValue;
-                        }
+                        show(task, line);
                     }, cancellationToken);
                 });
             if (last is { } final)
             {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(final.GetProperty("dry_run").GetBoolean() ? "dry run: " : "")}{final.GetProperty("total").GetInt64()} waiting, {final.GetProperty("delivered").GetInt64()} delivered, {final.GetProperty("failed").GetInt64()} refused, {final.GetProperty("dead_lettered").GetInt64()} dead-lettered, {final.GetProperty("remaining").GetInt64()} remaining"));
+                Console.Out.WriteLine(summary(final));
             }
         }
 
         if (!ok || last is not { } done || !done.GetProperty("done").GetBoolean())
         {
-            Console.Error.WriteLine("soma: the flush did not finish (the connection ended early).");
-            return ExitCodes.Failed;
+            Console.Error.WriteLine($"soma: {unfinished}");
+            return null;
         }
 
         if (done.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
         {
             Console.Error.WriteLine($"soma: {error.GetString()}");
-            return ExitCodes.Failed;
+            return null;
         }
 
-        return ExitCodes.Ok;
+        return done;
     }
 
     private static void PrintStatus(JsonElement status)

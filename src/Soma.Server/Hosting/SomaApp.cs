@@ -110,6 +110,7 @@ internal static class SomaApp
 
         // Recall by meaning: the memory service embeds with it, and the gateway's reindex too. Models load on first use.
         services.AddSomaEmbeddings(configuration);
+        services.AddSomaMemoryReindex();
 
         var client = services.AddSomaMemoryClient();
         if (!remote)

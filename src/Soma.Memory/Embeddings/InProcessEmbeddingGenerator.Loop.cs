@@ -164,6 +164,10 @@ internal sealed partial class InProcessEmbeddingGenerator
                 ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
                 GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             };
+
+            // Idle inference threads sleep instead of spinning: a spinning pool holds every core for a while after each
+            // inference, and a recall's full-text search and vector scan run right after its query's embedding.
+            _sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             _configureSession?.Invoke(_sessionOptions);
             _encoder = _model.Load(_sessionOptions);
         }

@@ -36,6 +36,12 @@ public sealed partial class MemoryService
         var aboveFloor = 0;
         var degraded = !_index!.Loaded;
         float[]? query = null;
+
+        // The words' search runs on another core while this one embeds the query and scans the vectors.
+        var textRequest = request with { TopK = Math.Min(candidates, MaxTopK), MinScore = null };
+        var text = hybrid
+            ? Task.Run(() => _store.SearchAsync(textRequest, now, cancellationToken), cancellationToken)
+            : Task.FromResult(new RecallResponse([], 0, false));
         using (var embedding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             // A hung embedder must not take the words' answer down with it: past this, words answer alone.
@@ -52,12 +58,6 @@ public sealed partial class MemoryService
             }
         }
 
-        // The words' search runs on another core while this one scans the vectors. Not beside the query's embedding:
-        // the model's inference uses every core, and a search beside it slows both.
-        var textRequest = request with { TopK = Math.Min(candidates, MaxTopK), MinScore = null };
-        var text = hybrid
-            ? Task.Run(() => _store.SearchAsync(textRequest, now, cancellationToken), cancellationToken)
-            : Task.FromResult(new RecallResponse([], 0, false));
         if (query is not null)
         {
             (hits, aboveFloor) = _index.Search(request.Tenant, request.Namespace, embedder.Model, query, candidates, embedder.MatchFloor);
@@ -86,7 +86,7 @@ public sealed partial class MemoryService
             vectorRank[hits[i].Key] = (i + 1, hits[i].Similarity);
         }
 
-        var fused = new List<(RecallResult Result, DateTimeOffset UpdatedAt)>(keys.Count);
+        var fused = new List<(RecallResult Result, double TextRelevance, DateTimeOffset UpdatedAt)>(keys.Count);
         foreach (var key in keys)
         {
             if (!memories.TryGetValue(key, out var memory))
@@ -123,11 +123,13 @@ public sealed partial class MemoryService
             }
 
             var match = inText && inVector ? RecallModes.Both : inText ? RecallModes.Text : RecallModes.Meaning;
-            fused.Add((new RecallResult(key, score, memory.Value, memory.Links) { Match = match }, memory.UpdatedAt));
+            fused.Add((new RecallResult(key, score, memory.Value, memory.Links) { Match = match }, textRelevance, memory.UpdatedAt));
         }
 
         var results = fused
             .OrderByDescending(f => f.Result.Score)
+            // A tie (the two rankings swapped, as rrf scores them) goes to the memory holding more of the question's words.
+            .ThenByDescending(f => f.TextRelevance)
             .ThenByDescending(f => f.UpdatedAt)
             .ThenBy(f => f.Result.Key, StringComparer.Ordinal)
             .Take(request.TopK)

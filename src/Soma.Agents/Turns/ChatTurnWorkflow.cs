@@ -6,6 +6,7 @@ using Soma.Agents.Models;
 using Soma.Contracts.Events;
 using Soma.Core.Storage;
 using Soma.Core.Streaming;
+using Soma.Core.Turns;
 using Soma.Memory.WriteThrough;
 using Soma.Orchestration.Workflows;
 using Soma.Tools.Invocation;
@@ -22,23 +23,7 @@ namespace Soma.Agents.Turns;
 public sealed class ChatTurnWorkflow
 {
     /// <summary>The workflow name.</summary>
-    public const string Name = "chat.turn";
-
-    private const string InputSchema = """
-        {
-          "type": "object",
-          "required": ["session_id", "message_id", "reply_id"],
-          "properties": {
-            "session_id": {"type": "string", "format": "uuid"},
-            "message_id": {"type": "string", "format": "uuid"},
-            "reply_id": {"type": "string", "format": "uuid"},
-            "request_hash": {"type": "string", "maxLength": 200},
-            "subject": {"type": "string", "maxLength": 500},
-            "roles": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 100}
-          },
-          "additionalProperties": false
-        }
-        """;
+    public const string Name = ChatTurn.Workflow;
 
     private readonly ISessionStore _sessions;
     private readonly IUsageLedger _usage;
@@ -72,7 +57,7 @@ public sealed class ChatTurnWorkflow
         _time = time;
         var rounds = _options.MaxToolRounds + 1;
         Definition = WorkflowDefinition.Create(Name, 1)
-            .WithInputSchema(InputSchema)
+            .WithInputSchema(ChatTurn.InputSchema)
             .Step("context", ContextAsync)
             .Loop(
                 "rounds",
@@ -95,7 +80,7 @@ public sealed class ChatTurnWorkflow
 
     private async ValueTask<StepOutcome> ContextAsync(StepContext context, CancellationToken cancellationToken)
     {
-        var input = TurnJson.Read<TurnInput>(context.Input);
+        var input = ChatTurn.ReadInput(context.Input);
         // Up to and including the message of this turn, however many messages arrived after it: later messages belong to
         // later turns (several turns of a session may run at once).
         var recent = await _sessions.ListMessagesUpToAsync(context.TenantId, input.SessionId, input.MessageId, _options.HistoryMessages + 10, cancellationToken).ConfigureAwait(false);
@@ -122,7 +107,7 @@ public sealed class ChatTurnWorkflow
 
     private async ValueTask<StepOutcome> ModelAsync(StepContext context, CancellationToken cancellationToken)
     {
-        var input = TurnJson.Read<TurnInput>(context.Input);
+        var input = ChatTurn.ReadInput(context.Input);
         var contextOutput = TurnJson.Read<ContextOutput>(context.Outputs["context"]);
         var history = contextOutput.Messages;
         ModelOutput? previous = null;
@@ -193,7 +178,7 @@ public sealed class ChatTurnWorkflow
 
     private async ValueTask<StepOutcome> ToolsAsync(StepContext context, CancellationToken cancellationToken)
     {
-        var input = TurnJson.Read<TurnInput>(context.Input);
+        var input = ChatTurn.ReadInput(context.Input);
         var model = TurnJson.Read<ModelOutput>(context.Outputs["model"]);
         var toolContext = new ToolContext(context.TenantId, input.SessionId, context.RunId, context.Now);
         // Turns accepted before callers were recorded in the run input decide as an anonymous caller without roles.
@@ -238,7 +223,7 @@ public sealed class ChatTurnWorkflow
 
     private ValueTask<StepOutcome> AnswerAsync(StepContext context, CancellationToken cancellationToken)
     {
-        var input = TurnJson.Read<TurnInput>(context.Input);
+        var input = ChatTurn.ReadInput(context.Input);
         var model = TurnJson.Read<ModelOutput>(context.Outputs["rounds"].GetProperty("model"));
         var outOfRounds = model.ToolCalls.Count > 0;
         var content = model.AllText.Length > 0 || !outOfRounds ? model.AllText : "(The turn stopped: the limit of tool rounds was reached.)";

@@ -6,6 +6,7 @@ using Soma.Core.Limits;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Core.Streaming;
+using Soma.Core.Turns;
 using Soma.Orchestration.Runs;
 
 namespace Soma.Agents.Turns;
@@ -87,7 +88,7 @@ public sealed class SessionEventMirror(
             return cached;
         }
 
-        var input = JsonSerializer.Deserialize<TurnInput>(run.Input, TurnJson.Options) ?? throw new JsonException($"Run {run.Id} has no chat.turn input.");
+        var input = ChatTurn.ReadInput(run.Input);
         if (_inputs.Count < MaxCachedInputs)
         {
             _inputs[run.Id] = input;

@@ -4,15 +4,6 @@ using Soma.Agents.Models;
 
 namespace Soma.Agents.Turns;
 
-/// <summary>The input of a <c>chat.turn</c> run, written by the gateway when it accepts a message.</summary>
-/// <param name="SessionId">The session.</param>
-/// <param name="MessageId">The user message that starts the turn.</param>
-/// <param name="ReplyId">The id the assistant's answer will have.</param>
-/// <param name="RequestHash">A hash of the request body (idempotency: the same key with another body is a conflict).</param>
-/// <param name="Subject">Who sent the message (the token subject); absent in turns accepted before it was recorded.</param>
-/// <param name="Roles">The sender's roles, which the policy decides tool calls on.</param>
-public sealed record TurnInput(Guid SessionId, Guid MessageId, Guid ReplyId, string? RequestHash = null, string? Subject = null, IReadOnlyList<string>? Roles = null);
-
 /// <summary>A message of the conversation as the model sees it.</summary>
 /// <param name="Role"><c>user</c>, <c>assistant</c> or <c>tool</c>.</param>
 /// <param name="Content">The text.</param>

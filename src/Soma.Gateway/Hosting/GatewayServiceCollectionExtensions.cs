@@ -68,6 +68,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<Soma.Core.Streaming.ISessionStream, Soma.Core.Streaming.InProcessSessionStream>();
         services.TryAddSingleton<Soma.Core.Limits.ActiveTurnCounter>();
         services.TryAddSingleton<Soma.Core.Storage.GroupCommitter>();
+        services.TryAddSingleton<Sessions.MessageIntake>();
         services.Configure<JsonOptions>(options =>
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -8,34 +7,22 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Soma.Contracts.Events;
-using Soma.Contracts.Identity;
-using Soma.Core.Limits;
-using Soma.Core.Storage;
-using Soma.Core.Streaming;
+using Soma.Core.Turns;
 using Soma.Gateway.Auth;
 using Soma.Gateway.Problems;
-using Soma.Memory.Sync;
-using Soma.Memory.WriteThrough;
-using Soma.Orchestration.Runs;
 
 namespace Soma.Gateway.Sessions;
 
 /// <summary>
-/// <c>POST /v1/sessions/{id}/messages</c>: a message is accepted durably — the message, the accepted <c>chat.turn</c>
-/// run, its memory write, the outbox row of its <c>conversation.user_message</c> event and the session's copy of that
-/// event commit in one transaction — then answered 202. A tenant whose memory writes back up past its cap gets 503. An <c>Idempotency-Key</c> makes the POST safe to retry.
+/// <c>POST /v1/sessions/{id}/messages</c>: checks the request, hands the message to <see cref="MessageIntake"/> and
+/// answers what it decided: 202 when accepted durably, 503 when the tenant's memory writes back up to its cap, 429 at
+/// its limit of turns in flight, 404 for an unknown session, 409 for an <c>Idempotency-Key</c> reused for another body.
 /// </summary>
 internal static class MessageEndpoints
 {
-    /// <summary>The workflow that answers a message (registered by the agents component).</summary>
-    public const string TurnWorkflow = "chat.turn";
-
     private const int MaxMetadataBytes = 16 * 1024;
     private const int MemoryRetryAfterSeconds = 5;
     private const int MaxIdempotencyKeyLength = 200;
-    private const string SessionGone = "The session does not exist.";
-    private const string BacklogIsFull = "The tenant's memory backlog is full.";
 
     public static void Map(IEndpointRouteBuilder routes)
     {
@@ -48,9 +35,7 @@ internal static class MessageEndpoints
     }
 
     private static async Task<Results<Accepted<MessageAcceptedResponse>, ProblemHttpResult>> PostAsync(
-        Guid id, HttpContext httpContext, ClaimsPrincipal user, ISessionStore sessions, IOutbox outbox, RunService runs,
-        IIdGenerator ids, TimeProvider time, ISessionStream stream, ActiveTurnCounter turns, GroupCommitter committer, MemoryWriteThrough memory, MemoryBacklog backlog,
-        IOptions<GatewayOptions> options)
+        Guid id, HttpContext httpContext, ClaimsPrincipal user, MessageIntake intake, IOptions<GatewayOptions> options)
     {
         var limits = options.Value;
         if (httpContext.Request.ContentLength > limits.MaxMessageBytes * 6L + MaxMetadataBytes + 1024)
@@ -102,151 +87,38 @@ internal static class MessageEndpoints
             }
         }
 
-        var tenant = user.GetTenantId();
-
-        // Accepting the message without its memory write would lose it: refuse until the backlog drains. A retry of a
-        // message accepted before (same Idempotency-Key) adds no write, so it still gets its answer: only a new run is refused.
-        var admitted = backlog.TryAdmit(tenant, turns.Count(tenant));
-        if (!admitted && idempotencyKey is null)
+        // The request's own span (a child of the caller's traceparent, if any): the worker's run continues it, in this
+        // process or another, so the whole turn is one trace.
+        var traceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C, Id: { } current }
+            ? current
+            : httpContext.Request.Headers.TraceParent.ToString();
+        var message = new IncomingMessage(
+            user.GetTenantId(), id, content, metadata, idempotencyKey, user.GetSubject(), user.GetRoles(),
+            string.IsNullOrEmpty(traceParent) ? null : traceParent, httpContext.TraceIdentifier);
+        switch (await intake.AcceptAsync(message, limits.MaxConcurrentTurns, httpContext.RequestAborted))
         {
-            return BacklogFull(httpContext, backlog.Cap);
-        }
-
-        if (!turns.TryAcquire(tenant, limits.MaxConcurrentTurns))
-        {
-            httpContext.Response.Headers.RetryAfter = "1";
-            return Problem.Create(StatusCodes.Status429TooManyRequests, ProblemTypes.TooManyRequests, "Too many turns in flight",
-                $"This tenant already has {limits.MaxConcurrentTurns} turns in flight (Soma:Gateway:MaxConcurrentTurns); try again when one ends.");
-        }
-
-        var slotHeld = true;
-        try
-        {
-            var hash = RequestHash(content, metadata);
-            var messageId = ids.NewId();
-            var replyId = ids.NewId();
-            // The caller travels with the turn: the worker that runs it asks the policy on the caller's behalf.
-            var input = JsonSerializer.SerializeToElement(new Dictionary<string, object>
-            {
-                ["session_id"] = id.ToString(),
-                ["message_id"] = messageId.ToString(),
-                ["reply_id"] = replyId.ToString(),
-                ["request_hash"] = hash,
-                ["subject"] = user.GetSubject(),
-                ["roles"] = user.GetRoles(),
-            });
-            // The request's own span (a child of the caller's traceparent, if any): the worker's run continues it, in this
-            // process or another, so the whole turn is one trace.
-            var traceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C, Id: { } current }
-                ? current
-                : httpContext.Request.Headers.TraceParent.ToString();
-            var cancellationToken = httpContext.RequestAborted;
-            Outcome outcome;
-            try
-            {
-                // Concurrent messages share one transaction (one fsync) on a single-writer engine.
-                outcome = await committer.RunAsync(async (transaction, token) =>
-                {
-                    var started = await runs.AcceptAsync(
-                        transaction, tenant, TurnWorkflow, null, input, idempotencyKey is null ? null : $"message:{id}:{idempotencyKey}",
-                        string.IsNullOrEmpty(traceParent) ? null : traceParent, token);
-                    if (started is RunStartResult.Accepted { Existing: true, Run: var existing })
-                    {
-                        return new Outcome(existing, Existing: true);
-                    }
-
-                    if (started is not RunStartResult.Accepted { Run: var run })
-                    {
-                        return new Outcome(null, Existing: false);
-                    }
-
-                    if (!admitted)
-                    {
-                        // Throwing rolls back the run written above: a refused message leaves nothing behind.
-                        throw new InvalidOperationException(BacklogIsFull);
-                    }
-
-                    var now = time.GetUtcNow();
-                    if (!await sessions.AppendMessageAsync(transaction, new SessionMessage(messageId, tenant, id, "user", content, metadata, now), token))
-                    {
-                        // Throwing rolls back the run written above (and retries any other message of the batch alone).
-                        throw new InvalidOperationException(SessionGone);
-                    }
-
-                    await memory.RememberMessageAsync(transaction, tenant, id, messageId, "user", content, null,
-                        new Dictionary<string, string> { ["run_id"] = run.Id.ToString() }, token);
-                    var context = EventContext.FromActivity(System.Diagnostics.Activity.Current, tenant, "soma/gateway", httpContext.TraceIdentifier) with { SessionId = id, RunId = run.Id };
-                    var envelope = context.Create(new UserMessage(messageId, content), ids, time, idempotencyKey);
-                    var payload = EventJson.Serialize(envelope);
-                    await outbox.AppendAsync(transaction, OutboxMessages.For(envelope, payload, id.ToString()), token);
-                    await sessions.AppendEventAsync(transaction, new SessionEvent(tenant, id, 0, envelope.Id, UserMessage.EventType, payload, envelope.Time), token);
-                    var key = new SessionKey(tenant, id);
-                    transaction.OnCommitted(() => stream.NotifyDurable(key));
-                    return new Outcome(run, Existing: false);
-                }, cancellationToken);
-            }
-            catch (InvalidOperationException ex) when (ex.Message == SessionGone)
-            {
+            case IntakeResult.Accepted accepted:
+                return TypedResults.Accepted($"/v1/runs/{accepted.RunId}", new MessageAcceptedResponse(accepted.MessageId, accepted.RunId, accepted.ReplyId));
+            case IntakeResult.KeyReused reused:
+                return Problem.Conflict($"Idempotency-Key '{reused.IdempotencyKey}' was already used for a different message; use a new key for a new message.");
+            case IntakeResult.SessionNotFound:
                 return Problem.NotFound($"Session {id}");
-            }
-            catch (InvalidOperationException ex) when (ex.Message == BacklogIsFull)
-            {
-                return BacklogFull(httpContext, backlog.Cap);
-            }
-
-            switch (outcome)
-            {
-                case { Run: { } existing, Existing: true }:
-                    return Replay(existing, id, hash, idempotencyKey!);
-                case { Run: { } run }:
-                    // The slot now belongs to the run; the worker gives it back when the turn ends.
-                    slotHeld = false;
-                    return TypedResults.Accepted($"/v1/runs/{run.Id}", new MessageAcceptedResponse(messageId, run.Id, replyId));
-                default:
-                    return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Turns unavailable",
-                        $"This process has no '{TurnWorkflow}' workflow registered, so it cannot take messages.");
-            }
+            case IntakeResult.BacklogFull full:
+                httpContext.Response.Headers.RetryAfter = MemoryRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Memory backlog full",
+                    $"This tenant has {full.Cap} memory writes waiting for the memory service (Soma:Memory:OutboxCapPerTenant); try again when they drain.");
+            case IntakeResult.TooManyTurns many:
+                httpContext.Response.Headers.RetryAfter = "1";
+                return Problem.Create(StatusCodes.Status429TooManyRequests, ProblemTypes.TooManyRequests, "Too many turns in flight",
+                    $"This tenant already has {many.Limit} turns in flight (Soma:Gateway:MaxConcurrentTurns); try again when one ends.");
+            default:
+                return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Turns unavailable",
+                    $"This process has no '{ChatTurn.Workflow}' workflow registered, so it cannot take messages.");
         }
-        finally
-        {
-            if (slotHeld)
-            {
-                turns.Release(tenant);
-            }
-        }
-    }
-
-    // The same key again: the same answer for the same body, a conflict for another body.
-    private static Results<Accepted<MessageAcceptedResponse>, ProblemHttpResult> Replay(Core.Runs.RunRecord run, Guid sessionId, string hash, string idempotencyKey)
-    {
-        using var input = JsonDocument.Parse(run.Input);
-        var root = input.RootElement;
-        string? Get(string name) => root.TryGetProperty(name, out var v) ? v.GetString() : null;
-        if (Get("session_id") != sessionId.ToString() || Get("request_hash") != hash)
-        {
-            return Problem.Conflict($"Idempotency-Key '{idempotencyKey}' was already used for a different message; use a new key for a new message.");
-        }
-
-        return TypedResults.Accepted($"/v1/runs/{run.Id}", new MessageAcceptedResponse(
-            Guid.Parse(Get("message_id")!, CultureInfo.InvariantCulture), run.Id, Guid.Parse(Get("reply_id")!, CultureInfo.InvariantCulture)));
-    }
-
-    private static string RequestHash(string content, string? metadata)
-    {
-        var bytes = Encoding.UTF8.GetBytes(content + "\u0000" + (metadata ?? string.Empty));
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
 
     private static ProblemHttpResult TooLarge(int limit) =>
         Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemTypes.BodyTooLarge, "Message too large",
             $"The message is larger than the limit of {limit} bytes (Soma:Gateway:MaxMessageBytes).");
 
-    private static ProblemHttpResult BacklogFull(HttpContext httpContext, int cap)
-    {
-        httpContext.Response.Headers.RetryAfter = MemoryRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Memory backlog full",
-            $"This tenant has {cap} memory writes waiting for the memory service (Soma:Memory:OutboxCapPerTenant); try again when they drain.");
-    }
-
-    private sealed record Outcome(Core.Runs.RunRecord? Run, bool Existing);
 }

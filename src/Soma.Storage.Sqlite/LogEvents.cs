@@ -9,4 +9,7 @@ internal static class LogEvents
 {
     /// <summary>Logged by <c>SqliteStore</c>.</summary>
     public const int SqliteStoreMigrationApplied = 1001;
+
+    /// <summary>Logged by <c>SqliteStore</c>'s background checkpoint.</summary>
+    public const int SqliteStoreCheckpointFailed = 1002;
 }

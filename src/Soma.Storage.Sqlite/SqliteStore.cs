@@ -23,6 +23,8 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     private readonly string _connectionString;
     private SqliteConnection? _writer;
     private SqliteDatabaseLock? _inUse;
+    private CancellationTokenSource? _checkpointStop;
+    private Task? _checkpoints;
     private bool _disposed;
 
     /// <summary>Creates the store; nothing is opened until the first call.</summary>
@@ -146,6 +148,14 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         try
         {
             _disposed = true;
+            if (_checkpointStop is not null)
+            {
+                await _checkpointStop.CancelAsync().ConfigureAwait(false);
+                await _checkpoints!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _checkpointStop.Dispose();
+                _checkpointStop = null;
+            }
+
             if (_writer is not null)
             {
                 await _writer.DisposeAsync().ConfigureAwait(false);
@@ -259,11 +269,60 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         var writer = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
         await writer.OpenAsync(cancellationToken).ConfigureAwait(false);
         var synchronous = _options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
+        var background = _options.CheckpointIntervalMilliseconds > 0;
         await ExecuteAsync(writer, null,
-            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds};",
+            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds};"
+            + (background ? " PRAGMA wal_autocheckpoint = 0;" : ""),
             cancellationToken).ConfigureAwait(false);
         _writer = writer;
+        if (background && _checkpoints is null)
+        {
+            _checkpointStop = new CancellationTokenSource();
+            _checkpoints = Task.Run(() => CheckpointAsync(_checkpointStop.Token), CancellationToken.None);
+        }
+
         return writer;
+    }
+
+    // The write-ahead log copied back into the database on a connection of its own, off the writer: a PASSIVE checkpoint
+    // takes no write lock, so commits go on while it copies and fsyncs, and the writer starts the log over once a
+    // checkpoint has copied all of it. (Left to SQLite, the commit that crosses 1,000 pages does the copy itself.)
+    private async Task CheckpointAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.CheckpointIntervalMilliseconds), TimeProvider);
+        SqliteConnection? connection = null;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (connection is null)
+                    {
+                        connection = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
+                        connection.Open();
+                    }
+
+                    using var command = connection.CreateCommand();
+                    command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                    command.ExecuteNonQuery();
+                }
+                catch (SqliteException ex)
+                {
+                    // The next tick tries again on a fresh connection; until one succeeds the log only grows.
+                    Log.CheckpointFailed(_logger, Path, ex);
+                    connection?.Dispose();
+                    connection = null;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
@@ -278,5 +337,8 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     {
         [LoggerMessage(EventId = LogEvents.SqliteStoreMigrationApplied, Level = LogLevel.Information, Message = "Applied SQLite migration {Migration} to {Path}")]
         public static partial void MigrationApplied(ILogger logger, string migration, string path);
+
+        [LoggerMessage(EventId = LogEvents.SqliteStoreCheckpointFailed, Level = LogLevel.Warning, Message = "Checkpointing the write-ahead log of {Path} failed")]
+        public static partial void CheckpointFailed(ILogger logger, string path, Exception exception);
     }
 }

@@ -1,0 +1,64 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Soma.Core.Storage;
+using Soma.Storage.Sqlite;
+using Soma.Testing;
+
+namespace Soma.Compliance.Tests;
+
+/// <summary>
+/// The write-ahead log is copied back into the database by the store's background connection, not by a commit: what is
+/// committed reaches the database file while the server runs, well before SQLite's own trigger of 1,000 pages (4 MiB),
+/// and the log is started over instead of growing.
+/// </summary>
+public sealed class SqliteCheckpointTests : IDisposable
+{
+    private readonly TempDirectory _directory = new("soma-checkpoint");
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task Committed_rows_reach_the_database_file_without_a_commit_copying_them()
+    {
+        var path = Path.Combine(_directory.Path, "soma.db");
+        await using var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, CheckpointIntervalMilliseconds = 100 }), TimeProvider.System);
+        await store.MigrateAsync();
+        var outbox = new SqliteOutbox(store, Options.Create(new OutboxOptions()));
+        var sizeBefore = new FileInfo(path).Length;
+
+        // About 2 MiB in 100 commits: half of what would make a commit checkpoint by itself.
+        var payload = $"{{\"text\":\"{new string('x', 20_000)}\"}}";
+        for (var i = 0; i < 100; i++)
+        {
+            await using var transaction = await store.BeginAsync();
+            var id = Guid.CreateVersion7();
+            await outbox.AppendAsync(transaction, new OutboxMessage
+            {
+                Id = id,
+                TenantId = "t",
+                Topic = "conversation.v1",
+                DedupeKey = id.ToString(),
+                Payload = payload,
+                CreatedAt = DateTimeOffset.UtcNow,
+            });
+            await transaction.CommitAsync();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (new FileInfo(path).Length < sizeBefore + 1_900_000)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the database file is {new FileInfo(path).Length} bytes after 2 MB of commits: the log was not checkpointed.");
+            await Task.Delay(50);
+        }
+
+        // Everything in the log has been copied: a checkpoint now has nothing left to do.
+        await Task.Delay(300);
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(reader.GetInt64(1), reader.GetInt64(2));
+    }
+}

@@ -66,6 +66,43 @@ public sealed class RunnerTests
     }
 
     [Fact]
+    public async Task A_ten_step_run_ends_in_its_last_step_s_commit()
+    {
+        var builder = WorkflowDefinition.Create("demo.ten", 1);
+        for (var i = 0; i < 10; i++)
+        {
+            var step = $"s{i}";
+            var previous = $"s{i - 1}";
+            builder = i == 0
+                ? builder.Step(step, (c, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { n = 1 })))
+                : builder.Step(step, (c, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { n = c.Outputs[previous].GetProperty("n").GetInt32() + 1 })), o => o.After(previous));
+        }
+
+        await using var harness = new RunHarness(builder.Build());
+        await harness.InitializeAsync();
+
+        var run = await harness.StartAsync("demo.ten");
+        await harness.DrainAsync();
+
+        // Accepted at version 0, started (1), then one commit per step, the last of which also ends the run: version 11,
+        // where a separate end commit made it 12.
+        var done = await harness.GetAsync(run);
+        Assert.Equal(RunState.Succeeded, done.State);
+        Assert.Equal(11, done.Version);
+        Assert.Equal(10, JsonDocument.Parse(done.Output!).RootElement.GetProperty("s9").GetProperty("n").GetInt32());
+        Assert.Null(done.LeaseOwner);
+        Assert.Equal(Enumerable.Range(1, 10).Select(v => (long)v), await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id));
+
+        // The end's event comes after the last step's, in the same commit, and names the last checkpoint.
+        var events = await harness.EventsAsync();
+        Assert.All(events, e => Assert.True(Validator.Validate(e).IsValid, e.GetRawText()));
+        var types = events.Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.Equal("run.succeeded", types[^1]);
+        Assert.Equal("run.checkpointed", types[^2]);
+        Assert.Equal(10, events[^1].GetProperty("data").GetProperty("checkpoint_version").GetInt64());
+    }
+
+    [Fact]
     public async Task A_failing_step_is_retried_with_backoff_and_a_non_retryable_error_fails_the_run_at_once()
     {
         var attempts = new ConcurrentDictionary<string, int>();

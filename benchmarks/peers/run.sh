@@ -3,7 +3,8 @@
 #   benchmarks/peers/run.sh [SECONDS]   (default 8 s per measurement)
 # Ours: `soma` runner load driver (SQLite FULL/NORMAL, PostgreSQL). Peers: Microsoft Agent Framework workflows with
 # FileSystemJsonCheckpointStore and in memory (NuGet Microsoft.Agents.AI.Workflows), LangGraph.js with its SQLite saver,
-# DBOS Transact on a PostgreSQL started here. Before and after, the machine's fsynced-commit rate (fsync.py).
+# DBOS Transact on a PostgreSQL started here, Restate on a restate-server started here. Before and after, the machine's
+# fsynced-commit rate (fsync.py).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-8}
@@ -13,6 +14,9 @@ pg=$work/pg
 cleanup() {
   if [[ -f $pg/data/postmaster.pid ]]; then
     as_postgres "$pgbin/pg_ctl" -D "$pg/data" -m immediate -w stop >/dev/null || true
+  fi
+  if [[ -n ${restate_pid:-} ]]; then
+    kill "$restate_pid" 2>/dev/null && wait "$restate_pid" || true
   fi
   rm -rf "$work"
 }
@@ -58,6 +62,37 @@ as_postgres "$pgbin/pg_ctl" -D "$pg/data" -l "$pg/log" -w -t 60 \
 # --no-deprecation: node-postgres warns about DBOS's own query pipelining, once per run.
 node --no-deprecation dbos/bench.mjs "$seconds" "postgresql://soma@127.0.0.1:$pgport/dbos_bench" | tee "$work/dbos.jsonl" >&2
 
+echo "==> Restate" >&2
+(cd restate && npm ci --no-audit --no-fund --silent)
+# The platform binary itself, not npm's wrapper script, so that the trap's kill reaches the server. Default durability
+# (a local log that fdatasyncs); telemetry off, as the machine has no network beyond the package registries.
+restate_bin=$(cd restate && node -p 'require.resolve(`@restatedev/restate-server-${process.platform}-${process.arch}/bin/restate-server`)')
+admin_port=$(free_port) ingress_port=$(free_port) node_port=$(free_port)
+mkdir -p "$work/restate"
+cat > "$work/restate/config.toml" <<TOML
+cluster-name = "soma-bench"
+disable-telemetry = true
+log-disable-ansi-codes = true
+bind-address = "127.0.0.1:$node_port"
+advertised-address = "http://127.0.0.1:$node_port/"
+
+[admin]
+bind-address = "127.0.0.1:$admin_port"
+
+[ingress]
+bind-address = "127.0.0.1:$ingress_port"
+TOML
+"$restate_bin" --config-file "$work/restate/config.toml" --base-dir "$work/restate/data" --listen-mode tcp --no-logo \
+  >"$work/restate/log" 2>&1 &
+restate_pid=$!
+for _ in $(seq 600); do
+  curl -sf "http://127.0.0.1:$ingress_port/restate/health" >/dev/null && break
+  kill -0 "$restate_pid" 2>/dev/null || { cat "$work/restate/log" >&2; exit 1; }
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$ingress_port/restate/health" >/dev/null || { echo "restate-server did not start" >&2; cat "$work/restate/log" >&2; exit 1; }
+node restate/bench.mjs "$seconds" "http://127.0.0.1:$admin_port" "http://127.0.0.1:$ingress_port" | tee "$work/restate.jsonl" >&2
+
 python3 fsync.py 2 "$work" | tee "$work/fsync-after.jsonl" >&2
 
 python3 - "$work" <<'PY'
@@ -68,7 +103,7 @@ for line in open(f"{work}/ours.md"):
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
     if len(cells) >= 3 and re.fullmatch(r"\d+", cells[2]):
         ours[(cells[0], cells[1])] = float(cells[2])
-peers = [json.loads(l) for f in ("maf.jsonl", "langgraph.jsonl", "dbos.jsonl") for l in open(f"{work}/{f}") if l.startswith("{")]
+peers = [json.loads(l) for f in ("maf.jsonl", "langgraph.jsonl", "dbos.jsonl", "restate.jsonl") for l in open(f"{work}/{f}") if l.startswith("{")]
 print("| mode | peer | peer steps/s | ours (SQLite FULL) steps/s | ratio | ours (PostgreSQL) steps/s | ratio |")
 print("|---|---|---:|---:|---:|---:|---:|")
 for p in peers:

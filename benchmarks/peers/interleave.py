@@ -84,3 +84,5 @@ for (peer, mode), samples in peers.items():
     on_postgres = statistics.median(mine[r][("PostgreSQL", mode)] / s for r, s in samples)
     print(f"| {mode} | {peer} | {spread([s for _, s in samples])} | {full:.2f}x | {on_postgres:.2f}x |")
 print(f"\nThe machine's fsynced commits/s (SQLite WAL FULL, one insert each), one 2 s sample per round: {spread(fsync)}.")
+# Other work on the machine moves every figure: say how much there was.
+print(f"Load average at the end (1, 5, 15 min): {', '.join(open('/proc/loadavg').read().split()[:3])}.")

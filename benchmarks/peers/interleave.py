@@ -23,8 +23,11 @@ processes = {}
 
 def ask(name, command):
     process = processes[name]
-    process.stdin.write(command + "\n")
-    process.stdin.flush()
+    try:
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+    except BrokenPipeError:
+        pass  # it has exited: said below
     line = process.stdout.readline()
     if not line:
         sys.exit(f"{name} exited (code {process.wait()}) on '{command}'")

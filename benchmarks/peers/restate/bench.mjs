@@ -33,7 +33,7 @@ const port = await restate.serve({ services: [bench], port: 0 });
 const registered = await fetch(`${admin}/deployments`, {
   method: "POST",
   headers: { "content-type": "application/json" },
-  body: JSON.stringify({ uri: `http://127.0.0.1:${port}`, force: true }),
+  body: JSON.stringify({ uri: `http://127.0.0.1:${port}` }),
 });
 if (!registered.ok) throw new Error(`registering the deployment: ${registered.status} ${await registered.text()}`);
 

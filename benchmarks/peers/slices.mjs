@@ -1,7 +1,7 @@
 // The slice protocol every peer driver speaks: each stdin line `single SECONDS` or `concurrent SECONDS` runs the
 // workflow that long (one run at a time in a loop, or 32 at once) and answers one JSON line
-// {peer, mode, steps_per_second}. A driver stays warm between slices, so interleave.py can alternate short slices of every
-// peer over the same minutes while the disk's fsync rate drifts.
+// {peer, mode, steps_per_second}. A driver stays warm between slices, so interleave.py can alternate short slices of
+// every peer over the same minutes while the disk's fsync rate drifts.
 import readline from "node:readline";
 
 export const STEPS = 10;

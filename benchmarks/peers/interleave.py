@@ -36,8 +36,9 @@ def ask(name, command):
 
 
 def ours():
-    table = subprocess.run(["dotnet", "run", "--no-build", "-c", "Release", "--project", "../Soma.Benchmarks", "--", "runner", str(slice_seconds)],
-                           check=True, capture_output=True, text=True).stdout
+    runner = ["dotnet", "run", "--no-build", "-c", "Release", "--project", "../Soma.Benchmarks", "--", "runner", str(slice_seconds)]
+    # Its stderr passes through: a failure shows its own message.
+    table = subprocess.run(runner, check=True, stdout=subprocess.PIPE, text=True).stdout
     print(table, end="", file=sys.stderr)
     rows = {}
     for line in table.splitlines():

@@ -1,14 +1,19 @@
 // Microsoft Agent Framework peer of `soma` benchmark `runner`: a 10-step linear workflow of trivial executors, run with
-// MAF's file checkpoint store (FileSystemJsonCheckpointStore) and with its in-memory checkpointing; single run in a loop
-// and 32 concurrent runs. Usage: dotnet run -c Release -- SECONDS DIR → JSON lines {peer, mode, steps_per_second}.
+// MAF's file checkpoint store (FileSystemJsonCheckpointStore) or with its in-memory checkpointing. Usage:
+// `dotnet run -c Release -- file DIR` or `-- memory`, then slices on stdin as the other peers (../slices.mjs): each
+// line `single SECONDS` or `concurrent SECONDS` answers one JSON line {peer, mode, steps_per_second}.
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Agents.AI.Workflows;
 using Microsoft.Agents.AI.Workflows.Checkpointing;
 
 const int Steps = 10;
-var seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 8;
-var dir = args.Length > 1 ? args[1] : Path.GetTempPath();
+var file = args is ["file", _];
+if (!file && args is not ["memory"])
+{
+    throw new ArgumentException("usage: file DIR | memory");
+}
 
 Workflow Build()
 {
@@ -35,36 +40,39 @@ async Task OneAsync(CheckpointManager checkpoints)
 }
 
 // One checkpoint manager (and store) per concurrent lane: one shared file store loses outputs under concurrent runs.
-async Task<double> MeasureAsync(Func<int, CheckpointManager> lane, int concurrency, TimeSpan duration)
+var stores = new List<FileSystemJsonCheckpointStore>();
+CheckpointManager Lane()
 {
-    var managers = Enumerable.Range(0, concurrency).Select(lane).ToList();
-    var started = Stopwatch.GetTimestamp();
-    var runs = 0;
-    while (Stopwatch.GetElapsedTime(started) < duration)
+    if (!file)
     {
-        await Task.WhenAll(managers.Select(OneAsync));
-        runs += concurrency;
+        return CheckpointManager.CreateInMemory();
     }
 
-    return runs * Steps / Stopwatch.GetElapsedTime(started).TotalSeconds;
-}
-
-var stores = new List<FileSystemJsonCheckpointStore>();
-CheckpointManager FileLane(int lane)
-{
-    var store = new FileSystemJsonCheckpointStore(Directory.CreateDirectory(Path.Combine(dir, "maf-checkpoints", Guid.NewGuid().ToString("N"))));
+    var store = new FileSystemJsonCheckpointStore(Directory.CreateDirectory(Path.Combine(args[1], "maf-checkpoints", Guid.NewGuid().ToString("N"))));
     stores.Add(store);
     return CheckpointManager.CreateJson(store);
 }
 
-foreach (var (peer, lane) in new (string, Func<int, CheckpointManager>)[] { ("MAF with FileSystemJsonCheckpointStore", FileLane), ("MAF in-memory checkpoints", _ => CheckpointManager.CreateInMemory()) })
+var lanes = Enumerable.Range(0, 32).Select(_ => Lane()).ToList();
+var peer = file ? "MAF with FileSystemJsonCheckpointStore" : "MAF in-memory checkpoints";
+while (Console.ReadLine() is { } line)
 {
-    await MeasureAsync(lane, 1, TimeSpan.FromSeconds(1));
-    foreach (var (mode, concurrency) in new[] { ("single run in a loop", 1), ("32 concurrent runs", 32) })
+    var (mode, concurrency, seconds) = line.Split(' ', StringSplitOptions.RemoveEmptyEntries) switch
     {
-        var stepsPerSecond = await MeasureAsync(lane, concurrency, TimeSpan.FromSeconds(seconds));
-        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["peer"] = peer, ["mode"] = mode, ["steps_per_second"] = Math.Round(stepsPerSecond) }));
+        ["single", var s] => ("single run in a loop", 1, double.Parse(s, CultureInfo.InvariantCulture)),
+        ["concurrent", var s] => ("32 concurrent runs", 32, double.Parse(s, CultureInfo.InvariantCulture)),
+        _ => throw new FormatException($"expected \"single|concurrent SECONDS\", got \"{line}\""),
+    };
+    var started = Stopwatch.GetTimestamp();
+    var runs = 0;
+    while (Stopwatch.GetElapsedTime(started).TotalSeconds < seconds)
+    {
+        await Task.WhenAll(lanes.Take(concurrency).Select(OneAsync));
+        runs += concurrency;
     }
+
+    var stepsPerSecond = runs * Steps / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["peer"] = peer, ["mode"] = mode, ["steps_per_second"] = Math.Round(stepsPerSecond) }));
 }
 
 stores.ForEach(s => s.Dispose());

@@ -17,7 +17,8 @@ namespace Soma.Benchmarks;
 /// <summary>
 /// The durable-step load driver (`dotnet run -c Release -- runner`): a 10-step linear workflow of trivial steps, every
 /// step result committed as a checkpoint, on SQLite FULL and NORMAL and on PostgreSQL (fsync on). Measures steps/s and
-/// per-step latency (commit to commit) for one run at a time in a loop, and for 32 concurrent runs.
+/// per-step latency (commit to commit) for one run at a time in a loop, and for 32 concurrent runs. With
+/// <c>--slices</c> it stays up and measures one round per <c>round SECONDS</c> line on stdin (benchmarks/peers).
 /// </summary>
 public static class RunnerLoad
 {
@@ -25,7 +26,12 @@ public static class RunnerLoad
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+        // `runner --slices`: stays up with its stores open and warm, and measures a round per line `round SECONDS` on
+        // stdin (the table's rows, then a line `end`), so the peers benchmark can interleave it with warm peers.
+        var slices = args.Contains("--slices");
+        var seconds = args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } first
+            ? double.Parse(first, CultureInfo.InvariantCulture)
+            : 10;
         using var directory = new TempDirectory("soma-runner-bench");
         await using var postgres = await PostgresServer.StartAsync();
         var engines = new (string Name, Func<Task<(IStore Store, IAsyncDisposable Owner, Func<IStore, Ports> Ports)>> Open)[]
@@ -34,27 +40,75 @@ public static class RunnerLoad
             ("SQLite NORMAL", () => Sqlite(Path.Combine(directory.Path, "normal.db"), SqliteSynchronous.Normal)),
             ("PostgreSQL", async () => PostgresPorts(await postgres.CreateDatabaseAsync())),
         };
+        var modes = new[] { ("single run in a loop", 1), ("32 concurrent runs", 32) };
 
-        Console.WriteLine($"| engine | mode | steps/s | step p50 (ms) | step p99 (ms) | runs |");
-        Console.WriteLine($"|---|---|---:|---:|---:|---:|");
-        foreach (var (name, open) in engines)
+        var opened = new List<(string Name, IAsyncDisposable Owner, Ports Ports)>();
+        try
         {
-            var (store, owner, ports) = await open();
-            await using (owner)
+            foreach (var (name, open) in engines)
             {
+                var (store, owner, ports) = await open();
+                opened.Add((name, owner, ports(store)));
                 await store.MigrateAsync();
-                var p = ports(store);
-                foreach (var (mode, concurrency) in new[] { ("single run in a loop", 1), ("32 concurrent runs", 32) })
+            }
+
+            if (slices)
+            {
+                foreach (var (_, _, ports) in opened)
                 {
-                    await MeasureAsync(p, 1, TimeSpan.FromSeconds(1)); // warm-up
-                    var result = await MeasureAsync(p, concurrency, TimeSpan.FromSeconds(seconds));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {name} | {mode} | {result.StepsPerSecond:F0} | {result.P50:F2} | {result.P99:F2} | {result.Runs} |"));
+                    foreach (var (_, concurrency) in modes)
+                    {
+                        await MeasureAsync(ports, concurrency, TimeSpan.FromSeconds(1)); // warm-up, once
+                    }
                 }
+
+                Console.WriteLine("ready");
+                while (Console.ReadLine() is { } line)
+                {
+                    var round = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (round is not ["round", var value] || !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var slice) || slice <= 0)
+                    {
+                        await Console.Error.WriteLineAsync($"runner --slices: expected 'round SECONDS', got '{line}'");
+                        return 2;
+                    }
+
+                    await PrintRoundAsync(opened, modes, TimeSpan.FromSeconds(slice), warmUp: false);
+                    Console.WriteLine("end");
+                }
+
+                return 0;
+            }
+
+            await PrintRoundAsync(opened, modes, TimeSpan.FromSeconds(seconds), warmUp: true);
+            return 0;
+        }
+        finally
+        {
+            foreach (var (_, owner, _) in opened)
+            {
+                await owner.DisposeAsync();
             }
         }
+    }
 
-        return 0;
+    private static async Task PrintRoundAsync(List<(string Name, IAsyncDisposable Owner, Ports Ports)> engines, (string, int)[] modes, TimeSpan duration, bool warmUp)
+    {
+        Console.WriteLine($"| engine | mode | steps/s | step p50 (ms) | step p99 (ms) | runs |");
+        Console.WriteLine($"|---|---|---:|---:|---:|---:|");
+        foreach (var (name, _, ports) in engines)
+        {
+            foreach (var (mode, concurrency) in modes)
+            {
+                if (warmUp)
+                {
+                    await MeasureAsync(ports, 1, TimeSpan.FromSeconds(1));
+                }
+
+                var result = await MeasureAsync(ports, concurrency, duration);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {mode} | {result.StepsPerSecond:F0} | {result.P50:F2} | {result.P99:F2} | {result.Runs} |"));
+            }
+        }
     }
 
     private static async Task<(double StepsPerSecond, double P50, double P99, int Runs)> MeasureAsync(Ports p, int concurrency, TimeSpan duration)

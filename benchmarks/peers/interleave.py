@@ -1,8 +1,8 @@
 # Runs ours and every peer in alternating short slices over the same minutes and prints medians and ratios: the disk's
 # fsync rate drifts minute to minute, so measurements taken one after another would compare different disks.
-# Each round: a fsync sample, ours (`soma` benchmark `runner`, a fresh process: it has no slice mode), then a single
-# and a concurrent slice of every peer, each a warm process speaking the slice protocol of slices.mjs. Each ratio is
-# taken within one round, then the median of the rounds is printed.
+# Each round: a fsync sample, ours (`soma` benchmark `runner --slices`, a warm process measuring one round per line),
+# then a single and a concurrent slice of every peer, each a warm process speaking the slice protocol of slices.mjs.
+# Each ratio is taken within one round, then the median of the rounds is printed.
 # Usage (run.sh does the setup): python3 interleave.py SECONDS WORK POSTGRES_URL RESTATE_ADMIN RESTATE_INGRESS
 import json, re, statistics, subprocess, sys
 
@@ -36,12 +36,15 @@ def ask(name, command):
 
 
 def ours():
-    runner = ["dotnet", "run", "--no-build", "-c", "Release", "--project", "../Soma.Benchmarks", "--", "runner", str(slice_seconds)]
-    # Its stderr passes through: a failure shows its own message.
-    table = subprocess.run(runner, check=True, stdout=subprocess.PIPE, text=True).stdout
-    print(table, end="", file=sys.stderr)
+    # The table's rows of one round, up to the line `end`.
+    process = processes["ours"]
+    process.stdin.write(f"round {slice_seconds}\n")
+    process.stdin.flush()
     rows = {}
-    for line in table.splitlines():
+    while (line := process.stdout.readline()).strip() != "end":
+        if not line:
+            sys.exit(f"ours exited (code {process.wait()}) during a round")
+        print(line, end="", file=sys.stderr)
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and re.fullmatch(r"\d+", cells[2]):
             rows[(cells[0], cells[1])] = float(cells[2])
@@ -51,6 +54,12 @@ def ours():
 try:
     # One at a time, so that no start-up or warm-up (JIT, connection pools) overlaps another's measurement.
     processes["fsync"] = subprocess.Popen(["python3", "fsync.py", work], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    # Ours stays up like the peers, its stores open and warmed up once (`runner --slices`); its stderr passes through.
+    processes["ours"] = subprocess.Popen(
+        ["dotnet", "run", "--no-build", "-c", "Release", "--project", "../Soma.Benchmarks", "--", "runner", "--slices"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if processes["ours"].stdout.readline().strip() != "ready":
+        sys.exit(f"ours exited (code {processes['ours'].wait()}) before it was ready")
     for name, argv in drivers.items():
         processes[name] = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         ask(name, "single 1")

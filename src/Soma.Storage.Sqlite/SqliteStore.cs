@@ -289,7 +289,8 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     // checkpoint has copied all of it. (Left to SQLite, the commit that crosses 1,000 pages does the copy itself.)
     private async Task CheckpointAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.CheckpointIntervalMilliseconds), TimeProvider);
+        // Real time, whatever clock the store's adapters read: a test's frozen clock must not stop the checkpoints.
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.CheckpointIntervalMilliseconds), TimeProvider.System);
         SqliteConnection? connection = null;
         try
         {

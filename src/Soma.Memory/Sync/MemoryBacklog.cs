@@ -84,19 +84,27 @@ public sealed partial class MemoryBacklog : BackgroundService
     public void Added(string tenant, int count) => _local.GetOrAdd(tenant, static _ => new Counters()).Add(count);
 
     /// <summary>This process delivered (or dead-lettered) <paramref name="count"/> memory writes of <paramref name="tenant"/>.</summary>
-    public void Removed(string tenant, int count) => _local.GetOrAdd(tenant, static _ => new Counters()).Add(-count);
+    public void Removed(string tenant, int count) => _local.GetOrAdd(tenant, static _ => new Counters()).Remove(count);
 
     /// <summary>Reads the store now (also done every second in the background).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
-        // Changes this process makes while the read is under way are counted twice at worst for one interval, never lost:
-        // only what was counted before the read started is taken back out.
-        var before = _local.ToDictionary(p => p.Key, p => p.Value.Net, StringComparer.Ordinal);
+        // A write or delivery committed while the read is under way may or may not be in it. Writes counted before the
+        // read started and deliveries counted by the time it ended are taken back out, so either is counted twice at worst
+        // for one interval (more pending, never fewer: admission stays on the safe side and a drain is never reported
+        // done early).
+        var added = _local.ToDictionary(p => p.Key, p => p.Value.Added, StringComparer.Ordinal);
         var depths = await _outbox.GetDepthAsync([.. MemoryKeys.Topics], cancellationToken).ConfigureAwait(false);
+        var removed = _local.ToDictionary(p => p.Key, p => p.Value.Removed, StringComparer.Ordinal);
         _read = depths.ToDictionary(d => d.TenantId, StringComparer.Ordinal);
-        foreach (var (tenant, net) in before)
+        foreach (var (tenant, count) in added)
         {
-            _local[tenant].Add(-net);
+            _local[tenant].Add(-count);
+        }
+
+        foreach (var (tenant, count) in removed)
+        {
+            _local[tenant].Remove(-count);
         }
 
         _loaded = true;
@@ -130,10 +138,17 @@ public sealed partial class MemoryBacklog : BackgroundService
 
     private sealed class Counters
     {
-        private long _net;
+        private long _added;
+        private long _removed;
 
-        public long Net => Interlocked.Read(ref _net);
+        public long Added => Interlocked.Read(ref _added);
 
-        public void Add(long delta) => Interlocked.Add(ref _net, delta);
+        public long Removed => Interlocked.Read(ref _removed);
+
+        public long Net => Added - Removed;
+
+        public void Add(long count) => Interlocked.Add(ref _added, count);
+
+        public void Remove(long count) => Interlocked.Add(ref _removed, count);
     }
 }

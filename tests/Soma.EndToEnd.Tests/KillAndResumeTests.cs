@@ -46,7 +46,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
             var runIds = new List<string>();
             for (var i = 0; i < Runs; i++)
             {
-                var response = await client.PostAsJsonAsync("/v1/runs", new { workflow = "demo.pipeline", input = new { order = i + 1, step_delay_ms = 60 } });
+                var response = await client.PostAsJsonAsync("/v1/runs", new { workflow = "demo.pipeline", input = new { order = i + 1, step_delay_ms = 120 } });
                 response.EnsureSuccessStatusCode();
                 runIds.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run_id").GetString()!);
             }

@@ -94,8 +94,10 @@ internal sealed partial class InProcessEmbeddingGenerator
             Fail(segments, failure);
             return;
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or OnnxRuntimeException)
         {
+            // Stopping terminates the running inference: ONNX Runtime fails it ("terminate flag"), which is the shutdown,
+            // not a fault of the texts.
             Fail(segments, ShutDown());
             return;
         }

@@ -40,6 +40,12 @@ public sealed class OpenAiEmbeddingsStandIn : IAsyncDisposable
     /// <summary>Delay before answering (aborted with the request): a slow server.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>
+    /// A text whose request waits, unanswered, while this is set (aborted with the request): one memory the embedder
+    /// never gets to while the others, and queries, are answered.
+    /// </summary>
+    public string? HeldText { get; set; }
+
     /// <summary>The port it listens on (kept across <see cref="StopListeningAsync"/> and <see cref="StartListeningAsync"/>).</summary>
     public int Port { get; private set; }
 
@@ -175,6 +181,18 @@ public sealed class OpenAiEmbeddingsStandIn : IAsyncDisposable
         if (input.Count == 0 || model.Length == 0)
         {
             await WriteErrorAsync(context, 400, "invalid_request_error", "'input' must be a non-empty array of strings and 'model' is required.");
+            return;
+        }
+
+        try
+        {
+            while (HeldText is { } held && input.Contains(held, StringComparer.Ordinal))
+            {
+                await Task.Delay(20, context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
             return;
         }
 

@@ -32,6 +32,9 @@ internal sealed class Embedder : IEmbedder, IDisposable
 
     internal EmbeddingProfile Profile => _profile;
 
+    /// <summary>The in-process generator behind this embedder, or null for an endpoint.</summary>
+    internal InProcessEmbeddingGenerator? InProcess => _generator as InProcessEmbeddingGenerator;
+
     public async Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, EmbeddingPurpose purpose, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);

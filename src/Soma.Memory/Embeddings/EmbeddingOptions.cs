@@ -42,6 +42,14 @@ public sealed class EmbeddingOptions
     /// </summary>
     public int QueueCapacity { get; set; } = 256;
 
+    /// <summary>
+    /// Whether the memory service loads the in-process model in the background as it starts (default true), so the first
+    /// recall after a start finds it ready instead of waiting for the load (a recall waits at most
+    /// <c>Soma:Memory:Recall:QueryEmbeddingTimeoutMilliseconds</c>, then answers by words alone, marked degraded). False
+    /// loads it at the first embedding: a process that never embeds never pays for it.
+    /// </summary>
+    public bool LoadAtStart { get; set; } = true;
+
     /// <summary>The OpenAI-compatible endpoint's root URL (the adapter posts to <c>{BaseUrl}/v1/embeddings</c>); required for <c>OpenAI</c>.</summary>
     public Uri? BaseUrl { get; set; }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Configuration;
+using Soma.Core.Health;
 using Soma.Core.Memory;
 using Soma.Memory.Embeddings;
 
@@ -14,7 +15,8 @@ public static class EmbeddingServiceCollectionExtensions
     /// Registers <see cref="EmbeddingOptions"/> (bound from <c>Soma:Memory:Embeddings</c>, validated at start: an unknown
     /// in-process model, a missing URL, a range broken stops the start naming the key), <see cref="IEmbedderCatalog"/>,
     /// and <see cref="IEmbedder"/> (the configured embedder) unless <c>Soma:Memory:Embeddings:Provider</c> in
-    /// <paramref name="configuration"/> is <c>None</c>. Nothing is loaded until the first embedding.
+    /// <paramref name="configuration"/> is <c>None</c>, with the <c>embedder</c> component of <c>/v1/health</c>. An in-process
+    /// model loads at the first embedding, or when the memory service starts (<c>LoadAtStart</c>).
     /// </summary>
     public static IServiceCollection AddSomaEmbeddings(this IServiceCollection services, IConfiguration configuration)
     {
@@ -32,6 +34,7 @@ public static class EmbeddingServiceCollectionExtensions
             // The catalog owns it; the container disposes it too, which is harmless (disposal is idempotent).
             services.TryAddSingleton<IEmbedder>(sp => sp.GetRequiredService<EmbedderCatalog>().Configured
                 ?? throw new InvalidOperationException($"{EmbeddingOptions.SectionName}:Provider is '{EmbeddingOptions.NoneProvider}': no embedder."));
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthReporter, EmbedderHealth>());
         }
 
         return services;

@@ -12,6 +12,15 @@ internal sealed partial class InProcessEmbeddingGenerator
     private void Run()
     {
         var stopping = _stopping.Token;
+        try
+        {
+            Load();
+        }
+        catch (EmbeddingException)
+        {
+            // Logged and kept: every request fails with it.
+        }
+
         var segments = new List<Segment>();
         var texts = new List<string>(_batchSize);
         while (!stopping.IsCancellationRequested)
@@ -157,6 +166,7 @@ internal sealed partial class InProcessEmbeddingGenerator
         }
 
         var started = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _loadState, (int)EmbedderLoadState.Loading);
         try
         {
             _sessionOptions = new SessionOptions
@@ -177,10 +187,13 @@ internal sealed partial class InProcessEmbeddingGenerator
         {
             // The model is inside an assembly of this build: a load that fails once fails every time, so say it once and keep it.
             Log.ModelLoadFailed(_logger, _model.Profile.Model, ex);
-            _loadFailure = new EmbeddingException($"The in-process model {_model.Profile.Model} could not be loaded: {ex.Message}", isTransient: false, ex);
-            throw _loadFailure;
+            var failure = new EmbeddingException($"The in-process model {_model.Profile.Model} could not be loaded: {ex.Message}", isTransient: false, ex);
+            _loadFailure = failure;
+            Volatile.Write(ref _loadState, (int)EmbedderLoadState.Failed);
+            throw failure;
         }
 
+        Volatile.Write(ref _loadState, (int)EmbedderLoadState.Loaded);
         Log.ModelLoaded(_logger, _model.Profile.Model, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, _threads);
         return _encoder;
     }

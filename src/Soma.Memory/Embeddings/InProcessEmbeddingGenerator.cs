@@ -15,8 +15,9 @@ namespace Soma.Memory.Embeddings;
 /// loop coalesces whatever is waiting into a batch of up to <c>BatchSize</c> texts, queries first, so a recall never
 /// waits behind more than the one batch already running; a request larger than a batch is split across batches, and
 /// a query that arrives meanwhile goes into the next one. A full queue fails the request at once (transient) instead of
-/// letting callers pile up. The model loads lazily, on the loop's thread, when the first request arrives (about 1 s):
-/// a process that never embeds never pays for it, and a start-up never waits for it.
+/// letting callers pile up. The model loads on the loop's thread (about 1 s, several on a busy machine) when the loop
+/// starts: at the first request, or earlier through <see cref="LoadInBackground"/> (the memory service calls it as it
+/// starts, so its first recall finds the model ready); a start-up never waits for it.
 /// </summary>
 internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
@@ -39,7 +40,8 @@ internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<
     // Owned by the loop's thread.
     private SessionOptions? _sessionOptions;
     private ISentenceEncoder? _encoder;
-    private EmbeddingException? _loadFailure;
+    private volatile EmbeddingException? _loadFailure;
+    private int _loadState;
     private Request? _carriedQuery;
     private Request? _carriedDocument;
 
@@ -78,6 +80,12 @@ internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<
         _documents = Channel.CreateBounded<Request>(queue);
         Metadata = new EmbeddingGeneratorMetadata(ProviderName, providerUri: null, model.Profile.Model, model.Profile.Dimensions);
     }
+
+    /// <summary>Where the model is: not loaded yet, loading, loaded, or failed to load (for good).</summary>
+    public EmbedderLoadState LoadState => (EmbedderLoadState)Volatile.Read(ref _loadState);
+
+    /// <summary>Why the model could not be loaded, once <see cref="LoadState"/> is <see cref="EmbedderLoadState.Failed"/>.</summary>
+    public string? LoadProblem => _loadFailure?.Message;
 
     /// <summary>The provider (<c>inprocess</c>), the model's id and its dimensions.</summary>
     public EmbeddingGeneratorMetadata Metadata { get; }
@@ -127,6 +135,9 @@ internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<
 
         return WaitAsync(request, cancellationToken);
     }
+
+    /// <summary>Starts loading the model on the loop's thread now, without waiting for it; requests that come meanwhile wait for the load.</summary>
+    public void LoadInBackground() => EnsureStarted();
 
     /// <inheritdoc />
     public object? GetService(Type serviceType, object? serviceKey = null)

@@ -9,7 +9,9 @@ namespace Soma.Memory.Service;
 //   text    the store's own (BM25 or ts_rank, squashed into 0..1);
 //   vector  (similarity − floor) / (1 − floor), the model's cosine above its match floor;
 //   hybrid  rrf:      Σ w / (k + rank) over the two rankings, divided by its best possible value;
-//           weighted: TextWeight · text relevance + (1 − TextWeight) · vector relevance.
+//           weighted: TextWeight · text relevance + (1 − TextWeight) · vector relevance;
+//           a memory found by words whose vector is not computed yet (just written) counts its words for its meaning
+//           too (its meaning rank is its words' rank), so it never loses to older memories for being new.
 public sealed partial class MemoryService
 {
     private Task<RecallResponse> RecallByTextAsync(RecallRequest request, CancellationToken cancellationToken) =>
@@ -58,12 +60,20 @@ public sealed partial class MemoryService
             }
         }
 
+        // Found by words and with no vector yet (not embedded): looked up before the scan, so a vector that lands between
+        // the two is either seen by the scan or not at all, never taken for a memory below the floor.
+        var textResponse = await text.ConfigureAwait(false);
+        IReadOnlySet<string> unembedded = new HashSet<string>();
         if (query is not null)
         {
+            if (hybrid)
+            {
+                unembedded = _index.Missing(request.Tenant, request.Namespace, embedder.Model, textResponse.Results.Select(r => r.Key));
+            }
+
             (hits, aboveFloor) = _index.Search(request.Tenant, request.Namespace, embedder.Model, query, candidates, embedder.MatchFloor);
         }
 
-        var textResponse = await text.ConfigureAwait(false);
         var keys = textResponse.Results.Select(r => r.Key).Concat(hits.Select(h => h.Key)).Distinct(StringComparer.Ordinal).ToList();
         if (keys.Count == 0)
         {
@@ -99,6 +109,12 @@ public sealed partial class MemoryService
             var inVector = vectorRank.TryGetValue(key, out var v);
             var textRelevance = inText ? Math.Clamp((t.Score - (MemoryScore.RecencyWeight * recency)) / MemoryScore.RelevanceWeight, 0, 1) : 0;
             var vectorRelevance = inVector ? Math.Clamp((v.Similarity - embedder.MatchFloor) / (1 - embedder.MatchFloor), 0, 1) : 0;
+            var pending = !inVector && unembedded.Contains(key);
+            if (pending)
+            {
+                vectorRelevance = textRelevance;
+            }
+
             double relevance;
             if (!hybrid)
             {
@@ -112,7 +128,7 @@ public sealed partial class MemoryService
             {
                 var k = (double)_recall.RrfK;
                 var textPart = inText ? _recall.TextWeight / (k + t.Rank) : 0;
-                var vectorPart = inVector ? (1 - _recall.TextWeight) / (k + v.Rank) : 0;
+                var vectorPart = inVector ? (1 - _recall.TextWeight) / (k + v.Rank) : pending ? (1 - _recall.TextWeight) / (k + t.Rank) : 0;
                 relevance = (textPart + vectorPart) / (1 / (k + 1));
             }
 

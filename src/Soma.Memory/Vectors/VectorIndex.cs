@@ -69,6 +69,10 @@ public sealed class VectorIndex
     internal (IReadOnlyList<VectorHit> Hits, int AboveFloor) Search(string tenant, string @namespace, string model, ReadOnlySpan<float> query, int top, double floor) =>
         Set(tenant, @namespace, model) is { } set ? set.Search(query, top, floor) : ([], 0);
 
+    /// <summary>Those of <paramref name="keys"/> that have no vector by <paramref name="model"/> in the namespace yet.</summary>
+    internal IReadOnlySet<string> Missing(string tenant, string @namespace, string model, IEnumerable<string> keys) =>
+        Set(tenant, @namespace, model) is { } set ? set.Missing(keys) : keys.ToHashSet(StringComparer.Ordinal);
+
     private VectorSet? Set(string tenant, string @namespace, string model) =>
         _namespaces.TryGetValue((tenant, @namespace), out var sets) && sets.TryGetValue(model, out var set) ? set : null;
 }

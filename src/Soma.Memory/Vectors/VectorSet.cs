@@ -27,6 +27,7 @@ internal sealed class VectorSet(int dimensions)
     private readonly List<float[]> _scales = [];
     private readonly List<string> _keys = [];
     private readonly Dictionary<long, int> _slots = [];
+    private readonly HashSet<string> _keySet = new(StringComparer.Ordinal);
 
     /// <summary>The vector length.</summary>
     public int Dimensions { get; } = dimensions;
@@ -70,6 +71,7 @@ internal sealed class VectorSet(int dimensions)
                 }
 
                 _keys.Add(key);
+                _keySet.Add(key);
                 _slots[memoryId] = slot;
             }
 
@@ -81,6 +83,29 @@ internal sealed class VectorSet(int dimensions)
         {
             _lock.ExitWriteLock();
         }
+    }
+
+    /// <summary>Those of <paramref name="keys"/> that have no vector here (not embedded yet).</summary>
+    public IReadOnlySet<string> Missing(IEnumerable<string> keys)
+    {
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var key in keys)
+            {
+                if (!_keySet.Contains(key))
+                {
+                    missing.Add(key);
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        return missing;
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed class ModelFallbackTests(TwoModelsFixture fixture) : IClassFixture
         {
             "status 500" => ScriptedResponse.Error(500),
             "status 429 with Retry-After" => ScriptedResponse.Error(429, retryAfterSeconds: 1),
-            "first byte after the timeout" => ScriptedResponse.Text("too late") with { FirstByteDelay = TimeSpan.FromSeconds(10) },
+            "first byte after the timeout" => ScriptedResponse.Text("too late") with { FirstByteDelay = TimeSpan.FromSeconds(TwoModels.PrimaryTimeoutSeconds * 6) },
             _ => ScriptedResponse.Text("never shown") with { MalformedAfterChunks = 0 },
         }, TwoModels.PrimaryId);
         var (primary, secondary) = (models.PrimaryCalls, models.SecondaryCalls);

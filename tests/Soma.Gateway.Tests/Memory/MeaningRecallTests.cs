@@ -46,6 +46,33 @@ public sealed class MeaningRecallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_model_loads_as_the_server_starts_so_the_first_recall_is_by_meaning_and_health_says_where_it_is()
+    {
+        var tenant = ServerFixture.NewTenant();
+        using var client = _server.For(tenant);
+
+        // Nothing has embedded yet: the start itself loads the model.
+        var loaded = await EventuallyAsync(() => EmbedderHealthAsync(client), c => c.GetProperty("details").GetProperty("state").GetString() == "loaded", "the model to load");
+        Assert.Equal(("normal", "inprocess", "all-minilm-l6-v2"), (loaded.GetProperty("status").GetString(), loaded.GetProperty("details").GetProperty("provider").GetString(), loaded.GetProperty("details").GetProperty("model").GetString()));
+        Assert.Equal(0, await _server.Services.GetRequiredService<IMemoryVectorStore>().CountPendingAsync());
+
+        var first = await RecallAsync(client, "/v1/memory?query=what%20did%20I%20say%20about%20my%20daughter%27s%20birthday");
+        Assert.False(first.GetProperty("degraded").GetBoolean());
+        Assert.Equal("hybrid", first.GetProperty("mode").GetString());
+
+        // Told not to, a server loads it at the first embedding instead.
+        await using var lazy = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Soma:Roles"] = "gateway,worker,relay,sync,memory",
+            ["Soma:Memory:Embeddings:LoadAtStart"] = "false",
+        });
+        using var lazyClient = lazy.For(tenant);
+        Assert.Equal("not loaded", (await EmbedderHealthAsync(lazyClient)).GetProperty("details").GetProperty("state").GetString());
+        await RecallAsync(lazyClient, "/v1/memory?query=birthday");
+        Assert.Equal("loaded", (await EmbedderHealthAsync(lazyClient)).GetProperty("details").GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task A_reindex_reports_progress_covers_every_memory_of_the_tenant_and_is_audited()
     {
         var tenant = ServerFixture.NewTenant();
@@ -89,6 +116,12 @@ public sealed class MeaningRecallTests : IAsyncLifetime
         var problem = await ProblemAssert.IsProblemAsync(await admin.PostAsync("/v1/memory/reindex?model=no-such-model", null), HttpStatusCode.BadRequest, "invalid-parameter");
         Assert.Equal("model", problem.GetProperty("parameter").GetString());
         Assert.Contains("arctic-embed-xs", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonElement> EmbedderHealthAsync(HttpClient client)
+    {
+        var health = JsonDocument.Parse(await client.GetStringAsync("/v1/health")).RootElement.Clone();
+        return health.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "embedder");
     }
 
     // Waits for the embedding pass and the index, not for a recall: an empty answer asked too early would be cached.

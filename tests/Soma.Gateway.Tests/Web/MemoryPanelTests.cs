@@ -1,6 +1,8 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Soma.Memory.Client;
 using static Microsoft.Playwright.Assertions;
+using static Soma.Gateway.Tests.Conversations.Conversation;
 
 namespace Soma.Gateway.Tests.Web;
 
@@ -18,6 +20,18 @@ public sealed class MemoryPanelTests(ChatBrowserFixture fixture) : IClassFixture
     public async Task The_panel_lists_the_turns_memories_stored_and_linked_searches_them_and_shows_markup_as_text()
     {
         var tenant = ServerFixture.NewTenant();
+
+        // The server loads its model as it starts; a turn recalled before that finishes is answered by words alone and
+        // rightly marked degraded (on a loaded machine the load can outlast a recall's wait), which this test is not about.
+        using (var client = fixture.Server.For(tenant))
+        {
+            await EventuallyAsync(
+                async () => JsonDocument.Parse(await client.GetStringAsync("/v1/health")).RootElement.GetProperty("components").EnumerateArray()
+                    .Single(c => c.GetProperty("name").GetString() == "embedder").GetProperty("details").GetProperty("state").GetString(),
+                state => state == "loaded",
+                "the embedding model to load");
+        }
+
         await using var context = await fixture.NewContextAsync();
         var page = await context.NewPageAsync();
         var problems = PageProblems.Watch(page);

@@ -158,6 +158,26 @@ public sealed class InProcessEmbedderTests : IDisposable
         Assert.False(first.IsTransient);
         Assert.Contains("all-minilm-l6-v2 could not be loaded", first.Message, StringComparison.Ordinal);
         Assert.Same(first, second);
+        Assert.Equal((EmbedderLoadState.Failed, first.Message), (generator.LoadState, generator.LoadProblem));
+    }
+
+    [Fact]
+    public async Task Loading_in_the_background_readies_the_model_before_any_request_and_the_first_query_finds_it_loaded()
+    {
+        using var generator = Generator(InProcessModels.MiniLm);
+        Assert.Equal(EmbedderLoadState.NotLoaded, generator.LoadState);
+
+        generator.LoadInBackground();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (generator.LoadState != EmbedderLoadState.Loaded && DateTime.UtcNow < deadline)
+        {
+            Assert.NotEqual(EmbedderLoadState.Failed, generator.LoadState);
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(EmbedderLoadState.Loaded, generator.LoadState);
+        var query = await generator.GenerateAsync(["when is the tax report due"], EmbeddingPurposes.Options(EmbeddingPurpose.Query));
+        Assert.Equal(InProcessModels.MiniLm.Profile.Dimensions, query[0].Vector.Length);
     }
 
     [Fact]

@@ -97,6 +97,27 @@ public sealed class EmbeddingOutageTests : IAsyncLifetime
         Assert.Equal(new VectorCoverage(3, 3), await Vectors.CoverageAsync("hashed-words", _tenant));
     }
 
+    [Fact]
+    public async Task A_memory_whose_vector_is_not_in_yet_ranks_by_its_words_not_below_an_older_one_that_has_a_vector()
+    {
+        await RememberAsync("q", "what is the launch date");
+        await WaitUntilAsync(async () => await Vectors.CountPendingAsync() == 0, "the older memory's vector");
+
+        // The newer memory holds both of the question's words; the embedder never answers for it during the test.
+        _embeddings.HeldText = "the launch date is friday";
+        await RememberAsync("a", "the launch date is friday");
+        await WaitUntilAsync(() => _embeddings.Requests.Any(r => r.Body.Contains("friday", StringComparison.Ordinal)), "the embedding pass to ask for the newer memory's vector");
+        await _host.Services.GetRequiredService<VectorIndexSync>().CatchUpAsync();
+
+        var answer = await RecallAsync("launch friday", "hybrid", topK: 5);
+        var results = answer["results"]!.AsArray();
+        Assert.Equal(["a", "q"], results.Select(r => (string)r!["key"]!));
+        Assert.Equal(["text", "both"], results.Select(r => (string)r!["match"]!));
+        Assert.False((bool)answer["degraded"]!);
+        Assert.Equal(1, await Vectors.CountPendingAsync());
+        _embeddings.HeldText = null;
+    }
+
     private IMemoryVectorStore Vectors => _host.Services.GetRequiredService<IMemoryVectorStore>();
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what) => await WaitUntilAsync(() => Task.FromResult(condition()), what);

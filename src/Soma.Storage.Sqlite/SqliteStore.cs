@@ -22,6 +22,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _connectionString;
     private SqliteConnection? _writer;
+    private SqliteStatementCache? _statements;
     private SqliteDatabaseLock? _inUse;
     private CancellationTokenSource? _checkpointStop;
     private Task? _checkpoints;
@@ -158,6 +159,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
 
             if (_writer is not null)
             {
+                _statements?.Dispose();
                 await _writer.DisposeAsync().ConfigureAwait(false);
                 SqliteConnection.ClearPool(_writer);
                 _writer = null;
@@ -183,7 +185,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
         {
             var writer = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
             var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            return new SqliteStoreTransaction(this, writer, transaction, _writeGate);
+            return new SqliteStoreTransaction(this, writer, transaction, _writeGate, _statements!);
         }
         catch (SqliteException ex)
         {
@@ -240,6 +242,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
 
         if (_writer is not null)
         {
+            _statements?.Dispose();
             await _writer.DisposeAsync().ConfigureAwait(false);
         }
 
@@ -274,6 +277,7 @@ public sealed partial class SqliteStore : IStore, IAsyncDisposable
             $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds};"
             + (background ? " PRAGMA wal_autocheckpoint = 0;" : ""),
             cancellationToken).ConfigureAwait(false);
+        _statements = new SqliteStatementCache(writer);
         _writer = writer;
         if (background && _checkpoints is null)
         {

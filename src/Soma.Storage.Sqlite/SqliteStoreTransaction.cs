@@ -11,8 +11,11 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
     private bool _completed;
     private bool _disposed;
 
-    public SqliteStoreTransaction(SqliteStore store, SqliteConnection connection, SqliteTransaction transaction, WriterGate gate)
+    private readonly SqliteStatementCache _statements;
+
+    public SqliteStoreTransaction(SqliteStore store, SqliteConnection connection, SqliteTransaction transaction, WriterGate gate, SqliteStatementCache statements)
     {
+        _statements = statements;
         Store = store;
         Connection = connection;
         Transaction = transaction;
@@ -25,13 +28,8 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
 
     public SqliteTransaction Transaction { get; }
 
-    public SqliteCommand CreateCommand(string sql)
-    {
-        var command = Connection.CreateCommand();
-        command.Transaction = Transaction;
-        command.CommandText = sql;
-        return command;
-    }
+    /// <summary>A command in this transaction; its statements stay compiled for the next transaction once it is disposed.</summary>
+    public SqliteCommand CreateCommand(string sql) => _statements.Rent(sql, Transaction);
 
     public SqliteStoreTransaction EnsureActive()
     {

@@ -35,8 +35,21 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         var builder = new NpgsqlDataSourceBuilder(options.Value.ConnectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "soma";
+
+        // Statements the adapters run again and again are prepared on each connection and reused across transactions
+        // (parsed and planned once), unless the connection string says otherwise (Max Auto Prepare=0 behind a pooler that
+        // cannot carry prepared statements).
+        if (!Names(options.Value.ConnectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPreparedStatements;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
         _dataSource = builder.Build();
     }
+
+    /// <summary>Statements kept prepared per connection when the connection string does not set <c>Max Auto Prepare</c>.</summary>
+    public const int AutoPreparedStatements = 64;
 
     /// <inheritdoc />
     public string Engine => "postgres";
@@ -189,5 +202,12 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
     {
         [LoggerMessage(EventId = LogEvents.PostgresStoreMigrationApplied, Level = LogLevel.Information, Message = "Applied PostgreSQL migration {Migration}")]
         public static partial void MigrationApplied(ILogger logger, string migration);
+    }
+
+    // Whether the connection string names a key itself (Npgsql's builder answers for every key it knows).
+    private static bool Names(string connectionString, params string[] keys)
+    {
+        var raw = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return keys.Any(raw.ContainsKey);
     }
 }

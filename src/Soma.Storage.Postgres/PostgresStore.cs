@@ -18,6 +18,9 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
     // Any fixed number works; it only has to be the same in every process that migrates this database.
     private const long MigrationLockKey = 0x536f6d614d696772;
 
+    // Statements kept prepared per connection when the connection string does not set Max Auto Prepare.
+    private const int AutoPreparedStatements = 64;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
 
@@ -47,9 +50,6 @@ public sealed partial class PostgresStore : IStore, IAsyncDisposable
 
         _dataSource = builder.Build();
     }
-
-    /// <summary>Statements kept prepared per connection when the connection string does not set <c>Max Auto Prepare</c>.</summary>
-    public const int AutoPreparedStatements = 64;
 
     /// <inheritdoc />
     public string Engine => "postgres";

@@ -644,18 +644,6 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     private OutboxMessage Message(
-        string tenant, string? dedupeKey = null, string topic = "conversation.v1", string payload = "{}", string? partitionKey = null, DateTimeOffset? createdAt = null)
-    {
-        var id = Guid.CreateVersion7();
-        return new OutboxMessage
-        {
-            Id = id,
-            TenantId = tenant,
-            Topic = topic,
-            DedupeKey = dedupeKey ?? id.ToString(),
-            PartitionKey = partitionKey,
-            Payload = payload,
-            CreatedAt = createdAt ?? Clock.GetUtcNow(),
-        };
-    }
+        string tenant, string? dedupeKey = null, string topic = "conversation.v1", string payload = "{}", string? partitionKey = null, DateTimeOffset? createdAt = null) =>
+        OutboxRows.New(tenant, createdAt ?? Clock.GetUtcNow(), payload, topic, dedupeKey, partitionKey);
 }

@@ -23,16 +23,7 @@ public sealed class PostgresPreparedStatementTests(PostgresEngine engine) : ICla
         for (var i = 0; i < 5; i++)
         {
             await using var transaction = await store.BeginAsync();
-            var id = Guid.CreateVersion7();
-            await outbox.AppendAsync(transaction, new OutboxMessage
-            {
-                Id = id,
-                TenantId = "t",
-                Topic = "conversation.v1",
-                DedupeKey = id.ToString(),
-                Payload = """{"text":"hello"}""",
-                CreatedAt = DateTimeOffset.UtcNow,
-            });
+            await outbox.AppendAsync(transaction, OutboxRows.New("t", DateTimeOffset.UtcNow, """{"text":"hello"}"""));
             await transaction.CommitAsync();
         }
 

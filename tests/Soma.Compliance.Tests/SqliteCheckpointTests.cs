@@ -31,16 +31,7 @@ public sealed class SqliteCheckpointTests : IDisposable
         for (var i = 0; i < 100; i++)
         {
             await using var transaction = await store.BeginAsync();
-            var id = Guid.CreateVersion7();
-            await outbox.AppendAsync(transaction, new OutboxMessage
-            {
-                Id = id,
-                TenantId = "t",
-                Topic = "conversation.v1",
-                DedupeKey = id.ToString(),
-                Payload = payload,
-                CreatedAt = DateTimeOffset.UtcNow,
-            });
+            await outbox.AppendAsync(transaction, OutboxRows.New("t", DateTimeOffset.UtcNow, payload));
             await transaction.CommitAsync();
         }
 

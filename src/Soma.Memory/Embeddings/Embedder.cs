@@ -32,6 +32,9 @@ internal sealed class Embedder : IEmbedder, IDisposable
 
     internal EmbeddingProfile Profile => _profile;
 
+    /// <summary>The generator's provider: <c>inprocess</c> or <c>openai</c>.</summary>
+    internal string? Provider => _generator.GetService<EmbeddingGeneratorMetadata>()?.ProviderName;
+
     /// <summary>The in-process generator behind this embedder, or null for an endpoint.</summary>
     internal InProcessEmbeddingGenerator? InProcess => _generator as InProcessEmbeddingGenerator;
 

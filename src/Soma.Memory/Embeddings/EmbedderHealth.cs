@@ -16,12 +16,11 @@ internal sealed class EmbedderHealth(EmbedderCatalog catalog) : IHealthReporter
             return Task.FromResult(new ComponentHealth("embedder", HealthStatus.Normal, new Dictionary<string, object?> { ["provider"] = "none" }));
         }
 
-        var details = new Dictionary<string, object?> { ["model"] = embedder.Model };
+        var details = new Dictionary<string, object?> { ["model"] = embedder.Model, ["provider"] = embedder.Provider };
         var status = HealthStatus.Normal;
         if (embedder.InProcess is { } generator)
         {
             var state = generator.LoadState;
-            details["provider"] = "inprocess";
             details["state"] = state switch
             {
                 EmbedderLoadState.NotLoaded => "not loaded",
@@ -34,10 +33,6 @@ internal sealed class EmbedderHealth(EmbedderCatalog catalog) : IHealthReporter
                 details["error"] = generator.LoadProblem;
                 status = HealthStatus.Degraded;
             }
-        }
-        else
-        {
-            details["provider"] = "openai";
         }
 
         return Task.FromResult(new ComponentHealth("embedder", status, details));

@@ -16,9 +16,9 @@ internal sealed partial class InProcessEmbeddingGenerator
         {
             Load();
         }
-        catch (EmbeddingException)
+        catch (Exception ex) when (ex is EmbeddingException or OutOfMemoryException)
         {
-            // Logged and kept: every request fails with it.
+            // A failure is logged and kept (every request fails with it); out of memory, the first batch tries again.
         }
 
         var segments = new List<Segment>();
@@ -166,7 +166,6 @@ internal sealed partial class InProcessEmbeddingGenerator
         }
 
         var started = Stopwatch.GetTimestamp();
-        Volatile.Write(ref _loadState, (int)EmbedderLoadState.Loading);
         try
         {
             _sessionOptions = new SessionOptions
@@ -187,13 +186,10 @@ internal sealed partial class InProcessEmbeddingGenerator
         {
             // The model is inside an assembly of this build: a load that fails once fails every time, so say it once and keep it.
             Log.ModelLoadFailed(_logger, _model.Profile.Model, ex);
-            var failure = new EmbeddingException($"The in-process model {_model.Profile.Model} could not be loaded: {ex.Message}", isTransient: false, ex);
-            _loadFailure = failure;
-            Volatile.Write(ref _loadState, (int)EmbedderLoadState.Failed);
-            throw failure;
+            _loadFailure = new EmbeddingException($"The in-process model {_model.Profile.Model} could not be loaded: {ex.Message}", isTransient: false, ex);
+            throw _loadFailure;
         }
 
-        Volatile.Write(ref _loadState, (int)EmbedderLoadState.Loaded);
         Log.ModelLoaded(_logger, _model.Profile.Model, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, _threads);
         return _encoder;
     }

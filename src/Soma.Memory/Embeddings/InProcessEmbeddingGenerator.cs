@@ -41,7 +41,6 @@ internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<
     private SessionOptions? _sessionOptions;
     private ISentenceEncoder? _encoder;
     private volatile EmbeddingException? _loadFailure;
-    private int _loadState;
     private Request? _carriedQuery;
     private Request? _carriedDocument;
 
@@ -82,7 +81,11 @@ internal sealed partial class InProcessEmbeddingGenerator : IEmbeddingGenerator<
     }
 
     /// <summary>Where the model is: not loaded yet, loading, loaded, or failed to load (for good).</summary>
-    public EmbedderLoadState LoadState => (EmbedderLoadState)Volatile.Read(ref _loadState);
+    public EmbedderLoadState LoadState =>
+        _loadFailure is not null ? EmbedderLoadState.Failed
+        : Volatile.Read(ref _encoder) is not null ? EmbedderLoadState.Loaded
+        : Volatile.Read(ref _loop) is not null ? EmbedderLoadState.Loading // the loop loads the model before anything else
+        : EmbedderLoadState.NotLoaded;
 
     /// <summary>Why the model could not be loaded, once <see cref="LoadState"/> is <see cref="EmbedderLoadState.Failed"/>.</summary>
     public string? LoadProblem => _loadFailure?.Message;

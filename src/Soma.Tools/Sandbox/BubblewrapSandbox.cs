@@ -18,6 +18,7 @@ namespace Soma.Tools.Sandbox;
 public sealed class BubblewrapSandbox : IToolSandbox
 {
     private const string Script = "if [ -n \"$1\" ]; then echo $$ > \"$1\" || exit 125; fi; f=$2; shift 2; exec \"$@\" 9<\"$f\"";
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
     private readonly SandboxOptions _options;
     private readonly SandboxHost _host;
     private readonly SandboxEgress _egress;
@@ -54,6 +55,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
         try
         {
             result = await SandboxProcess.RunAsync(Launch(command, procs, proxy?.SocketPath), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
+            await PidsCgroup.DrainAsync(procs, DrainLimit).ConfigureAwait(false);
         }
         finally
         {

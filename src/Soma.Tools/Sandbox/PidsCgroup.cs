@@ -95,6 +95,54 @@ internal sealed class PidsCgroup
     }
 
     /// <summary>
+    /// Kills what is left in a call's group and waits (up to <paramref name="limit"/>) until it is empty. bubblewrap's
+    /// outer process exits as soon as the program's exit code reaches it, while the namespace's first process may still
+    /// be tearing down the rest (a daemon the program left behind); the call's result waits for that, so nothing of a
+    /// call is running when it returns. Returns whether the group emptied.
+    /// </summary>
+    public static async Task<bool> DrainAsync(string? procs, TimeSpan limit)
+    {
+        if (procs is null)
+        {
+            return true;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            string[] left;
+            try
+            {
+                left = File.ReadAllLines(procs);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return true;
+            }
+
+            if (left.Length == 0)
+            {
+                return true;
+            }
+
+            if (clock.Elapsed >= limit)
+            {
+                return false;
+            }
+
+            foreach (var line in left)
+            {
+                if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                {
+                    SandboxProcess.Signal(pid, 9);
+                }
+            }
+
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Removes a call's group once its processes are gone: now if it can, else a few tries in the background (the kernel
     /// frees a group just after its last process is reaped).
     /// </summary>

@@ -210,6 +210,9 @@ internal static partial class SandboxProcess
         _ => "SIG" + signal.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when it is gone.</summary>
+    internal static bool Signal(int pid, int signal) => Kill(pid, signal) == 0;
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Soma.Contracts.Identity;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
+using Soma.Orchestration.Checkpoints;
 using Soma.Orchestration.Runs;
 using Soma.Orchestration.Workflows;
 using Soma.Storage.Postgres;
@@ -16,20 +17,23 @@ namespace Soma.Benchmarks;
 
 /// <summary>
 /// The durable-step load driver (`dotnet run -c Release -- runner`): a 10-step linear workflow of trivial steps, every
-/// step result committed as a checkpoint, on SQLite FULL and NORMAL and on PostgreSQL (fsync on). Measures steps/s and
-/// per-step latency (commit to commit) for one run at a time in a loop, and for 32 concurrent runs. With
+/// step result committed as a checkpoint, on SQLite FULL and NORMAL and on PostgreSQL (fsync on), and the same workflow
+/// with batched durability on SQLite FULL (its results committed together at the end). Measures steps/s and per-step
+/// latency (commit to commit, a commit's time shared by the steps it carried) for one run at a time in a loop, and for
+/// 32 concurrent runs. With
 /// <c>--slices</c> it stays up and measures one round per <c>round SECONDS</c> line on stdin (benchmarks/peers).
 /// </summary>
 public static class RunnerLoad
 {
     private const int Steps = 10;
+    private const string PerStep = "bench.linear", Batched = "bench.linear.batched";
 
     public static async Task<int> RunAsync(string[] args)
     {
         // `runner --slices`: stays up with its stores open and warm, and measures a round per line `round SECONDS` on
         // stdin (the table's rows, then a line `end`), so the peers benchmark can interleave it with warm peers.
         var slices = args.Contains("--slices");
-        var seconds = args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } first
+        var seconds = args.Skip(1).FirstOrDefault(a => double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) is { } first
             ? double.Parse(first, CultureInfo.InvariantCulture)
             : 10;
         using var directory = new TempDirectory("soma-runner-bench");
@@ -39,8 +43,16 @@ public static class RunnerLoad
             ("SQLite FULL", () => Sqlite(Path.Combine(directory.Path, "full.db"), SqliteSynchronous.Full)),
             ("SQLite NORMAL", () => Sqlite(Path.Combine(directory.Path, "normal.db"), SqliteSynchronous.Normal)),
             ("PostgreSQL", async () => PostgresPorts(await postgres.CreateDatabaseAsync())),
+            ("SQLite FULL batched", () => Sqlite(Path.Combine(directory.Path, "batched.db"), SqliteSynchronous.Full, Batched)),
         };
         var modes = new[] { ("single run in a loop", 1), ("32 concurrent runs", 32) };
+
+        // `--engine NAME` (repeatable): only these rows, e.g. to profile one of them.
+        var only = args.Select((a, i) => (a, i)).Where(p => p.a == "--engine" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToHashSet(StringComparer.Ordinal);
+        if (only.Count > 0)
+        {
+            engines = [.. engines.Where(e => only.Contains(e.Name))];
+        }
 
         var opened = new List<(string Name, IAsyncDisposable Owner, Ports Ports)>();
         try
@@ -126,7 +138,7 @@ public static class RunnerLoad
             var batch = new List<RunRecord>();
             for (var i = 0; i < concurrency; i++)
             {
-                var accepted = await p.Service.StartAsync("bench", "bench.linear", 1, JsonSerializer.SerializeToElement(new { n = i }));
+                var accepted = await p.Service.StartAsync("bench", p.Workflow, 1, JsonSerializer.SerializeToElement(new { n = i }));
                 batch.Add(((RunStartResult.Accepted)accepted).Run);
             }
 
@@ -143,14 +155,19 @@ public static class RunnerLoad
         // Latencies are read from the committed checkpoints after the clock stopped, so reading them costs nothing above.
         foreach (var run in finished)
         {
+            var previous = (await p.Runs.GetAsync(run.TenantId, run.Id))!.CreatedAt;
+            var done = 0;
+            foreach (var version in await p.Checkpoints.ListVersionsAsync(run.TenantId, run.Id))
             {
-                var previous = (await p.Runs.GetAsync(run.TenantId, run.Id))!.CreatedAt;
-                for (var v = 1; v <= Steps; v++)
+                var checkpoint = (await p.Checkpoints.GetAsync(run.TenantId, run.Id, version))!;
+                var steps = CheckpointFormat.Read(checkpoint.FormatVersion, checkpoint.State).Steps.Count;
+                for (var step = done; step < steps; step++)
                 {
-                    var checkpoint = (await p.Checkpoints.GetAsync(run.TenantId, run.Id, v))!;
-                    latencies.Add((checkpoint.CreatedAt - previous).TotalMilliseconds);
-                    previous = checkpoint.CreatedAt;
+                    latencies.Add((checkpoint.CreatedAt - previous).TotalMilliseconds / (steps - done));
                 }
+
+                done = steps;
+                previous = checkpoint.CreatedAt;
             }
         }
 
@@ -160,10 +177,10 @@ public static class RunnerLoad
 
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
 
-    private static Task<(IStore, IAsyncDisposable, Func<IStore, Ports>)> Sqlite(string path, SqliteSynchronous synchronous)
+    private static Task<(IStore, IAsyncDisposable, Func<IStore, Ports>)> Sqlite(string path, SqliteSynchronous synchronous, string workflow = PerStep)
     {
         var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, Synchronous = synchronous }), TimeProvider.System);
-        return Task.FromResult<(IStore, IAsyncDisposable, Func<IStore, Ports>)>((store, store, _ => Build(store, new SqliteRunStore(store), new SqliteCheckpointStore(store), new SqliteEffectsLedger(store), new SqliteOutbox(store, Options.Create(new OutboxOptions())))));
+        return Task.FromResult<(IStore, IAsyncDisposable, Func<IStore, Ports>)>((store, store, _ => Build(store, new SqliteRunStore(store), new SqliteCheckpointStore(store), new SqliteEffectsLedger(store), new SqliteOutbox(store, Options.Create(new OutboxOptions())), workflow)));
     }
 
     private static (IStore, IAsyncDisposable, Func<IStore, Ports>) PostgresPorts(string connectionString)
@@ -172,9 +189,10 @@ public static class RunnerLoad
         return (store, store, _ => Build(store, new PostgresRunStore(store), new PostgresCheckpointStore(store), new PostgresEffectsLedger(store), new PostgresOutbox(store, Options.Create(new OutboxOptions()))));
     }
 
-    private static Ports Build(IStore store, IRunStore runs, ICheckpointStore checkpoints, IEffectsLedger effects, IOutbox outbox)
+    private static Ports Build(IStore store, IRunStore runs, ICheckpointStore checkpoints, IEffectsLedger effects, IOutbox outbox, string workflow = PerStep)
     {
-        var builder = WorkflowDefinition.Create("bench.linear", 1);
+        var builder = WorkflowDefinition.Create(workflow, 1)
+            .WithDurability(workflow == Batched ? WorkflowDurability.Batched() : WorkflowDurability.PerStep);
         for (var i = 0; i < Steps; i++)
         {
             var step = i;
@@ -185,11 +203,12 @@ public static class RunnerLoad
         registry.Register(builder.Build());
         var ids = new UuidV7Generator(TimeProvider.System);
         return new Ports(
+            workflow,
             runs,
             checkpoints,
             new RunService(store, runs, checkpoints, outbox, ids, registry, TimeProvider.System),
             new RunExecutor(store, runs, checkpoints, effects, outbox, ids, registry, TimeProvider.System, Options.Create(new OrchestrationOptions()), NullLogger<RunExecutor>.Instance));
     }
 
-    private sealed record Ports(IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor);
+    private sealed record Ports(string Workflow, IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor);
 }

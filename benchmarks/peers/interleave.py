@@ -90,12 +90,13 @@ print("| engine | mode | ours steps/s |")
 print("|---|---|---:|")
 for key in mine[0]:
     print(f"| {key[0]} | {key[1]} | {spread([m[key] for m in mine])} |")
-print("\n| mode | peer | peer steps/s | ratio, ours on SQLite FULL | ratio, ours on PostgreSQL |")
-print("|---|---|---:|---:|---:|")
+print("\n| mode | peer | peer steps/s | ratio, ours on SQLite FULL | ratio, ours on PostgreSQL | ratio, ours batched (SQLite FULL) |")
+print("|---|---|---:|---:|---:|---:|")
 for (peer, mode), samples in peers.items():
     full = statistics.median(mine[r][("SQLite FULL", mode)] / s for r, s in samples)
     on_postgres = statistics.median(mine[r][("PostgreSQL", mode)] / s for r, s in samples)
-    print(f"| {mode} | {peer} | {spread([s for _, s in samples])} | {full:.2f}x | {on_postgres:.2f}x |")
+    batched = statistics.median(mine[r][("SQLite FULL batched", mode)] / s for r, s in samples)
+    print(f"| {mode} | {peer} | {spread([s for _, s in samples])} | {full:.2f}x | {on_postgres:.2f}x | {batched:.2f}x |")
 print(f"\nThe machine's fsynced commits/s (SQLite WAL FULL, one insert each), one 2 s sample per round: {spread(fsync)}.")
 # Other work on the machine moves every figure: say how much there was.
 print(f"Load average at the end (1, 5, 15 min): {', '.join(open('/proc/loadavg').read().split()[:3])}.")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Durable-step benchmark, ours and the peers on this machine, interleaved, then the ratios.
 #   benchmarks/peers/run.sh [SECONDS]   (default 8 s per measurement, in three slices: see interleave.py)
-# Ours: `soma` runner load driver (SQLite FULL/NORMAL, PostgreSQL). Peers: Microsoft Agent Framework workflows with
+# Ours: `soma` runner load driver (SQLite FULL/NORMAL, PostgreSQL, SQLite FULL with batched durability). Peers: Microsoft Agent Framework workflows with
 # FileSystemJsonCheckpointStore and in memory (NuGet Microsoft.Agents.AI.Workflows), LangGraph.js with its SQLite saver,
 # DBOS Transact on a PostgreSQL started here, Restate on a restate-server started here; and the machine's
 # fsynced-commit rate (fsync.py). This script installs, builds and starts what they need; interleave.py measures.

@@ -58,6 +58,10 @@ public sealed class ChatTurnWorkflow
         var rounds = _options.MaxToolRounds + 1;
         Definition = WorkflowDefinition.Create(Name, 1)
             .WithInputSchema(ChatTurn.InputSchema)
+
+            // Every step committed: a model call is slow and billed, and its text is already streamed, so a crash must
+            // not run it again.
+            .WithDurability(WorkflowDurability.PerStep)
             .Step("context", ContextAsync)
             .Loop(
                 "rounds",

@@ -7,17 +7,24 @@ namespace Soma.Orchestration.Demo;
 /// <summary>
 /// The workflows shipped with the server: <c>demo.pipeline</c>, eleven steps with a fan-out/fan-in of pure steps and one
 /// side-effecting webhook call that the policy must allow first (<c>authorize</c>, deciding on tool
-/// <c>demo.pipeline.notify</c>), and <c>demo.approval</c>, which waits for an input and then continues.
+/// <c>demo.pipeline.notify</c>), committing every step; <c>demo.pipeline.batched</c>, the same steps with batched
+/// durability (the pure steps' results committed together); and <c>demo.approval</c>, which waits for an input and then
+/// continues.
 /// </summary>
 public static class DemoWorkflows
 {
-    /// <summary>Builds <c>demo.pipeline</c> v1.</summary>
-    public static WorkflowDefinition Pipeline(HttpClient http, DemoOptions options, PolicyGate policy)
+    /// <summary>
+    /// Builds <c>demo.pipeline</c> v1 (<see cref="WorkflowDurability.PerStep"/>) or, with batched durability,
+    /// <c>demo.pipeline.batched</c> v1.
+    /// </summary>
+    public static WorkflowDefinition Pipeline(HttpClient http, DemoOptions options, PolicyGate policy, WorkflowDurability durability)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(policy);
-        var builder = WorkflowDefinition.Create("demo.pipeline", 1)
+        ArgumentNullException.ThrowIfNull(durability);
+        var builder = WorkflowDefinition.Create(durability.Mode == DurabilityMode.PerStep ? "demo.pipeline" : "demo.pipeline.batched", 1)
+            .WithDurability(durability)
             .WithInputSchema("""
                 {"type":"object","properties":{"order":{"type":"integer","minimum":1},"step_delay_ms":{"type":"integer","minimum":0,"maximum":10000}},"required":["order"],"additionalProperties":false}
                 """)
@@ -40,6 +47,7 @@ public static class DemoWorkflows
     /// <summary>Builds <c>demo.approval</c> v1.</summary>
     public static WorkflowDefinition Approval() =>
         WorkflowDefinition.Create("demo.approval", 1)
+            .WithDurability(WorkflowDurability.PerStep)
             .Step("prepare", (c, _) => Done(new { requested = true }))
             .Step("approve", (c, _) => ValueTask.FromResult(c.ResumeInput is { } decision ? StepOutcome.Succeeded(decision) : StepOutcome.Wait("approval")), o => o.After("prepare"))
             .Step("finish", (c, _) => Done(new { decision = c.Outputs["approve"] }), o => o.After("approve"))

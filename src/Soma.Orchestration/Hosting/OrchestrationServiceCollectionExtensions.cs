@@ -27,7 +27,11 @@ public static class OrchestrationServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton("soma.demo", (_, _) => new HttpClient { Timeout = TimeSpan.FromSeconds(10) });
         services.TryAddSingleton<PolicyGate>();
-        services.AddSingleton(sp => DemoWorkflows.Pipeline(sp.GetRequiredKeyedService<HttpClient>("soma.demo"), sp.GetRequiredService<IOptions<DemoOptions>>().Value, sp.GetRequiredService<PolicyGate>()));
+        foreach (var durability in (WorkflowDurability[])[WorkflowDurability.PerStep, WorkflowDurability.Batched()])
+        {
+            services.AddSingleton(sp => DemoWorkflows.Pipeline(sp.GetRequiredKeyedService<HttpClient>("soma.demo"), sp.GetRequiredService<IOptions<DemoOptions>>().Value, sp.GetRequiredService<PolicyGate>(), durability));
+        }
+
         services.AddSingleton(_ => DemoWorkflows.Approval());
         services.TryAddSingleton(sp =>
         {

@@ -15,7 +15,9 @@ namespace Soma.Orchestration.Runs;
 /// Executes one leased run until it ends, waits, backs off for long, or loses its lease. Steps run in dependency order,
 /// independent ones concurrently; every result is committed as a new checkpoint version (compare-and-swap on the run
 /// version, fenced by the lease) before any step that depends on it starts. A side-effecting step's result is written
-/// to the effects ledger in the same transaction, so a retry or a resume never runs the effect again.
+/// to the effects ledger in the same transaction, so a retry or a resume never runs the effect again. A workflow with
+/// <see cref="DurabilityMode.Batched"/> durability keeps its pure steps' results in memory and commits them together
+/// (see <see cref="WorkflowDurability"/>).
 /// </summary>
 public sealed partial class RunExecutor(
     IStore store,
@@ -84,7 +86,13 @@ public sealed partial class RunExecutor(
         {
             while (true)
             {
-                await Task.Delay(lease / 3, _time, leaseLost.Token).ConfigureAwait(false);
+                // Every run's end cancels this wait: no exception for it (one per run costs more than the wait).
+                await Task.Delay(lease / 3, _time, leaseLost.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (leaseLost.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 if (!await _runs.RenewLeaseAsync(owner, run.TenantId, run.Id, lease, leaseLost.Token).ConfigureAwait(false))
                 {
                     // Someone else holds the run now (or it was cancelled): stop the steps, commit nothing more.
@@ -107,6 +115,10 @@ public sealed partial class RunExecutor(
     private sealed class Execution(RunExecutor executor, RunRecord run, string owner, CancellationToken cancellationToken)
     {
         private readonly Dictionary<string, Task<StepCompletion>> _inFlight = new(StringComparer.Ordinal);
+
+        // Batched durability: pure steps' results applied to _state but not committed yet, and when the first came.
+        private readonly List<(StepCompletion Done, StepRecord Record)> _deferred = [];
+        private long _deferredSince;
         private WorkflowDefinition _workflow = null!;
         private RunRecord _run = run;
         private RunCheckpoint _state = RunCheckpoint.Empty;
@@ -154,7 +166,7 @@ public sealed partial class RunExecutor(
                 var scan = Scan(executor._time.GetUtcNow());
                 if (scan.Bookkeeping != _state)
                 {
-                    await CommitAsync(RunState.Running, scan.Bookkeeping, (tx, r) => AppendSkippedAsync(tx, r, scan)).ConfigureAwait(false);
+                    await CommitAsync(RunState.Running, scan.Bookkeeping, (tx, r) => AppendSkippedAsync(tx, r, scan), announcesCheckpoint: scan.AnySkipped).ConfigureAwait(false);
                     continue;
                 }
 
@@ -172,6 +184,13 @@ public sealed partial class RunExecutor(
 
                 if (scan.Failed is null)
                 {
+                    if (_deferred.Count > 0 && scan.Ready.Any(w => w.Step.HasSideEffects && !_inFlight.ContainsKey(w.Key)))
+                    {
+                        // A side-effecting step starts only from committed inputs: a crash must not re-run what fed it.
+                        await FlushAsync().ConfigureAwait(false);
+                        continue;
+                    }
+
                     foreach (var work in scan.Ready.Where(w => !_inFlight.ContainsKey(w.Key)))
                     {
                         var launched = work with { StartCheckpointVersion = _run.CheckpointVersion };
@@ -210,7 +229,15 @@ public sealed partial class RunExecutor(
                     return;
                 }
 
-                var finished = await Task.WhenAny(_inFlight.Values).ConfigureAwait(false);
+                var finished = _deferred.Count == 0
+                    ? await Task.WhenAny(_inFlight.Values).ConfigureAwait(false)
+                    : await WhenAnyOrFlushDueAsync().ConfigureAwait(false);
+                if (finished is null)
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                    continue;
+                }
+
                 var completion = await finished.ConfigureAwait(false);
                 _inFlight.Remove(completion.Key);
                 await RecordAsync(completion).ConfigureAwait(false);
@@ -220,6 +247,25 @@ public sealed partial class RunExecutor(
                 }
             }
         }
+
+        // The next step to finish, or null when the deferred results' time is up first.
+        private async Task<Task<StepCompletion>?> WhenAnyOrFlushDueAsync()
+        {
+            var left = _workflow.Durability.MaxDelay - executor._time.GetElapsedTime(_deferredSince);
+            if (left <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            using var timer = new CancellationTokenSource();
+            var due = Task.Delay(left, executor._time, timer.Token);
+            var first = await Task.WhenAny([.. _inFlight.Values, due]).ConfigureAwait(false);
+            await timer.CancelAsync().ConfigureAwait(false);
+            return first == due ? null : (Task<StepCompletion>)first;
+        }
+
+        // Commits the deferred results (with the events of their steps) as one checkpoint.
+        private Task FlushAsync() => CommitAsync(RunState.Running, _state, null);
 
         private Scan Scan(DateTimeOffset now)
         {
@@ -480,13 +526,31 @@ public sealed partial class RunExecutor(
                 {
                     await AlongsideAsync(tx, r).ConfigureAwait(false);
                     await executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonDocument.Parse(output).RootElement.Clone()), cancellationToken).ConfigureAwait(false);
-                }, output: output, release: true).ConfigureAwait(false);
+                }, output: output, release: true, announcesCheckpoint: true).ConfigureAwait(false);
                 Ended = true;
                 Log.RunEnded(executor._logger, _run.Id, "succeeded");
                 return;
             }
 
-            await CommitAsync(RunState.Running, next, AlongsideAsync).ConfigureAwait(false);
+            if (_workflow.Durability.Mode == DurabilityMode.Batched && record.Status == StepStatus.Succeeded && done is { EffectKey: null, FromLedger: false } && done.Outcome.Commit is null)
+            {
+                // A pure step's result: kept in memory; its dependents start now and the next commit carries it.
+                _state = next;
+                if (_deferred.Count == 0)
+                {
+                    _deferredSince = executor._time.GetTimestamp();
+                }
+
+                _deferred.Add((done, record));
+                if (_deferred.Count >= _workflow.Durability.MaxResults || executor._time.GetElapsedTime(_deferredSince) >= _workflow.Durability.MaxDelay)
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            await CommitAsync(RunState.Running, next, AlongsideAsync, announcesCheckpoint: true).ConfigureAwait(false);
         }
 
         /// <summary>Whether the run ended with the last step recorded (<see cref="RecordAsync"/>).</summary>
@@ -511,6 +575,15 @@ public sealed partial class RunExecutor(
 
         private async Task AppendStepEventsAsync(IStoreTransaction tx, RunRecord r, StepCompletion done, StepRecord record, RunCheckpoint committed)
         {
+            await AppendStepResultAsync(tx, r, done, record).ConfigureAwait(false);
+            await AppendCheckpointedAsync(tx, r, committed).ConfigureAwait(false);
+        }
+
+        private Task AppendCheckpointedAsync(IStoreTransaction tx, RunRecord r, RunCheckpoint committed) =>
+            executor._events.AppendAsync(tx, r, new RunCheckpointed(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, Completed(committed)), cancellationToken);
+
+        private async Task AppendStepResultAsync(IStoreTransaction tx, RunRecord r, StepCompletion done, StepRecord record)
+        {
             var name = done.Definition.Id;
             int? iteration = done.Definition.LoopId is null ? null : done.LoopIteration;
             await executor._events.AppendAsync(tx, r, new StepStarted(done.Key, done.Attempt, done.StartCheckpointVersion, name, iteration), cancellationToken).ConfigureAwait(false);
@@ -528,8 +601,6 @@ public sealed partial class RunExecutor(
                 default:
                     break;
             }
-
-            await executor._events.AppendAsync(tx, r, new RunCheckpointed(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, Completed(committed)), cancellationToken).ConfigureAwait(false);
         }
 
         // Skipped steps and loop progress are committed together; the event says how far the run has come.
@@ -573,10 +644,36 @@ public sealed partial class RunExecutor(
             Log.RunEnded(executor._logger, _run.Id, "failed");
         }
 
+        // Commits the run's next state; deferred results (batched durability) go in the same commit, with their steps'
+        // events and, unless the caller's events announce the checkpoint (announcesCheckpoint), a RunCheckpointed.
         private async Task CommitAsync(
             RunState state, RunCheckpoint? next, Func<IStoreTransaction, RunRecord, Task>? alongside,
-            string? output = null, string? error = null, string? waitingFor = null, DateTimeOffset? wakeAt = null, bool release = false)
+            string? output = null, string? error = null, string? waitingFor = null, DateTimeOffset? wakeAt = null, bool release = false, bool announcesCheckpoint = false)
         {
+            if (_deferred.Count > 0)
+            {
+                var deferred = _deferred.ToArray();
+                var flushed = next ??= _state;
+                var then = alongside;
+                alongside = async (tx, r) =>
+                {
+                    foreach (var (done, record) in deferred)
+                    {
+                        await AppendStepResultAsync(tx, r, done, record).ConfigureAwait(false);
+                    }
+
+                    if (then is not null)
+                    {
+                        await then(tx, r).ConfigureAwait(false);
+                    }
+
+                    if (!announcesCheckpoint)
+                    {
+                        await AppendCheckpointedAsync(tx, r, flushed).ConfigureAwait(false);
+                    }
+                };
+            }
+
             var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
             var committed = await executor._committer.RunAsync(async (transaction, token) =>
             {
@@ -607,6 +704,7 @@ public sealed partial class RunExecutor(
             // Only now, after the transaction committed, does the run's state move on.
             _run = committed ?? throw new RunFencedException($"Run {_run.Id} moved past version {_run.Version} or its lease was taken over; nothing was committed.");
             _state = next ?? _state;
+            _deferred.Clear();
             if (executor._exporter is { Enabled: true } export)
             {
                 export.Offer(Export.RunGraph.Build(_workflow, _run, _state));

@@ -10,6 +10,7 @@ public sealed partial class WorkflowBuilder
     private readonly string _name;
     private readonly int _version;
     private string? _inputSchema;
+    private WorkflowDurability _durability = WorkflowDurability.PerStep;
 
     internal WorkflowBuilder(string name, int version)
     {
@@ -54,10 +55,22 @@ public sealed partial class WorkflowBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets when step results reach the store: <see cref="WorkflowDurability.PerStep"/> (the default) or
+    /// <see cref="WorkflowDurability.Batched"/>.
+    /// </summary>
+    public WorkflowBuilder WithDurability(WorkflowDurability durability)
+    {
+        ArgumentNullException.ThrowIfNull(durability);
+        _durability = durability;
+        return this;
+    }
+
     /// <summary>Checks the declaration and builds the definition.</summary>
     /// <exception cref="WorkflowDefinitionException">
     /// The declaration is invalid; the message names every problem found: an empty workflow, a bad or duplicate id,
-    /// an unknown dependency, a cycle (with its path), a loop bound outside 1 to 1000, an invalid input schema.
+    /// an unknown dependency, a cycle (with its path), a loop bound outside 1 to 1000, an invalid input schema, batched
+    /// durability limits out of range.
     /// </exception>
     public WorkflowDefinition Build()
     {
@@ -72,6 +85,11 @@ public sealed partial class WorkflowBuilder
         CheckIds(problems);
         CheckLoops(loops, problems);
         CheckPolicies(problems);
+        if (_durability.Problem() is { } durability)
+        {
+            problems.Add(durability);
+        }
+
         var topLevel = CheckTopLevelDependencies(problems);
         CheckBodyDependencies(loops, topLevel, problems);
 
@@ -99,7 +117,7 @@ public sealed partial class WorkflowBuilder
             return new LoopDefinition(loop.Id, [.. loop.Options.DependsOn], loop.MaxIterations, [.. loop.Steps.Select(s => s.ToDefinition(loop.Id))], loop.ContinueWhile, bodyOrder);
         }).ToList();
 
-        return new WorkflowDefinition(_name, _version, [.. steps.Select(s => s.ToDefinition(null))], builtLoops, schema, order);
+        return new WorkflowDefinition(_name, _version, [.. steps.Select(s => s.ToDefinition(null))], builtLoops, schema, order, _durability);
     }
 
     /// <summary>A top-level node (step or loop) as declared, before the whole workflow is checked.</summary>

@@ -13,8 +13,9 @@ public sealed class WorkflowDefinition
     private readonly Dictionary<string, StepDefinition> _steps;
     private readonly Dictionary<string, LoopDefinition> _loops;
 
-    internal WorkflowDefinition(string name, int version, IReadOnlyList<StepDefinition> steps, IReadOnlyList<LoopDefinition> loops, CompiledInputSchema? inputSchema, IReadOnlyList<string> topologicalOrder)
+    internal WorkflowDefinition(string name, int version, IReadOnlyList<StepDefinition> steps, IReadOnlyList<LoopDefinition> loops, CompiledInputSchema? inputSchema, IReadOnlyList<string> topologicalOrder, WorkflowDurability durability)
     {
+        Durability = durability;
         Name = name;
         Version = version;
         Steps = steps;
@@ -30,6 +31,9 @@ public sealed class WorkflowDefinition
 
     /// <summary>The definition's version (1 or more); a run keeps the version it started with.</summary>
     public int Version { get; }
+
+    /// <summary>When the runs' step results reach the store (<see cref="WorkflowBuilder.WithDurability"/>).</summary>
+    public WorkflowDurability Durability { get; }
 
     /// <summary>The top-level steps, in declaration order (loop body steps are in <see cref="LoopDefinition.Body"/>).</summary>
     public IReadOnlyList<StepDefinition> Steps { get; }

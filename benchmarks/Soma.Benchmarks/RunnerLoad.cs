@@ -46,6 +46,10 @@ public static class RunnerLoad
             ("SQLite FULL batched", () => Sqlite(Path.Combine(directory.Path, "batched.db"), SqliteSynchronous.Full, Batched)),
         };
         var modes = new[] { ("single run in a loop", 1), ("32 concurrent runs", 32) };
+        if (args.Contains("--single"))
+        {
+            modes = [modes[0]];
+        }
 
         // `--engine NAME` (repeatable): only these rows, e.g. to profile one of them.
         var only = args.Select((a, i) => (a, i)).Where(p => p.a == "--engine" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToHashSet(StringComparer.Ordinal);
@@ -135,12 +139,8 @@ public static class RunnerLoad
         var started = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(started) < duration)
         {
-            var batch = new List<RunRecord>();
-            for (var i = 0; i < concurrency; i++)
-            {
-                var accepted = await p.Service.StartAsync("bench", p.Workflow, 1, JsonSerializer.SerializeToElement(new { n = i }));
-                batch.Add(((RunStartResult.Accepted)accepted).Run);
-            }
+            // Started as concurrent clients would start them (their accepts share commits, as in the server).
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(i => p.Service.StartAsync("bench", p.Workflow, 1, JsonSerializer.SerializeToElement(new { n = i }))));
 
             var leased = await p.Runs.AcquireAsync(new RunLeaseRequest("bench", concurrency, TimeSpan.FromMinutes(1)));
             await Task.WhenAll(leased.Select(r => p.Executor.ExecuteAsync(r, "bench", CancellationToken.None)));

@@ -119,6 +119,7 @@ public sealed partial class RunExecutor(
         // Batched durability: pure steps' results applied to _state but not committed yet, and when the first came.
         private readonly List<(StepCompletion Done, StepRecord Record)> _deferred = [];
         private long _deferredSince;
+        private bool _startPending;
         private WorkflowDefinition _workflow = null!;
         private RunRecord _run = run;
         private RunCheckpoint _state = RunCheckpoint.Empty;
@@ -139,7 +140,12 @@ public sealed partial class RunExecutor(
                 _state = CheckpointFormat.Read(latest.FormatVersion, latest.State);
             }
 
-            if (_run.State == RunState.Accepted)
+            if (_run.State == RunState.Accepted && _workflow.Durability.Mode == DurabilityMode.Batched)
+            {
+                // Batched: the run's start goes with its first commit (its lease already keeps other workers off).
+                _startPending = true;
+            }
+            else if (_run.State == RunState.Accepted)
             {
                 await CommitAsync(RunState.Running, null, (tx, r) => executor._events.AppendAsync(tx, r, new RunStarted(r.Version, RunEvents.Workflow(r), owner), cancellationToken)).ConfigureAwait(false);
             }
@@ -674,6 +680,20 @@ public sealed partial class RunExecutor(
                 };
             }
 
+            // Outermost, so run.started comes first.
+            if (_startPending)
+            {
+                var then = alongside;
+                alongside = async (tx, r) =>
+                {
+                    await executor._events.AppendAsync(tx, r, new RunStarted(r.Version, RunEvents.Workflow(r), owner), cancellationToken).ConfigureAwait(false);
+                    if (then is not null)
+                    {
+                        await then(tx, r).ConfigureAwait(false);
+                    }
+                };
+            }
+
             var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
             var committed = await executor._committer.RunAsync(async (transaction, token) =>
             {
@@ -705,6 +725,7 @@ public sealed partial class RunExecutor(
             _run = committed ?? throw new RunFencedException($"Run {_run.Id} moved past version {_run.Version} or its lease was taken over; nothing was committed.");
             _state = next ?? _state;
             _deferred.Clear();
+            _startPending = false;
             if (executor._exporter is { Enabled: true } export)
             {
                 export.Offer(Export.RunGraph.Build(_workflow, _run, _state));

@@ -22,29 +22,22 @@ public sealed class RunService(
     TimeProvider time,
     IEnumerable<IRunEventObserver>? observers = null,
     RunSignal? signal = null,
-    Core.Signals.IWakeBus? wakeBus = null)
+    Core.Signals.IWakeBus? wakeBus = null,
+    GroupCommitter? committer = null)
 {
     /// <summary>The wake-up topic of accepted runs: workers in other processes look for runs at once.</summary>
     public const string WakeTopic = "runs";
 
     private readonly RunEvents _events = new(outbox, ids, time, observers);
+    private readonly GroupCommitter _committer = committer ?? new(store);
 
-    /// <summary>Accepts a run of a registered workflow (the newest version when none is given).</summary>
-    public async Task<RunStartResult> StartAsync(
-        string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
-    {
-        var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (transaction.ConfigureAwait(false))
-        {
-            var result = await AcceptAsync(transaction, tenantId, workflow, version, input, idempotencyKey, traceParent, cancellationToken).ConfigureAwait(false);
-            if (result is RunStartResult.Accepted { Existing: false })
-            {
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return result;
-        }
-    }
+    /// <summary>
+    /// Accepts a run of a registered workflow (the newest version when none is given), committed before this returns.
+    /// Runs accepted at the same moment share a commit on a single-writer engine (<see cref="GroupCommitter"/>).
+    /// </summary>
+    public Task<RunStartResult> StartAsync(
+        string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default) =>
+        _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, workflow, version, input, idempotencyKey, traceParent, token), cancellationToken);
 
     /// <summary>
     /// Accepts a run inside the caller's <paramref name="transaction"/>, with whatever else the caller writes there (a

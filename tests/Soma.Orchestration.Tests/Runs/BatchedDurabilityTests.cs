@@ -21,10 +21,12 @@ public sealed class BatchedDurabilityTests
         var perStep = await harness.StartAsync("demo.ten");
         await harness.DrainAsync();
 
-        // Accepted (0), started (1), then the end with all ten results (2): one checkpoint where per-step makes ten.
+        // Accepted (0), then its start and end with all ten results in one commit (1): one checkpoint where per-step
+        // makes ten, and one commit after acceptance where per-step makes eleven.
         var done = await harness.GetAsync(batched);
         Assert.Equal(RunState.Succeeded, done.State);
-        Assert.Equal(2, done.Version);
+        Assert.Equal(1, done.Version);
+        Assert.Equal(11, (await harness.GetAsync(perStep)).Version);
         Assert.Equal([1L], await harness.Checkpoints.ListVersionsAsync(batched.TenantId, batched.Id));
         Assert.Equal((await harness.GetAsync(perStep)).Output, done.Output);
         Assert.Equal(10, (await harness.Checkpoints.ListVersionsAsync(perStep.TenantId, perStep.Id)).Count);
@@ -32,6 +34,7 @@ public sealed class BatchedDurabilityTests
         // Every step still tells its story, in order, under the checkpoint that carried it.
         var events = (await harness.EventsAsync()).Where(e => e.GetProperty("run_id").GetString() == batched.Id.ToString()).ToList();
         Assert.All(events, e => Assert.True(Validator.Validate(e).IsValid, e.GetRawText()));
+        Assert.Equal(["run.accepted", "run.started", "step.started"], events.Take(3).Select(e => e.GetProperty("type").GetString()));
         var succeeded = events.Where(e => e.GetProperty("type").GetString() == "step.succeeded").ToList();
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"s{i}"), succeeded.Select(e => e.GetProperty("data").GetProperty("step_id").GetString()));
         Assert.All(succeeded, e => Assert.Equal(1, e.GetProperty("data").GetProperty("checkpoint_version").GetInt64()));

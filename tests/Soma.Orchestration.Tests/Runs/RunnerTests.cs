@@ -327,6 +327,35 @@ public sealed class RunnerTests
     }
 
     [Fact]
+    public async Task Runs_started_at_the_same_moment_are_each_accepted_once_and_a_bad_start_among_them_harms_none()
+    {
+        var workflow = WorkflowDefinition.Create("demo.many", 1)
+            .WithInputSchema("""{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}""")
+            .Step("a", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })))
+            .Build();
+        await using var harness = new RunHarness(workflow);
+        await harness.InitializeAsync();
+
+        // 32 clients at once, 8 of them retrying one request (same key), one with a bad input: their accepts share commits.
+        var starts = Enumerable.Range(0, 32).Select(i => harness.Service.StartAsync(
+            "acme", "demo.many", null, JsonSerializer.SerializeToElement(i == 31 ? (object)new { n = "x" } : new { n = i }), i < 8 ? "retried" : $"key-{i}")).ToList();
+        var results = await Task.WhenAll(starts);
+
+        Assert.IsType<RunStartResult.InvalidInput>(results[31]);
+        var accepted = results.Take(31).Select(r => Assert.IsType<RunStartResult.Accepted>(r)).ToList();
+        Assert.Single(accepted.Take(8).Select(a => a.Run.Id).Distinct());
+        Assert.Single(accepted.Take(8), a => !a.Existing);
+        Assert.Equal(24, accepted.Count(a => !a.Existing));
+        Assert.Equal(24, accepted.Select(a => a.Run.Id).Distinct().Count());
+        Assert.Equal(24, (await harness.EventsAsync()).Count(e => e.GetProperty("type").GetString() == "run.accepted"));
+        await harness.DrainAsync();
+        foreach (var run in accepted.Select(a => a.Run).DistinctBy(r => r.Id))
+        {
+            Assert.Equal(RunState.Succeeded, (await harness.GetAsync(run)).State);
+        }
+    }
+
+    [Fact]
     public async Task Two_workers_never_execute_the_same_step_of_a_run_at_once_even_when_steps_outlast_the_lease()
     {
         var running = new ConcurrentDictionary<string, int>();

@@ -197,10 +197,15 @@ public sealed partial class RunExecutor(
                         continue;
                     }
 
-                    foreach (var work in scan.Ready.Where(w => !_inFlight.ContainsKey(w.Key)))
+                    var starting = scan.Ready.Where(w => !_inFlight.ContainsKey(w.Key)).ToList();
+                    var alone = starting.Count == 1 && _inFlight.Count == 0;
+                    foreach (var work in starting)
                     {
                         var launched = work with { StartCheckpointVersion = _run.CheckpointVersion };
-                        _inFlight[work.Key] = Task.Run(() => ExecuteStepAsync(launched), CancellationToken.None);
+
+                        // The only step to run starts on this thread, which would only wait for it (a hop to the
+                        // thread pool per step costs more than a trivial step); steps side by side each get a thread.
+                        _inFlight[work.Key] = alone ? ExecuteStepAsync(launched) : Task.Run(() => ExecuteStepAsync(launched), CancellationToken.None);
                     }
                 }
 

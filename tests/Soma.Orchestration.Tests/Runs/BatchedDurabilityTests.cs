@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Soma.Contracts.Schemas;
 using Soma.Core.Runs;
 using Soma.Orchestration.Checkpoints;
@@ -167,6 +168,57 @@ public sealed class BatchedDurabilityTests
         Assert.Single(await harness.Effects.ListAsync(run.TenantId, run.Id));
         var versions = await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id);
         Assert.Equal(Enumerable.Range(1, versions.Count).Select(v => (long)v), versions);
+    }
+
+    [Fact]
+    public async Task A_batched_loop_commits_at_each_iteration_and_a_wait_keeps_what_came_before_it()
+    {
+        var counted = new ConcurrentDictionary<string, int>();
+        var workflow = WorkflowDefinition.Create("demo.loop.batched", 1)
+            .WithDurability(WorkflowDurability.Batched())
+            .Step("start", (c, _) => Count(c, counted))
+            .Loop(
+                "rounds",
+                3,
+                loop => loop
+                    .Step("think", (c, _) => Count(c, counted))
+                    .Step("act", (c, _) => Count(c, counted), o => o.After("think")),
+                _ => true,
+                o => o.After("start"))
+            .Step("approve", (c, _) => ValueTask.FromResult(c.ResumeInput is { } input ? StepOutcome.Succeeded(input) : StepOutcome.Wait("approval")), o => o.After("rounds"))
+            .Step("finish", (c, _) => Count(c, counted), o => o.After("approve"))
+            .Build();
+        await using var harness = new RunHarness(workflow);
+        await harness.InitializeAsync();
+
+        var run = await harness.StartAsync("demo.loop.batched");
+        await harness.DrainAsync();
+        var waiting = await harness.GetAsync(run);
+        Assert.Equal(RunState.Waiting, waiting.State);
+
+        // Everything before the wait is in the store: the start, all three iterations and the waiting step.
+        var latest = await harness.Checkpoints.GetLatestAsync(run.TenantId, run.Id);
+        var state = CheckpointFormat.Read(latest!.FormatVersion, latest.State);
+        Assert.Equal(StepStatus.Succeeded, state.Step("start")?.Status);
+        Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(StepStatus.Succeeded, state.Step(StepKeys.For("act", "rounds", i))?.Status));
+        Assert.Equal(StepStatus.Waiting, state.Step("approve")?.Status);
+        Assert.True(state.Loops["rounds"].Completed);
+
+        await harness.Service.ResumeAsync(run.TenantId, run.Id, JsonSerializer.SerializeToElement(new { ok = true }));
+        await harness.DrainAsync();
+
+        Assert.Equal(RunState.Succeeded, (await harness.GetAsync(run)).State);
+        Assert.Equal(1, counted["start"]);
+        Assert.Equal(3, counted.Where(c => c.Key.EndsWith("think", StringComparison.Ordinal)).Sum(c => c.Value));
+        Assert.Equal(1, counted["finish"]);
+
+        // Each iteration's end is a commit, and the versions stay contiguous; per step there would be 10 or more.
+        var versions = await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id);
+        Assert.Equal(Enumerable.Range(1, versions.Count).Select(v => (long)v), versions);
+        Assert.InRange(versions.Count, 4, 8);
+        var events = (await harness.EventsAsync()).Where(e => e.GetProperty("run_id").GetString() == run.Id.ToString()).ToList();
+        Assert.All(events, e => Assert.True(Validator.Validate(e).IsValid, e.GetRawText()));
+        Assert.Equal(9, events.Count(e => e.GetProperty("type").GetString() == "step.succeeded"));
     }
 
     [Fact]

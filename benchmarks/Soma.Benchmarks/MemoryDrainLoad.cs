@@ -44,14 +44,18 @@ public static class MemoryDrainLoad
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var n = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
+        var n = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
+
+        // `--embedder none`: the memory service without its embedder, to see the write path alone (as shipped, the
+        // in-process model embeds every stored memory in the background, on the same cores).
+        var embedder = args.SkipWhile(a => a != "--embedder").Skip(1).FirstOrDefault() ?? "InProcess";
         var full = new Dictionary<string, string?>
         {
             ["Soma:Store:Provider"] = "sqlite",
             ["Soma:Store:Sqlite:Synchronous"] = "Full",
         };
 
-        await using var memory = await BenchServer.StartAsync(new Dictionary<string, string?>(full) { ["Soma:Roles"] = "memory" });
+        await using var memory = await BenchServer.StartAsync(new Dictionary<string, string?>(full) { ["Soma:Roles"] = "memory", ["Soma:Memory:Embeddings:Provider"] = embedder });
         await using var gateway = await BenchServer.StartAsync(new Dictionary<string, string?>(full)
         {
             // No sync role: this driver is the only one delivering, at concurrency 1.
@@ -109,6 +113,7 @@ public static class MemoryDrainLoad
             {
                 Benchmark = "memory-drain",
                 Engine = "sqlite-full",
+                Embedder = embedder.ToLowerInvariant(),
                 Writes = n,
                 Batch,
                 Sent = drain.Sent,

@@ -23,4 +23,13 @@ public sealed class SqliteStoreOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0, 60_000)]
     public int CheckpointIntervalMilliseconds { get; set; } = 250;
+
+    /// <summary>
+    /// How large the write-ahead log may grow, in bytes (1 MiB to 16 GiB). Passive checkpoints never stop commits, so
+    /// under a steady stream of them they rarely catch up and the log would grow without end; past this size the
+    /// background connection takes the write lock for a moment (a RESTART checkpoint of what the last passive one left),
+    /// the next commit starts the log over, and a log left larger than this is cut back to it. Default 64 MiB.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1L << 20, 16L << 30)]
+    public long MaxWalBytes { get; set; } = 64L << 20;
 }

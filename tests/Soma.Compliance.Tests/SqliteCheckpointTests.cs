@@ -9,7 +9,7 @@ namespace Soma.Compliance.Tests;
 /// <summary>
 /// The write-ahead log is copied back into the database by the store's background connection, not by a commit: what is
 /// committed reaches the database file while the server runs, well before SQLite's own trigger of 1,000 pages (4 MiB),
-/// and the log is started over instead of growing.
+/// and the log is started over instead of growing, and cut back to its limit after a burst.
 /// </summary>
 public sealed class SqliteCheckpointTests : IDisposable
 {
@@ -51,5 +51,51 @@ public sealed class SqliteCheckpointTests : IDisposable
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         Assert.Equal(reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    [Fact]
+    public async Task A_log_grown_by_a_burst_of_commits_is_cut_back_to_its_limit_once_checkpointed()
+    {
+        var path = Path.Combine(_directory.Path, "busy.db");
+        const long Limit = 2L << 20;
+        await using var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, CheckpointIntervalMilliseconds = 20, MaxWalBytes = Limit }), TimeProvider.System);
+        await store.MigrateAsync();
+        var outbox = new SqliteOutbox(store, Options.Create(new OutboxOptions()));
+
+        // About 24 MB in back-to-back commits: the log grows past its limit while they last.
+        var payload = $"{{\"text\":\"{new string('x', 12_000)}\"}}";
+        for (var i = 0; i < 2_000; i++)
+        {
+            await AppendAsync(store, outbox, payload);
+        }
+
+        // Once a checkpoint has copied it all, the next commit starts the log over and cuts the file back to the limit
+        // (without it the file keeps the burst's size on disk for good).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the log is still {new FileInfo(path + "-wal").Length} bytes with a limit of {Limit}");
+            await Task.Delay(100);
+            await AppendAsync(store, outbox, "{}");
+        }
+        while (new FileInfo(path + "-wal").Length > Limit);
+
+        Assert.True(await CountAsync(path) > 2_000);
+    }
+
+    private static async Task AppendAsync(SqliteStore store, SqliteOutbox outbox, string payload)
+    {
+        await using var transaction = await store.BeginAsync();
+        await outbox.AppendAsync(transaction, OutboxRows.New("t", DateTimeOffset.UtcNow, payload));
+        await transaction.CommitAsync();
+    }
+
+    private static async Task<long> CountAsync(string path)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM outbox";
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -17,7 +17,9 @@ namespace Soma.Tools.Sandbox;
 /// </summary>
 public sealed class BubblewrapSandbox : IToolSandbox
 {
-    private const string Script = "if [ -n \"$1\" ]; then echo $$ > \"$1\" || exit 125; fi; f=$2; shift 2; exec \"$@\" 9<\"$f\"";
+    // setpriv sets the parent-death signal only after the fork: a server killed in between leaves a sandbox no signal
+    // reaches, so the script first checks that its parent is still the server ($1), then joins the call's cgroup ($2).
+    private const string Script = "[ \"$PPID\" = \"$1\" ] || exit 125; if [ -n \"$2\" ]; then echo $$ > \"$2\" || exit 125; fi; f=$3; shift 3; exec \"$@\" 9<\"$f\"";
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
     private readonly SandboxOptions _options;
     private readonly SandboxHost _host;
@@ -89,7 +91,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
         }
 
         var limits = command.Limits;
-        var a = new List<string> { "--pdeathsig", "KILL", "--", "/bin/sh", "-c", Script, "soma-sandbox", procs ?? string.Empty, _host.SeccompFile, _options.Bubblewrap };
+        var a = new List<string> { "--pdeathsig", "KILL", "--", "/bin/sh", "-c", Script, "soma-sandbox", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), procs ?? string.Empty, _host.SeccompFile, _options.Bubblewrap };
         a.AddRange(["--unshare-all", "--unshare-user", "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "sandbox", "--uid", "65534", "--gid", "65534"]);
         a.AddRange(["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/workspace", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
         foreach (var (name, value) in command.Environment)

@@ -73,8 +73,12 @@ public sealed class PolicyDecisionsPanelTests(PolicyBrowserFixture fixture) : IC
             await Expect(rows).ToHaveCountAsync(1);
             await Expect(rows.GetByTestId("policy-tool")).ToHaveTextAsync("math.evaluate");
             await panel.GetByTestId("policy-decision-filter").SelectOptionAsync("");
+
+            // Both again before the next filter: otherwise the count below can pass on the denied-only list still shown.
+            await Expect(rows).ToHaveCountAsync(2);
             await panel.GetByTestId("policy-tool-filter").FillAsync("time.now");
             await Expect(rows).ToHaveCountAsync(1);
+            await Expect(rows.GetByTestId("policy-tool")).ToHaveTextAsync("time.now");
             await Expect(rows).ToHaveAttributeAsync("data-decision", "allow");
             await panel.GetByTestId("policy-tool-filter").FillAsync("shell.exec");
             await Expect(rows).ToHaveCountAsync(0);

@@ -140,14 +140,15 @@ public sealed partial class RunExecutor(
                 _state = CheckpointFormat.Read(latest.FormatVersion, latest.State);
             }
 
-            if (_run.State == RunState.Accepted && _workflow.Durability.Mode == DurabilityMode.Batched)
+            if (_run.State == RunState.Accepted)
             {
-                // Batched: the run's start goes with its first commit (its lease already keeps other workers off).
+                // The start goes with the next commit: its own, or in batched durability the run's first (its lease
+                // already keeps other workers off).
                 _startPending = true;
-            }
-            else if (_run.State == RunState.Accepted)
-            {
-                await CommitAsync(RunState.Running, null, (tx, r) => executor._events.AppendAsync(tx, r, new RunStarted(r.Version, RunEvents.Workflow(r), owner), cancellationToken)).ConfigureAwait(false);
+                if (_workflow.Durability.Mode != DurabilityMode.Batched)
+                {
+                    await CommitAsync(RunState.Running, null, null).ConfigureAwait(false);
+                }
             }
 
             try
@@ -661,42 +662,11 @@ public sealed partial class RunExecutor(
             RunState state, RunCheckpoint? next, Func<IStoreTransaction, RunRecord, Task>? alongside,
             string? output = null, string? error = null, string? waitingFor = null, DateTimeOffset? wakeAt = null, bool release = false, bool announcesCheckpoint = false)
         {
-            if (_deferred.Count > 0)
+            var startPending = _startPending;
+            var deferred = _deferred.ToArray();
+            if (deferred.Length > 0)
             {
-                var deferred = _deferred.ToArray();
-                var flushed = next ??= _state;
-                var then = alongside;
-                alongside = async (tx, r) =>
-                {
-                    foreach (var (done, record) in deferred)
-                    {
-                        await AppendStepResultAsync(tx, r, done, record).ConfigureAwait(false);
-                    }
-
-                    if (then is not null)
-                    {
-                        await then(tx, r).ConfigureAwait(false);
-                    }
-
-                    if (!announcesCheckpoint)
-                    {
-                        await AppendCheckpointedAsync(tx, r, flushed).ConfigureAwait(false);
-                    }
-                };
-            }
-
-            // Outermost, so run.started comes first.
-            if (_startPending)
-            {
-                var then = alongside;
-                alongside = async (tx, r) =>
-                {
-                    await executor._events.AppendAsync(tx, r, new RunStarted(r.Version, RunEvents.Workflow(r), owner), cancellationToken).ConfigureAwait(false);
-                    if (then is not null)
-                    {
-                        await then(tx, r).ConfigureAwait(false);
-                    }
-                };
+                next ??= _state;
             }
 
             var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
@@ -718,9 +688,24 @@ public sealed partial class RunExecutor(
                 }
 
                 var changed = _run with { State = state, Version = result.Version, CheckpointVersion = result.CheckpointVersion };
+                if (startPending)
+                {
+                    await executor._events.AppendAsync(transaction, changed, new RunStarted(changed.Version, RunEvents.Workflow(changed), owner), cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var (done, record) in deferred)
+                {
+                    await AppendStepResultAsync(transaction, changed, done, record).ConfigureAwait(false);
+                }
+
                 if (alongside is not null)
                 {
                     await alongside(transaction, changed).ConfigureAwait(false);
+                }
+
+                if (deferred.Length > 0 && !announcesCheckpoint)
+                {
+                    await AppendCheckpointedAsync(transaction, changed, next!).ConfigureAwait(false);
                 }
 
                 return changed;

@@ -98,13 +98,13 @@ internal sealed class PidsCgroup
     /// Kills what is left in a call's group and waits (up to <paramref name="limit"/>) until it is empty. bubblewrap's
     /// outer process exits as soon as the program's exit code reaches it, while the namespace's first process may still
     /// be tearing down the rest (a daemon the program left behind); the call's result waits for that, so nothing of a
-    /// call is running when it returns. Returns whether the group emptied.
+    /// call is running when it returns.
     /// </summary>
-    public static async Task<bool> DrainAsync(string? procs, TimeSpan limit)
+    public static async Task DrainAsync(string? procs, TimeSpan limit)
     {
         if (procs is null)
         {
-            return true;
+            return;
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -117,17 +117,12 @@ internal sealed class PidsCgroup
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                return true;
+                return;
             }
 
-            if (left.Length == 0)
+            if (left.Length == 0 || clock.Elapsed >= limit)
             {
-                return true;
-            }
-
-            if (clock.Elapsed >= limit)
-            {
-                return false;
+                return;
             }
 
             foreach (var line in left)

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Soma.Benchmarks;
 
-// `ci` is the benchmark job (a fixed set of drivers emitting agent.benchmarks.v1 events); `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `sandbox-egress`, `sandbox-escapes`, `embed` and `memory-*` are load drivers; `recall` is the retrieval benchmark on the shipped dataset; anything else goes to BenchmarkDotNet, e.g.
+// `ci` is the benchmark job (a fixed set of drivers emitting agent.benchmarks.v1 events); `runner`, `ingest`, `first-delta`, `trace`, `relay`, `policy`, `sandbox`, `tool-call`, `sandbox-egress`, `sandbox-escapes`, `embed` and `memory-*` are load drivers; `recall` is the retrieval benchmark on the shipped dataset; anything else goes to BenchmarkDotNet, e.g.
 // `--filter '*Validation*'`. See docs/operations/benchmarks.md.
 switch (args)
 {
@@ -31,6 +31,8 @@ switch (args)
         return await PolicyLoad.RunAsync(args);
     case ["sandbox", ..]:
         return await SandboxLoad.RunAsync(args);
+    case ["tool-call", ..]:
+        return await SandboxLoad.RunToolCallAsync(args);
     case ["sandbox-egress", ..]:
         return await SandboxEgressLoad.RunAsync(args);
     case ["sandbox-escapes", ..]:

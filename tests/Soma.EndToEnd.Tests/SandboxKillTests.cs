@@ -51,8 +51,16 @@ public sealed class SandboxKillTests
 
                 // 20 sandboxes, each with its sleep running (the sleep's shell carries the marker).
                 await WaitUntilAsync(() => Sleepers(marker) >= Calls, $"{Calls} sandboxed sleeps (round {round})", server);
+                var serverId = server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (Directory.Exists("/sys/fs/cgroup/pids/soma-sandbox") || Directory.Exists("/sys/fs/cgroup/soma-sandbox"))
+                {
+                    // Where a pids cgroup is writable the server keeps launchers parked for its next calls.
+                    await WaitUntilAsync(() => Parked(serverId).Count > 0, $"a launcher parked for the next call (round {round})", server);
+                }
+
                 await server.KillHardAsync();
                 await WaitUntilAsync(() => Processes(marker).Count == 0, $"every sandbox process to die with the server (round {round}); left: {Describe(Processes(marker))}", server);
+                await WaitUntilAsync(() => Parked(serverId).Count == 0, $"the launchers parked for the next calls to die with the server (round {round}); left: {Describe(Parked(serverId))}", server);
             }
             finally
             {
@@ -60,6 +68,10 @@ public sealed class SandboxKillTests
             }
         }
     }
+
+    /// <summary>The launchers the server parked for its next calls (<c>soma-sandbox-exec --park PID</c>, or the shell before it).</summary>
+    private static List<(int Pid, string CommandLine)> Parked(string serverId) =>
+        [.. Processes("--park").Where(p => p.CommandLine.Split(' ').Contains(serverId, StringComparer.Ordinal))];
 
     private static int Sleepers(string marker) => Processes(marker).Count(p => p.CommandLine.StartsWith("/bin/sh -c sleep 3600", StringComparison.Ordinal));
 

@@ -15,7 +15,7 @@ namespace Soma.Tools.Sandbox;
 /// launcher relays <c>127.0.0.1:3128</c> to it, Landlock lets the program connect to that port only, and the
 /// <c>HTTP(S)_PROXY</c> variables point there; the namespace still has no route anywhere else.
 /// </summary>
-public sealed class BubblewrapSandbox : IToolSandbox
+public sealed class BubblewrapSandbox : IToolSandbox, IDisposable
 {
     // setpriv sets the parent-death signal only after the fork: a server killed in between leaves a sandbox no signal
     // reaches, so the script first checks that its parent is still the server ($1), then joins the call's cgroup ($2).
@@ -25,16 +25,22 @@ public sealed class BubblewrapSandbox : IToolSandbox
     private readonly SandboxHost _host;
     private readonly SandboxEgress _egress;
     private readonly Lazy<SandboxAvailability> _availability;
+    private readonly ParkedLaunchers _parked;
 
     /// <summary>Creates the profile from <c>Soma:Sandbox</c>.</summary>
     public BubblewrapSandbox(IOptions<SandboxOptions> options, SandboxHost host, SandboxEgress egress)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(host);
         _options = options.Value;
         _host = host;
         _egress = egress;
         _availability = new Lazy<SandboxAvailability>(Probe);
+        _parked = new ParkedLaunchers(host, _options.ParkedLaunchers, _options.Processes);
     }
+
+    /// <summary>The launchers parked for the next calls now (processes of no call).</summary>
+    internal IReadOnlyCollection<int> ParkedProcessIds => _parked.ProcessIds;
 
     /// <inheritdoc />
     public string Name => "bubblewrap";
@@ -51,12 +57,21 @@ public sealed class BubblewrapSandbox : IToolSandbox
             return new SandboxResult(null, string.Empty, string.Empty, TimeSpan.Zero) { Error = $"The bubblewrap sandbox cannot run here: {Availability.Problem}" };
         }
 
+        if (command.Arguments.Any(a => a.Contains('\0', StringComparison.Ordinal)) || command.Environment.Any(e => e.Key.Contains('\0', StringComparison.Ordinal) || e.Value.Contains('\0', StringComparison.Ordinal)))
+        {
+            return new SandboxResult(null, string.Empty, string.Empty, TimeSpan.Zero) { Error = "A sandboxed command's arguments and environment cannot hold a NUL character." };
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var proxy = command.Network.Granted ? _egress.Start(command.Network) : null;
-        var procs = _host.Cgroup.Create(Guid.NewGuid().ToString("n"), command.Limits.Processes);
+        var launcher = _parked.Enabled ? await _parked.TakeAsync(command.Limits.Processes).ConfigureAwait(false) : null;
+        var procs = launcher?.Procs ?? (_parked.Enabled ? null : _host.Cgroup.Create(Guid.NewGuid().ToString("n"), command.Limits.Processes));
         SandboxResult result;
         try
         {
-            result = await SandboxProcess.RunAsync(Launch(command, procs, proxy?.SocketPath), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
+            result = launcher is not null
+                ? await SandboxProcess.RunStartedAsync(launcher.Process, ParkedLaunchers.ProgramLine(Line(command, inCgroup: true, proxy?.SocketPath)), command.StandardInput, command.Limits, onOutput, clock, cancellationToken).ConfigureAwait(false)
+                : await SandboxProcess.RunAsync(Launch(command, procs, proxy?.SocketPath), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
             await PidsCgroup.DrainAsync(procs, DrainLimit).ConfigureAwait(false);
         }
         finally
@@ -83,7 +98,21 @@ public sealed class BubblewrapSandbox : IToolSandbox
         return Launch(command, null, null);
     }
 
+    /// <inheritdoc />
+    public void Dispose() => _parked.Dispose();
+
+    /// <summary>The program line started from the server: parent-death signal, parent check, the call's group, bubblewrap.</summary>
     private SandboxLaunch Launch(SandboxCommand command, string? procs, string? egressSocket)
+    {
+        var line = Line(command, procs is not null, egressSocket);
+        return new SandboxLaunch(
+            "/usr/bin/setpriv",
+            ["--pdeathsig", "KILL", "--", "/bin/sh", "-c", Script, "soma-sandbox", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), procs ?? string.Empty, _host.SeccompFile, line.FileName, .. line.Arguments],
+            line.Environment);
+    }
+
+    /// <summary>bubblewrap and its arguments (the seccomp program is on fd 9).</summary>
+    private SandboxLaunch Line(SandboxCommand command, bool inCgroup, string? egressSocket)
     {
         if (command.Arguments.Count == 0)
         {
@@ -91,7 +120,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
         }
 
         var limits = command.Limits;
-        var a = new List<string> { "--pdeathsig", "KILL", "--", "/bin/sh", "-c", Script, "soma-sandbox", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), procs ?? string.Empty, _host.SeccompFile, _options.Bubblewrap };
+        var a = new List<string>();
         a.AddRange(["--unshare-all", "--unshare-user", "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "sandbox", "--uid", "65534", "--gid", "65534"]);
         a.AddRange(["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/workspace", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
         foreach (var (name, value) in command.Environment)
@@ -147,7 +176,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
             "--rlimit", "nofile=" + limits.OpenFiles.ToString(CultureInfo.InvariantCulture),
             "--rlimit", "core=0",
         ]);
-        if (procs is null && !_host.RunsAsRoot)
+        if (!inCgroup && !_host.RunsAsRoot)
         {
             // Without a cgroup, RLIMIT_NPROC counts every task of this user (the server's threads too).
             a.AddRange(["--rlimit", "nproc=" + (limits.Processes + SandboxHost.TasksOfThisUser()).ToString(CultureInfo.InvariantCulture)]);
@@ -162,7 +191,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
         a.Add(_options.RequireLandlock ? "--landlock=required" : "--landlock=optional");
         a.Add("--");
         a.AddRange(command.Arguments);
-        return new SandboxLaunch("/usr/bin/setpriv", a, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" });
+        return new SandboxLaunch(_options.Bubblewrap, a, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" });
     }
 
     private SandboxAvailability Probe()
@@ -192,6 +221,7 @@ public sealed class BubblewrapSandbox : IToolSandbox
             workspace.Delete(recursive: true);
         }
 
+        _parked.Refill();
         return new SandboxAvailability(true, null, _host.Features);
     }
 }

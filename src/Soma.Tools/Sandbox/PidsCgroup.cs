@@ -108,7 +108,7 @@ internal sealed class PidsCgroup
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        for (var round = 0; ; round++)
         {
             string[] left;
             try
@@ -133,13 +133,15 @@ internal sealed class PidsCgroup
                 }
             }
 
-            await Task.Delay(5).ConfigureAwait(false);
+            // Usually only the namespace's first process is left, a moment from its own exit: look again soon, then less often.
+            await Task.Delay(round < 10 ? 1 : 5).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Removes a call's group once its processes are gone: now if it can, else a few tries in the background (the kernel
-    /// frees a group just after its last process is reaped).
+    /// Removes a call's group once its processes are gone, off the call's path: removing a group that held processes
+    /// takes the kernel a millisecond or more, and it frees the group only a moment after its last process is reaped,
+    /// so a few tries are made in the background.
     /// </summary>
     public static void Remove(string? procs)
     {
@@ -149,22 +151,16 @@ internal sealed class PidsCgroup
         }
 
         var group = Path.GetDirectoryName(procs)!;
-        if (!Directory.Exists(group) || TryRemove(group))
-        {
-            return;
-        }
-
-        // The kernel frees the group a moment after its last process is reaped: retry off the call's path, so a
-        // call's result never waits for the clean-up.
         _ = Task.Run(async () =>
         {
             for (var attempt = 0; attempt < 200 && Directory.Exists(group); attempt++)
             {
-                await Task.Delay(10).ConfigureAwait(false);
                 if (TryRemove(group))
                 {
                     return;
                 }
+
+                await Task.Delay(10).ConfigureAwait(false);
             }
         });
     }

@@ -48,6 +48,12 @@ public sealed class SandboxOptions
     /// <summary>Processes a call may run at once (a pids cgroup where one is writable; RLIMIT_NPROC otherwise).</summary>
     public int Processes { get; set; } = 64;
 
+    /// <summary>
+    /// bubblewrap launchers kept parked in a pids cgroup of their own for the next calls (0: none), so a call does not
+    /// wait for the kernel to move its first process into a cgroup. Used only where a pids cgroup is writable.
+    /// </summary>
+    public int ParkedLaunchers { get; set; } = 2;
+
     /// <summary>Open files of a process (RLIMIT_NOFILE).</summary>
     public int OpenFiles { get; set; } = 256;
 

@@ -40,6 +40,11 @@ internal sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
         Positive(nameof(options.Processes), options.Processes);
         Positive(nameof(options.OpenFiles), options.OpenFiles);
         Positive(nameof(options.TmpMegabytes), options.TmpMegabytes);
+        if (options.ParkedLaunchers is < 0 or > 16)
+        {
+            errors.Add($"{SandboxOptions.SectionName}:{nameof(options.ParkedLaunchers)} must be between 0 and 16 (it is {options.ParkedLaunchers}).");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

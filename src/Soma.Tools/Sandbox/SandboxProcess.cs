@@ -21,6 +21,23 @@ internal static partial class SandboxProcess
     /// <summary>Runs <paramref name="launch"/> to its end (or its limit).</summary>
     public static async Task<SandboxResult> RunAsync(SandboxLaunch launch, string? standardInput, SandboxLimits limits, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
+        Process process;
+        try
+        {
+            process = await StartAsync(launch).ConfigureAwait(false);
+        }
+        catch (Win32Exception ex)
+        {
+            return new SandboxResult(null, string.Empty, string.Empty, clock.Elapsed) { Error = $"{launch.FileName} could not start: {ex.Message}" };
+        }
+
+        return await RunStartedAsync(process, ReadOnlyMemory<byte>.Empty, standardInput, limits, onOutput, clock, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts <paramref name="launch"/> from the spawner thread, its three streams redirected.</summary>
+    public static Task<Process> StartAsync(SandboxLaunch launch)
+    {
         var start = new ProcessStartInfo(launch.FileName)
         {
             RedirectStandardInput = true,
@@ -39,17 +56,21 @@ internal static partial class SandboxProcess
             start.Environment[name] = value;
         }
 
-        var clock = Stopwatch.StartNew();
-        Process process;
-        try
-        {
-            process = await StartAsync(start).ConfigureAwait(false);
-        }
-        catch (Win32Exception ex)
-        {
-            return new SandboxResult(null, string.Empty, string.Empty, clock.Elapsed) { Error = $"{launch.FileName} could not start: {ex.Message}" };
-        }
+        _ = Spawner;
+        var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Queue.Add((start, started));
+        return started.Task;
+    }
 
+    /// <summary>
+    /// Runs a started <paramref name="process"/> to its end (or its limit): <paramref name="preamble"/> first on its
+    /// standard input (a parked launcher's program line), then <paramref name="standardInput"/>.
+    /// </summary>
+    public static async Task<SandboxResult> RunStartedAsync(Process process, ReadOnlyMemory<byte> preamble, string? standardInput, SandboxLimits limits, Func<SandboxOutput, ValueTask>? onOutput, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(clock);
         using (process)
         {
             var output = new OutputCollector(limits.MaxOutputBytes, onOutput);
@@ -58,6 +79,12 @@ internal static partial class SandboxProcess
             var stderr = output.PumpAsync(process.StandardError.BaseStream, SandboxStream.Stderr, stop);
             try
             {
+                if (!preamble.IsEmpty)
+                {
+                    await process.StandardInput.BaseStream.WriteAsync(preamble, cancellationToken).ConfigureAwait(false);
+                    await process.StandardInput.BaseStream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 if (standardInput is not null)
                 {
                     await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken).ConfigureAwait(false);
@@ -93,14 +120,6 @@ internal static partial class SandboxProcess
                 Signal = signal,
             };
         }
-    }
-
-    private static Task<Process> StartAsync(ProcessStartInfo start)
-    {
-        _ = Spawner;
-        var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Queue.Add((start, started));
-        return started.Task;
     }
 
     private static Thread StartSpawner()

@@ -71,6 +71,7 @@ public sealed class SandboxFixture : IDisposable
 
     public void Dispose()
     {
+        Bubblewrap.Dispose();
         Host.Dispose();
         Data.Dispose();
         _services.Dispose();

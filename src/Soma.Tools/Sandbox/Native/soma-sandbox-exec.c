@@ -15,6 +15,12 @@
  * program, which may wait for all its children, never has it as a child) before the program's Landlock domain exists,
  * and confines itself with a domain of its own: the program cannot signal or trace it. It dies with the sandbox's pid
  * namespace.
+ *
+ * Parked: soma-sandbox-exec --park SERVER_PID. Outside the sandbox, in a call's pids cgroup the server made ahead of the call
+ * (moving a process into a cgroup waits for an RCU grace period, several milliseconds, so the server does it before
+ * a call needs it). It waits for the call's program line on standard input: a decimal byte count, a newline, then the
+ * arguments each ended by a NUL byte. It reads exactly that many bytes, so the rest of standard input is the program's,
+ * and executes the line (bubblewrap and its arguments) if its parent is still the server.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -212,8 +218,51 @@ static void start_relay(const char *socket_path)
     close(listener);
 }
 
+#define MAX_LINE (1 << 20)
+#define MAX_ARGS 4096
+
+static int park(const char *server)
+{
+    char *end;
+    long parent = strtol(server, &end, 10);
+    if (*end || parent <= 1) fail("bad server pid", server);
+    size_t size = 0;
+    for (;;) {
+        char c;
+        ssize_t n = read(0, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 125; /* the server closed the pipe: nothing to run */
+        if (c == '\n') break;
+        if (c < '0' || c > '9' || size > MAX_LINE / 10) fail("bad program line length", NULL);
+        size = size * 10 + (size_t)(c - '0');
+    }
+    if (size == 0 || size > MAX_LINE) fail("bad program line length", NULL);
+    char *line = malloc(size);
+    if (!line) fail("out of memory", NULL);
+    for (size_t got = 0; got < size;) {
+        ssize_t n = read(0, line + got, size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail("program line cut short", NULL);
+        got += (size_t)n;
+    }
+    if (line[size - 1] != 0) fail("program line not NUL-terminated", NULL);
+    static char *args[MAX_ARGS + 1];
+    int count = 0;
+    for (size_t at = 0; at < size; at += strlen(line + at) + 1) {
+        if (count == MAX_ARGS) fail("too many arguments", NULL);
+        args[count++] = line + at;
+    }
+    args[count] = NULL;
+    if (getppid() != (pid_t)parent) return 125; /* the server is gone: nothing of it runs */
+    execv(args[0], args);
+    fprintf(stderr, "soma-sandbox: cannot run %s: %s\n", args[0], strerror(errno));
+    return 126;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--park") == 0) return park(argv[2]);
+
     const char *ro[MAX_RULES], *rw[MAX_RULES];
     unsigned long ports[MAX_RULES];
     int n_ro = 0, n_rw = 0, n_ports = 0, required = 1, i;

@@ -120,14 +120,13 @@ public static partial class SandboxLoad
         var bare = summaries["bwrap_bare"];
         var overBare = ours.P50 - bare.P50;
         var srtSummary = summaries.GetValueOrDefault("srt");
-        var recorded = tool[^1].Summary;
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bubblewrap over bare bwrap, p50: {overBare:F2} ms (aim ≤ 5 ms: {(overBare <= 5 ? "met" : "NOT met")})"));
         Console.WriteLine(srtSummary is null
             ? "bubblewrap below srt: not measured (srt is not installed)"
             : string.Create(CultureInfo.InvariantCulture, $"bubblewrap p50 {ours.P50:F2} ms vs srt p50 {srtSummary.P50:F2} ms (aim: below srt: {(ours.P50 < srtSummary.P50 ? "met" : "NOT met")}; {srtSummary.P50 / ours.P50:F1}x)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gvisor p50: {summaries["gvisor"].P50:F2} ms (aim ≤ 150 ms: {(summaries["gvisor"].P50 <= 150 ? "met" : "NOT met")})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tool call (invoke + record) p99: {recorded.P99 * 1000:F1} µs (aim < 50 µs: {(recorded.P99 * 1000 < 50 ? "met" : "NOT met")})"));
+        PrintToolCallAim(tool);
         Console.WriteLine($"load average at end {SandboxBench.LoadAverage()}");
 
         var machine = SandboxBench.Machine();
@@ -143,7 +142,7 @@ public static partial class SandboxLoad
         }
 
         var direct = tool[0].Summary;
-        foreach (var (name, s) in tool.Skip(1).Select((t, i) => (i == 0 ? "invoke" : "invoke_record", t.Summary)))
+        foreach (var (name, s) in tool.Skip(1).Select((t, i) => (ToolCallIds[i], t.Summary)))
         {
             foreach (var (metric, value, reference) in new[] { ("p50", s.P50, direct.P50), ("p99", s.P99, direct.P99) })
             {
@@ -165,9 +164,20 @@ public static partial class SandboxLoad
         Console.WriteLine($"in-process tool call: {calls:N0} calls per row; load average at start {SandboxBench.LoadAverage()}");
         var tool = await MeasureToolCallAsync(calls);
         PrintToolCalls(tool, calls);
-        var recorded = tool[^1].Summary;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tool call (invoke + record) p99: {recorded.P99 * 1000:F1} µs (aim < 50 µs: {(recorded.P99 * 1000 < 50 ? "met" : "NOT met")})"));
+        PrintToolCallAim(tool);
         return 0;
+    }
+
+    // The rows after the baseline, as the results file names them.
+    private static readonly string[] ToolCallIds = ["invoke", "invoke_audit", "invoke_record"];
+
+    // The aim (issue 13): the in-process overhead of a call, its arguments' schema + the policy + the audit, p99 < 50 µs.
+    // The tool's own events and analytics row are reported beside it, not hidden in it.
+    private static void PrintToolCallAim(List<(string Name, LatencySummary Summary)> tool)
+    {
+        var audited = tool[2].Summary;
+        var recorded = tool[3].Summary;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tool call overhead (schema + policy + audit) p99: {audited.P99 * 1000:F1} µs (aim < 50 µs: {(audited.P99 * 1000 < 50 ? "met" : "NOT met")}); with the tool's events and analytics row: {recorded.P99 * 1000:F1} µs"));
     }
 
     private static void PrintToolCalls(List<(string Name, LatencySummary Summary)> tool, int calls)
@@ -318,40 +328,57 @@ public static partial class SandboxLoad
 
         // Records go into the caller's transaction, which commits the step they belong to anyway: the commit (an fsync)
         // is the step's cost, not the call's, so it is untimed here, once per 100 calls.
-        IStoreTransaction? transaction = null;
-        var recorded = await TimeAsync(calls, async i =>
+        var audited = await TimeInTransactionsAsync(store, calls, async (transaction, i) =>
         {
-            transaction ??= await store.BeginAsync();
+            var invocation = await invoker.InvokeAsync(Request(i));
+            await invoker.AuditAsync(invocation, new OutboxSink(transaction, outbox, ids, context.RunId));
+        });
+        var recorded = await TimeInTransactionsAsync(store, calls, async (transaction, i) =>
+        {
             var invocation = await invoker.InvokeAsync(Request(i));
             await invoker.RecordAsync(invocation, new OutboxSink(transaction, outbox, ids, context.RunId));
-        }, async () =>
-        {
-            if (transaction is not null)
-            {
-                await transaction.CommitAsync();
-                await transaction.DisposeAsync();
-                transaction = null;
-            }
         });
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync();
-            await transaction.DisposeAsync();
-        }
 
         return
         [
             ("time.now called directly (baseline)", direct),
             ("ToolInvoker.InvokeAsync: arguments + policy (embedded Rego, shipped conf/) + tool", invoked),
-            ("  + RecordAsync: audit row + 5 events into the outbox, in a SQLite transaction", recorded),
+            ("  + the audited decision: audit row + agent.audit.v1 event, in a SQLite transaction", audited),
+            ("  + RecordAsync: the audited decision, 4 tool events and the analytics row", recorded),
         ];
     }
 
+    private static async Task<LatencySummary> TimeInTransactionsAsync(IStore store, int calls, Func<IStoreTransaction, int, Task> call)
+    {
+        // The transaction's begin and commit are the step's, once per 100 calls, and untimed: a call is timed inside an
+        // open transaction, as a step's calls run.
+        var transaction = await store.BeginAsync();
+        try
+        {
+            return await TimeAsync(calls, i => call(transaction, i), async () =>
+            {
+                await transaction.CommitAsync();
+                await transaction.DisposeAsync();
+                transaction = await store.BeginAsync();
+            });
+        }
+        finally
+        {
+            await transaction.CommitAsync();
+            await transaction.DisposeAsync();
+        }
+    }
+
+    private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(5);
+
     private static async Task<LatencySummary> TimeAsync(int calls, Func<int, Task> call, Func<Task>? every100 = null)
     {
-        for (var i = 0; i < Math.Min(calls, 5_000); i++)
+        // Warm-up, untimed: enough calls and time for tiered compilation to finish (a server's steady state), not the first
+        // seconds of a process whose methods still run their unoptimised code.
+        var warmUp = Stopwatch.StartNew();
+        for (var i = 0; i < Math.Min(calls, 5_000) || warmUp.Elapsed < WarmUpTime; i++)
         {
-            await call(i); // warm-up, untimed
+            await call(i);
             if (every100 is not null && i % 100 == 99)
             {
                 await every100();

@@ -124,24 +124,10 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             await sink.AppendAsync(new ToolRequested(request.CallId, tool, argumentsObject, request.StepId)).ConfigureAwait(false);
         }
 
-        var reason = string.Join("; ", decision.Reasons);
-        var actor = Actor(request);
-        var policyVersion = string.IsNullOrEmpty(decision.PolicyVersion) ? "none" : decision.PolicyVersion;
-        await PolicyDecisionAudit.AppendAsync(audit, ids, sink.Transaction, e => sink.AppendAsync(e), request.Caller.TenantId, request.Context.Now, actor, "tool.call", $"tool/{tool}", decision,
-            new Dictionary<string, object?>
-            {
-                ["tool_call_id"] = request.CallId,
-                ["session_id"] = request.Context.SessionId.ToString(),
-                ["run_id"] = request.Context.RunId.ToString(),
-                ["step"] = request.StepId,
-                ["subject"] = request.Caller.Subject,
-                ["roles"] = request.Caller.Roles,
-                ["arguments_sha256"] = invocation.ArgumentsHash,
-                ["risk"] = invocation.Risk,
-                ["sandbox"] = invocation.Sandboxed,
-                ["query"] = invocation.Query,
-            }, sink.CancellationToken).ConfigureAwait(false);
+        await AuditAsync(invocation, sink).ConfigureAwait(false);
 
+        var reason = string.Join("; ", decision.Reasons);
+        var policyVersion = string.IsNullOrEmpty(decision.PolicyVersion) ? "none" : decision.PolicyVersion;
         if (!decision.Allow && decision.Engine == SchemaEngine)
         {
             // Refused before the policy: not a denial but a failed call, whose error the model reads.
@@ -172,6 +158,29 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
         {
             await observer.OnRecordedAsync(invocation, sink).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The audited decision of the call (an audit-log row and an <c>agent.audit.v1</c> event), in the sink's transaction.</summary>
+    internal async Task AuditAsync(ToolInvocation invocation, IToolEventSink sink)
+    {
+        var request = invocation.Request;
+        var decision = invocation.Decision;
+        var tool = SafeToolName(request.Tool);
+        var actor = Actor(request);
+        await PolicyDecisionAudit.AppendAsync(audit, ids, sink.Transaction, e => sink.AppendAsync(e), request.Caller.TenantId, request.Context.Now, actor, "tool.call", $"tool/{tool}", decision,
+            new Dictionary<string, object?>
+            {
+                ["tool_call_id"] = request.CallId,
+                ["session_id"] = request.Context.SessionId.ToString(),
+                ["run_id"] = request.Context.RunId.ToString(),
+                ["step"] = request.StepId,
+                ["subject"] = request.Caller.Subject,
+                ["roles"] = request.Caller.Roles,
+                ["arguments_sha256"] = invocation.ArgumentsHash,
+                ["risk"] = invocation.Risk,
+                ["sandbox"] = invocation.Sandboxed,
+                ["query"] = invocation.Query,
+            }, sink.CancellationToken).ConfigureAwait(false);
     }
 
     private async Task<PolicyDecision> DecideAsync(PolicyInput input, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Soma.Core.Storage;
 using static Soma.Storage.Postgres.PostgresCommands;
 
@@ -60,6 +61,16 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
         // A row whose lease ran out as often as it may be attempted crashed or hung its workers every time: the first
         // CTE dead-letters it instead of handing it out forever. The two CTEs pick disjoint rows (attempts < max).
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // The rows the owner delivered since its last claim, first and in the same transaction (one commit), as a statement
+        // of its own: the claim's statement then sees them sent, and their partitions are no longer held back.
+        using var transaction = request.Acknowledged is { Count: > 0 } ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+        if (transaction is not null)
+        {
+            using var acknowledge = MarkSentCommand(connection, request.LeaseOwner, request.Acknowledged!);
+            await ExecuteAsync(acknowledge, "mark outbox rows sent", cancellationToken).ConfigureAwait(false);
+        }
+
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             WITH poisoned AS (
@@ -97,6 +108,10 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
         }
 
         var entries = await ReadAllAsync(command, ReadEntry, "claim outbox rows", cancellationToken).ConfigureAwait(false);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         // RETURNING does not promise an order.
         entries.Sort(static (a, b) => a.Message.CreatedAt != b.Message.CreatedAt
@@ -116,7 +131,13 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
         }
 
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
-        using var command = connection.CreateCommand();
+        using var command = MarkSentCommand(connection, leaseOwner, ids);
+        return await ExecuteAsync(command, "mark outbox rows sent", cancellationToken).ConfigureAwait(false);
+    }
+
+    private NpgsqlCommand MarkSentCommand(NpgsqlConnection connection, string leaseOwner, IReadOnlyCollection<Guid> ids)
+    {
+        var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE outbox SET status = 1, sent_at = @now, lease_owner = NULL, lease_expires_at = NULL
             WHERE status = 0 AND lease_owner = @owner AND id = ANY(@ids)
@@ -124,7 +145,7 @@ public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> 
         command.Add("now", store.TimeProvider.GetUtcNow());
         command.Add("owner", leaseOwner);
         command.Add("ids", ids.ToArray());
-        return await ExecuteAsync(command, "mark outbox rows sent", cancellationToken).ConfigureAwait(false);
+        return command;
     }
 
     /// <inheritdoc />

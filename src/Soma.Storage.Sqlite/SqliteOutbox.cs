@@ -82,6 +82,13 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // The rows the owner delivered since its last claim, first: they then hold no partition back.
+            if (request.Acknowledged is { Count: > 0 } acknowledged)
+            {
+                using var acknowledge = MarkSentCommand(transaction, request.LeaseOwner, acknowledged);
+                await acknowledge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             // A row whose lease ran out as often as it may be attempted crashed or hung its workers every time:
             // dead-letter it instead of handing it out forever.
             using (var poison = transaction.CreateCommand($"""
@@ -137,16 +144,22 @@ public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> opti
         }
 
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        using var command = transaction.CreateCommand("""
+        using var command = MarkSentCommand(transaction, leaseOwner, ids);
+        var marked = await ExecuteAsync(command, "mark outbox rows sent", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return marked;
+    }
+
+    private SqliteCommand MarkSentCommand(SqliteStoreTransaction transaction, string leaseOwner, IReadOnlyCollection<Guid> ids)
+    {
+        var command = transaction.CreateCommand("""
             UPDATE outbox SET status = 1, sent_at = $now, lease_owner = NULL, lease_expires_at = NULL
             WHERE status = 0 AND lease_owner = $owner AND id IN (SELECT value FROM json_each($ids))
             """);
         command.Parameters.AddWithValue("$now", Ticks(store.TimeProvider.GetUtcNow()));
         command.Parameters.AddWithValue("$owner", leaseOwner);
         command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids.Select(Id).ToArray(), SqliteJsonContext.Default.StringArray));
-        var marked = await ExecuteAsync(command, "mark outbox rows sent", cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return marked;
+        return command;
     }
 
     /// <inheritdoc />

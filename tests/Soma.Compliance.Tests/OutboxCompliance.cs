@@ -563,6 +563,51 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
+    public async Task A_claim_marks_the_owners_delivered_rows_sent_first_so_their_partition_moves_on_in_the_same_claim()
+    {
+        var tenant = NewTenant();
+        var rows = Enumerable.Range(0, 4)
+            .Select(i => Message(tenant, partitionKey: "memory:s1", createdAt: Start.AddMilliseconds(i - 10)) with { Id = Guid.CreateVersion7(Start.AddMilliseconds(i - 10)) })
+            .ToList();
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var message in rows)
+            {
+                await Outbox.AppendAsync(tx, message);
+            }
+        });
+        OutboxClaimRequest Ordered(string owner, int batch, IReadOnlyCollection<Guid>? acknowledged = null) =>
+            new(owner, batch, Lease) { TenantId = tenant, InPartitionOrder = true, Acknowledged = acknowledged };
+
+        Assert.Equal([rows[0].Id, rows[1].Id], (await Outbox.ClaimAsync(Ordered("w1", 2))).Select(e => e.Message.Id));
+
+        // Leased and unmarked, the two rows hold their partition back.
+        Assert.Empty(await Outbox.ClaimAsync(Ordered("w1", 2)));
+
+        // Marked by the claim itself: the partition's next rows come in the same claim.
+        Assert.Equal([rows[2].Id, rows[3].Id], (await Outbox.ClaimAsync(Ordered("w1", 2, [rows[0].Id, rows[1].Id]))).Select(e => e.Message.Id));
+        foreach (var sent in rows.Take(2))
+        {
+            var entry = await Outbox.GetAsync(tenant, sent.Id);
+            Assert.Equal(OutboxStatus.Sent, entry!.Status);
+            Assert.Null(entry.LeaseOwner);
+        }
+
+        // Only the owner's leased rows are marked: another claimer's marks leave them pending, and its claim still runs.
+        Assert.Empty(await Outbox.ClaimAsync(Ordered("intruder", 2, [rows[2].Id, rows[3].Id])));
+        Assert.Equal(OutboxStatus.Pending, (await Outbox.GetAsync(tenant, rows[2].Id))!.Status);
+
+        // The last marks ride on a claim that finds nothing: nothing is left pending.
+        Assert.Empty(await Outbox.ClaimAsync(Ordered("w1", 2, [rows[2].Id, rows[3].Id])));
+        foreach (var row in rows)
+        {
+            Assert.Equal(OutboxStatus.Sent, (await Outbox.GetAsync(tenant, row.Id))!.Status);
+        }
+
+        Assert.DoesNotContain(await Outbox.GetDepthAsync(), d => d.TenantId == tenant && d.Pending > 0);
+    }
+
+    [Fact]
     public async Task Dead_letter_now_takes_a_leased_row_out_at_once_keeping_its_error_and_only_for_its_owner()
     {
         var tenant = NewTenant();

@@ -17,13 +17,31 @@ public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogg
     private readonly Counter<long>? _relayed = meterFactory is null ? null : SomaMeters.OutboxRelayed.CreateCounter<long>(meterFactory.Create(SomaMeters.Outbox));
 
     /// <summary>Claims up to <paramref name="batchSize"/> rows of <paramref name="route"/> (of one tenant, or all) and delivers them through <paramref name="sink"/>.</summary>
-    public async Task<RelayPass> PassAsync(OutboxRoute route, IOutboxSink sink, string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken)
+    public Task<RelayPass> PassAsync(OutboxRoute route, IOutboxSink sink, string leaseOwner, int batchSize, string? tenant, CancellationToken cancellationToken) =>
+        PassAsync(route, sink, leaseOwner, batchSize, tenant, acknowledged: null, deferAcknowledgement: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="PassAsync(OutboxRoute, IOutboxSink, string, int, string?, CancellationToken)"/>, with the marks of
+    /// delivered rows carried from pass to pass: the claim first marks <paramref name="acknowledged"/> sent (the previous
+    /// pass's <see cref="RelayPass.Unacknowledged"/>) in its own commit, and with <paramref name="deferAcknowledgement"/>
+    /// the rows this pass delivers are returned unmarked, still leased, for the next pass. A loop going straight into its
+    /// next pass saves one commit per pass; a loop about to wait marks them with <see cref="AcknowledgeAsync"/> first.
+    /// Rows delivered but never marked (the process died) are delivered again when their lease runs out.
+    /// </summary>
+    public async Task<RelayPass> PassAsync(
+        OutboxRoute route, IOutboxSink sink, string leaseOwner, int batchSize, string? tenant, IReadOnlyCollection<Guid>? acknowledged, bool deferAcknowledgement,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(sink);
         var entries = await outbox.ClaimAsync(
-            new OutboxClaimRequest(leaseOwner, batchSize, route.Lease) { TenantId = tenant, Topics = route.Topics, InPartitionOrder = route.InPartitionOrder },
+            new OutboxClaimRequest(leaseOwner, batchSize, route.Lease) { TenantId = tenant, Topics = route.Topics, InPartitionOrder = route.InPartitionOrder, Acknowledged = acknowledged },
             cancellationToken).ConfigureAwait(false);
+        if (acknowledged is { Count: > 0 })
+        {
+            _relayed?.Add(acknowledged.Count, new KeyValuePair<string, object?>("route", route.Name));
+        }
+
         if (entries.Count == 0)
         {
             return new RelayPass(0, 0, 0, 0, null);
@@ -41,15 +59,17 @@ public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogg
             result = new SinkResult { TransientError = $"the {route.Name} sink failed: {ex.GetType().Name}" };
         }
 
+        Guid[] unacknowledged = [];
         if (result.Sent.Count > 0)
         {
-            var marked = await outbox.MarkSentAsync(leaseOwner, [.. result.Sent.Select(e => e.Message.Id)], cancellationToken).ConfigureAwait(false);
-            if (marked < result.Sent.Count)
+            if (deferAcknowledgement)
             {
-                LogLeaseLost(logger, route.Name, result.Sent.Count - marked);
+                unacknowledged = [.. result.Sent.Select(e => e.Message.Id)];
             }
-
-            _relayed?.Add(marked, new KeyValuePair<string, object?>("route", route.Name));
+            else
+            {
+                await AcknowledgeAsync(route, leaseOwner, [.. result.Sent.Select(e => e.Message.Id)], cancellationToken).ConfigureAwait(false);
+            }
 
             await sink.OnSentAsync(result.Sent, cancellationToken).ConfigureAwait(false);
         }
@@ -77,7 +97,26 @@ public sealed partial class OutboxRelay(IOutbox outbox, TimeProvider time, ILogg
             await outbox.ReleaseAsync(leaseOwner, rest, time.GetUtcNow(), result.TransientError, CancellationToken.None).ConfigureAwait(false);
         }
 
-        return new RelayPass(entries.Count, result.Sent.Count, result.Refused.Count, deadLettered, result.TransientError);
+        return new RelayPass(entries.Count, result.Sent.Count, result.Refused.Count, deadLettered, result.TransientError) { Unacknowledged = unacknowledged };
+    }
+
+    /// <summary>Marks delivered rows sent in a commit of their own (rows no longer leased to <paramref name="leaseOwner"/> are left, with a warning).</summary>
+    public async Task AcknowledgeAsync(OutboxRoute route, string leaseOwner, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        var marked = await outbox.MarkSentAsync(leaseOwner, ids, cancellationToken).ConfigureAwait(false);
+        if (marked < ids.Count)
+        {
+            LogLeaseLost(logger, route.Name, ids.Count - marked);
+        }
+
+        _relayed?.Add(marked, new KeyValuePair<string, object?>("route", route.Name));
     }
 
     [LoggerMessage(EventId = LogEvents.OutboxRelayLeaseLost, Level = LogLevel.Warning, Message = "{Route}: {Count} delivered rows were no longer leased to this relay (another may deliver them again; their keys make that harmless)")]

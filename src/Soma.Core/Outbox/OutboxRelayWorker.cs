@@ -14,6 +14,7 @@ namespace Soma.Core.Outbox;
 public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal? signal, TimeProvider time, ILogger logger) : BackgroundService
 {
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private IReadOnlyList<Guid> _unacknowledged = [];
 
     /// <summary>What this loop claims.</summary>
     protected abstract OutboxRoute Route { get; }
@@ -38,16 +39,37 @@ public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal? s
     {
     }
 
+    /// <summary>
+    /// When true, the rows a pass delivered are marked sent by the next pass's claim, in its commit, when the loop goes
+    /// straight into it (one commit per pass instead of two); a loop about to wait or stop marks them first. For routes
+    /// whose destination takes a row twice harmlessly: a crash between delivery and mark delivers the rows again.
+    /// </summary>
+    protected virtual bool AcknowledgeWithNextClaim => false;
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await StartingAsync(stoppingToken).ConfigureAwait(false);
+        try
+        {
+            await LoopAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Stopping: what was delivered is marked now, so a restart does not deliver it again.
+            await AcknowledgeAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
+    {
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             var pace = Pace();
             if (pace.BatchSize == 0)
             {
+                await AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
                 await DelayAsync(pace.PauseAfter, stoppingToken).ConfigureAwait(false);
                 continue;
             }
@@ -56,15 +78,23 @@ public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal? s
             RelayPass pass;
             try
             {
-                pass = await relay.PassAsync(Route, Sink, Owner, pace.BatchSize, null, stoppingToken).ConfigureAwait(false);
+                pass = await relay.PassAsync(Route, Sink, Owner, pace.BatchSize, null, _unacknowledged, AcknowledgeWithNextClaim, stoppingToken).ConfigureAwait(false);
+                _unacknowledged = pass.Unacknowledged;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // The marks carried into the failed claim are kept for the next one.
                 LogPassFailed(logger, Route.Name, ex);
                 pass = new RelayPass(0, 0, 0, 0, ex.Message);
             }
 
             OnPass(pass);
+            if (pass.TransientError is not null || pass.Claimed == 0 || pace.PauseAfter > TimeSpan.Zero)
+            {
+                // The loop waits next: the marks do not wait with it.
+                await AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+            }
+
             if (pass.TransientError is not null)
             {
                 failures++;
@@ -83,6 +113,26 @@ public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal? s
             {
                 await DelayAsync(pace.PauseAfter, stoppingToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    // Marks the delivered rows whose mark was deferred; a failure keeps them for the next claim (or, at worst, their lease
+    // runs out and they are delivered again, which such routes take harmlessly).
+    private async Task AcknowledgeAsync(CancellationToken cancellationToken)
+    {
+        if (_unacknowledged.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await relay.AcknowledgeAsync(Route, Owner, _unacknowledged, cancellationToken).ConfigureAwait(false);
+            _unacknowledged = [];
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPassFailed(logger, Route.Name, ex);
         }
     }
 

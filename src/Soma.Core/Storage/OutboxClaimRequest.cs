@@ -19,6 +19,14 @@ public sealed record OutboxClaimRequest(string LeaseOwner, int BatchSize, TimeSp
     /// </summary>
     public bool InPartitionOrder { get; init; }
 
+    /// <summary>
+    /// Rows this owner delivered after its previous claim, marked sent in this claim's own transaction before it claims
+    /// (one commit for both; <see cref="IOutbox.MarkSentAsync"/> without a commit of its own). Rows no longer leased to the
+    /// owner are left as they are, as by <see cref="IOutbox.MarkSentAsync"/>. A marked row no longer holds its partition
+    /// back, so the claim can hand out the partition's next rows.
+    /// </summary>
+    public IReadOnlyCollection<Guid>? Acknowledged { get; init; }
+
     /// <summary>Throws for a request no store can serve: no owner, a batch below 1, a lease that is not positive.</summary>
     /// <exception cref="ArgumentException">The request is not valid.</exception>
     public void EnsureValid()

@@ -27,6 +27,10 @@ public sealed partial class MemorySyncWorker(
     protected override IOutboxSink Sink => dispatcher;
 
     /// <inheritdoc />
+    /// <remarks>Memory writes are upserts by key: one delivered twice after a crash is stored once.</remarks>
+    protected override bool AcknowledgeWithNextClaim => true;
+
+    /// <inheritdoc />
     protected override TimeSpan PollInterval => TimeSpan.FromMilliseconds(_options.PollMilliseconds);
 
     /// <inheritdoc />

@@ -144,6 +144,42 @@ public sealed class MemoryDispatcherTests : IAsyncLifetime
         Assert.Contains(dead.Message.Id.ToString(), record.Details, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Deferred_marks_ride_on_the_next_claim_and_the_claim_that_finds_nothing_marks_the_last()
+    {
+        // The sync worker's way: a pass delivers and leaves its rows leased; the next pass's claim marks them sent.
+        var relay = _services.GetRequiredService<Soma.Core.Outbox.OutboxRelay>();
+        var session = Guid.NewGuid();
+        var first = Guid.NewGuid();
+        await WriteAsync((memory, tx) => memory.RememberMessageAsync(tx, "acme", session, first, "user", "first"));
+
+        var pass = await relay.PassAsync(Dispatcher.Route, Dispatcher, "w", 25, null, null, deferAcknowledgement: true, CancellationToken.None);
+
+        Assert.Equal(1, pass.Sent);
+        var delivered = Assert.Single(pass.Unacknowledged);
+        Assert.Single(_standIn.Memories);
+        var leased = await Outbox.GetAsync("acme", delivered);
+        Assert.Equal((OutboxStatus.Pending, "w"), (leased!.Status, leased.LeaseOwner));
+
+        // The session's next write waits behind its leased predecessor for anyone else; the owner's claim marks the
+        // predecessor and takes it.
+        var second = Guid.NewGuid();
+        await WriteAsync((memory, tx) => memory.RememberMessageAsync(tx, "acme", session, second, "user", "second"));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("other", 25, TimeSpan.FromSeconds(5)) { Topics = Dispatcher.Route.Topics, InPartitionOrder = true }));
+        var next = await relay.PassAsync(Dispatcher.Route, Dispatcher, "w", 25, null, pass.Unacknowledged, deferAcknowledgement: true, CancellationToken.None);
+
+        Assert.Equal(1, next.Sent);
+        Assert.Equal(OutboxStatus.Sent, (await Outbox.GetAsync("acme", delivered))!.Status);
+        Assert.Equal(2, _standIn.Memories.Count);
+
+        var last = await relay.PassAsync(Dispatcher.Route, Dispatcher, "w", 25, null, next.Unacknowledged, deferAcknowledgement: true, CancellationToken.None);
+
+        Assert.Equal(0, last.Claimed);
+        Assert.Empty(last.Unacknowledged);
+        Assert.Equal(OutboxStatus.Sent, (await Outbox.GetAsync("acme", Assert.Single(next.Unacknowledged)))!.Status);
+        Assert.DoesNotContain(await Outbox.GetDepthAsync(), d => d.TenantId == "acme" && d.Pending > 0);
+    }
+
     private async Task WriteAsync(Func<MemoryWriteThrough, IStoreTransaction, Task> write)
     {
         var memory = _services.GetRequiredService<MemoryWriteThrough>();

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
+using Soma.Contracts.Identity;
 using Soma.Core.Health;
 using Soma.Core.Messaging;
 
@@ -222,7 +223,7 @@ internal sealed partial class NatsEventBus : IEventBus, IHealthReporter
         // One consumer per filter: a durable's is named after the filter too, the same in every process.
         var config = durable
             ? new ConsumerConfig($"{subscription.DurableName}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(filter)))[..10]}")
-            : new ConsumerConfig { Name = $"soma-{Guid.NewGuid():N}" };
+            : new ConsumerConfig { Name = $"soma-{InstanceName.New()}" };
         config.FilterSubject = filter;
         config.DeliverPolicy = subscription.DeliverFrom switch
         {

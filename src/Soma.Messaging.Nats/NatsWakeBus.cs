@@ -71,7 +71,7 @@ internal sealed partial class NatsWakeBus(INatsConnection connection, ILogger<Na
 
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Soma.Contracts.Identity;
 using Soma.Core.Signals;
 
 namespace Soma.Core.Outbox;
@@ -13,7 +14,7 @@ namespace Soma.Core.Outbox;
 /// </summary>
 public abstract partial class OutboxRelayWorker(OutboxRelay relay, WakeSignal? signal, TimeProvider time, ILogger logger) : BackgroundService
 {
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{InstanceName.New()}";
     private IReadOnlyList<Guid> _unacknowledged = [];
 
     /// <summary>What this loop claims.</summary>

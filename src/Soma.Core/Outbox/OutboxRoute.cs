@@ -15,6 +15,8 @@ public sealed record OutboxRoute(string Name, IReadOnlyCollection<string> Topics
     public TimeSpan Backoff(int attempt)
     {
         var previous = TimeSpan.FromMilliseconds(Math.Min(BackoffMax.TotalMilliseconds, BackoffBase.TotalMilliseconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30))));
+#pragma warning disable RS0030 // Jitter spreads many workers' retries: unseeded on purpose (its bounds are tested with a seeded Random).
         return Retry.DecorrelatedJitter.Next(previous, BackoffBase, BackoffMax, Random.Shared);
+#pragma warning restore RS0030
     }
 }

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Soma.Contracts.Identity;
 using Soma.Core.Memory;
 using Soma.Core.Storage;
 using Soma.Gateway.Auth;
@@ -173,7 +174,7 @@ internal static partial class MemoryEndpoints
         await WriteAsync(new MemoryFlushProgress(false, dryRun, total, 0, 0, 0, total, null));
         if (!dryRun)
         {
-            var owner = $"{Environment.MachineName}:{Environment.ProcessId}:memory-flush:{Guid.NewGuid():N}";
+            var owner = $"{Environment.MachineName}:{Environment.ProcessId}:memory-flush:{InstanceName.New()}";
             while (!cancellationToken.IsCancellationRequested)
             {
                 var pass = await dispatcher.DeliverAsync(owner, 25, tenant, cancellationToken);

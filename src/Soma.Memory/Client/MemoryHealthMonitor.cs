@@ -227,7 +227,9 @@ public sealed partial class MemoryHealthMonitor : BackgroundService, IHealthRepo
                 Log.ProbeCrashed(_logger, ex);
             }
 
+#pragma warning disable RS0030 // Jitter spreads many processes' probes: unseeded on purpose.
             var interval = Random.Shared.Next(_options.ProbeIntervalMinMilliseconds, _options.ProbeIntervalMaxMilliseconds + 1);
+#pragma warning restore RS0030
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(interval), _time, stoppingToken).ConfigureAwait(false);

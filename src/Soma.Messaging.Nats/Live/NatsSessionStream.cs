@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -34,7 +35,7 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
     private readonly Task _drain;
 
     // Identifies this process's live messages: a snapshot's sequence number means something only to its origin.
-    private readonly Guid _origin = Guid.NewGuid();
+    private readonly Guid _origin = new(RandomNumberGenerator.GetBytes(16));
     private long _sequence;
     private int _pendingDeltas;
     private int _dropping;

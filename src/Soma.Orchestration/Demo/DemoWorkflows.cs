@@ -83,7 +83,7 @@ public static class DemoWorkflows
         {
             if (context.Input.TryGetProperty("step_delay_ms", out var delay) && delay.GetInt32() > 0)
             {
-                await Task.Delay(delay.GetInt32(), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(delay.GetInt32()), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             }
 
             return StepOutcome.Succeeded(produce(context));

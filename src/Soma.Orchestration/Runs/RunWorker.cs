@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Soma.Contracts.Identity;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 
@@ -15,7 +16,7 @@ public sealed partial class RunWorker(IRunStore runs, RunExecutor executor, Time
     : BackgroundService
 {
     /// <summary>This worker's id, as stored in the leases it holds.</summary>
-    public string WorkerId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+    public string WorkerId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{InstanceName.New()}";
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -175,10 +175,10 @@ internal static class DoctorCommand
             var applied = await AppliedAsync(connection, "SELECT to_regclass('schema_migrations') IS NOT NULL", timeout.Token);
             var check = MigrationCheck("postgres", where, applied, EmbeddedMigrations.Load(typeof(PostgresStore).Assembly));
 
-            var before = DateTimeOffset.UtcNow;
+            var before = TimeProvider.System.GetUtcNow();
             await using var now = new NpgsqlCommand("SELECT now()", connection);
             var databaseNow = (DateTime)(await now.ExecuteScalarAsync(timeout.Token))!;
-            var after = DateTimeOffset.UtcNow;
+            var after = TimeProvider.System.GetUtcNow();
             var local = before + ((after - before) / 2);
             var skew = new DateTimeOffset(databaseNow.ToUniversalTime(), TimeSpan.Zero) - local;
             var skewText = string.Create(CultureInfo.InvariantCulture, $"{skew.TotalSeconds:+0.000;-0.000} s between this machine and the database ({where})");
@@ -345,7 +345,7 @@ internal static class DoctorCommand
         }
 
         var directory = options.ResolveDirectory();
-        var loaded = PolicyBundleLoader.Load([directory], DateTimeOffset.UtcNow, options.RequireTests);
+        var loaded = PolicyBundleLoader.Load([directory], TimeProvider.System.GetUtcNow(), options.RequireTests);
         if (loaded.Bundle is not { } bundle)
         {
             var errors = loaded.Errors.Take(3).ToList();

@@ -67,7 +67,7 @@ internal static partial class EventsCommand
         await using (app)
         {
             var bus = app.Services.GetRequiredService<IEventBus>();
-            var from = DateTimeOffset.UtcNow - window;
+            var from = TimeProvider.System.GetUtcNow() - window;
             bool Wanted(JsonElement envelope) => schemaFilter is not null || type is null
                 || (envelope.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == type);
             try
@@ -117,7 +117,7 @@ internal static partial class EventsCommand
                 return ExitCodes.Ok;
             }
 
-            await Task.Delay(OutboxPoll, cancellationToken);
+            await Task.Delay(OutboxPoll, TimeProvider.System, cancellationToken);
         }
     }
 

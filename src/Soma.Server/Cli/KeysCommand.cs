@@ -81,7 +81,7 @@ internal static class KeysCommand
             (source as IDisposable)?.Dispose();
         }
 
-        var now = DateTimeOffset.UtcNow;
+        var now = TimeProvider.System.GetUtcNow();
         var rows = ring.Keys.Select(k => new Dictionary<string, object?>
         {
             ["kid"] = k.Kid,

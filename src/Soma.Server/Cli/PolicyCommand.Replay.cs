@@ -52,7 +52,7 @@ internal static partial class PolicyCommand
         await using (app)
         {
             var folder = candidateDir ?? app.Services.GetRequiredService<IOptions<PolicyOptions>>().Value.ResolveDirectory();
-            var loaded = PolicyBundleLoader.Load([folder], DateTimeOffset.UtcNow, runTests: false);
+            var loaded = PolicyBundleLoader.Load([folder], TimeProvider.System.GetUtcNow(), runTests: false);
             if (loaded.Bundle is not { } bundle)
             {
                 return await ErrorsAsync(loaded.Errors);
@@ -63,7 +63,7 @@ internal static partial class PolicyCommand
             List<AuditedCall> calls;
             try
             {
-                calls = await ReadAuditedCallsAsync(app.Services.GetRequiredService<IOutbox>(), tenant, DateTimeOffset.UtcNow - window, cancellationToken);
+                calls = await ReadAuditedCallsAsync(app.Services.GetRequiredService<IOutbox>(), tenant, TimeProvider.System.GetUtcNow() - window, cancellationToken);
             }
             catch (StoreException ex)
             {

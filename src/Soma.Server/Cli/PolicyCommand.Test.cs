@@ -24,7 +24,7 @@ internal static partial class PolicyCommand
             return BadInputAsync($"{missing}: no such file or folder.");
         }
 
-        var loaded = PolicyBundleLoader.Load(paths, DateTimeOffset.UtcNow, runTests: false);
+        var loaded = PolicyBundleLoader.Load(paths, TimeProvider.System.GetUtcNow(), runTests: false);
         if (loaded.Bundle is not { } bundle)
         {
             return ErrorsAsync(loaded.Errors);

@@ -82,7 +82,7 @@ internal static class TokenCommand
                 ["tenant"] = tenant,
                 ["sub"] = subject,
                 ["roles"] = roleList,
-                ["expires_at"] = DateTimeOffset.UtcNow.Add(lifetime).ToString("O", CultureInfo.InvariantCulture),
+                ["expires_at"] = TimeProvider.System.GetUtcNow().Add(lifetime).ToString("O", CultureInfo.InvariantCulture),
             }));
         }
         else

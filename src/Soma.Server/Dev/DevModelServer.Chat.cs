@@ -41,7 +41,7 @@ public sealed partial class DevModelServer
         var script = TakeScript(chat!.Model) ?? DemoModel.Answer(chat, NextCallId);
         if (script.FirstByteDelay > TimeSpan.Zero)
         {
-            await Task.Delay(script.FirstByteDelay, cancellationToken);
+            await Task.Delay(script.FirstByteDelay, TimeProvider.System, cancellationToken);
         }
 
         if (script.RetryAfterSeconds is { } retryAfter)
@@ -146,7 +146,7 @@ public sealed partial class DevModelServer
 
             if (index > 0 && delay > TimeSpan.Zero)
             {
-                await Task.Delay(delay, cancellationToken);
+                await Task.Delay(delay, TimeProvider.System, cancellationToken);
             }
 
             yield return data;
@@ -160,7 +160,7 @@ public sealed partial class DevModelServer
         {
             if (delay > TimeSpan.Zero)
             {
-                await Task.Delay(delay, cancellationToken);
+                await Task.Delay(delay, TimeProvider.System, cancellationToken);
             }
 
             yield return data;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Soma.Contracts.Identity;
 using Soma.Core.Sandbox;
 using Soma.Tools.Sandbox.Egress;
 
@@ -65,7 +66,7 @@ public sealed class BubblewrapSandbox : IToolSandbox, IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var proxy = command.Network.Granted ? _egress.Start(command.Network) : null;
         var launcher = _parked.Enabled ? await _parked.TakeAsync(command.Limits.Processes).ConfigureAwait(false) : null;
-        var procs = launcher?.Procs ?? (_parked.Enabled ? null : _host.Cgroup.Create(Guid.NewGuid().ToString("n"), command.Limits.Processes));
+        var procs = launcher?.Procs ?? (_parked.Enabled ? null : _host.Cgroup.Create(InstanceName.New(), command.Limits.Processes));
         SandboxResult result;
         try
         {

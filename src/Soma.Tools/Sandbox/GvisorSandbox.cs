@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Soma.Contracts.Identity;
 using Soma.Core.Sandbox;
 
 namespace Soma.Tools.Sandbox;
@@ -107,7 +108,7 @@ public sealed class GvisorSandbox : IToolSandbox
             throw new ArgumentException("A sandboxed command needs a program.", nameof(command));
         }
 
-        var bundle = Path.Combine(_bundles, "c" + Guid.NewGuid().ToString("n"));
+        var bundle = Path.Combine(_bundles, "c" + InstanceName.New());
         Directory.CreateDirectory(Path.Combine(bundle, "rootfs"));
         var limits = command.Limits;
         var env = new JsonArray("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/workspace", "TMPDIR=/tmp", "LANG=C.UTF-8");

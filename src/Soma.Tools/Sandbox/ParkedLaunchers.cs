@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Soma.Contracts.Identity;
 using Soma.Core.Sandbox;
 
 namespace Soma.Tools.Sandbox;
@@ -104,7 +105,7 @@ internal sealed class ParkedLaunchers : IDisposable
 
     private async Task<Launcher?> StartAsync(int processes)
     {
-        var procs = _host.Cgroup.Create(Guid.NewGuid().ToString("n"), processes);
+        var procs = _host.Cgroup.Create(InstanceName.New(), processes);
         if (procs is null)
         {
             return null;

@@ -134,7 +134,7 @@ internal sealed class PidsCgroup
             }
 
             // Usually only the namespace's first process is left, a moment from its own exit: look again soon, then less often.
-            await Task.Delay(round < 10 ? 1 : 5).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(round < 10 ? 1 : 5), TimeProvider.System).ConfigureAwait(false);
         }
     }
 
@@ -160,7 +160,7 @@ internal sealed class PidsCgroup
                     return;
                 }
 
-                await Task.Delay(10).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System).ConfigureAwait(false);
             }
         });
     }

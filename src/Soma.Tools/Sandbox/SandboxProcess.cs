@@ -99,7 +99,7 @@ internal static partial class SandboxProcess
 
             var timedOut = false;
             var exited = process.WaitForExitAsync(CancellationToken.None);
-            var limit = Task.Delay(limits.Timeout, stop.Token);
+            var limit = Task.Delay(limits.Timeout, TimeProvider.System, stop.Token);
             var first = await Task.WhenAny(exited, limit).ConfigureAwait(false);
             if (first != exited)
             {
@@ -154,7 +154,7 @@ internal static partial class SandboxProcess
             _ = Kill(pid, 15);
         }
 
-        if (await Task.WhenAny(exited, Task.Delay(grace)).ConfigureAwait(false) != exited)
+        if (await Task.WhenAny(exited, Task.Delay(grace, TimeProvider.System)).ConfigureAwait(false) != exited)
         {
             try
             {

@@ -220,7 +220,9 @@ public sealed partial class KeyRingProvider : BackgroundService, IHealthReporter
 
         // ±20 %: many pods restarted together spread their reads over the interval.
         var interval = _options.Vault.PollInterval;
+#pragma warning disable RS0030 // Jitter: unseeded on purpose.
         return interval * (0.8 + (0.4 * Random.Shared.NextDouble()));
+#pragma warning restore RS0030
     }
 
     private FileSystemWatcher? Watch()

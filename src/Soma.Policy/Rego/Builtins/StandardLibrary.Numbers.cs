@@ -34,7 +34,9 @@ internal static partial class StandardLibrary
             }
 
             n = Math.Abs(n);
+#pragma warning disable RS0030 // rand.intn is random by definition (memoized per seed within one evaluation, as OPA does).
             return n == 0 ? Value.Number(0) : ctx.Memo("rand.intn", Value.Array(Value.String(seed), limit), () => Value.Number(Random.Shared.NextInt64(n)));
+#pragma warning restore RS0030
         }, nondeterministic: true);
         Add(all, "to_number", 1, (_, a) => a[0] switch
         {

@@ -29,7 +29,7 @@ internal sealed partial class Evaluator
         _model = model;
         _options = options ?? EvaluationOptions.Default;
         _strict = _options.StrictBuiltinErrors;
-        _builtins = new BuiltinContext(_options.Now ?? DateTimeOffset.UtcNow, _options.Print, _options.CancellationToken);
+        _builtins = new BuiltinContext(_options.Now ?? TimeProvider.System.GetUtcNow(), _options.Print, _options.CancellationToken);
         _state = EvaluationState.Rent(input, model.NodeCount);
         _root = _state;
         _deadline = _options.Timeout is { } timeout

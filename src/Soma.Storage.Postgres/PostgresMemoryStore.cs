@@ -244,9 +244,5 @@ public sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
         return links;
     }
 
-    internal static JsonElement ParseValue(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.Clone();
-    }
+    internal static JsonElement ParseValue(string json) => JsonElement.Parse(json);
 }

@@ -399,9 +399,5 @@ public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
     internal static string TagsJson(IReadOnlyList<string>? tags) =>
         JsonSerializer.Serialize(tags is null ? [] : tags.ToArray(), SqliteJsonContext.Default.StringArray);
 
-    internal static JsonElement ParseValue(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.Clone();
-    }
+    internal static JsonElement ParseValue(string json) => JsonElement.Parse(json);
 }

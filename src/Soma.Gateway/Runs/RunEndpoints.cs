@@ -159,7 +159,7 @@ internal static class RunEndpoints
         var checkpoint = await checkpoints.GetAsync(user.GetTenantId(), id, version, cancellationToken);
         return checkpoint is null
             ? Problem.NotFound($"Checkpoint {version} of run {id}")
-            : TypedResults.Ok(new CheckpointResponse(id, checkpoint.Version, checkpoint.FormatVersion, checkpoint.CreatedAt, JsonDocument.Parse(checkpoint.State).RootElement.Clone()));
+            : TypedResults.Ok(new CheckpointResponse(id, checkpoint.Version, checkpoint.FormatVersion, checkpoint.CreatedAt, JsonElement.Parse(checkpoint.State)));
     }
 
     private static async Task<Results<Accepted<RunAcceptedResponse>, ProblemHttpResult>> ResumeAsync(
@@ -245,7 +245,7 @@ internal static class RunEndpoints
         r.Id, r.Workflow, r.WorkflowVersion, Name(r.State), r.Version, r.CheckpointVersion, r.CreatedAt, r.UpdatedAt, r.EndedAt, r.WaitingFor,
         Parse(r.Input), Parse(r.Output), Parse(r.Error), currentSteps);
 
-    private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+    private static JsonElement? Parse(string? json) => json is null ? null : JsonElement.Parse(json);
 
     private static string Name<T>(T value)
         where T : struct, Enum => value.ToString().ToLowerInvariant();

@@ -158,5 +158,5 @@ internal static class SessionEndpoints
         new(m.Id, m.SessionId, m.Role, m.Content, ParseObject(m.Metadata), m.CreatedAt);
 
     private static JsonElement? ParseObject(string? json) =>
-        json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+        json is null ? null : JsonElement.Parse(json);
 }

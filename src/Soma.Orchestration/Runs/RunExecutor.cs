@@ -134,7 +134,7 @@ public sealed partial class RunExecutor(
             }
 
             _workflow = workflow;
-            _input = JsonDocument.Parse(_run.Input).RootElement.Clone();
+            _input = JsonElement.Parse(_run.Input);
             if (await executor._checkpoints.GetLatestAsync(_run.TenantId, _run.Id, cancellationToken).ConfigureAwait(false) is { } latest)
             {
                 _state = CheckpointFormat.Read(latest.FormatVersion, latest.State);
@@ -445,7 +445,7 @@ public sealed partial class RunExecutor(
                 if (effectKey is not null && await executor._effects.GetAsync(_run.TenantId, _run.Id, effectKey, cancellationToken).ConfigureAwait(false) is { } done)
                 {
                     // Completed before (the commit that followed it was lost): return the recorded result, do not run again.
-                    return new StepCompletion(work.Key, work.Step, work.Iteration, work.Attempt, StepOutcome.Succeeded(JsonDocument.Parse(done.Result).RootElement.Clone()), started, 0, effectKey, FromLedger: true) { StartCheckpointVersion = work.StartCheckpointVersion };
+                    return new StepCompletion(work.Key, work.Step, work.Iteration, work.Attempt, StepOutcome.Succeeded(JsonElement.Parse(done.Result)), started, 0, effectKey, FromLedger: true) { StartCheckpointVersion = work.StartCheckpointVersion };
                 }
 
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -537,7 +537,7 @@ public sealed partial class RunExecutor(
                 await CommitAsync(RunState.Succeeded, next, async (tx, r) =>
                 {
                     await AlongsideAsync(tx, r).ConfigureAwait(false);
-                    await executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonDocument.Parse(output).RootElement.Clone()), cancellationToken).ConfigureAwait(false);
+                    await executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonElement.Parse(output)), cancellationToken).ConfigureAwait(false);
                 }, output: output, release: true, announcesCheckpoint: true).ConfigureAwait(false);
                 Ended = true;
                 Log.RunEnded(executor._logger, _run.Id, "succeeded");
@@ -641,7 +641,7 @@ public sealed partial class RunExecutor(
             var json = Output();
             var duration = (executor._time.GetUtcNow() - _run.CreatedAt).TotalMilliseconds;
             await CommitAsync(RunState.Succeeded, null, (tx, r) =>
-                executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonDocument.Parse(json).RootElement.Clone()), cancellationToken),
+                executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonElement.Parse(json)), cancellationToken),
                 output: json, release: true).ConfigureAwait(false);
             Log.RunEnded(executor._logger, _run.Id, "succeeded");
         }

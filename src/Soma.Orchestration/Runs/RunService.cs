@@ -106,7 +106,7 @@ public sealed class RunService(
         var from = run.State == RunState.Waiting ? ResumedFrom.Waiting : ResumedFrom.Failed;
         if (run.State == RunState.Waiting)
         {
-            var resumeInput = input ?? JsonDocument.Parse("null").RootElement.Clone();
+            var resumeInput = input ?? JsonElement.Parse("null");
             foreach (var (key, _) in state.Steps.Where(s => s.Value.Status == StepStatus.Waiting))
             {
                 state = state with { ResumeInputs = state.ResumeInputs.SetItem(key, resumeInput) };

@@ -54,5 +54,5 @@ public sealed class PolicyGate(IPolicyEngine policy, IAuditLog audit, IIdGenerat
         };
     }
 
-    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+    private static readonly JsonElement EmptyObject = JsonElement.Parse("{}");
 }

@@ -203,7 +203,7 @@ internal static partial class PolicyCommand
         return calls;
     }
 
-    private static readonly JsonElement EmptyArguments = JsonDocument.Parse("{}").RootElement.Clone();
+    private static readonly JsonElement EmptyArguments = JsonElement.Parse("{}");
 
     private sealed record AuditedCall(PolicyInput Input, bool Allowed, IReadOnlyList<string> Reasons, string PolicyVersion, string ToolCallId, DateTimeOffset Time, bool HasArguments);
 }

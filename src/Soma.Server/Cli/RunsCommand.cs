@@ -101,7 +101,7 @@ internal static class RunsCommand
         try
         {
             var json = text.StartsWith('@') ? File.ReadAllText(text[1..]) : text;
-            body = new { input = JsonDocument.Parse(json).RootElement.Clone() };
+            body = new { input = JsonElement.Parse(json) };
             return true;
         }
         catch (JsonException ex)

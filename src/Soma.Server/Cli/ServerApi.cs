@@ -93,7 +93,7 @@ internal sealed class ServerApi(string? url, string? token, string tenant, strin
         {
             if (text.Length > 0)
             {
-                line(JsonDocument.Parse(text).RootElement.Clone());
+                line(JsonElement.Parse(text));
             }
         }
 
@@ -126,7 +126,7 @@ internal sealed class ServerApi(string? url, string? token, string tenant, strin
             JsonElement? body = null;
             try
             {
-                body = text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone();
+                body = text.Length == 0 ? null : JsonElement.Parse(text);
             }
             catch (JsonException)
             {
@@ -149,7 +149,7 @@ internal sealed class ServerApi(string? url, string? token, string tenant, strin
     {
         try
         {
-            return text.Length == 0 ? null : Detail(JsonDocument.Parse(text).RootElement.Clone());
+            return text.Length == 0 ? null : Detail(JsonElement.Parse(text));
         }
         catch (JsonException)
         {

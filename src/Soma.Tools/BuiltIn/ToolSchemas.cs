@@ -7,7 +7,7 @@ namespace Soma.Tools.BuiltIn;
 public static class ToolSchemas
 {
     /// <summary>A JSON schema (or any JSON) as an element that outlives its document.</summary>
-    public static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
+    public static JsonElement Parse(string json) => JsonElement.Parse(json);
 
     /// <summary>The string property <paramref name="name"/> of an arguments object, or null when absent.</summary>
     public static string? OptionalString(JsonElement arguments, string name, out ToolResult? error)

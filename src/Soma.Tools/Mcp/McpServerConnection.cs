@@ -18,7 +18,7 @@ namespace Soma.Tools.Mcp;
 /// </summary>
 internal sealed partial class McpServerConnection
 {
-    private static readonly JsonElement EmptySchema = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement.Clone();
+    private static readonly JsonElement EmptySchema = JsonElement.Parse("""{"type":"object","properties":{}}""");
 
     private readonly McpOptions _root;
     private readonly McpServerOptions _options;

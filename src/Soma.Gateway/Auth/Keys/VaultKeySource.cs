@@ -65,7 +65,7 @@ internal sealed class VaultKeySource : IKeySource, IDisposable
         try
         {
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            root = JsonDocument.Parse(body).RootElement.Clone();
+            root = JsonElement.Parse(body);
         }
         catch (JsonException)
         {

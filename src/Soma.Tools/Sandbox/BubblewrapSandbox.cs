@@ -18,9 +18,9 @@ namespace Soma.Tools.Sandbox;
 /// </summary>
 public sealed class BubblewrapSandbox : IToolSandbox, IDisposable
 {
-    // setpriv sets the parent-death signal only after the fork: a server killed in between leaves a sandbox no signal
-    // reaches, so the script first checks that its parent is still the server ($1), then joins the call's cgroup ($2).
-    private const string Script = "[ \"$PPID\" = \"$1\" ] || exit 125; if [ -n \"$2\" ]; then echo $$ > \"$2\" || exit 125; fi; f=$3; shift 3; exec \"$@\" 9<\"$f\"";
+    // Once its parent is known to be the server (ServerBoundLaunch): joins the call's cgroup ($1, when there is one), then
+    // bubblewrap and its arguments run with the seccomp program ($2) on fd 9.
+    private const string Script = "if [ -n \"$1\" ]; then echo $$ > \"$1\" || exit 125; fi; f=$2; shift 2; exec \"$@\" 9<\"$f\"";
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
     private readonly SandboxOptions _options;
     private readonly SandboxHost _host;
@@ -106,10 +106,7 @@ public sealed class BubblewrapSandbox : IToolSandbox, IDisposable
     private SandboxLaunch Launch(SandboxCommand command, string? procs, string? egressSocket)
     {
         var line = Line(command, procs is not null, egressSocket);
-        return new SandboxLaunch(
-            "/usr/bin/setpriv",
-            ["--pdeathsig", "KILL", "--", "/bin/sh", "-c", Script, "soma-sandbox", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), procs ?? string.Empty, _host.SeccompFile, line.FileName, .. line.Arguments],
-            line.Environment);
+        return ServerBoundLaunch.Create(Script, [procs ?? string.Empty, _host.SeccompFile, line.FileName, .. line.Arguments]);
     }
 
     /// <summary>bubblewrap and its arguments (the seccomp program is on fd 9).</summary>

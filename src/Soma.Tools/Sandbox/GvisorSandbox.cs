@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Soma.Contracts.Identity;
@@ -90,15 +89,10 @@ public sealed class GvisorSandbox : IToolSandbox
         }
     }
 
-    // setpriv sets the parent-death signal only after the fork: a server killed in between leaves a sandbox no signal
-    // reaches, so the shell first checks that its parent is still the server ($1).
-    private const string ParentCheck = "[ \"$PPID\" = \"$1\" ] || exit 125; shift; exec \"$@\"";
-
-    private SandboxLaunch Launch(SandboxCommand command, string bundle) => new(
-        "/usr/bin/setpriv",
-        ["--pdeathsig", "KILL", "--", "/bin/sh", "-c", ParentCheck, "soma-sandbox", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-         _options.Runsc, "--rootless", "--network=none", "--oci-seccomp", "--root", Path.Combine(bundle, "state"), "run", "--bundle", bundle, Path.GetFileName(bundle)],
-        new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" });
+    private SandboxLaunch Launch(SandboxCommand command, string bundle) => ServerBoundLaunch.Create(
+        "exec \"$@\"",
+        ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+         _options.Runsc, "--rootless", "--network=none", "--oci-seccomp", "--root", Path.Combine(bundle, "state"), "run", "--bundle", bundle, Path.GetFileName(bundle)]);
 
     /// <summary>Writes the call's OCI bundle: an empty read-only root and the mounts.</summary>
     private string Bundle(SandboxCommand command)

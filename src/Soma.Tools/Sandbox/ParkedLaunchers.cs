@@ -18,9 +18,9 @@ namespace Soma.Tools.Sandbox;
 /// </summary>
 internal sealed class ParkedLaunchers : IDisposable
 {
-    // Like the direct launch: the parent must still be the server ($1) after setpriv set the parent-death signal; then
-    // the move into the call's group ($2), the seccomp program on fd 9 ($3) for bubblewrap, and the launcher ($4) waits.
-    private const string Script = "[ \"$PPID\" = \"$1\" ] || exit 125; echo $$ > \"$2\" || exit 125; exec \"$4\" --park \"$1\" 9<\"$3\"";
+    // Once its parent is known to be the server (ServerBoundLaunch, $PPID): the move into the call's group ($1), then the
+    // launcher ($3) waits, holding the seccomp program ($2) on fd 9 for bubblewrap.
+    private const string Script = "echo $$ > \"$1\" || exit 125; exec \"$3\" --park \"$PPID\" 9<\"$2\"";
     private readonly SandboxHost _host;
     private readonly int _size;
     private readonly int _processes;
@@ -113,10 +113,7 @@ internal sealed class ParkedLaunchers : IDisposable
 
         try
         {
-            var process = await SandboxProcess.StartAsync(new SandboxLaunch(
-                "/usr/bin/setpriv",
-                ["--pdeathsig", "KILL", "--", "/bin/sh", "-c", Script, "soma-sandbox", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), procs, _host.SeccompFile, _host.Launcher],
-                new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" })).ConfigureAwait(false);
+            var process = await SandboxProcess.StartAsync(ServerBoundLaunch.Create(Script, [procs, _host.SeccompFile, _host.Launcher])).ConfigureAwait(false);
             return new Launcher(process, procs);
         }
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)

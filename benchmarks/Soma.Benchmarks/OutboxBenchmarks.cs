@@ -3,9 +3,9 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Soma.Core.Storage;
-using Soma.Storage.Postgres;
 using Soma.Storage.Sqlite;
 using Soma.Testing;
+using Soma.Testing.Engines;
 
 namespace Soma.Benchmarks;
 
@@ -104,16 +104,16 @@ public class OutboxBenchmarks
 
         public static async Task<Stores> SqliteAsync(string path, SqliteSynchronous synchronous, IOptions<OutboxOptions> outboxOptions)
         {
-            var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, Synchronous = synchronous }), TimeProvider.System);
-            await store.MigrateAsync();
-            return new Stores(store, new SqliteOutbox(store, outboxOptions), store);
+            var ports = SqliteEngine.Open(path, TimeProvider.System, outboxOptions.Value, new Dictionary<string, string?> { ["Soma:Store:Sqlite:Synchronous"] = synchronous.ToString() });
+            await ports.Store.MigrateAsync();
+            return new Stores(ports.Store, ports.Outbox, ports);
         }
 
         public static async Task<Stores> PostgresAsync(string connectionString, IOptions<OutboxOptions> outboxOptions)
         {
-            var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString }), TimeProvider.System);
-            await store.MigrateAsync();
-            return new Stores(store, new PostgresOutbox(store, outboxOptions), store);
+            var ports = PostgresEngine.Open(connectionString, TimeProvider.System, outboxOptions.Value);
+            await ports.Store.MigrateAsync();
+            return new Stores(ports.Store, ports.Outbox, ports);
         }
 
         public async Task MoveAsync(string payload)

@@ -9,9 +9,9 @@ using Soma.Core.Storage;
 using Soma.Orchestration.Checkpoints;
 using Soma.Orchestration.Runs;
 using Soma.Orchestration.Workflows;
-using Soma.Storage.Postgres;
 using Soma.Storage.Sqlite;
 using Soma.Testing;
+using Soma.Testing.Engines;
 
 namespace Soma.Benchmarks;
 
@@ -179,14 +179,14 @@ public static class RunnerLoad
 
     private static Task<(IStore, IAsyncDisposable, Func<IStore, Ports>)> Sqlite(string path, SqliteSynchronous synchronous, string workflow = PerStep)
     {
-        var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, Synchronous = synchronous }), TimeProvider.System);
-        return Task.FromResult<(IStore, IAsyncDisposable, Func<IStore, Ports>)>((store, store, _ => Build(store, new SqliteRunStore(store), new SqliteCheckpointStore(store), new SqliteEffectsLedger(store), new SqliteOutbox(store, Options.Create(new OutboxOptions())), workflow)));
+        var ports = SqliteEngine.Open(path, TimeProvider.System, settings: new Dictionary<string, string?> { ["Soma:Store:Sqlite:Synchronous"] = synchronous.ToString() });
+        return Task.FromResult<(IStore, IAsyncDisposable, Func<IStore, Ports>)>((ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox, workflow)));
     }
 
     private static (IStore, IAsyncDisposable, Func<IStore, Ports>) PostgresPorts(string connectionString)
     {
-        var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString + ";Maximum Pool Size=64" }), TimeProvider.System);
-        return (store, store, _ => Build(store, new PostgresRunStore(store), new PostgresCheckpointStore(store), new PostgresEffectsLedger(store), new PostgresOutbox(store, Options.Create(new OutboxOptions()))));
+        var ports = PostgresEngine.Open(connectionString + ";Maximum Pool Size=64", TimeProvider.System);
+        return (ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox));
     }
 
     private static Ports Build(IStore store, IRunStore runs, ICheckpointStore checkpoints, IEffectsLedger effects, IOutbox outbox, string workflow = PerStep)

@@ -7,7 +7,7 @@ using static Soma.Storage.Postgres.PostgresCommands;
 namespace Soma.Storage.Postgres;
 
 /// <summary>The append-only audit log on PostgreSQL.</summary>
-public sealed class PostgresAuditLog(PostgresStore store) : IAuditLog
+internal sealed class PostgresAuditLog(PostgresStore store) : IAuditLog
 {
     /// <inheritdoc />
     public async Task AppendAsync(IStoreTransaction transaction, AuditRecord record, CancellationToken cancellationToken = default)

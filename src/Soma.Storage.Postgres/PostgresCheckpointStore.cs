@@ -5,7 +5,7 @@ using static Soma.Storage.Postgres.PostgresCommands;
 namespace Soma.Storage.Postgres;
 
 /// <summary>Checkpoints on PostgreSQL.</summary>
-public sealed class PostgresCheckpointStore(PostgresStore store) : ICheckpointStore
+internal sealed class PostgresCheckpointStore(PostgresStore store) : ICheckpointStore
 {
     private const string Columns = "tenant_id, run_id, version, format_version, state, created_at";
 

@@ -6,7 +6,7 @@ using static Soma.Storage.Postgres.PostgresCommands;
 namespace Soma.Storage.Postgres;
 
 /// <summary>The effects ledger on PostgreSQL.</summary>
-public sealed class PostgresEffectsLedger(PostgresStore store) : IEffectsLedger
+internal sealed class PostgresEffectsLedger(PostgresStore store) : IEffectsLedger
 {
     private const string Columns = "tenant_id, run_id, key, result, completed_at";
 

@@ -15,7 +15,7 @@ namespace Soma.Storage.Postgres;
 /// Scoring (see <see cref="MemoryScore"/>): <c>relevance = r / (r + 0.1)</c> with <c>r = ts_rank()</c>,
 /// <c>recency = 7 / (7 + age_days)</c>, <c>score = 0.8 · relevance + 0.2 · recency</c>.
 /// </summary>
-public sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
+internal sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
 {
     // Scored in SQL so only the top_k rows leave the server.
     private static readonly string SearchSql = string.Create(CultureInfo.InvariantCulture, $"""

@@ -16,7 +16,7 @@ namespace Soma.Storage.Postgres;
 /// while it draws sequence numbers and until it commits: sequences drawn by concurrent transactions could otherwise
 /// commit out of order, and a reader paging by the last sequence it saw would skip the late one for good.
 /// </summary>
-public sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVectorStore
+internal sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVectorStore
 {
     // Any fixed number works; it only has to be the same in every process that saves vectors to this database.
     private const long SaveLockKey = 0x536f6d6156656373;

@@ -10,7 +10,7 @@ namespace Soma.Storage.Postgres;
 /// The transactional outbox on PostgreSQL. A claim is one statement: pick the oldest ready rows with
 /// <c>FOR UPDATE SKIP LOCKED</c> (concurrent claimers skip each other's rows instead of waiting) and lease them.
 /// </summary>
-public sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> options) : IOutbox
+internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> options) : IOutbox
 {
     private const string EntryColumns =
         "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";

@@ -7,7 +7,7 @@ using static Soma.Storage.Postgres.PostgresCommands;
 namespace Soma.Storage.Postgres;
 
 /// <summary>Workflow runs on PostgreSQL: leases with <c>FOR UPDATE SKIP LOCKED</c>, commits that compare and swap.</summary>
-public sealed class PostgresRunStore(PostgresStore store) : IRunStore
+internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
 {
     private const string Columns =
         "id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, output, error, waiting_for, idempotency_key, trace_parent, lease_owner, lease_expires_at, wake_at, ended_at";

@@ -6,7 +6,7 @@ using static Soma.Storage.Postgres.PostgresCommands;
 namespace Soma.Storage.Postgres;
 
 /// <summary>Sessions and their messages on PostgreSQL.</summary>
-public sealed class PostgresSessionStore(PostgresStore store) : ISessionStore
+internal sealed class PostgresSessionStore(PostgresStore store) : ISessionStore
 {
     private const string SessionColumns = "id, tenant_id, title, metadata::text, created_at, updated_at";
     private const string MessageColumns = "id, tenant_id, session_id, role, content, metadata::text, created_at";

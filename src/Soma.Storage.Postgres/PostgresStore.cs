@@ -13,7 +13,7 @@ namespace Soma.Storage.Postgres;
 /// database: claims use <c>FOR UPDATE SKIP LOCKED</c> and migrations take an advisory lock.
 /// Commands and readers are disposed with plain <c>using</c>: disposing them does no I/O once their rows are read.
 /// </summary>
-public sealed partial class PostgresStore : IStore, IAsyncDisposable
+internal sealed partial class PostgresStore : IStore, IAsyncDisposable
 {
     // Any fixed number works; it only has to be the same in every process that migrates this database.
     private const long MigrationLockKey = 0x536f6d614d696772;

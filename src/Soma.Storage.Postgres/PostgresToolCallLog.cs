@@ -7,7 +7,7 @@ using static Soma.Storage.Postgres.PostgresCommands;
 namespace Soma.Storage.Postgres;
 
 /// <summary>The tool call log on PostgreSQL: one row per finished call, statistics computed by SQL over the window.</summary>
-public sealed class PostgresToolCallLog(PostgresStore store) : IToolCallLog
+internal sealed class PostgresToolCallLog(PostgresStore store) : IToolCallLog
 {
     // Exact nearest-rank percentiles with window functions: the row whose rank is ceil(p·n) among a tool's calls that
     // ran, sorted by duration. Only one row per tool leaves the server, whatever the number of calls. The same SQL as

@@ -5,7 +5,7 @@ using static Soma.Storage.Postgres.PostgresCommands;
 namespace Soma.Storage.Postgres;
 
 /// <summary>Model token usage on PostgreSQL, one row per tenant, day and model.</summary>
-public sealed class PostgresUsageLedger(PostgresStore store) : IUsageLedger
+internal sealed class PostgresUsageLedger(PostgresStore store) : IUsageLedger
 {
     /// <inheritdoc />
     public async Task RecordAsync(IStoreTransaction transaction, UsageRecord usage, CancellationToken cancellationToken = default)

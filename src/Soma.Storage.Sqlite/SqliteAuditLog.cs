@@ -8,7 +8,7 @@ using static Soma.Storage.Sqlite.SqliteValues;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>The append-only audit log on SQLite.</summary>
-public sealed class SqliteAuditLog(SqliteStore store) : IAuditLog
+internal sealed class SqliteAuditLog(SqliteStore store) : IAuditLog
 {
     /// <inheritdoc />
     public async Task AppendAsync(IStoreTransaction transaction, AuditRecord record, CancellationToken cancellationToken = default)

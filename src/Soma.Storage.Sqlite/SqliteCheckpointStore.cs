@@ -6,7 +6,7 @@ using static Soma.Storage.Sqlite.SqliteValues;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>Checkpoints on SQLite.</summary>
-public sealed class SqliteCheckpointStore(SqliteStore store) : ICheckpointStore
+internal sealed class SqliteCheckpointStore(SqliteStore store) : ICheckpointStore
 {
     private const string Columns = "tenant_id, run_id, version, format_version, state, created_at";
 

@@ -7,7 +7,7 @@ using static Soma.Storage.Sqlite.SqliteValues;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>The effects ledger on SQLite.</summary>
-public sealed class SqliteEffectsLedger(SqliteStore store) : IEffectsLedger
+internal sealed class SqliteEffectsLedger(SqliteStore store) : IEffectsLedger
 {
     private const string Columns = "tenant_id, run_id, key, result, completed_at";
 

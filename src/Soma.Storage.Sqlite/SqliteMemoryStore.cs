@@ -23,7 +23,7 @@ namespace Soma.Storage.Sqlite;
 /// scores are ordered by newer update, then later creation.
 /// </para>
 /// </summary>
-public sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
+internal sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
 {
     /// <summary>The most matches a search ranks.</summary>
     public const int RankWindow = 1000;

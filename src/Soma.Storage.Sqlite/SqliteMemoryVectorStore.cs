@@ -14,7 +14,7 @@ namespace Soma.Storage.Sqlite;
 /// filled by <see cref="SqliteMemoryStore.UpsertAsync"/> in each write's transaction. Every write here is one
 /// transaction on the single writer, so a lease is exclusive without row locks.
 /// </summary>
-public sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorStore
+internal sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVectorStore
 {
     private const string DueSql = "due_at <= $now AND (leased_until IS NULL OR leased_until <= $now)";
 

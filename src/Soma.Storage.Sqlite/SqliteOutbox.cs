@@ -13,7 +13,7 @@ namespace Soma.Storage.Sqlite;
 /// The transactional outbox on SQLite. Claims run under the store's single writer, so a claim's select-and-lease is
 /// atomic without row locks: the equivalent of <c>FOR UPDATE SKIP LOCKED</c> when there is only one writer.
 /// </summary>
-public sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> options) : IOutbox
+internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> options) : IOutbox
 {
     private const string EntryColumns =
         "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";

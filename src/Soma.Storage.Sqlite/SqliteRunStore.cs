@@ -8,7 +8,7 @@ using static Soma.Storage.Sqlite.SqliteValues;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>Workflow runs on SQLite. Leases and commits run under the store's single writer.</summary>
-public sealed class SqliteRunStore(SqliteStore store) : IRunStore
+internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
 {
     private const string Columns =
         "id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, output, error, waiting_for, idempotency_key, trace_parent, lease_owner, lease_expires_at, wake_at, ended_at";

@@ -6,7 +6,7 @@ using static Soma.Storage.Sqlite.SqliteValues;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>Sessions and their messages on SQLite.</summary>
-public sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
+internal sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
 {
     private const string SessionColumns = "id, tenant_id, title, metadata, created_at, updated_at";
     private const string MessageColumns = "id, tenant_id, session_id, role, content, metadata, created_at";

@@ -16,7 +16,7 @@ namespace Soma.Storage.Sqlite;
 /// SQLite does its I/O synchronously, so the adapters dispose commands, readers and connections with plain
 /// <c>using</c>: an async dispose would only add a thread hop.
 /// </summary>
-public sealed partial class SqliteStore : IStore, IAsyncDisposable
+internal sealed partial class SqliteStore : IStore, IAsyncDisposable
 {
     private readonly WriterGate _writeGate = new();
     private readonly SqliteStoreOptions _options;

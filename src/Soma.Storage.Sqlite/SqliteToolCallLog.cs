@@ -6,7 +6,7 @@ using static Soma.Storage.Sqlite.SqliteValues;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>The tool call log on SQLite: one row per finished call, statistics computed by SQL over the window.</summary>
-public sealed class SqliteToolCallLog(SqliteStore store) : IToolCallLog
+internal sealed class SqliteToolCallLog(SqliteStore store) : IToolCallLog
 {
     // Exact nearest-rank percentiles with window functions: the row whose rank is ceil(p·n) among a tool's calls that
     // ran, sorted by duration. Only one row per tool leaves the engine, whatever the number of calls.

@@ -5,7 +5,7 @@ using static Soma.Storage.Sqlite.SqliteCommands;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>Model token usage on SQLite, one row per tenant, day and model.</summary>
-public sealed class SqliteUsageLedger(SqliteStore store) : IUsageLedger
+internal sealed class SqliteUsageLedger(SqliteStore store) : IUsageLedger
 {
     private const string DayFormat = "yyyy-MM-dd";
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using Soma.Core.Storage;
 using Soma.Storage.Postgres;
 
 namespace Soma.Compliance.Tests;
@@ -17,9 +15,10 @@ public sealed class PostgresPreparedStatementTests(PostgresEngine engine) : ICla
     {
         // One connection in the pool: the statements the writes prepared are on the connection read below.
         var connectionString = await engine.Server.CreateDatabaseAsync() + ";Maximum Pool Size=1" + setting;
-        await using var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString }), TimeProvider.System);
+        await using var ports = PostgresEngine.Open(connectionString, TimeProvider.System);
+        var store = (PostgresStore)ports.Store;
         await store.MigrateAsync();
-        var outbox = new PostgresOutbox(store, Options.Create(new OutboxOptions()));
+        var outbox = ports.Outbox;
         for (var i = 0; i < 5; i++)
         {
             await using var transaction = await store.BeginAsync();

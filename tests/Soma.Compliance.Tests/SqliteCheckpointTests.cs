@@ -1,7 +1,6 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 using Soma.Core.Storage;
-using Soma.Storage.Sqlite;
 using Soma.Testing;
 
 namespace Soma.Compliance.Tests;
@@ -21,9 +20,9 @@ public sealed class SqliteCheckpointTests : IDisposable
     public async Task Committed_rows_reach_the_database_file_without_a_commit_copying_them()
     {
         var path = Path.Combine(_directory.Path, "soma.db");
-        await using var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, CheckpointIntervalMilliseconds = 100 }), TimeProvider.System);
+        await using var ports = SqliteEngine.Open(path, TimeProvider.System, settings: new Dictionary<string, string?> { ["Soma:Store:Sqlite:CheckpointIntervalMilliseconds"] = "100" });
+        var (store, outbox) = (ports.Store, ports.Outbox);
         await store.MigrateAsync();
-        var outbox = new SqliteOutbox(store, Options.Create(new OutboxOptions()));
         var sizeBefore = new FileInfo(path).Length;
 
         // About 2 MiB in 100 commits: half of what would make a commit checkpoint by itself.
@@ -58,9 +57,13 @@ public sealed class SqliteCheckpointTests : IDisposable
     {
         var path = Path.Combine(_directory.Path, "busy.db");
         const long Limit = 2L << 20;
-        await using var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path, CheckpointIntervalMilliseconds = 20, MaxWalBytes = Limit }), TimeProvider.System);
+        await using var ports = SqliteEngine.Open(path, TimeProvider.System, settings: new Dictionary<string, string?>
+        {
+            ["Soma:Store:Sqlite:CheckpointIntervalMilliseconds"] = "20",
+            ["Soma:Store:Sqlite:MaxWalBytes"] = Limit.ToString(CultureInfo.InvariantCulture),
+        });
+        var (store, outbox) = (ports.Store, ports.Outbox);
         await store.MigrateAsync();
-        var outbox = new SqliteOutbox(store, Options.Create(new OutboxOptions()));
 
         // About 24 MB in back-to-back commits: the log grows past its limit while they last.
         var payload = $"{{\"text\":\"{new string('x', 12_000)}\"}}";
@@ -83,7 +86,7 @@ public sealed class SqliteCheckpointTests : IDisposable
         Assert.True(await CountAsync(path) > 2_000);
     }
 
-    private static async Task AppendAsync(SqliteStore store, SqliteOutbox outbox, string payload)
+    private static async Task AppendAsync(IStore store, IOutbox outbox, string payload)
     {
         await using var transaction = await store.BeginAsync();
         await outbox.AppendAsync(transaction, OutboxRows.New("t", DateTimeOffset.UtcNow, payload));

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Soma.Core.Health;
 using Soma.Core.Storage;
 
@@ -12,7 +11,7 @@ public sealed class SqliteStoreCompliance(SqliteEngine engine) : StoreCompliance
         var path = Engine.NewPath();
         var tenant = NewTenant();
         var session = new Session(Guid.CreateVersion7(), tenant, "durable", null, Start, Start);
-        await using (var first = SqliteEngine.Open(path, Clock, Options.Create(new OutboxOptions())))
+        await using (var first = SqliteEngine.Open(path, Clock))
         {
             await first.Store.MigrateAsync();
             await using var transaction = await first.Store.BeginAsync();
@@ -20,7 +19,7 @@ public sealed class SqliteStoreCompliance(SqliteEngine engine) : StoreCompliance
             await transaction.CommitAsync();
         }
 
-        await using var second = SqliteEngine.Open(path, Clock, Options.Create(new OutboxOptions()));
+        await using var second = SqliteEngine.Open(path, Clock);
         Assert.Empty(await second.Store.MigrateAsync());
         Assert.Equal("durable", (await second.Sessions.GetAsync(tenant, session.Id))!.Title);
     }
@@ -35,7 +34,7 @@ public abstract class StoreCompliance<TEngine>(TEngine engine) : ComplianceSuite
     [Fact]
     public async Task Migrations_apply_once_and_are_idempotent_even_when_two_start_at_once()
     {
-        await using var fresh = await Engine.OpenAsync(Clock, Options.Create(new OutboxOptions()));
+        await using var fresh = await Engine.OpenAsync(Clock);
         var both = await Task.WhenAll(fresh.Store.MigrateAsync(), fresh.Store.MigrateAsync());
         var applied = both.SelectMany(names => names).ToList();
         Assert.NotEmpty(applied);

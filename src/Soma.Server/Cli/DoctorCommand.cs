@@ -142,24 +142,25 @@ internal static class DoctorCommand
     {
         var store = services.GetRequiredService<IStore>();
         var clockNa = new DoctorCheck("clock", DoctorStatus.NotApplicable, "n/a: the SQLite store shares this machine's clock");
-        if (store is SqliteStore sqlite)
+        if (store.Engine == "sqlite")
         {
-            if (!File.Exists(sqlite.Path))
+            var path = Path.GetFullPath(services.GetRequiredService<IOptions<SqliteStoreOptions>>().Value.Path);
+            if (!File.Exists(path))
             {
-                return (DoctorCheck.Fail("store", $"sqlite: no database at {sqlite.Path} (run soma migrate)"), clockNa);
+                return (DoctorCheck.Fail("store", $"sqlite: no database at {path} (run soma migrate)"), clockNa);
             }
 
             try
             {
-                var builder = new SqliteConnectionStringBuilder { DataSource = sqlite.Path, Mode = SqliteOpenMode.ReadOnly, Pooling = false };
+                var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false };
                 using var connection = new SqliteConnection(builder.ToString());
                 await connection.OpenAsync(cancellationToken);
                 var applied = await AppliedAsync(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", cancellationToken);
-                return (MigrationCheck("sqlite", sqlite.Path, applied, EmbeddedMigrations.Load(typeof(SqliteStore).Assembly)), clockNa);
+                return (MigrationCheck("sqlite", path, applied, EmbeddedMigrations.Load(typeof(SqliteStoreOptions).Assembly)), clockNa);
             }
             catch (SqliteException ex)
             {
-                return (DoctorCheck.Fail("store", $"sqlite: {sqlite.Path} cannot be read: {ex.Message}"), clockNa);
+                return (DoctorCheck.Fail("store", $"sqlite: {path} cannot be read: {ex.Message}"), clockNa);
             }
         }
 
@@ -173,7 +174,7 @@ internal static class DoctorCommand
             await using var connection = new NpgsqlConnection(settings.ConnectionString);
             await connection.OpenAsync(timeout.Token);
             var applied = await AppliedAsync(connection, "SELECT to_regclass('schema_migrations') IS NOT NULL", timeout.Token);
-            var check = MigrationCheck("postgres", where, applied, EmbeddedMigrations.Load(typeof(PostgresStore).Assembly));
+            var check = MigrationCheck("postgres", where, applied, EmbeddedMigrations.Load(typeof(PostgresStoreOptions).Assembly));
 
             var before = TimeProvider.System.GetUtcNow();
             await using var now = new NpgsqlCommand("SELECT now()", connection);

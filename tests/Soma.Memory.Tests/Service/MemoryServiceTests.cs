@@ -1,8 +1,6 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
 using Soma.Memory.Service;
-using Soma.Storage.Sqlite;
 using Soma.Testing;
 
 namespace Soma.Memory.Tests.Service;
@@ -11,14 +9,14 @@ namespace Soma.Memory.Tests.Service;
 public sealed class MemoryServiceTests : IAsyncLifetime
 {
     private readonly TempDirectory _directory = new("soma-memory-service");
-    private SqliteStore _store = null!;
+    private StorePorts _store = null!;
     private MemoryService _service = null!;
 
     public async Task InitializeAsync()
     {
-        _store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, "m.db") }), TimeProvider.System);
-        await _store.MigrateAsync();
-        _service = new MemoryService(new SqliteMemoryStore(_store), TimeProvider.System);
+        _store = SqliteEngine.Open(Path.Combine(_directory.Path, "m.db"), TimeProvider.System);
+        await _store.Store.MigrateAsync();
+        _service = new MemoryService(_store.Memories, TimeProvider.System);
     }
 
     public async Task DisposeAsync()

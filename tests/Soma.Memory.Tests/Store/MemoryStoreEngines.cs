@@ -1,8 +1,4 @@
-using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
-using Soma.Storage.Postgres;
-using Soma.Storage.Sqlite;
-using Soma.Testing;
 
 namespace Soma.Memory.Tests.Store;
 
@@ -12,55 +8,25 @@ public sealed record MemoryStorePorts(IMemoryStore Memories, IMemoryVectorStore 
     public ValueTask DisposeAsync() => Owner.DisposeAsync();
 }
 
-/// <summary>An engine the memory store suite runs against; each <see cref="CreateAsync"/> is a fresh store.</summary>
-public abstract class MemoryStoreEngine : IAsyncLifetime
+/// <summary>
+/// An engine the memory store suite runs against; each <see cref="CreateAsync"/> is a fresh store, built by the shared
+/// engine fixture through the engine's <c>Add*Store</c>.
+/// </summary>
+public abstract class MemoryStoreEngine(StoreEngine engine) : IAsyncLifetime
 {
-    public abstract Task<MemoryStorePorts> CreateAsync();
+    public async Task<MemoryStorePorts> CreateAsync()
+    {
+        var ports = await engine.CreateAsync(TimeProvider.System);
+        return new MemoryStorePorts(ports.Memories, ports.Vectors, ports);
+    }
 
-    public virtual Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => engine.InitializeAsync();
 
-    public virtual Task DisposeAsync() => Task.CompletedTask;
+    public Task DisposeAsync() => engine.DisposeAsync();
 }
 
 /// <summary>A real SQLite file per store, in a temp directory.</summary>
-public sealed class SqliteMemoryEngine : MemoryStoreEngine
-{
-    private readonly TempDirectory _directory = new("soma-memory-sqlite");
-
-    public override async Task<MemoryStorePorts> CreateAsync()
-    {
-        var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, $"{Guid.NewGuid():N}.db") }), TimeProvider.System);
-        await store.MigrateAsync();
-        return new MemoryStorePorts(new SqliteMemoryStore(store), new SqliteMemoryVectorStore(store), store);
-    }
-
-    public override Task DisposeAsync()
-    {
-        _directory.Dispose();
-        return Task.CompletedTask;
-    }
-}
+public sealed class SqliteMemoryEngine() : MemoryStoreEngine(new SqliteEngine());
 
 /// <summary>A real PostgreSQL server per test class; a new database per store.</summary>
-public sealed class PostgresMemoryEngine : MemoryStoreEngine
-{
-    private PostgresServer? _server;
-
-    public override async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
-
-    public override async Task<MemoryStorePorts> CreateAsync()
-    {
-        var server = _server ?? throw new InvalidOperationException("The PostgreSQL server has not started.");
-        var store = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = await server.CreateDatabaseAsync() }), TimeProvider.System);
-        await store.MigrateAsync();
-        return new MemoryStorePorts(new PostgresMemoryStore(store), new PostgresMemoryVectorStore(store), store);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-}
+public sealed class PostgresMemoryEngine() : MemoryStoreEngine(new PostgresEngine());

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using Soma.Core.Memory;
 using Soma.Storage.Sqlite;
 using Soma.Testing;
@@ -23,7 +22,7 @@ public sealed class MemoryVectorBackupTests : IDisposable
         IReadOnlyList<StoredVector> saved;
         await using (var store = await OpenAsync(database))
         {
-            var (memories, vectors) = (new SqliteMemoryStore(store), new SqliteMemoryVectorStore(store));
+            var (memories, vectors) = (store.Memories, store.Vectors);
             await memories.UpsertAsync("t", "agent", [Item("a", "one"), Item("b", "two"), Item("c", "three")], Now);
             var leased = await vectors.LeasePendingAsync(10, TimeSpan.FromMinutes(1), Now);
             await vectors.SaveAsync(leased.Where(p => p.Key != "c").Select(p => new MemoryVector(p.MemoryId, p.Version, "minilm", [0.6f, 0.8f])).ToList(), Now, dequeue: true);
@@ -35,7 +34,7 @@ public sealed class MemoryVectorBackupTests : IDisposable
 
         await using (var store = await OpenAsync(restored))
         {
-            var vectors = new SqliteMemoryVectorStore(store);
+            var vectors = store.Vectors;
             Assert.Equal(saved.Select(v => (v.Sequence, v.Key, v.Vector[1])), (await vectors.ReadVectorsAsync(0, 10)).Select(v => (v.Sequence, v.Key, v.Vector[1])));
             var waiting = Assert.Single(await vectors.LeasePendingAsync(10, TimeSpan.FromMinutes(1), Now.AddMinutes(5)));
             Assert.Equal("c", waiting.Key);
@@ -46,10 +45,10 @@ public sealed class MemoryVectorBackupTests : IDisposable
         }
     }
 
-    private static async Task<SqliteStore> OpenAsync(string path)
+    private static async Task<StorePorts> OpenAsync(string path)
     {
-        var store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = path }), TimeProvider.System);
-        await store.MigrateAsync();
+        var store = SqliteEngine.Open(path, TimeProvider.System);
+        await store.Store.MigrateAsync();
         return store;
     }
 

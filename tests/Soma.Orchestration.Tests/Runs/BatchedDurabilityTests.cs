@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Soma.Contracts.Schemas;
 using Soma.Core.Runs;
 using Soma.Orchestration.Checkpoints;
@@ -135,7 +136,9 @@ public sealed class BatchedDurabilityTests
                 return StepOutcome.Succeeded(new { ok = true });
             }, o => o.After("three"))
             .Build();
-        await using var harness = new RunHarness(workflow);
+        // The lease runs out on a fake clock: the takeover needs no real seconds of sleep.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
+        await using var harness = new RunHarness(clock, workflow);
         await harness.InitializeAsync();
         var run = await harness.StartAsync("demo.crash.batched");
 
@@ -156,7 +159,7 @@ public sealed class BatchedDurabilityTests
             // The "killed" worker stops without committing what it held.
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(RunHarness.LeaseSeconds + 1));
+        clock.Advance(TimeSpan.FromSeconds(RunHarness.LeaseSeconds + 1));
         await harness.DrainAsync("worker-b");
 
         Assert.Equal(RunState.Succeeded, (await harness.GetAsync(run)).State);

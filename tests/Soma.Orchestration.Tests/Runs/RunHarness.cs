@@ -1,54 +1,55 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Soma.Contracts.Identity;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Orchestration.Runs;
 using Soma.Orchestration.Workflows;
-using Soma.Storage.Postgres;
-using Soma.Storage.Sqlite;
 using Soma.Testing;
+using Soma.Testing.Engines;
 
 namespace Soma.Orchestration.Tests.Runs;
 
-/// <summary>The runner on a real SQLite store in a temp directory, wired by hand.</summary>
+/// <summary>
+/// The runner on a real store (a SQLite file in a temp directory, or a PostgreSQL database) built through its
+/// <c>Add*Store</c> by the shared engine fixture; the runner's own classes wired by hand. On a
+/// <see cref="FakeTimeProvider"/> a test lets a lease run out by advancing the clock instead of sleeping.
+/// </summary>
 internal sealed class RunHarness : IAsyncDisposable
 {
     private readonly TempDirectory _directory = new("soma-runs");
+    private readonly StorePorts _ports;
 
     public RunHarness(params WorkflowDefinition[] definitions)
-        : this(null, definitions)
+        : this(null, null, TimeProvider.System, definitions)
+    {
+    }
+
+    public RunHarness(TimeProvider time, params WorkflowDefinition[] definitions)
+        : this(null, null, time, definitions)
     {
     }
 
     public RunHarness(Soma.Orchestration.Export.RunGraphExporter? exporter, params WorkflowDefinition[] definitions)
-        : this(null, exporter, definitions)
+        : this(null, exporter, TimeProvider.System, definitions)
     {
     }
 
     /// <summary>On PostgreSQL when a connection string is given, else on a SQLite file.</summary>
     public RunHarness(string? postgresConnectionString, Soma.Orchestration.Export.RunGraphExporter? exporter, params WorkflowDefinition[] definitions)
+        : this(postgresConnectionString, exporter, TimeProvider.System, definitions)
     {
-        Time = TimeProvider.System;
-        if (postgresConnectionString is null)
-        {
-            var sqlite = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, "soma.db") }), Time);
-            Store = sqlite;
-            Runs = new SqliteRunStore(sqlite);
-            Checkpoints = new SqliteCheckpointStore(sqlite);
-            Effects = new SqliteEffectsLedger(sqlite);
-            Outbox = new SqliteOutbox(sqlite, Options.Create(new OutboxOptions()));
-        }
-        else
-        {
-            var postgres = new PostgresStore(Options.Create(new PostgresStoreOptions { ConnectionString = postgresConnectionString }), Time);
-            Store = postgres;
-            Runs = new PostgresRunStore(postgres);
-            Checkpoints = new PostgresCheckpointStore(postgres);
-            Effects = new PostgresEffectsLedger(postgres);
-            Outbox = new PostgresOutbox(postgres, Options.Create(new OutboxOptions()));
-        }
+    }
+
+    private RunHarness(string? postgresConnectionString, Soma.Orchestration.Export.RunGraphExporter? exporter, TimeProvider time, WorkflowDefinition[] definitions)
+    {
+        Time = time;
+        _ports = postgresConnectionString is null
+            ? SqliteEngine.Open(Path.Combine(_directory.Path, "soma.db"), Time)
+            : PostgresEngine.Open(postgresConnectionString, Time);
+        (Store, Runs, Checkpoints, Effects, Outbox) = (_ports.Store, _ports.Runs, _ports.Checkpoints, _ports.Effects, _ports.Outbox);
 
         foreach (var definition in definitions)
         {
@@ -114,7 +115,7 @@ internal sealed class RunHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await ((IAsyncDisposable)Store).DisposeAsync();
+        await _ports.DisposeAsync();
         _directory.Dispose();
     }
 }

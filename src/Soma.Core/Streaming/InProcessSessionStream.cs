@@ -23,12 +23,23 @@ public sealed class InProcessSessionStream : ISessionStream
     public void StartAnswer(SessionKey session, Guid runId, Guid messageId, string baseText)
     {
         ArgumentNullException.ThrowIfNull(baseText);
-        var topic = _topics.GetOrAdd(session, static _ => new Topic());
-        lock (topic)
+        while (true)
         {
-            var answer = new Answer(runId, new StringBuilder(baseText));
-            topic.Answers[messageId] = answer;
-            topic.Publish(new SessionStreamItem(SessionStreamItemKind.Delta, runId, messageId, 0, baseText));
+            var topic = _topics.GetOrAdd(session, static _ => new Topic());
+            lock (topic)
+            {
+                if (topic.Removed)
+                {
+                    // Trimmed by the last subscriber's leave between GetOrAdd and the lock: an answer put there would be
+                    // lost to every later subscriber and append. Take the fresh one.
+                    continue;
+                }
+
+                var answer = new Answer(runId, new StringBuilder(baseText));
+                topic.Answers[messageId] = answer;
+                topic.Publish(new SessionStreamItem(SessionStreamItemKind.Delta, runId, messageId, 0, baseText));
+                return;
+            }
         }
     }
 

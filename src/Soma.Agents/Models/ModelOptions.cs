@@ -20,8 +20,8 @@ public sealed class ModelOptions
     /// </summary>
     public IList<string> Fallback { get; } = [];
 
-    /// <summary>Failures in a row (within the sampling window) that open a model's breaker.</summary>
-    [Range(1, 1000)]
+    /// <summary>Failures in a row (within the sampling window) that open a model's breaker; at least 2 (the breaker's minimum throughput).</summary>
+    [Range(2, 1000)]
     public int BreakerFailures { get; set; } = 3;
 
     /// <summary>Seconds a model's breaker stays open before a trial call.</summary>

@@ -38,9 +38,16 @@ public sealed class SessionEventMirror(
         var input = InputOf(run);
         var key = new SessionKey(run.TenantId, input.SessionId);
         var now = time.GetUtcNow();
+        var ended = eventType is "run.succeeded" or "run.failed" or "run.cancelled";
         if (await sessions.AppendEventAsync(transaction, new SessionEvent(run.TenantId, input.SessionId, 0, eventId, eventType, payload, now), cancellationToken).ConfigureAwait(false) is null)
         {
-            // The session was deleted while the turn ran: nothing to show it to.
+            // The session was deleted while the turn ran: nothing to show it to. A turn that ends still gives its slot back
+            // (and drops its live text), or the tenant would be refused turns until a restart.
+            if (ended)
+            {
+                transaction.OnCommitted(() => End(run, key, input, eventType));
+            }
+
             return;
         }
 
@@ -49,20 +56,24 @@ public sealed class SessionEventMirror(
             await AppendErrorAsync(transaction, run, input, payload, cancellationToken).ConfigureAwait(false);
         }
 
-        var ended = eventType is "run.succeeded" or "run.failed" or "run.cancelled";
         transaction.OnCommitted(() =>
         {
             if (ended)
             {
-                stream.EndAnswer(key, input.ReplyId);
-                stream.EndToolOutputs(key, run.Id);
-                turns.Release(run.TenantId);
-                metrics?.Ended(eventType["run.".Length..], time.GetUtcNow() - run.CreatedAt);
-                _inputs.TryRemove(run.Id, out _);
+                End(run, key, input, eventType);
             }
 
             stream.NotifyDurable(key);
         });
+    }
+
+    private void End(RunRecord run, SessionKey key, TurnInput input, string eventType)
+    {
+        stream.EndAnswer(key, input.ReplyId);
+        stream.EndToolOutputs(key, run.Id);
+        turns.Release(run.TenantId);
+        metrics?.Ended(eventType["run.".Length..], time.GetUtcNow() - run.CreatedAt);
+        _inputs.TryRemove(run.Id, out _);
     }
 
     private async Task AppendErrorAsync(IStoreTransaction transaction, RunRecord run, TurnInput input, string payload, CancellationToken cancellationToken)

@@ -41,6 +41,17 @@ public sealed partial class WebUiHttpTests(ServerFixture fixture) : IClassFixtur
     [InlineData("/policy.js", "text/javascript")]
     [InlineData("/tools.js", "text/javascript")]
     [InlineData("/runs.js", "text/javascript")]
+    [InlineData("/state.js", "text/javascript")]
+    [InlineData("/api.js", "text/javascript")]
+    [InlineData("/auth.js", "text/javascript")]
+    [InlineData("/fragment.js", "text/javascript")]
+    [InlineData("/sessions.js", "text/javascript")]
+    [InlineData("/composer.js", "text/javascript")]
+    [InlineData("/stream.js", "text/javascript")]
+    [InlineData("/messages.js", "text/javascript")]
+    [InlineData("/banners.js", "text/javascript")]
+    [InlineData("/panels.js", "text/javascript")]
+    [InlineData("/shortcuts.js", "text/javascript")]
     [InlineData("/app.css", "text/css")]
     public async Task Each_asset_has_its_content_type_and_the_same_headers(string path, string mediaType)
     {

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Soma.Agents.Turns;
 using Soma.Contracts.Events;
@@ -8,8 +7,8 @@ using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Core.Streaming;
 using Soma.Core.Turns;
-using Soma.Storage.Sqlite;
 using Soma.Testing;
+using Soma.Testing.Engines;
 
 namespace Soma.Agents.Tests.Turns;
 
@@ -27,9 +26,10 @@ public sealed class SessionEventMirrorTests : IAsyncLifetime
     private readonly Guid _sessionId;
     private readonly Guid _replyId;
     private readonly IIdGenerator _ids;
-    private SqliteStore _store = null!;
-    private SqliteSessionStore _sessions = null!;
-    private SqliteOutbox _outbox = null!;
+    private StorePorts _ports = null!;
+    private IStore _store = null!;
+    private ISessionStore _sessions = null!;
+    private IOutbox _outbox = null!;
     private SessionEventMirror _mirror = null!;
 
     public SessionEventMirrorTests()
@@ -43,10 +43,9 @@ public sealed class SessionEventMirrorTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _store = new SqliteStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory.Path, "soma.db") }), _time);
+        _ports = SqliteEngine.Open(Path.Combine(_directory.Path, "soma.db"), _time);
+        (_store, _sessions, _outbox) = (_ports.Store, _ports.Sessions, _ports.Outbox);
         await _store.MigrateAsync();
-        _sessions = new SqliteSessionStore(_store);
-        _outbox = new SqliteOutbox(_store, Options.Create(new OutboxOptions()));
         _mirror = new SessionEventMirror(_sessions, _outbox, _stream, _turns, _ids, _time);
         await using var transaction = await _store.BeginAsync();
         await _sessions.CreateAsync(transaction, new Session(_sessionId, Tenant, "Trip to Lyon", null, _time.GetUtcNow(), _time.GetUtcNow()));
@@ -55,7 +54,7 @@ public sealed class SessionEventMirrorTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _store.DisposeAsync();
+        await _ports.DisposeAsync();
         _directory.Dispose();
     }
 

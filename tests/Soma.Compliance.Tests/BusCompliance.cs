@@ -21,9 +21,9 @@ public abstract class BusCompliance<TEngine>(TEngine engine) : IClassFixture<TEn
 
     protected IEventBus Bus => _bus.Bus;
 
-    public async Task InitializeAsync() => _bus = await Engine.CreateAsync();
+    public async ValueTask InitializeAsync() => _bus = await Engine.CreateAsync();
 
-    public async Task DisposeAsync() => await _bus.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _bus.DisposeAsync();
 
     [Fact]
     public async Task A_published_message_is_read_with_its_id_subject_payload_and_an_increasing_sequence()

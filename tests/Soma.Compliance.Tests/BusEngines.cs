@@ -23,9 +23,9 @@ public abstract class BusEngine : IAsyncLifetime
 
     public abstract Task<BusUnderTest> CreateAsync();
 
-    public virtual Task InitializeAsync() => Task.CompletedTask;
+    public virtual ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public virtual Task DisposeAsync() => Task.CompletedTask;
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     protected static IReadOnlyList<string> NewSchemas()
     {
@@ -59,7 +59,7 @@ public sealed class NatsBusEngine : BusEngine
 
     public NatsServer Server => _server ?? throw new InvalidOperationException("The NATS server has not started.");
 
-    public override async Task InitializeAsync() => _server = await NatsServer.StartNewAsync();
+    public override async ValueTask InitializeAsync() => _server = await NatsServer.StartNewAsync();
 
     public override async Task<BusUnderTest> CreateAsync()
     {
@@ -71,7 +71,7 @@ public sealed class NatsBusEngine : BusEngine
         return new BusUnderTest(bus, schemas, new Owner(connection, options.Stream));
     }
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (_server is not null)
         {

@@ -22,9 +22,9 @@ public abstract class ComplianceSuite<TEngine>(TEngine engine) : IClassFixture<T
 
     protected virtual OutboxOptions OutboxOptions => new() { MaxAttempts = 3 };
 
-    public async Task InitializeAsync() => Ports = await Engine.CreateAsync(Clock, OutboxOptions);
+    public async ValueTask InitializeAsync() => Ports = await Engine.CreateAsync(Clock, OutboxOptions);
 
-    public async Task DisposeAsync() => await Ports.DisposeAsync();
+    public async ValueTask DisposeAsync() => await Ports.DisposeAsync();
 
     protected static string NewTenant() => $"t-{Guid.NewGuid():N}"[..20];
 

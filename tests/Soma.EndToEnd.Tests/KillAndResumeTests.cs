@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Soma.Testing;
-using Xunit.Abstractions;
 
 namespace Soma.EndToEnd.Tests;
 

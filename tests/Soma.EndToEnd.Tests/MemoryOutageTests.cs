@@ -1,5 +1,4 @@
 using Soma.Testing;
-using Xunit.Abstractions;
 
 namespace Soma.EndToEnd.Tests;
 

@@ -1,5 +1,4 @@
 using Soma.Testing;
-using Xunit.Abstractions;
 using Xunit.Sdk;
 
 namespace Soma.EndToEnd.Tests;

@@ -11,7 +11,7 @@ public sealed class PostgresServerTests : IAsyncLifetime
     private PostgresServer _postgres = null!;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _postgres = await PostgresServer.StartAsync();
         var connectionString = await _postgres.CreateDatabaseAsync();
@@ -22,7 +22,7 @@ public sealed class PostgresServerTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _postgres.DisposeAsync();

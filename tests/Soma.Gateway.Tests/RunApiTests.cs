@@ -14,7 +14,7 @@ public sealed class RunApiFixture : IAsyncLifetime
 
     public WebhookReceiver Webhook { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Webhook = await WebhookReceiver.StartAsync();
         Server = await RunningServer.StartAsync(new Dictionary<string, string?>
@@ -25,7 +25,7 @@ public sealed class RunApiFixture : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
         await Webhook.DisposeAsync();

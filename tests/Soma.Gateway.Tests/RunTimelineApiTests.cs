@@ -20,7 +20,7 @@ public sealed class RunTimelineFixture : IAsyncLifetime
 
     public WebhookReceiver Webhook { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Webhook = await WebhookReceiver.StartAsync();
         Webhook.FailFirst = 1;
@@ -33,7 +33,7 @@ public sealed class RunTimelineFixture : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
         await Webhook.DisposeAsync();

@@ -5,12 +5,12 @@ public sealed class ServerFixture : IAsyncLifetime
 {
     public RunningServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await RunningServer.StartAsync(new Dictionary<string, string?>
+    public async ValueTask InitializeAsync() => Server = await RunningServer.StartAsync(new Dictionary<string, string?>
     {
         ["Soma:Gateway:MaxRequestBodyBytes"] = "4096",
     });
 
-    public async Task DisposeAsync() => await Server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
 
     public static string NewTenant() => "t-" + Guid.NewGuid().ToString("N")[..12];
 }

@@ -15,9 +15,9 @@ public sealed class NatsEventBusTests : IAsyncLifetime
 
     private NatsServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await NatsServer.StartNewAsync();
+    public async ValueTask InitializeAsync() => _server = await NatsServer.StartNewAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task A_publish_while_the_server_is_down_fails_transiently_and_what_was_stored_survives_the_restart()

@@ -10,9 +10,9 @@ public sealed class NatsWakeBusTests : IAsyncLifetime
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
     private NatsServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await NatsServer.StartNewAsync();
+    public async ValueTask InitializeAsync() => _server = await NatsServer.StartNewAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task A_wake_up_in_one_process_reaches_the_subscribers_of_its_topic_in_another_and_stops_after_dispose()

@@ -34,7 +34,7 @@ public sealed class TenantPermissionsTests : IAsyncLifetime
     private NatsConnection _service = null!;
     private NatsEventBus _bus = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await NatsServer.StartNewAsync(Configuration);
         var options = new NatsBusOptions { Url = _server.Url, User = "soma", Password = "soma-secret", TimeoutSeconds = 10 };
@@ -43,7 +43,7 @@ public sealed class TenantPermissionsTests : IAsyncLifetime
         await _bus.PrepareAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _service.DisposeAsync();
         await _server.DisposeAsync();

@@ -21,13 +21,13 @@ public sealed class BackupRestoreTests : IAsyncLifetime
     private readonly TempDirectory _work = new("soma-backup-restore");
     private DevModelServer _model = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(Patience);
         _model = await DevModelServer.StartAsync(new DevModelServerOptions(), timeout.Token);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _model.DisposeAsync();
         _work.Dispose();

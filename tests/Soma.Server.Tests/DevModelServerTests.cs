@@ -33,9 +33,9 @@ public sealed class DevModelServerTests : IAsyncLifetime
 
     private CancellationToken Timeout => _timeout.Token;
 
-    public async Task InitializeAsync() => _server = await DevModelServer.StartAsync(new DevModelServerOptions(), Timeout);
+    public async ValueTask InitializeAsync() => _server = await DevModelServer.StartAsync(new DevModelServerOptions(), Timeout);
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         _timeout.Dispose();

@@ -15,13 +15,13 @@ public sealed class DoctorCommandTests : IAsyncLifetime
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("soma-doctor-");
     private DevModelServer _model = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         _model = await DevModelServer.StartAsync(new DevModelServerOptions(), timeout.Token);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _model.DisposeAsync();
         _data.Delete(recursive: true);

@@ -15,7 +15,7 @@ public sealed class MemoryServerFixture : IAsyncLifetime
 
     public SomaProcess Server { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Memory = await SomaBrainStandIn.StartAsync();
         Server = SomaProcess.Start(["serve", "--data", _data.Path, "--urls", Url], new Dictionary<string, string>
@@ -29,7 +29,7 @@ public sealed class MemoryServerFixture : IAsyncLifetime
         await Server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(60));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
         await Memory.DisposeAsync();

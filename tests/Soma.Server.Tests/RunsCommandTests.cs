@@ -12,13 +12,13 @@ public sealed class RunsCommandTests : IAsyncLifetime
     private readonly string _url = $"http://127.0.0.1:{FreePort.Next()}";
     private SomaProcess _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = SomaProcess.Start(["serve", "--data", _data.Path, "--urls", _url], new Dictionary<string, string> { ["SOMA__ORCHESTRATION__POLLMILLISECONDS"] = "20" });
         await _server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(60));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         _data.Dispose();

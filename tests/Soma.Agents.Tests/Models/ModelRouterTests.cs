@@ -25,9 +25,9 @@ public sealed class ModelRouterTests : IAsyncLifetime
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private DevModelServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await DevModelServer.StartAsync(new DevModelServerOptions(), _timeout.Token);
+    public async ValueTask InitializeAsync() => _server = await DevModelServer.StartAsync(new DevModelServerOptions(), _timeout.Token);
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _metrics.DisposeAsync();

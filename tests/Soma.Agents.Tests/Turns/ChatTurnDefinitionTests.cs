@@ -25,16 +25,16 @@ public sealed class ChatTurnDefinitionTests : IAsyncLifetime
 
     private WorkflowDefinition Definition => _app.Services.GetRequiredService<ChatTurnWorkflow>().Definition;
 
-    public Task InitializeAsync()
+    public ValueTask InitializeAsync()
     {
         _app = SomaApp.Build(new ServeSettings(DataDir: _dataDir.Path, Urls: "http://127.0.0.1:0")
         {
             Extra = new Dictionary<string, string?> { ["Soma:Agent:MaxToolRounds"] = MaxToolRounds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         });
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
         _dataDir.Dispose();

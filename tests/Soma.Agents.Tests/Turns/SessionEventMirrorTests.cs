@@ -41,7 +41,7 @@ public sealed class SessionEventMirrorTests : IAsyncLifetime
 
     private SessionKey Key => new(Tenant, _sessionId);
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _ports = SqliteEngine.Open(Path.Combine(_directory.Path, "soma.db"), _time);
         (_store, _sessions, _outbox) = (_ports.Store, _ports.Sessions, _ports.Outbox);
@@ -52,7 +52,7 @@ public sealed class SessionEventMirrorTests : IAsyncLifetime
         await transaction.CommitAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _ports.DisposeAsync();
         _directory.Dispose();

@@ -14,7 +14,7 @@ public sealed class ConversationFixture : IAsyncLifetime
 
     public RunningServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Model = await DevModelServer.StartAsync(new DevModelServerOptions());
         var configuration = Conversation.Model("dev", Model, ModelId);
@@ -23,7 +23,7 @@ public sealed class ConversationFixture : IAsyncLifetime
         Server = await RunningServer.StartAsync(configuration);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
         await Model.DisposeAsync();

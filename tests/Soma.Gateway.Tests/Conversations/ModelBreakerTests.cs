@@ -14,9 +14,9 @@ public sealed class ModelBreakerTests : IAsyncLifetime
     private const int BreakerFailures = 3;
     private TwoModels _models = null!;
 
-    public async Task InitializeAsync() => _models = await TwoModels.StartAsync(BreakerFailures);
+    public async ValueTask InitializeAsync() => _models = await TwoModels.StartAsync(BreakerFailures);
 
-    public async Task DisposeAsync() => await _models.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _models.DisposeAsync();
 
     [Fact]
     public async Task The_primary_breaker_opens_after_its_failures_shows_in_health_and_the_next_turn_never_calls_it()

@@ -12,13 +12,13 @@ public sealed class RateLimitTests : IAsyncLifetime
     private const int RequestBurst = 2;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await RunningServer.StartAsync(new Dictionary<string, string?>
+    public async ValueTask InitializeAsync() => _server = await RunningServer.StartAsync(new Dictionary<string, string?>
     {
         ["Soma:Gateway:RequestsPerSecond"] = RequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Soma:Gateway:RequestBurst"] = RequestBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
     });
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task A_tenant_over_its_rate_gets_429_problems_with_Retry_After_and_no_more_than_burst_plus_rate_succeed()

@@ -12,7 +12,7 @@ public sealed class TurnLimitTests : IAsyncLifetime
     private DevModelServer _model = null!;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _model = await DevModelServer.StartAsync(new DevModelServerOptions());
         var configuration = Model("dev", _model, "soma-dev");
@@ -21,7 +21,7 @@ public sealed class TurnLimitTests : IAsyncLifetime
         _server = await RunningServer.StartAsync(configuration);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _model.DisposeAsync();

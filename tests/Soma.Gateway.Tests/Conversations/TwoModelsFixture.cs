@@ -5,7 +5,7 @@ public sealed class TwoModelsFixture : IAsyncLifetime
 {
     public TwoModels Models { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Models = await TwoModels.StartAsync(breakerFailures: 1000);
+    public async ValueTask InitializeAsync() => Models = await TwoModels.StartAsync(breakerFailures: 1000);
 
-    public async Task DisposeAsync() => await Models.DisposeAsync();
+    public async ValueTask DisposeAsync() => await Models.DisposeAsync();
 }

@@ -20,10 +20,10 @@ public sealed class MeaningRecallTests : IAsyncLifetime
 {
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync() =>
+    public async ValueTask InitializeAsync() =>
         _server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Soma:Roles"] = "gateway,worker,relay,sync,memory" });
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task A_question_sharing_no_word_with_a_memory_finds_it_by_meaning_and_says_so()

@@ -22,7 +22,7 @@ public sealed class RecallModeTests : IAsyncLifetime
     private RunningServer _embedded = null!;
     private RunningServer _remote = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         // The memory role maps the service's protocol endpoints too, for the other server and for writing memories.
         _embedded = await RunningServer.StartAsync(new Dictionary<string, string?>(MeaningOff) { ["Soma:Roles"] = "gateway,worker,relay,sync,memory" });
@@ -34,7 +34,7 @@ public sealed class RecallModeTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _remote.DisposeAsync();
         await _embedded.DisposeAsync();

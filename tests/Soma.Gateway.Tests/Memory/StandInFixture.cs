@@ -24,7 +24,7 @@ public class StandInFixture : IAsyncLifetime
     /// <summary>The server's roles (all but the memory service, which is the stand-in).</summary>
     protected virtual string Roles => "gateway,worker,relay,sync";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Model = await DevModelServer.StartAsync(new DevModelServerOptions());
         Memory = await SomaBrainStandIn.StartAsync();
@@ -40,7 +40,7 @@ public class StandInFixture : IAsyncLifetime
         Server = await RunningServer.StartAsync(configuration);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
         await Memory.DisposeAsync();

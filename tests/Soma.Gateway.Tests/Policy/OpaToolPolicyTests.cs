@@ -24,7 +24,7 @@ public sealed class OpaToolPolicyTests : IAsyncLifetime
     private OpaStandIn _opa = null!;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         using var folder = PolicyFolder.Create("version: 1\nroles:\n  user: {tools: [\"time.now\"]}\n");
         var bundle = PolicyBundleLoader.Load([folder.Path], DateTimeOffset.UtcNow).Bundle ?? throw new InvalidOperationException("The shipped policy does not load.");
@@ -42,7 +42,7 @@ public sealed class OpaToolPolicyTests : IAsyncLifetime
         _server = await RunningServer.StartAsync(configuration);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _model.DisposeAsync();

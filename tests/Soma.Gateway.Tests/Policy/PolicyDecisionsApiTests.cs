@@ -29,7 +29,7 @@ public sealed class PolicyDecisionsApiTests : IAsyncLifetime
     private PolicyFolder _policy = null!;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _model = await DevModelServer.StartAsync(new DevModelServerOptions());
         _policy = PolicyFolder.Create(Roles);
@@ -38,7 +38,7 @@ public sealed class PolicyDecisionsApiTests : IAsyncLifetime
         _server = await RunningServer.StartAsync(configuration);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _model.DisposeAsync();

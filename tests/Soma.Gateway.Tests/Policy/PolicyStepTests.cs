@@ -19,7 +19,7 @@ public sealed class PolicyStepTests : IAsyncLifetime
     private PolicyFolder _policy = null!;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _webhook = await WebhookReceiver.StartAsync();
         _policy = PolicyFolder.Create("version: 1\ndefault_roles: [user]\nroles:\n  user: {tools: [\"time.now\"]}\n");
@@ -31,7 +31,7 @@ public sealed class PolicyStepTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _webhook.DisposeAsync();

@@ -17,13 +17,13 @@ public sealed class WorkspaceToolsTests : IAsyncLifetime
     private PolicyFolder _policy = null!;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _policy = PolicyFolder.Create();
         _server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Soma:Policy:Directory"] = _policy.Path });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         _policy.Dispose();

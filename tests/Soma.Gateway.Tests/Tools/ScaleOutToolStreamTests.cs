@@ -24,7 +24,7 @@ public sealed class ScaleOutToolStreamTests : IAsyncLifetime
     private RunningServer _worker = null!;
     private RunningServer _gateway = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _postgres = await PostgresServer.StartAsync();
         _nats = await NatsServer.StartNewAsync();
@@ -47,7 +47,7 @@ public sealed class ScaleOutToolStreamTests : IAsyncLifetime
         _gateway = await RunningServer.StartAsync(Configuration("gateway"));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _tool.Release();
         await _gateway.DisposeAsync();

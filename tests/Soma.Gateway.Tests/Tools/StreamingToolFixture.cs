@@ -18,7 +18,7 @@ public sealed class StreamingToolFixture : IAsyncLifetime
 
     public RunningServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Model = await DevModelServer.StartAsync(new DevModelServerOptions());
         var configuration = Conversation.Model("dev", Model, ConversationFixture.ModelId);
@@ -27,7 +27,7 @@ public sealed class StreamingToolFixture : IAsyncLifetime
         Server = await RunningServer.StartAsync(configuration, services: services => services.AddSingleton<ITool>(Tool));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         // A test that failed while the tool was held must not keep the server from stopping.
         Tool.Release();

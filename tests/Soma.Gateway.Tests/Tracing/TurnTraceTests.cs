@@ -23,7 +23,7 @@ public sealed class TurnTraceTests : IAsyncLifetime
     private PolicyFolder _policy = null!;
     private RunningServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _model = await DevModelServer.StartAsync(new DevModelServerOptions());
         _memory = await SomaBrainStandIn.StartAsync();
@@ -37,7 +37,7 @@ public sealed class TurnTraceTests : IAsyncLifetime
             services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_exported)));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _memory.DisposeAsync();

@@ -17,7 +17,7 @@ public class BrowserFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         if (!File.Exists(ChromiumPath))
         {
@@ -51,7 +51,7 @@ public class BrowserFixture : IAsyncLifetime
         return context;
     }
 
-    public virtual async Task DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (Browser is not null)
         {

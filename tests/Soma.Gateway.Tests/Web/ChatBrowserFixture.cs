@@ -30,7 +30,7 @@ public class ChatBrowserFixture : BrowserFixture
     {
     }
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         if (Model is not null)

@@ -50,7 +50,7 @@ public sealed class RealToolsBrowserFixture : ChatBrowserFixture
         return server;
     }
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         _mcpWorkspaces.Dispose();

@@ -26,7 +26,7 @@ public sealed class RunsBrowserFixture : ChatBrowserFixture
         configuration["Soma:Telemetry:TraceUrlTemplate"] = TraceTemplate;
     }
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         if (_webhook is not null)

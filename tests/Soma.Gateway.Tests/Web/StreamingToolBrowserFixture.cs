@@ -11,7 +11,7 @@ public sealed class StreamingToolBrowserFixture : ChatBrowserFixture
 
     protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<ITool>(Tool);
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         // A test that failed while the tool was held must not keep the server from stopping.
         Tool.Release();

@@ -11,7 +11,7 @@ public sealed class ToolStatsBrowserFixture : ChatBrowserFixture
     protected override void Configure(Dictionary<string, string?> configuration) =>
         configuration["Soma:Policy:Directory"] = _policy.Path;
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         _policy.Dispose();

@@ -13,13 +13,13 @@ public sealed class MemoryRecallerTests : IAsyncLifetime
     private readonly CountingBackend _backend = new();
     private ServiceProvider _services = null!;
 
-    public Task InitializeAsync()
+    public ValueTask InitializeAsync()
     {
         _services = Services(new Dictionary<string, string?>()).BuildServiceProvider();
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
-    public async Task DisposeAsync() => await _services.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
 
     [Fact]
     public async Task A_second_identical_recall_is_answered_by_the_cache()

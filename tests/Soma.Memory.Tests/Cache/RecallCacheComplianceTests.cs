@@ -14,9 +14,9 @@ public abstract class RecallCacheComplianceTests : IAsyncLifetime
     /// <summary>A tenant of this test only, so suites sharing a server never meet.</summary>
     protected string Tenant { get; } = $"t-{Guid.NewGuid():N}";
 
-    public virtual async Task InitializeAsync() => _cache = await CreateCacheAsync(new RecallCacheOptions());
+    public virtual async ValueTask InitializeAsync() => _cache = await CreateCacheAsync(new RecallCacheOptions());
 
-    public virtual async Task DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         switch (_cache)
         {

@@ -16,13 +16,13 @@ public sealed class RedisRecallCacheTests : RecallCacheComplianceTests
 
     private RedisServer Server => _server ?? throw new InvalidOperationException("Not started.");
 
-    public override async Task InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
         _server = await RedisServer.StartNewAsync();
         await base.InitializeAsync();
     }
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         if (_server is not null)

@@ -33,7 +33,7 @@ public abstract class MemoryClientSuite : IAsyncLifetime
         BreakerBreakSeconds = 1,
     };
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _peer = await StartPeerAsync();
         var options = Options(_peer);
@@ -41,7 +41,7 @@ public abstract class MemoryClientSuite : IAsyncLifetime
         Client = new ResilientMemoryBackend(Raw, options);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Raw?.Dispose();
         if (_peer is not null)

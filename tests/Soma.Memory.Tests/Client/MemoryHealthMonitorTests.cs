@@ -19,7 +19,7 @@ public sealed class MemoryHealthMonitorTests : IAsyncLifetime
     private ServiceProvider _services = null!;
     private MemoryHealthMonitor _monitor = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _standIn = await SomaBrainStandIn.StartAsync();
         var options = new MemoryClientOptions
@@ -44,7 +44,7 @@ public sealed class MemoryHealthMonitorTests : IAsyncLifetime
         await _monitor.StartAsync(CancellationToken.None);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _monitor.StopAsync(CancellationToken.None);
         _monitor.Dispose();

@@ -29,8 +29,8 @@ public sealed class OwnServicePostgresClientSuite(OwnServicePostgresClientSuite.
     {
         public PostgresServer Postgres { get; private set; } = null!;
 
-        public async Task InitializeAsync() => Postgres = await PostgresServer.StartAsync();
+        public async ValueTask InitializeAsync() => Postgres = await PostgresServer.StartAsync();
 
-        public async Task DisposeAsync() => await Postgres.DisposeAsync();
+        public async ValueTask DisposeAsync() => await Postgres.DisposeAsync();
     }
 }

@@ -13,9 +13,9 @@ public sealed class SomaBrainQuirkTests : IAsyncLifetime
     private SomaBrainStandIn _standIn = null!;
     private readonly List<IDisposable> _owned = [];
 
-    public async Task InitializeAsync() => _standIn = await SomaBrainStandIn.StartAsync();
+    public async ValueTask InitializeAsync() => _standIn = await SomaBrainStandIn.StartAsync();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var owned in _owned)
         {

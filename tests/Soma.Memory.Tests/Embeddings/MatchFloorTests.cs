@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using Soma.Core.Memory;
 using Soma.Memory.Embeddings;
-using Xunit.Abstractions;
 
 namespace Soma.Memory.Tests.Embeddings;
 

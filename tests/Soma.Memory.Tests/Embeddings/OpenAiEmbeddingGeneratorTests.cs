@@ -18,9 +18,9 @@ public sealed class OpenAiEmbeddingGeneratorTests : IAsyncLifetime
     private readonly ListLogger<OpenAiEmbeddingGenerator> _log = new();
     private OpenAiEmbeddingsStandIn _server = null!;
 
-    public async Task InitializeAsync() => _server = await OpenAiEmbeddingsStandIn.StartAsync(Dimensions, token: Key);
+    public async ValueTask InitializeAsync() => _server = await OpenAiEmbeddingsStandIn.StartAsync(Dimensions, token: Key);
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
         await _services.DisposeAsync();

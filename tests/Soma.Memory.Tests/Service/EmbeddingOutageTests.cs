@@ -20,7 +20,7 @@ public sealed class EmbeddingOutageTests : IAsyncLifetime
     private MemoryServiceHost _host = null!;
     private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _embeddings = await OpenAiEmbeddingsStandIn.StartAsync(dimensions: 64);
         _host = await MemoryServiceHost.StartSqliteAsync(new Dictionary<string, string?>
@@ -38,7 +38,7 @@ public sealed class EmbeddingOutageTests : IAsyncLifetime
         _http = new HttpClient { BaseAddress = _host.BaseAddress };
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _http.Dispose();
         await _host.DisposeAsync();

@@ -7,9 +7,9 @@ public abstract class MemoryServiceFixture : IAsyncLifetime
 {
     public MemoryServiceHost Host { get; protected set; } = null!;
 
-    public abstract Task InitializeAsync();
+    public abstract ValueTask InitializeAsync();
 
-    public virtual async Task DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (Host is not null)
         {
@@ -20,20 +20,20 @@ public abstract class MemoryServiceFixture : IAsyncLifetime
 
 public sealed class SqliteMemoryServiceFixture : MemoryServiceFixture
 {
-    public override async Task InitializeAsync() => Host = await MemoryServiceHost.StartSqliteAsync();
+    public override async ValueTask InitializeAsync() => Host = await MemoryServiceHost.StartSqliteAsync();
 }
 
 public sealed class PostgresMemoryServiceFixture : MemoryServiceFixture
 {
     private PostgresServer? _server;
 
-    public override async Task InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
         _server = await PostgresServer.StartAsync();
         Host = await MemoryServiceHost.StartPostgresAsync(await _server.CreateDatabaseAsync());
     }
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         if (_server is not null)

@@ -12,14 +12,14 @@ public sealed class MemoryServiceTests : IAsyncLifetime
     private StorePorts _store = null!;
     private MemoryService _service = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _store = SqliteEngine.Open(Path.Combine(_directory.Path, "m.db"), TimeProvider.System);
         await _store.Store.MigrateAsync();
         _service = new MemoryService(_store.Memories, TimeProvider.System);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync();
         _directory.Dispose();

@@ -20,13 +20,13 @@ public sealed class ReindexUnderLoadTests : IAsyncLifetime
     private MemoryServiceHost _host = null!;
     private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _host = await MemoryServiceHost.StartSqliteAsync();
         _http = new HttpClient { BaseAddress = _host.BaseAddress };
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _http.Dispose();
         await _host.DisposeAsync();

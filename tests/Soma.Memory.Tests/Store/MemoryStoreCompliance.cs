@@ -18,9 +18,9 @@ public abstract class MemoryStoreCompliance<TEngine>(TEngine engine) : IClassFix
 
     private IMemoryStore Memories => _ports.Memories;
 
-    public async Task InitializeAsync() => _ports = await engine.CreateAsync();
+    public async ValueTask InitializeAsync() => _ports = await engine.CreateAsync();
 
-    public async Task DisposeAsync() => await _ports.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _ports.DisposeAsync();
 
     [Fact]
     public async Task Remembering_the_same_key_again_updates_the_memory_and_reports_deduplicated()

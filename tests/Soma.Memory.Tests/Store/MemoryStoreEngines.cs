@@ -20,9 +20,9 @@ public abstract class MemoryStoreEngine(StoreEngine engine) : IAsyncLifetime
         return new MemoryStorePorts(ports.Memories, ports.Vectors, ports);
     }
 
-    public Task InitializeAsync() => engine.InitializeAsync();
+    public ValueTask InitializeAsync() => engine.InitializeAsync();
 
-    public Task DisposeAsync() => engine.DisposeAsync();
+    public ValueTask DisposeAsync() => engine.DisposeAsync();
 }
 
 /// <summary>A real SQLite file per store, in a temp directory.</summary>

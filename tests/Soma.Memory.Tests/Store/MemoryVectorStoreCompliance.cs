@@ -22,9 +22,9 @@ public abstract class MemoryVectorStoreCompliance<TEngine>(TEngine engine) : ICl
 
     private IMemoryVectorStore Vectors => _ports.Vectors;
 
-    public async Task InitializeAsync() => _ports = await engine.CreateAsync();
+    public async ValueTask InitializeAsync() => _ports = await engine.CreateAsync();
 
-    public async Task DisposeAsync() => await _ports.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _ports.DisposeAsync();
 
     [Fact]
     public async Task Every_memory_write_queues_its_memory_with_its_searchable_text_even_in_a_batch()

@@ -28,7 +28,7 @@ public sealed class MemoryDispatcherTests : IAsyncLifetime
 
     private IOutbox Outbox => _services.GetRequiredService<IOutbox>();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _standIn = await SomaBrainStandIn.StartAsync();
         var services = new ServiceCollection();
@@ -54,7 +54,7 @@ public sealed class MemoryDispatcherTests : IAsyncLifetime
         await _services.GetRequiredService<IStore>().MigrateAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
         await _standIn.DisposeAsync();

@@ -9,9 +9,9 @@ public sealed class LiveServerFixture : IAsyncLifetime
 
     public NatsServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
-    public async Task InitializeAsync() => _server = await NatsServer.StartNewAsync();
+    public async ValueTask InitializeAsync() => _server = await NatsServer.StartNewAsync();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_server is not null)
         {

@@ -11,9 +11,9 @@ public sealed class PostgresFixture : IAsyncLifetime
 {
     public PostgresServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+    public async ValueTask InitializeAsync() => Server = await PostgresServer.StartAsync();
 
-    public async Task DisposeAsync() => await Server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
 }
 
 /// <summary>The runner on PostgreSQL, where commits are not grouped and several workers share the database.</summary>

@@ -82,7 +82,7 @@ internal sealed class RunHarness : IAsyncDisposable
 
     public RunExecutor Executor { get; }
 
-    public async Task InitializeAsync() => await Store.MigrateAsync();
+    public async ValueTask InitializeAsync() => await Store.MigrateAsync();
 
     public async Task<RunRecord> StartAsync(string workflow, object? input = null, string tenant = "acme", string? idempotencyKey = null)
     {

@@ -17,7 +17,7 @@ public sealed class PolicyReloaderTests : IAsyncLifetime
     private ServiceProvider _services = null!;
     private PolicyReloader _reloader = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -29,7 +29,7 @@ public sealed class PolicyReloaderTests : IAsyncLifetime
         await _reloader.StartAsync(CancellationToken.None);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _reloader.StopAsync(CancellationToken.None);
         await _services.DisposeAsync();

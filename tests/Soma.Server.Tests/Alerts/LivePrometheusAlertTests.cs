@@ -17,9 +17,9 @@ public sealed class LivePrometheusAlertTests : IAsyncLifetime
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("soma-prom-");
     private PrometheusServer? _prometheus;
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_prometheus is not null)
         {

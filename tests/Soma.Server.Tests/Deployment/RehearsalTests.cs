@@ -1,5 +1,3 @@
-using Xunit.Abstractions;
-
 namespace Soma.Server.Tests.Deployment;
 
 /// <summary>

@@ -24,7 +24,7 @@ public sealed class NuGetAuditGateTests : IAsyncLifetime
     private int _restores;
     private string _page = "{}";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         (_feed, _port) = await LoopbackListener.StartAsync(ServeAsync);
         var (version, nupkg) = Package();
@@ -65,7 +65,7 @@ public sealed class NuGetAuditGateTests : IAsyncLifetime
             """);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _feed.DisposeAsync();
         _work.Dispose();

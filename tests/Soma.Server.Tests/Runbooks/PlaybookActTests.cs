@@ -20,7 +20,7 @@ public sealed class PlaybookActTests : IAsyncLifetime
 
     private string Data => Path.Combine(_work.Path, "data");
 
-    public Task InitializeAsync()
+    public ValueTask InitializeAsync()
     {
         var backups = Path.Combine(_work.Path, "backups");
         Directory.CreateDirectory(backups);
@@ -31,13 +31,13 @@ public sealed class PlaybookActTests : IAsyncLifetime
             ["SOMA_DATA"] = Data,
             ["BACKUP_DIR"] = backups,
         };
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
-    public Task DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _work.Dispose();
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class RunbookStates : IAsyncLifetime
     private readonly List<IAsyncDisposable> _owned = [];
     private PrometheusServer? _prometheus;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Bin = RunbookShell.SomaOnPath(_work.Path);
 
@@ -57,7 +57,7 @@ public sealed class RunbookStates : IAsyncLifetime
     /// <summary>The variables a page's commands run with in <paramref name="state"/>.</summary>
     public IReadOnlyDictionary<string, string> Environment(string state) => _environments[state];
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_prometheus is not null)
         {

@@ -21,7 +21,7 @@ public sealed class CrossProcessTraceTests : IAsyncLifetime
     private DevModelServer _model = null!;
     private OtlpTraceReceiver _receiver = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var postgres = PostgresServer.StartAsync();
         _nats = await NatsServer.StartNewAsync();
@@ -30,7 +30,7 @@ public sealed class CrossProcessTraceTests : IAsyncLifetime
         _postgres = await postgres;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _receiver.DisposeAsync();
         await _model.DisposeAsync();

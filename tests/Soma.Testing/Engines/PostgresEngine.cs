@@ -19,9 +19,9 @@ public sealed class PostgresEngine : StoreEngine
     public static StorePorts Open(string connectionString, TimeProvider time, OutboxOptions? outbox = null) =>
         new PostgresEngine().Build(new() { ["Soma:Store:Postgres:ConnectionString"] = connectionString }, time, outbox, null);
 
-    public override async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
+    public override async ValueTask InitializeAsync() => _server = await PostgresServer.StartAsync();
 
-    public override async Task DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (_server is not null)
         {

@@ -17,10 +17,10 @@ public sealed class SqliteEngine : StoreEngine
     public static StorePorts Open(string path, TimeProvider time, OutboxOptions? outbox = null, IReadOnlyDictionary<string, string?>? settings = null) =>
         new SqliteEngine().Build(Settings(path), time, outbox, settings);
 
-    public override Task DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
         _directory.Dispose();
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     protected override Task<Dictionary<string, string?>> NewStoreSettingsAsync() => Task.FromResult(Settings(NewPath()));

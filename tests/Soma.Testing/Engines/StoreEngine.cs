@@ -30,9 +30,9 @@ public abstract class StoreEngine : IAsyncLifetime
     public async Task<StorePorts> OpenAsync(TimeProvider time, OutboxOptions? outbox = null, IReadOnlyDictionary<string, string?>? settings = null) =>
         Build(await NewStoreSettingsAsync(), time, outbox, settings);
 
-    public virtual Task InitializeAsync() => Task.CompletedTask;
+    public virtual ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public virtual Task DisposeAsync() => Task.CompletedTask;
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>The configuration of a new, empty database of this engine.</summary>
     protected abstract Task<Dictionary<string, string?>> NewStoreSettingsAsync();

@@ -29,7 +29,7 @@ public sealed class ToolCallAnalyticsTests : IAsyncLifetime
     private SqliteToolHost _host = null!;
     private MeterListener _listener = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _host = await SqliteToolHost.StartAsync(Roles, services =>
         {
@@ -54,7 +54,7 @@ public sealed class ToolCallAnalyticsTests : IAsyncLifetime
         _listener.Start();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _listener.Dispose();
         await _host.DisposeAsync();

@@ -13,9 +13,9 @@ public sealed class SessionSearchToolTests : IAsyncLifetime
 
     private ITool Tool => _host.Tool("session.search");
 
-    public async Task InitializeAsync() => _host = await SqliteToolHost.StartAsync();
+    public async ValueTask InitializeAsync() => _host = await SqliteToolHost.StartAsync();
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Finds_messages_that_contain_every_word_in_any_case_newest_first()

@@ -21,7 +21,7 @@ public sealed class FilesToolsTests : IAsyncLifetime
     private Guid _session;
     private string _workspace = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _host = await SqliteToolHost.StartAsync(
             SqliteToolHost.ShippedRoles,
@@ -36,7 +36,7 @@ public sealed class FilesToolsTests : IAsyncLifetime
         _workspace = _host.Services.GetRequiredService<ToolWorkspaces>().PathFor(Tenant, _session);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         LinuxFilesStrategy(walk: false);
         await _host.DisposeAsync();

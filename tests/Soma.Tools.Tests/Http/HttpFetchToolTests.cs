@@ -21,7 +21,7 @@ public sealed class HttpFetchToolTests : IAsyncLifetime
     private int _port;
     private int _requests;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         (_server, _port) = await LoopbackListener.StartAsync(async context =>
         {
@@ -67,7 +67,7 @@ public sealed class HttpFetchToolTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Without_an_egress_grant_every_fetch_is_refused()

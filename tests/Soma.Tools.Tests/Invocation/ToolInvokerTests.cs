@@ -31,10 +31,10 @@ public sealed class ToolInvokerTests : IAsyncLifetime
     private readonly SlowTool _slow = new();
     private SqliteToolHost _host = null!;
 
-    public async Task InitializeAsync() =>
+    public async ValueTask InitializeAsync() =>
         _host = await SqliteToolHost.StartAsync(Roles, services => services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool>(_slow)));
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task A_granted_tool_runs_and_a_tool_no_role_grants_never_runs_and_tells_the_model_why()

@@ -24,10 +24,10 @@ public sealed class ToolOutputEventTests : IAsyncLifetime
 
     private SqliteToolHost _host = null!;
 
-    public async Task InitializeAsync() =>
+    public async ValueTask InitializeAsync() =>
         _host = await SqliteToolHost.StartAsync(Roles, services => services.TryAddEnumerable(ServiceDescriptor.Singleton<ITool, CountTool>()));
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Chunks_reach_the_callers_output_and_the_recorded_output_is_whole_with_its_hash()

@@ -20,7 +20,7 @@ public sealed class HttpMcpServerTests : IAsyncLifetime
     private int _port;
     private McpHost _host = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         (_server, _port) = await StartServerAsync(0);
         _host = await McpHost.StartAsync("version: 1\nroles:\n  user:\n    tools: [\"mcp.remote.*\"]\n", [], options =>
@@ -31,7 +31,7 @@ public sealed class HttpMcpServerTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _host.DisposeAsync();
         await _server.DisposeAsync();

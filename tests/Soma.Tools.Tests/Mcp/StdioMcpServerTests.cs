@@ -30,13 +30,13 @@ public sealed class StdioMcpServerTests : IAsyncLifetime
 
     private McpHost _host = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _host = await McpHost.StartAsync(Roles, ["tests"]);
         await _host.WaitConnectedAsync();
     }
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task The_servers_tools_are_listed_with_their_schema_and_a_granted_call_runs_in_the_sandbox()

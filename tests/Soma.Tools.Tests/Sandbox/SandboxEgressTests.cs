@@ -34,7 +34,7 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
     private int _port;
     private int _requests;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         (_server, _port) = await LoopbackListener.StartAsync(async context =>
         {
@@ -66,7 +66,7 @@ public sealed class SandboxEgressTests(SandboxFixture fixture) : IAsyncLifetime
         _meter.Start();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _meter.Dispose();
         await _server.DisposeAsync();

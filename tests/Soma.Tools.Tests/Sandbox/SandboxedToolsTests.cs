@@ -23,7 +23,7 @@ public sealed class SandboxedToolsTests : IAsyncLifetime
     private SqliteToolHost _host = null!;
     private Guid _session;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _host = await SqliteToolHost.StartAsync(SqliteToolHost.ShippedRoles, extraSettings: new Dictionary<string, string?>
         {
@@ -34,7 +34,7 @@ public sealed class SandboxedToolsTests : IAsyncLifetime
         _session = Guid.CreateVersion7();
     }
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Shell_run_streams_its_lines_runs_in_the_workspace_and_returns_the_exit_code()

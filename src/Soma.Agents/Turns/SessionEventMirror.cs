@@ -30,7 +30,7 @@ public sealed class SessionEventMirror(
         ArgumentNullException.ThrowIfNull(run);
         // run.accepted commits with the user message, whose event already names the run; run.checkpointed repeats
         // what the step events say. Neither is worth two more writes per event in the session log.
-        if (run.Workflow != ChatTurnWorkflow.Name || eventType is "run.accepted" or "run.checkpointed")
+        if (run.Workflow != ChatTurnWorkflow.Name || eventType == RunAccepted.EventType || eventType == RunCheckpointed.EventType)
         {
             return;
         }
@@ -44,12 +44,12 @@ public sealed class SessionEventMirror(
             return;
         }
 
-        if (eventType == "run.failed")
+        if (eventType == RunFailed.EventType)
         {
             await AppendErrorAsync(transaction, run, input, payload, cancellationToken).ConfigureAwait(false);
         }
 
-        var ended = eventType is "run.succeeded" or "run.failed" or "run.cancelled";
+        var ended = eventType == RunSucceeded.EventType || eventType == RunFailed.EventType || eventType == RunCancelled.EventType;
         transaction.OnCommitted(() =>
         {
             if (ended)

@@ -64,7 +64,7 @@ internal static class ToolEmitter
         code.AppendLine("    /// <summary>The registered name.</summary>");
         code.AppendLine($"    public const string ToolName = {Literal(tool.Name)};");
         code.AppendLine();
-        code.AppendLine($"    private static readonly {Json} Schema = global::System.Text.Json.JsonDocument.Parse({Literal(tool.SchemaJson)}).RootElement.Clone();");
+        code.AppendLine($"    private static readonly {Json} Schema = global::System.Text.Json.JsonElement.Parse({Literal(tool.SchemaJson)});");
         if (!tool.IsStatic)
         {
             code.AppendLine($"    private readonly {tool.ContainerFullName} _target;");

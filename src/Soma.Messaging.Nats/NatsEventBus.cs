@@ -353,7 +353,11 @@ internal sealed partial class NatsEventBus : IEventBus, IHealthReporter
         }
         catch (Exception ex) when (NatsErrors.IsNatsFailure(ex, CancellationToken.None))
         {
-            LogEphemeralNotDeleted(_logger, name, ex.GetType().Name);
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                var error = ex.GetType().Name;
+                LogEphemeralNotDeleted(_logger, name, error);
+            }
         }
     }
 

@@ -64,7 +64,7 @@ internal static class ToolEmitter
         code.AppendLine("    /// <summary>The registered name.</summary>");
         code.AppendLine($"    public const string ToolName = {Literal(tool.Name)};");
         code.AppendLine();
-        code.AppendLine($"    private static readonly {Json} Schema = global::System.Text.Json.JsonDocument.Parse({Literal(tool.SchemaJson)}).RootElement.Clone();");
+        code.AppendLine($"    private static readonly {Json} Schema = global::System.Text.Json.JsonElement.Parse({Literal(tool.SchemaJson)});");
         if (!tool.IsStatic)
         {
             code.AppendLine($"    private readonly {tool.ContainerFullName} _target;");
@@ -121,7 +121,7 @@ internal static class ToolEmitter
             WriteBinding(code, tool, "            ");
             code.AppendLine(isAsync ? $"            return {result};" : $"            return new global::System.Threading.Tasks.ValueTask<{Result}>({result});");
             code.AppendLine("        }");
-            code.AppendLine("        catch (global::Soma.Tools.Registry.ToolFailure failure)");
+            code.AppendLine("        catch (global::Soma.Tools.Registry.ToolFailureException failure)");
             code.AppendLine("        {");
             var failed = $"{Result}.Failed(failure.Code, failure.Message) with {{ Truncated = failure.Truncated }}";
             code.AppendLine(isAsync ? $"            return {failed};" : $"            return new global::System.Threading.Tasks.ValueTask<{Result}>({failed});");

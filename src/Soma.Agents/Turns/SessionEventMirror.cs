@@ -30,7 +30,7 @@ public sealed class SessionEventMirror(
         ArgumentNullException.ThrowIfNull(run);
         // run.accepted commits with the user message, whose event already names the run; run.checkpointed repeats
         // what the step events say. Neither is worth two more writes per event in the session log.
-        if (run.Workflow != ChatTurnWorkflow.Name || eventType is "run.accepted" or "run.checkpointed")
+        if (run.Workflow != ChatTurnWorkflow.Name || eventType == RunAccepted.EventType || eventType == RunCheckpointed.EventType)
         {
             return;
         }
@@ -38,7 +38,7 @@ public sealed class SessionEventMirror(
         var input = InputOf(run);
         var key = new SessionKey(run.TenantId, input.SessionId);
         var now = time.GetUtcNow();
-        var ended = eventType is "run.succeeded" or "run.failed" or "run.cancelled";
+        var ended = eventType == RunSucceeded.EventType || eventType == RunFailed.EventType || eventType == RunCancelled.EventType;
         if (await sessions.AppendEventAsync(transaction, new SessionEvent(run.TenantId, input.SessionId, 0, eventId, eventType, payload, now), cancellationToken).ConfigureAwait(false) is null)
         {
             // The session was deleted while the turn ran: nothing to show it to. A turn that ends still gives its slot back
@@ -51,7 +51,7 @@ public sealed class SessionEventMirror(
             return;
         }
 
-        if (eventType == "run.failed")
+        if (eventType == RunFailed.EventType)
         {
             await AppendErrorAsync(transaction, run, input, payload, cancellationToken).ConfigureAwait(false);
         }

@@ -7,7 +7,7 @@ namespace Soma.Core.Memory;
 public interface IMemoryStore
 {
     /// <summary>Stores or updates the memories (one transaction); each result says whether the key existed.</summary>
-    Task<IReadOnlyList<RememberResponse>> UpsertAsync(string tenant, string @namespace, IReadOnlyList<RememberItem> items, DateTimeOffset now, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<RememberResponse>> UpsertAsync(string tenant, string memoryNamespace, IReadOnlyList<RememberItem> items, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>Searches one tenant's namespace: best first, scores in 0..1.</summary>
     Task<RecallResponse> SearchAsync(RecallRequest request, DateTimeOffset now, CancellationToken cancellationToken = default);

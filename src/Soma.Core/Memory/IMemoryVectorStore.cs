@@ -49,7 +49,7 @@ public interface IMemoryVectorStore
     /// with their values, last update and links; keys that do not exist or lack a tag are left out.
     /// </summary>
     Task<IReadOnlyList<StoredMemory>> ReadMemoriesAsync(
-        string tenant, string @namespace, IReadOnlyList<string> keys, IReadOnlyList<string>? tags, CancellationToken cancellationToken = default);
+        string tenant, string memoryNamespace, IReadOnlyList<string> keys, IReadOnlyList<string>? tags, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Re-embedding: up to <paramref name="max"/> memories with an id above <paramref name="afterId"/> (by id) that have

@@ -15,5 +15,5 @@ public interface IRecallCache
     ValueTask SetAsync(RecallRequest request, RecallResponse response, CancellationToken cancellationToken = default);
 
     /// <summary>Forgets every cached recall of the tenant's namespace (moves its generation on).</summary>
-    ValueTask InvalidateAsync(string tenant, string @namespace, CancellationToken cancellationToken = default);
+    ValueTask InvalidateAsync(string tenant, string memoryNamespace, CancellationToken cancellationToken = default);
 }

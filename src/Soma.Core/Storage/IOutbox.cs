@@ -24,17 +24,17 @@ public interface IOutbox
     Task<int> MarkSentAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Records a failed delivery: keeps <paramref name="error"/>, releases the lease and schedules the next attempt, or
+    /// Records a failed delivery: keeps <paramref name="failure"/>, releases the lease and schedules the next attempt, or
     /// dead-letters the row when it has been attempted <see cref="OutboxOptions.MaxAttempts"/> times. Answers
     /// <see cref="OutboxFailureOutcome.NotOwned"/> when the caller no longer holds the lease.
     /// </summary>
-    Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string error, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
+    Task<OutboxFailureOutcome> MarkFailedAsync(string leaseOwner, Guid id, string failure, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Dead-letters a leased row at once, keeping <paramref name="error"/>: for a row that no retry can deliver (an event
+    /// Dead-letters a leased row at once, keeping <paramref name="failure"/>: for a row that no retry can deliver (an event
     /// its schema refuses). Returns false, changing nothing, when the caller no longer holds the lease.
     /// </summary>
-    Task<bool> DeadLetterAsync(string leaseOwner, Guid id, string error, CancellationToken cancellationToken = default);
+    Task<bool> DeadLetterAsync(string leaseOwner, Guid id, string failure, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Deletes up to <paramref name="limit"/> rows that were sent before <paramref name="sentBefore"/>, oldest first, and
@@ -50,7 +50,7 @@ public interface IOutbox
     /// its breaker is open, it asked to slow down), which must not bring a row closer to being dead-lettered. The rows
     /// become claimable at <paramref name="nextAttemptAt"/>. Returns how many the owner still leased.
     /// </summary>
-    Task<int> ReleaseAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, DateTimeOffset nextAttemptAt, string? error, CancellationToken cancellationToken = default);
+    Task<int> ReleaseAsync(string leaseOwner, IReadOnlyCollection<Guid> ids, DateTimeOffset nextAttemptAt, string? failure, CancellationToken cancellationToken = default);
 
     /// <summary>The row, or null when it does not exist for this tenant.</summary>
     Task<OutboxEntry?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default);

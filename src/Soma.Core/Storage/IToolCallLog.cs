@@ -7,7 +7,7 @@ namespace Soma.Core.Storage;
 public interface IToolCallLog
 {
     /// <summary>Records one finished call inside <paramref name="transaction"/>.</summary>
-    Task RecordAsync(IStoreTransaction transaction, ToolCallRecord call, CancellationToken cancellationToken = default);
+    Task RecordAsync(IStoreTransaction transaction, ToolCallRecord record, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The tenant's calls in <paramref name="query"/>'s window, per tool, busiest tool first (ties by name). Percentiles

@@ -6,8 +6,8 @@ public interface IUsageLedger
     /// <summary>Adds one model call's tokens inside <paramref name="transaction"/>.</summary>
     Task RecordAsync(IStoreTransaction transaction, UsageRecord usage, CancellationToken cancellationToken = default);
 
-    /// <summary>The tenant's usage per day and model between <paramref name="from"/> and <paramref name="to"/> (inclusive), newest first.</summary>
-    Task<IReadOnlyList<UsageTotal>> ListAsync(string tenantId, DateOnly from, DateOnly to, CancellationToken cancellationToken = default);
+    /// <summary>The tenant's usage per day and model between <paramref name="from"/> and <paramref name="until"/> (inclusive), newest first.</summary>
+    Task<IReadOnlyList<UsageTotal>> ListAsync(string tenantId, DateOnly from, DateOnly until, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One model call's usage.</summary>

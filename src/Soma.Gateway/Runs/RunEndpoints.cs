@@ -62,7 +62,7 @@ internal static class RunEndpoints
                 $"The Idempotency-Key header must be at most {MaxIdempotencyKeyLength} characters.", new Dictionary<string, object?> { ["parameter"] = "Idempotency-Key" });
         }
 
-        var input = request.Input ?? JsonDocument.Parse("{}").RootElement;
+        var input = request.Input ?? JsonElement.Parse("{}");
         var traceParent = System.Diagnostics.Activity.Current?.Id;
         var result = await runs.StartAsync(user.GetTenantId(), request.Workflow, request.Version, input, key.Length == 0 ? null : key, traceParent, httpContext.RequestAborted);
         return result switch

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Soma.Contracts.Events;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Orchestration.Checkpoints;
@@ -61,26 +62,25 @@ internal static class RunTimeline
             }
 
             var data = root.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
-            switch (type)
+            if (type == StepStarted.EventType)
             {
-                case "step.started":
-                    Step(steps, data).Attempts.Add(new AttemptDraft(Int(data, "attempt") ?? 1, time));
-                    break;
-                case "step.succeeded" or "step.retrying" or "step.failed":
-                    var attempt = Step(steps, data).Attempt(Int(data, "attempt") ?? 1, time);
-                    attempt.Outcome = type[5..];
-                    attempt.DurationMs = Double(data, "duration_ms");
-                    attempt.Error = ErrorOf(data);
-                    attempt.NextAttemptAt = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("next_attempt_at", out var next) && next.TryGetDateTimeOffset(out var due) ? due : null;
-                    break;
-                case "run.waiting":
-                    waits.Add((time, data.ValueKind == JsonValueKind.Object && data.TryGetProperty("waiting_for", out var w) ? w.GetString() ?? "" : ""));
-                    break;
-                case "run.resumed" or "run.succeeded" or "run.failed" or "run.cancelled":
-                    resumes.Add(time);
-                    break;
-                default:
-                    break;
+                Step(steps, data).Attempts.Add(new AttemptDraft(Int(data, "attempt") ?? 1, time));
+            }
+            else if (type == StepSucceeded.EventType || type == StepRetrying.EventType || type == StepFailed.EventType)
+            {
+                var attempt = Step(steps, data).Attempt(Int(data, "attempt") ?? 1, time);
+                attempt.Outcome = type[5..];
+                attempt.DurationMs = Double(data, "duration_ms");
+                attempt.Error = ErrorOf(data);
+                attempt.NextAttemptAt = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("next_attempt_at", out var next) && next.TryGetDateTimeOffset(out var due) ? due : null;
+            }
+            else if (type == RunWaiting.EventType)
+            {
+                waits.Add((time, data.ValueKind == JsonValueKind.Object && data.TryGetProperty("waiting_for", out var w) ? w.GetString() ?? "" : ""));
+            }
+            else if (type == RunResumed.EventType || type == RunSucceeded.EventType || type == RunFailed.EventType || type == RunCancelled.EventType)
+            {
+                resumes.Add(time);
             }
         }
 

@@ -196,14 +196,14 @@ internal static class SessionEventStream
                     _buffer.Append("id: ").Append(e.Sequence.ToString(CultureInfo.InvariantCulture)).Append("\nevent: ").Append(e.Type).Append("\ndata: ").Append(e.Payload).Append("\n\n");
                     await response.WriteAsync(_buffer.ToString(), cancellationToken);
                     _after = e.Sequence;
-                    if (e.Type is "conversation.assistant_final" or "conversation.error")
+                    if (e.Type == AssistantFinal.EventType || e.Type == ConversationError.EventType)
                     {
                         if (MessageIdOf(e.Payload) is { } messageId)
                         {
                             Finished.Add(messageId);
                         }
                     }
-                    else if (e.Type is "tool.output" or "tool.denied" or "tool.succeeded" or "tool.failed" && ToolCallOf(e.Payload) is { } call)
+                    else if ((e.Type == ToolOutput.EventType || e.Type == ToolDenied.EventType || e.Type == ToolSucceeded.EventType || e.Type == ToolFailed.EventType) && ToolCallOf(e.Payload) is { } call)
                     {
                         FinishedTools.Add(call);
                     }

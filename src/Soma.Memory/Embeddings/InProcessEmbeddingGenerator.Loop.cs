@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using SentenceTransformers;
 using Soma.Core.Memory;
@@ -77,7 +78,8 @@ internal sealed partial class InProcessEmbeddingGenerator
         var documents = _documents.Reader.WaitToReadAsync(wait.Token).AsTask();
         try
         {
-            Task.WaitAny(queries, documents);
+            // Both loops end on the stopping token themselves; the wait is for the first of them to end, whatever the token.
+            Task.WaitAny([queries, documents], CancellationToken.None);
         }
         finally
         {
@@ -190,7 +192,11 @@ internal sealed partial class InProcessEmbeddingGenerator
             throw _loadFailure;
         }
 
-        Log.ModelLoaded(_logger, _model.Profile.Model, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, _threads);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            Log.ModelLoaded(_logger, _model.Profile.Model, elapsedMs, _threads);
+        }
         return _encoder;
     }
 }

@@ -25,5 +25,6 @@ public sealed class MemoryValidationException : Exception
     }
 
     /// <summary>Always false: the request must change before it can succeed.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Every subsystem exception answers IsTransient on the instance (the house style); this one is always false.")]
     public bool IsTransient => false;
 }

@@ -26,7 +26,7 @@ public sealed partial class MemoryBacklog : BackgroundService
     private readonly ILogger<MemoryBacklog> _logger;
     private readonly int _cap;
     private readonly ConcurrentDictionary<string, Counters> _local = new(StringComparer.Ordinal);
-    private volatile IReadOnlyDictionary<string, OutboxDepth> _read = new Dictionary<string, OutboxDepth>();
+    private volatile Dictionary<string, OutboxDepth> _read = new(StringComparer.Ordinal);
     private volatile bool _loaded;
 
     /// <summary>Creates the backlog and registers its gauges.</summary>

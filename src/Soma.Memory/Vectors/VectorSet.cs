@@ -7,6 +7,7 @@ namespace Soma.Memory.Vectors;
 /// SIMD scan, each also kept as bytes (<see cref="Int8Vectors"/>): a search scans the bytes and orders its best few by
 /// their floats. A memory re-embedded replaces its vector in place. Searches share a read lock; a write waits for them.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "A set lives as long as the process's vector index; its lock is never released early.")]
 internal sealed class VectorSet(int dimensions)
 {
     // 1,024 vectors of 384 floats is 1.5 MB a block: big enough to scan without per-vector overhead, small enough that

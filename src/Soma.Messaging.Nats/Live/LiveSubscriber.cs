@@ -12,6 +12,7 @@ namespace Soma.Messaging.Nats.Live;
 /// are dropped, so there is no duplicate; a delta whose index skips one closes the channel (the subscriber resubscribes and gets a new snapshot)
 /// rather than showing text with a hole in it.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The stop source has no timer; Stop() may race the pump's end, so it is left to the collector rather than disposed under the pump.")]
 internal sealed class LiveSubscriber
 {
     private readonly INatsSub<byte[]> _live;

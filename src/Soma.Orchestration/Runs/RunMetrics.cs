@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Soma.Contracts.Events;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Core.Telemetry;
@@ -33,36 +34,34 @@ internal sealed class RunMetrics : IRunEventObserver
     public Task OnEventAsync(IStoreTransaction transaction, RunRecord run, Guid eventId, string eventType, string payload, CancellationToken cancellationToken)
     {
         var workflow = new KeyValuePair<string, object?>("workflow", run.Workflow);
-        switch (eventType)
+        if (eventType == RunStarted.EventType)
         {
-            case "run.started":
-                transaction.OnCommitted(() => _started.Add(1, workflow));
-                break;
-            case "run.succeeded" or "run.failed" or "run.cancelled":
-                var outcome = new KeyValuePair<string, object?>("outcome", eventType["run.".Length..]);
-                var elapsed = Math.Max(0, (_time.GetUtcNow() - run.CreatedAt).TotalMilliseconds);
-                transaction.OnCommitted(() =>
+            transaction.OnCommitted(() => _started.Add(1, workflow));
+        }
+        else if (eventType == RunSucceeded.EventType || eventType == RunFailed.EventType || eventType == RunCancelled.EventType)
+        {
+            var outcome = new KeyValuePair<string, object?>("outcome", eventType["run.".Length..]);
+            var elapsed = Math.Max(0, (_time.GetUtcNow() - run.CreatedAt).TotalMilliseconds);
+            transaction.OnCommitted(() =>
+            {
+                _completed.Add(1, workflow, outcome);
+                _runDuration.Record(elapsed, workflow, outcome);
+            });
+        }
+        else if (eventType == StepSucceeded.EventType || eventType == StepRetrying.EventType || eventType == StepFailed.EventType)
+        {
+            var (step, duration) = StepOf(payload);
+            var stepTag = new KeyValuePair<string, object?>("step", step);
+            var stepOutcome = new KeyValuePair<string, object?>("outcome", eventType["step.".Length..]);
+            var retrying = eventType == StepRetrying.EventType;
+            transaction.OnCommitted(() =>
+            {
+                _stepDuration.Record(duration, workflow, stepTag, stepOutcome);
+                if (retrying)
                 {
-                    _completed.Add(1, workflow, outcome);
-                    _runDuration.Record(elapsed, workflow, outcome);
-                });
-                break;
-            case "step.succeeded" or "step.retrying" or "step.failed":
-                var (step, duration) = StepOf(payload);
-                var stepTag = new KeyValuePair<string, object?>("step", step);
-                var stepOutcome = new KeyValuePair<string, object?>("outcome", eventType["step.".Length..]);
-                var retrying = eventType == "step.retrying";
-                transaction.OnCommitted(() =>
-                {
-                    _stepDuration.Record(duration, workflow, stepTag, stepOutcome);
-                    if (retrying)
-                    {
-                        _retries.Add(1, workflow, stepTag);
-                    }
-                });
-                break;
-            default:
-                break;
+                    _retries.Add(1, workflow, stepTag);
+                }
+            });
         }
 
         return Task.CompletedTask;

@@ -85,5 +85,7 @@ public static class StepKeys
     }
 
     private static bool IsCanonicalNumber(ReadOnlySpan<char> digits) =>
-        digits.Length > 0 && (digits.Length == 1 || digits[0] != '0') && !digits.ContainsAnyExcept("0123456789");
+        digits.Length > 0 && (digits.Length == 1 || digits[0] != '0') && !digits.ContainsAnyExcept(Digits);
+
+    private static readonly System.Buffers.SearchValues<char> Digits = System.Buffers.SearchValues.Create("0123456789");
 }

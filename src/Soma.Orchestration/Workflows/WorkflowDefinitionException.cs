@@ -38,5 +38,6 @@ public sealed class WorkflowDefinitionException : Exception
     public IReadOnlyList<string> Problems { get; }
 
     /// <summary>Always false: retrying does not fix a definition.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Every subsystem exception answers IsTransient on the instance (the house style); this one is always false.")]
     public bool IsTransient => false;
 }

@@ -188,7 +188,7 @@ public static class PolicyBundleLoader
         }
     }
 
-    private static Value Merge(Value into, Value from, string name, string path = "data")
+    private static ObjectValue Merge(Value into, Value from, string name, string path = "data")
     {
         if (into is not ObjectValue left || from is not ObjectValue right)
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Soma.Contracts.Events;
 using Soma.Core.Policy;
 using Soma.Core.Storage;
 using Soma.Core.Tenancy;
@@ -142,7 +143,7 @@ internal static partial class PolicyCommand
         Guid? after = null;
         while (true)
         {
-            var rows = await outbox.ListAsync(new OutboxQuery(["agent.audit.v1", "agent.tools.v1"], PageRequest.MaxLimit) { TenantId = tenant, CreatedFrom = from, After = after }, cancellationToken);
+            var rows = await outbox.ListAsync(new OutboxQuery([SchemaNames.Audit, SchemaNames.Tools], PageRequest.MaxLimit) { TenantId = tenant, CreatedFrom = from, After = after }, cancellationToken);
             foreach (var row in rows)
             {
                 after = row.Message.Id;
@@ -150,11 +151,11 @@ internal static partial class PolicyCommand
                 var envelope = document.RootElement;
                 var type = envelope.GetProperty("type").GetString();
                 var data = envelope.GetProperty("data");
-                if (type == "tool.requested" && data.TryGetProperty("arguments", out var args) && data.TryGetProperty("tool_call_id", out var id))
+                if (type == ToolRequested.EventType && data.TryGetProperty("arguments", out var args) && data.TryGetProperty("tool_call_id", out var id))
                 {
                     arguments[$"{row.Message.TenantId}/{id.GetString()}"] = args.Clone();
                 }
-                else if (type == "audit.decision" && data.GetProperty("action").GetString() == "tool.call")
+                else if (type == AuditDecisionMade.EventType && data.GetProperty("action").GetString() == "tool.call")
                 {
                     decisions.Add((row.Message.TenantId, envelope.Clone()));
                 }

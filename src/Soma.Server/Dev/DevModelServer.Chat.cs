@@ -49,7 +49,11 @@ public sealed partial class DevModelServer
             context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
         }
 
-        Log.Answered(_logger, chat.Model, chat.Stream, chat.Messages.Count, Describe(script));
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var described = Describe(script);
+            Log.Answered(_logger, chat.Model, chat.Stream, chat.Messages.Count, described);
+        }
         if (script.StatusCode != StatusCodes.Status200OK)
         {
             await WriteErrorAsync(context, ApiError.ForStatus(script.StatusCode));

@@ -82,6 +82,7 @@ internal static class SomaApp
     }
 
     // Events: the outbox relay (role relay) publishes them to the bus, in-process by default or NATS JetStream.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859:Use concrete types when possible for improved performance", Justification = "Read once at start-up; the configuration stays behind its interface.")]
     private static void AddBus(IServiceCollection services, IConfiguration configuration, IReadOnlySet<string> roles)
     {
         if (string.Equals(configuration[$"{Core.Messaging.BusOptions.SectionName}:Provider"], "nats", StringComparison.OrdinalIgnoreCase))
@@ -100,6 +101,7 @@ internal static class SomaApp
 
     // Memory: writes go outbox → client → memory service in every mode. With no Soma:Memory:Client:BaseUrl the service is
     // the built-in one in this process (on this store); with one, it is that server (SomaBrain or `soma serve --roles memory`).
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859:Use concrete types when possible for improved performance", Justification = "Read once at start-up; the configuration stays behind its interface.")]
     private static void AddMemory(IServiceCollection services, IConfiguration configuration, IReadOnlySet<string> roles)
     {
         var remote = !string.IsNullOrWhiteSpace(configuration[$"{Memory.Client.MemoryClientOptions.SectionName}:BaseUrl"]);

@@ -92,7 +92,11 @@ public sealed class HttpFetchTool(IOptions<HttpFetchOptions> options, TimeProvid
                 return Refused(report, method, url, refusal, context);
             }
 
-            HttpLog.Request(logger, method.Method, Destination(url), context.TenantId, context.SessionId);
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                var destination = Destination(url);
+                HttpLog.Request(logger, method.Method, destination, context.TenantId, context.SessionId);
+            }
             HttpResponseMessage response;
             try
             {

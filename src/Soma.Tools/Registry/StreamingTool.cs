@@ -5,7 +5,7 @@ namespace Soma.Tools.Registry;
 
 /// <summary>
 /// A tool whose output comes progressively: each chunk it yields goes to <see cref="ToolContext.Output"/> as it comes
-/// (the UI shows it), and the result is all chunks joined. A failure mid-stream is a <see cref="ToolFailure"/>: the
+/// (the UI shows it), and the result is all chunks joined. A failure mid-stream is a <see cref="ToolFailureException"/>: the
 /// output so far is kept with it.
 /// </summary>
 public abstract class StreamingTool : ITool
@@ -46,7 +46,7 @@ public abstract class StreamingTool : ITool
                 await context.Output.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (ToolFailure failure)
+        catch (ToolFailureException failure)
         {
             var text = output.Length == 0 ? failure.Message : output.Append('\n').Append(failure.Message).ToString();
             return ToolResult.Failed(failure.Code, text) with { Truncated = failure.Truncated };
@@ -59,7 +59,7 @@ public abstract class StreamingTool : ITool
 /// <summary>A tool's failure the model sees: a stable code and a message naming the problem.</summary>
 /// <param name="code">The code, e.g. <c>tool.invalid_arguments</c>.</param>
 /// <param name="message">What went wrong.</param>
-public sealed class ToolFailure(string code, string message) : Exception(message)
+public sealed class ToolFailureException(string code, string message) : Exception(message)
 {
     /// <summary>The stable code.</summary>
     public string Code { get; } = code;

@@ -8,7 +8,7 @@ namespace Soma.Tools.Sdk;
 /// <summary>
 /// Reads a tool's JSON arguments into parameters, for the code the tools source generator writes. Arguments reach a tool
 /// already validated against its schema by the <c>ToolInvoker</c>; these checks keep a direct call (a test, another
-/// caller) as safe, and throw a <see cref="ToolFailure"/> <c>tool.invalid_arguments</c> that names the argument.
+/// caller) as safe, and throw a <see cref="ToolFailureException"/> <c>tool.invalid_arguments</c> that names the argument.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class ToolArguments
@@ -21,7 +21,7 @@ public static class ToolArguments
     {
         if (arguments.ValueKind != JsonValueKind.Object)
         {
-            throw new ToolFailure(InvalidArguments, "The arguments must be a JSON object.");
+            throw new ToolFailureException(InvalidArguments, "The arguments must be a JSON object.");
         }
     }
 
@@ -86,8 +86,8 @@ public static class ToolArguments
     }
 
     /// <summary>The failure for argument <paramref name="name"/>: it <paramref name="problem"/>.</summary>
-    public static ToolFailure Invalid(string name, string problem) => new(InvalidArguments, $"Argument '{name}' {problem}.");
+    public static ToolFailureException Invalid(string name, string problem) => new(InvalidArguments, $"Argument '{name}' {problem}.");
 
     /// <summary>The failure for an enum argument that is none of <paramref name="allowed"/>.</summary>
-    public static ToolFailure NotOneOf(string name, string allowed) => Invalid(name, $"must be one of: {allowed}");
+    public static ToolFailureException NotOneOf(string name, string allowed) => Invalid(name, $"must be one of: {allowed}");
 }

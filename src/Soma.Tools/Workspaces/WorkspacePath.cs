@@ -88,6 +88,6 @@ internal sealed record WorkspacePath(string Display, IReadOnlyList<string> Compo
             text.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString());
         }
 
-        return input.Length > 200 ? text.Append("…").ToString() : text.ToString();
+        return input.Length > 200 ? text.Append('…').ToString() : text.ToString();
     }
 }

@@ -54,7 +54,7 @@ public sealed class CountTool : StreamingTool
         // Taken before the first line: a release that follows a line the test saw always reaches this call.
         var gate = Volatile.Read(ref _gate).Task;
         Interlocked.Increment(ref _calls);
-        var count = Int(arguments, "count") ?? throw new ToolFailure("tool.invalid_arguments", "count is required.");
+        var count = Int(arguments, "count") ?? throw new ToolFailureException("tool.invalid_arguments", "count is required.");
         var delay = TimeSpan.FromMilliseconds(Int(arguments, "delay_ms") ?? 0);
         var holdAfter = Int(arguments, "hold_after");
         for (var i = 1; i <= count; i++)

@@ -94,7 +94,7 @@ public sealed partial class SampleTools(SampleGreeting prefix)
     {
         await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
-        return name == "nobody" ? throw new ToolFailure("test.nobody", "Nobody cannot be greeted.") : $"{prefix.Text}, {name}!";
+        return name == "nobody" ? throw new ToolFailureException("test.nobody", "Nobody cannot be greeted.") : $"{prefix.Text}, {name}!";
     }
 
     /// <summary>Divides two numbers.</summary>
@@ -119,7 +119,7 @@ public sealed partial class SampleTools(SampleGreeting prefix)
             cancellationToken.ThrowIfCancellationRequested();
             if (i == failAt)
             {
-                throw new ToolFailure("test.count_failed", $"Failed at {i}.");
+                throw new ToolFailureException("test.count_failed", $"Failed at {i}.");
             }
 
             yield return $"{i}\n";

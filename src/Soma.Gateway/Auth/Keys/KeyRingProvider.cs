@@ -168,11 +168,11 @@ public sealed partial class KeyRingProvider : BackgroundService, IHealthReporter
             LogRecovered(_logger, _source.Name);
         }
 
-        if (previous?.Version != ring.Version)
+        if (previous?.Version != ring.Version && _logger.IsEnabled(LogLevel.Information))
         {
             var now = _clock.GetUtcNow();
-            LogLoaded(_logger, _source.Name, ring.Version, ring.SignerAt(now)?.Kid ?? "(none)",
-                string.Join(", ", ring.Keys.Select(k => $"{k.Kid} {k.Algorithm} {Wire(ring.StateOf(k, now))}")));
+            var keys = string.Join(", ", ring.Keys.Select(k => $"{k.Kid} {k.Algorithm} {Wire(ring.StateOf(k, now))}"));
+            LogLoaded(_logger, _source.Name, ring.Version, ring.SignerAt(now)?.Kid ?? "(none)", keys);
         }
     }
 

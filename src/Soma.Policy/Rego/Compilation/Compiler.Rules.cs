@@ -260,7 +260,7 @@ internal sealed partial class Compiler
     };
 
     /// <summary>Variable names in a literal outside nested comprehensions and <c>every</c> bodies.</summary>
-    private static IEnumerable<string> DirectNames(Literal literal)
+    private static List<string> DirectNames(Literal literal)
     {
         var names = new List<string>();
         switch (literal)
@@ -440,7 +440,7 @@ internal sealed partial class Compiler
     }
 
     /// <summary>The root and path a variable or constant reference names globally (ignoring locals).</summary>
-    private (bool Input, Value[] Path)? GlobalPath(Term term, ModuleContext module)
+    private static (bool Input, Value[] Path)? GlobalPath(Term term, ModuleContext module)
     {
         var (head, parts) = term switch
         {

@@ -61,7 +61,7 @@ internal static class Operators
         return Numbers("minus", arguments, static (x, y) => x - y);
     }
 
-    private static Value Numbers(string name, ReadOnlySpan<Value> arguments, Func<NumberValue, NumberValue, NumberValue> operation)
+    private static NumberValue Numbers(string name, ReadOnlySpan<Value> arguments, Func<NumberValue, NumberValue, NumberValue> operation)
     {
         foreach (var argument in arguments)
         {
@@ -74,7 +74,7 @@ internal static class Operators
         return operation((NumberValue)arguments[0], (NumberValue)arguments[1]);
     }
 
-    private static Value Sets(string name, ReadOnlySpan<Value> arguments, Func<ImmutableSortedSet<Value>, ImmutableSortedSet<Value>, ImmutableSortedSet<Value>> operation)
+    private static SetValue Sets(string name, ReadOnlySpan<Value> arguments, Func<ImmutableSortedSet<Value>, ImmutableSortedSet<Value>, ImmutableSortedSet<Value>> operation)
     {
         if (arguments[0] is not SetValue left || arguments[1] is not SetValue right)
         {

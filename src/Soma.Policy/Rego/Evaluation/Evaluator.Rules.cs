@@ -139,7 +139,7 @@ internal sealed partial class Evaluator
         return Patch(Lookup(_model.Data, path, 0), path);
     }
 
-    private Value EvalObjectNode(DataNode node, Value? baseValue)
+    private ObjectValue EvalObjectNode(DataNode node, Value? baseValue)
     {
         var members = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
         foreach (var (key, child) in node.Children)

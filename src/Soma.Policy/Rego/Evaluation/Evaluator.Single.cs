@@ -81,7 +81,7 @@ internal sealed partial class Evaluator
                         {
                             ArrayValue a => a.Items.Contains(item),
                             SetValue s => s.Contains(item),
-                            ObjectValue o => o.Members.Values.Contains(item),
+                            ObjectValue o => o.Members.ContainsValue(item),
                             _ => false,
                         });
                     }

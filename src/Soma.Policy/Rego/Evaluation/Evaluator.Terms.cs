@@ -298,7 +298,7 @@ internal sealed partial class Evaluator
             {
                 ArrayValue a => a.Items.Contains(value),
                 SetValue s => s.Contains(value),
-                ObjectValue o => o.Members.Values.Contains(value),
+                ObjectValue o => o.Members.ContainsValue(value),
                 _ => false,
             }))));
         }

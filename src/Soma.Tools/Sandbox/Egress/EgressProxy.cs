@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Soma.Core.Sandbox;
 using Soma.Tools.Http;
 
@@ -204,7 +205,11 @@ internal sealed class EgressProxy : IAsyncDisposable
         var upstreamStream = new NetworkStream(upstream, ownsSocket: true);
         await using (upstreamStream.ConfigureAwait(false))
         {
-            EgressLog.Allowed(_owner.Logger, method, destination, upstream.RemoteEndPoint!.ToString()!, _tenant, _session);
+            if (_owner.Logger.IsEnabled(LogLevel.Information))
+            {
+                var address = upstream.RemoteEndPoint!.ToString()!;
+                EgressLog.Allowed(_owner.Logger, method, destination, address, _tenant, _session);
+            }
             _owner.Count("allowed");
             if (tunnel)
             {

@@ -15,6 +15,9 @@ public class ChatBrowserFixture : BrowserFixture
         {
             ["Soma:Models:Endpoints:dev:Endpoint"] = Model.BaseAddress.ToString(),
             ["Soma:Models:Endpoints:dev:Model"] = "soma-dev",
+            // A turn waits 1.5 s for its recall by default; on a loaded CI machine (every suite at once) a healthy recall
+            // can take longer and the turn would rightly be marked degraded, which no browser test here is about.
+            ["Soma:Memory:RecallTimeoutMilliseconds"] = "15000",
         };
         Configure(configuration);
         return await RunningServer.StartAsync(configuration, services: ConfigureServices);

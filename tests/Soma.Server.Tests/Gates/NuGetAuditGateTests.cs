@@ -16,7 +16,7 @@ namespace Soma.Server.Tests.Gates;
 /// </summary>
 public sealed class NuGetAuditGateTests : IAsyncLifetime
 {
-    private const string PackageId = "xunit.abstractions";
+    private const string PackageId = "xunit.v3.assert";
     private readonly TempDirectory _work = new("soma-nuget-audit");
     private readonly ConcurrentQueue<string> _requests = new();
     private WebApplication _feed = null!;

@@ -55,14 +55,18 @@ export SOMA_REPORT_DIR="$results/reports"  # suites that measure something (the 
 mkdir -p "$SOMA_REPORT_DIR"
 trap 'rm -rf "$log" "$results"' EXIT
 set +e
-# A test still running after 10 minutes (the slowest take about 2) is stopped: its test host is dumped and killed, dotnet
-# test names the test, and the dump's thread and async stacks are printed below instead of a run that eats CI's time.
-dotnet test SomaAgent.slnx --no-build -c Release --verbosity quiet --results-directory "$results" --logger "trx" \
-  --blame-hang-timeout 10m --blame-hang-dump-type full 2>&1 | tee "$log"
+# The suites run on Microsoft.Testing.Platform (global.json). A test still running after 10 minutes (the slowest take
+# about 2) is stopped: its process is dumped and killed, the run names the tests it was running, and the dump's thread
+# and async stacks are printed below instead of a run that eats CI's time.
+dotnet test --solution SomaAgent.slnx --no-build -c Release --results-directory "$results" --no-progress --no-ansi \
+  --report-trx --hangdump --hangdump-timeout 10m --hangdump-type Full 2>&1 | tee "$log"
 test_rc=${PIPESTATUS[0]}
-mapfile -t hang_dumps < <(find "$results" -name '*_hangdump.dmp' -not -path '*/In/*')
+mapfile -t hang_dumps < <(find "$results" -name '*_hang.dmp' -not -path '*/In/*')
 if [ ${#hang_dumps[@]} -gt 0 ]; then
-  step "hung tests: their stacks"
+  step "hung tests: their names and stacks"
+  for running in "$results"/*_hang.log; do
+    [ -f "$running" ] && { echo "--- still running in ${running##*/} (time into the run, test):"; cat "$running"; }
+  done
   dump_tools=$(mktemp -d)
   if dotnet tool install --tool-path "$dump_tools" dotnet-dump --version 10.0.750501 >/dev/null; then
     for dump in "${hang_dumps[@]}"; do
@@ -88,22 +92,33 @@ rm -rf "$site"
 for report in "$SOMA_REPORT_DIR"/*.md; do
   [ -f "$report" ] && { echo; cat "$report"; }
 done
+# The counts come from the suites' TRX reports; a failed test is listed with the first lines of its message.
 if [ "$test_rc" -ne 0 ]; then
   step "failed tests"
-  /usr/bin/python3 - "$results" <<'PY'
+fi
+read -r passed failed skipped < <(/usr/bin/python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
-for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
-    for result in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
-        message = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
-        print(f"- {result.get('testName')}\n    " + "\n    ".join(message.splitlines()[:6])[:1200])
+counts = {"Passed": 0, "Failed": 0, "NotExecuted": 0}
+for trx in sorted(t for t in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True) if "/In/" not in t):
+    try:
+        results = list(ET.parse(trx).getroot().iterfind(".//t:UnitTestResult", ns))
+    except ET.ParseError as error:  # a report cut short by a killed test process
+        print(f"- {trx}: unreadable ({error})", file=sys.stderr)
+        results = []
+    for result in results:
+        outcome = result.get("outcome")
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == "Failed":
+            message = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+            print(f"- {result.get('testName')}\n    " + "\n    ".join(message.splitlines()[:6])[:1200], file=sys.stderr)
+print(counts["Passed"], counts["Failed"], counts["NotExecuted"])
 PY
+) || true
+if [ "$test_rc" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then
+  echo "test.sh: dotnet test exited with $test_rc and no failed test in its reports: a test process crashed or hung (above)" >&2
 fi
-
-# One closing line that any reader of this output can count.
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}
 [ "$docs_rc" -eq 0 ] && passed=$((passed + 1)) || failed=$((failed + 1))
 echo
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"

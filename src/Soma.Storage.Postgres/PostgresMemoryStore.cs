@@ -166,7 +166,7 @@ internal sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
             rows = await ReadAllAsync(command, r =>
             {
                 total = (int)r.GetInt64(3);
-                return (r.GetString(0), Math.Clamp(r.GetDouble(1), 0, 1), ParseValue(r.GetString(2)));
+                return (r.GetString(0), Math.Clamp(r.GetDouble(1), 0, 1), JsonElement.Parse(r.GetString(2)));
             }, "search memories", cancellationToken).ConfigureAwait(false);
         }
 
@@ -243,6 +243,4 @@ internal sealed class PostgresMemoryStore(PostgresStore store) : IMemoryStore
 
         return links;
     }
-
-    internal static JsonElement ParseValue(string json) => JsonElement.Parse(json);
 }

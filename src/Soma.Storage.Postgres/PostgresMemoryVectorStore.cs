@@ -225,7 +225,7 @@ internal sealed class PostgresMemoryVectorStore(PostgresStore store) : IMemoryVe
             {
                 Value = tags is { Count: > 0 } ? tags.ToArray() : DBNull.Value,
             });
-            rows = await ReadAllAsync(command, r => (r.GetString(0), PostgresMemoryStore.ParseValue(r.GetString(1)), r.GetFieldValue<DateTimeOffset>(2)),
+            rows = await ReadAllAsync(command, r => (r.GetString(0), JsonElement.Parse(r.GetString(1)), r.GetFieldValue<DateTimeOffset>(2)),
                 "read memories", cancellationToken).ConfigureAwait(false);
         }
 

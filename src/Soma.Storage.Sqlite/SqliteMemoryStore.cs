@@ -196,7 +196,7 @@ internal sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
                     // A row of another namespace could only be here through a 64-bit hash collision; it is never returned.
                     if (!reader.IsDBNull(0) && reader.GetBoolean(5))
                     {
-                        results.Add((reader.GetString(0), Math.Clamp(reader.GetDouble(1), 0, 1), ParseValue(reader.GetString(2))));
+                        results.Add((reader.GetString(0), Math.Clamp(reader.GetDouble(1), 0, 1), JsonElement.Parse(reader.GetString(2))));
                         total = reader.GetInt64(3);
                     }
                 }
@@ -398,6 +398,4 @@ internal sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
 
     internal static string TagsJson(IReadOnlyList<string>? tags) =>
         JsonSerializer.Serialize(tags is null ? [] : tags.ToArray(), SqliteJsonContext.Default.StringArray);
-
-    internal static JsonElement ParseValue(string json) => JsonElement.Parse(json);
 }

@@ -280,7 +280,7 @@ internal sealed class SqliteMemoryVectorStore(SqliteStore store) : IMemoryVector
                 using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    found[reader.GetString(0)] = (SqliteMemoryStore.ParseValue(reader.GetString(1)), Time(reader, 2));
+                    found[reader.GetString(0)] = (JsonElement.Parse(reader.GetString(1)), Time(reader, 2));
                 }
             }
 

@@ -55,6 +55,6 @@ public abstract class StoreEngine : IAsyncLifetime
         services.AddSingleton(Options.Create(outbox ?? new OutboxOptions()));
         AddStore(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        return new StorePorts(provider, provider);
+        return new StorePorts(provider);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Soma.Core.Memory;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
@@ -8,9 +9,9 @@ namespace Soma.Testing.Engines;
 /// Every port of one store, resolved from a service provider that <c>AddSqliteStore</c> or <c>AddPostgresStore</c>
 /// built, as the server builds them; disposing it disposes the provider and with it the store.
 /// </summary>
-public sealed class StorePorts(IServiceProvider services, IAsyncDisposable owner) : IAsyncDisposable
+public sealed class StorePorts(ServiceProvider services) : IAsyncDisposable
 {
-    public IServiceProvider Services { get; } = services;
+    public IServiceProvider Services => services;
 
     public IStore Store => Get<IStore>();
 
@@ -34,8 +35,8 @@ public sealed class StorePorts(IServiceProvider services, IAsyncDisposable owner
 
     public IMemoryVectorStore Vectors => Get<IMemoryVectorStore>();
 
-    public ValueTask DisposeAsync() => owner.DisposeAsync();
+    public ValueTask DisposeAsync() => services.DisposeAsync();
 
     private T Get<T>()
-        where T : notnull => (T)(Services.GetService(typeof(T)) ?? throw new InvalidOperationException($"The store registered no {typeof(T).Name}."));
+        where T : notnull => services.GetRequiredService<T>();
 }

@@ -169,7 +169,7 @@ public static partial class SandboxLoad
     }
 
     // The rows after the baseline, as the results file names them.
-    private static readonly string[] ToolCallIds = ["invoke", "invoke_audit", "invoke_record"];
+    private static readonly string[] ToolCallIds = ["invoke", "invoke_audit", "invoke_record", "invoke_audit_first_of_step", "audit_first_after_fsync", "audit_after_step_row"];
 
     // The aim (issue 13): the in-process overhead of a call, its arguments' schema + the policy + the audit, p99 < 50 µs.
     // The tool's own events and analytics row are reported beside it, not hidden in it.
@@ -326,52 +326,114 @@ public static partial class SandboxLoad
         var direct = await TimeAsync(calls, async i => await timeNow!.InvokeAsync(empty.RootElement, context, CancellationToken.None));
         var invoked = await TimeAsync(calls, async i => await invoker.InvokeAsync(Request(i)));
 
-        // Records go into the caller's transaction, which commits the step they belong to anyway: the commit (an fsync)
-        // is the step's cost, not the call's, so it is untimed here, once per 100 calls.
-        var audited = await TimeInTransactionsAsync(store, calls, async (transaction, i) =>
-        {
-            var invocation = await invoker.InvokeAsync(Request(i));
-            await invoker.AuditAsync(invocation, new OutboxSink(transaction, outbox, ids, context.RunId));
-        });
-        var recorded = await TimeInTransactionsAsync(store, calls, async (transaction, i) =>
-        {
-            var invocation = await invoker.InvokeAsync(Request(i));
-            await invoker.RecordAsync(invocation, new OutboxSink(transaction, outbox, ids, context.RunId));
-        });
+        // As the chat turn makes its calls: the invoker runs them outside any transaction (the tools step), then the step's
+        // commit opens a transaction, writes the step's own rows and records each call in it (ChatTurnWorkflow.ToolsAsync,
+        // RunExecutor's commit). A call's overhead is its invoke plus its records. The transaction's begin, the step's own
+        // row and the commit (an fsync) are the step's, untimed; a step here carries 100 calls.
+        var audited = await TimeStepsAsync(store, calls, i => invoker.InvokeAsync(Request(i)), (invocation, sink) => invoker.AuditAsync(invocation, sink), StepSink);
+        var recorded = await TimeStepsAsync(store, calls, i => invoker.InvokeAsync(Request(i)), (invocation, sink) => invoker.RecordAsync(invocation, sink), StepSink);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"allocated per call (invoke + records, the step's rows included): audited {audited.BytesPerCall / 1024:F1} KiB ({audited.Gen0Collections} gen0 collections in {calls:N0} calls), recorded {recorded.BytesPerCall / 1024:F1} KiB ({recorded.Gen0Collections})"));
 
         return
         [
             ("time.now called directly (baseline)", direct),
             ("ToolInvoker.InvokeAsync: arguments + policy (embedded Rego, shipped conf/) + tool", invoked),
-            ("  + the audited decision: audit row + agent.audit.v1 event, in a SQLite transaction", audited),
-            ("  + RecordAsync: the audited decision, 4 tool events and the analytics row", recorded),
+            ("  + the audited decision in the step's commit: audit row + agent.audit.v1 event", audited.Overhead),
+            ("  + RecordAsync in the step's commit: the audited decision, 4 tool events and the analytics row", recorded.Overhead),
+            ("    of which the first call of each step (its invoke right after the last commit, its records first in the new one)", audited.FirstOfStep),
+            ("    the audited decision alone, written first after a commit's fsync (not where a step writes it)", audited.FirstAfterFsync),
+            ("    the audited decision alone, after the step's own row (where a step writes it)", audited.AfterStepRow),
         ];
+
+        OutboxSink StepSink(IStoreTransaction transaction) => new(transaction, outbox, ids, context.RunId);
     }
 
-    private static async Task<LatencySummary> TimeInTransactionsAsync(IStore store, int calls, Func<IStoreTransaction, int, Task> call)
+    /// <summary>
+    /// Steps of 100 calls: each call invoked and timed, then one transaction per step with the step's own row (its
+    /// <c>step.succeeded</c> event, untimed) and each call's records, timed; a call's sample is its invoke plus its records.
+    /// Then, as a control, the same records written as the first thing after a commit's fsync.
+    /// </summary>
+    private static async Task<StepTimings> TimeStepsAsync(
+        IStore store, int calls, Func<int, Task<ToolInvocation>> invoke, Func<ToolInvocation, IToolEventSink, Task> record, Func<IStoreTransaction, OutboxSink> sinkFor)
     {
-        // The transaction's begin and commit are the step's, once per 100 calls, and untimed: a call is timed inside an
-        // open transaction, as a step's calls run.
-        var transaction = await store.BeginAsync();
-        try
+        const int PerStep = 100;
+        var invocations = new ToolInvocation[PerStep];
+        var latencies = new double[calls];
+        var firstAfterFsync = new List<double>();
+        var afterStepRow = new List<double>();
+
+        async Task StepAsync(int first, int count, bool timed)
         {
-            return await TimeAsync(calls, i => call(transaction, i), async () =>
+            for (var k = 0; k < count; k++)
             {
-                await transaction.CommitAsync();
-                await transaction.DisposeAsync();
-                transaction = await store.BeginAsync();
-            });
-        }
-        finally
-        {
+                var started = Stopwatch.GetTimestamp();
+                invocations[k] = await invoke(first + k);
+                if (timed)
+                {
+                    latencies[first + k] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                }
+            }
+
+            await using var transaction = await store.BeginAsync();
+            var sink = sinkFor(transaction);
+            await sink.AppendAsync(new StepSucceeded("tools", 1, first, 1.0));
+            for (var k = 0; k < count; k++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await record(invocations[k], sink);
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (timed)
+                {
+                    latencies[first + k] += elapsed;
+                    if (k == 0)
+                    {
+                        afterStepRow.Add(elapsed);
+                    }
+                }
+            }
+
             await transaction.CommitAsync();
-            await transaction.DisposeAsync();
         }
+
+        // Warm-up, untimed, as in TimeAsync.
+        var warmUp = Stopwatch.StartNew();
+        for (var i = 0; i < Math.Min(calls, 5_000) || warmUp.Elapsed < WarmUpTime; i += PerStep)
+        {
+            await StepAsync(0, PerStep, timed: false);
+        }
+
+        var allocated = GC.GetTotalAllocatedBytes();
+        var collections = GC.CollectionCount(0);
+        for (var first = 0; first < calls; first += PerStep)
+        {
+            await StepAsync(first, Math.Min(PerStep, calls - first), timed: true);
+        }
+
+        var bytesPerCall = (GC.GetTotalAllocatedBytes() - allocated) / (double)calls;
+        var gen0 = GC.CollectionCount(0) - collections;
+
+        // The control: one call's records as the first thing written after the previous commit's fsync, in a
+        // transaction of their own, once per step's worth of calls.
+        for (var i = 0; i < calls / PerStep; i++)
+        {
+            await using var transaction = await store.BeginAsync();
+            var started = Stopwatch.GetTimestamp();
+            await record(invocations[0], sinkFor(transaction));
+            firstAfterFsync.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            await transaction.CommitAsync();
+        }
+
+        var firstOfStep = LatencySummary.Of(latencies.Where((_, i) => i % PerStep == 0));
+        return new StepTimings(LatencySummary.Of(latencies), firstOfStep, LatencySummary.Of(firstAfterFsync), LatencySummary.Of(afterStepRow), bytesPerCall, gen0);
     }
+
+    /// <summary>A call's overhead in steps (all calls, the first of each step), two placements of its records, and what the calls allocated.</summary>
+    private sealed record StepTimings(LatencySummary Overhead, LatencySummary FirstOfStep, LatencySummary FirstAfterFsync, LatencySummary AfterStepRow, double BytesPerCall, int Gen0Collections);
 
     private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(5);
 
-    private static async Task<LatencySummary> TimeAsync(int calls, Func<int, Task> call, Func<Task>? every100 = null)
+    private static async Task<LatencySummary> TimeAsync(int calls, Func<int, Task> call)
     {
         // Warm-up, untimed: enough calls and time for tiered compilation to finish (a server's steady state), not the first
         // seconds of a process whose methods still run their unoptimised code.
@@ -379,10 +441,6 @@ public static partial class SandboxLoad
         for (var i = 0; i < Math.Min(calls, 5_000) || warmUp.Elapsed < WarmUpTime; i++)
         {
             await call(i);
-            if (every100 is not null && i % 100 == 99)
-            {
-                await every100();
-            }
         }
 
         var latencies = new double[calls];
@@ -391,10 +449,6 @@ public static partial class SandboxLoad
             var started = Stopwatch.GetTimestamp();
             await call(i);
             latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            if (every100 is not null && i % 100 == 99)
-            {
-                await every100();
-            }
         }
 
         return LatencySummary.Of(latencies);

@@ -11,25 +11,19 @@ namespace Soma.Storage.Sqlite;
 internal sealed class SqliteAuditLog(SqliteStore store) : IAuditLog
 {
     /// <inheritdoc />
-    public async Task AppendAsync(IStoreTransaction transaction, AuditRecord record, CancellationToken cancellationToken = default)
+    public Task AppendAsync(IStoreTransaction transaction, AuditRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        using var command = store.Own(transaction).CreateCommand("""
+        cancellationToken.ThrowIfCancellationRequested();
+        store.Own(transaction).Insert("""
             INSERT INTO audit_log (tenant_id, id, time, actor, action, resource, decision, reason, policy_revision, trace_id, details)
-            VALUES ($tenant, $id, $time, $actor, $action, $resource, $decision, $reason, $revision, $trace, $details)
-            """);
-        command.Parameters.AddWithValue("$tenant", record.TenantId);
-        command.Parameters.AddWithValue("$id", Id(record.Id));
-        command.Parameters.AddWithValue("$time", Ticks(record.Time));
-        command.Parameters.AddWithValue("$actor", record.Actor);
-        command.Parameters.AddWithValue("$action", record.Action);
-        command.Parameters.AddWithValue("$resource", record.Resource);
-        command.Parameters.AddWithValue("$decision", record.Decision);
-        command.Parameters.AddWithValue("$reason", OrNull(record.Reason));
-        command.Parameters.AddWithValue("$revision", OrNull(record.PolicyRevision));
-        command.Parameters.AddWithValue("$trace", OrNull(record.TraceId));
-        command.Parameters.AddWithValue("$details", OrNull(record.Details));
-        await ExecuteAsync(command, "append to the audit log", cancellationToken).ConfigureAwait(false);
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            """, "append to the audit log")
+            .Text(1, record.TenantId).Id(2, record.Id).Integer(3, Ticks(record.Time)).Text(4, record.Actor).Text(5, record.Action)
+            .Text(6, record.Resource).Text(7, record.Decision).Text(8, record.Reason).Text(9, record.PolicyRevision)
+            .Text(10, record.TraceId).Text(11, record.Details)
+            .Execute();
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

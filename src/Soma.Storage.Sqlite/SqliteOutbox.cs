@@ -21,24 +21,23 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
     /// <inheritdoc />
-    public async Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default)
+    public Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        using var command = store.Own(transaction).CreateCommand("""
+        cancellationToken.ThrowIfCancellationRequested();
+        var inserted = store.Own(transaction).Insert("""
             INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
-            VALUES ($id, $tenant, $topic, $dedupe, $partition, $payload, $created, $next)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
             ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
-            """);
-        command.Parameters.AddWithValue("$id", Id(message.Id));
-        command.Parameters.AddWithValue("$tenant", message.TenantId);
-        command.Parameters.AddWithValue("$topic", message.Topic);
-        command.Parameters.AddWithValue("$dedupe", message.DedupeKey);
-        command.Parameters.AddWithValue("$partition", OrNull(message.PartitionKey));
-        command.Parameters.AddWithValue("$payload", message.Payload);
-        command.Parameters.AddWithValue("$created", Ticks(message.CreatedAt));
-        command.Parameters.AddWithValue("$next", Ticks(store.TimeProvider.GetUtcNow()));
-        return await ExecuteAsync(command, "append to the outbox", cancellationToken).ConfigureAwait(false) == 1;
+            """, "append to the outbox")
+            .Id(1, message.Id).Text(2, message.TenantId).Text(3, message.Topic).Text(4, message.DedupeKey).Text(5, message.PartitionKey)
+            .Text(6, message.Payload).Integer(7, Ticks(message.CreatedAt)).Integer(8, Ticks(store.TimeProvider.GetUtcNow()))
+            .Execute();
+        return inserted == 1 ? True : False;
     }
+
+    private static readonly Task<bool> True = Task.FromResult(true);
+    private static readonly Task<bool> False = Task.FromResult(false);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default)

@@ -16,6 +16,7 @@ internal sealed class SqliteStatementCache : IDisposable
 
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, CachedCommand> _idle = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteInsert> _inserts = new(StringComparer.Ordinal);
     private int _kept;
     private bool _disposed;
 
@@ -38,10 +39,29 @@ internal sealed class SqliteStatementCache : IDisposable
         return command;
     }
 
+    /// <summary>The positional insert for <paramref name="sql"/>, compiled on first use and kept until the connection closes.</summary>
+    public SqliteInsert Insert(string sql, string operation)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_inserts.TryGetValue(sql, out var insert))
+        {
+            insert = new SqliteInsert(_connection, sql, operation);
+            _inserts.Add(sql, insert);
+        }
+
+        return insert;
+    }
+
     /// <summary>Releases every compiled statement kept (the writer connection is closing).</summary>
     public void Dispose()
     {
         _disposed = true;
+        foreach (var insert in _inserts.Values)
+        {
+            insert.Dispose();
+        }
+
+        _inserts.Clear();
         foreach (var command in _idle.Values)
         {
             command.Release();

@@ -31,6 +31,9 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
     /// <summary>A command in this transaction; its statements stay compiled for the next transaction once it is disposed.</summary>
     public SqliteCommand CreateCommand(string sql) => _statements.Rent(sql, Transaction);
 
+    /// <summary>A positional insert in this transaction, for the rows written most (see <see cref="SqliteInsert"/>).</summary>
+    public SqliteInsert Insert(string sql, string operation) => _statements.Insert(sql, operation);
+
     public SqliteStoreTransaction EnsureActive()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Soma.Storage.Sqlite;
 using Soma.Testing;
@@ -129,6 +130,56 @@ public sealed class SqliteStatementCacheTests : IDisposable
         Assert.Equal("beyond", next.ExecuteScalar());
         using var kept = _cache.Rent("SELECT 7", transaction);
         Assert.Equal(7L, kept.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_positional_insert_stores_every_value_as_a_command_would_and_runs_again_after_a_refused_row()
+    {
+        using (var create = _connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE rows (id TEXT PRIMARY KEY, text TEXT, number INTEGER NOT NULL)";
+            create.ExecuteNonQuery();
+        }
+
+        const string Sql = "INSERT INTO rows (id, text, number) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING";
+        var id = Guid.CreateVersion7();
+        using (var transaction = _connection.BeginTransaction())
+        {
+            var insert = _cache.Insert(Sql, "add a row");
+            Assert.Same(insert, _cache.Insert(Sql, "add a row"));
+            Assert.Equal(1, insert.Id(1, id).Text(2, "héllo — 世界 \u0000 end").Integer(3, long.MaxValue).Execute());
+            Assert.Equal(0, insert.Id(1, id).Text(2, "again").Integer(3, 1).Execute()); // the conflict clause: nothing inserted
+            Assert.Equal(1, insert.Id(1, Guid.Empty).Text(2, null).Integer(3, -1).Execute());
+            transaction.Commit();
+        }
+
+        using (var transaction = _connection.BeginTransaction())
+        {
+            // NOT NULL refused: the store's own exception, naming the operation; the statement is reset for the next row.
+            var refused = Assert.Throws<Soma.Core.Storage.StoreException>(() => _cache.Insert(Sql, "add a row").Id(1, Guid.CreateVersion7()).Text(2, "x").Execute().ToString(CultureInfo.InvariantCulture));
+            Assert.Contains("add a row", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("NOT NULL", refused.Message, StringComparison.Ordinal);
+            Assert.False(refused.IsTransient);
+            Assert.Equal(1, _cache.Insert(Sql, "add a row").Id(1, Guid.Parse("00000000-0000-0000-0000-000000000001")).Text(2, "after").Integer(3, 7).Execute());
+            transaction.Commit();
+        }
+
+        using var read = _connection.CreateCommand();
+        read.CommandText = "SELECT id, text, typeof(text), number FROM rows ORDER BY number";
+        using var reader = read.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(string.Join("|", reader.GetString(0), reader.IsDBNull(1) ? "NULL" : reader.GetString(1), reader.GetString(2), reader.GetInt64(3).ToString(CultureInfo.InvariantCulture)));
+        }
+
+        Assert.Equal(
+            [
+                "00000000-0000-0000-0000-000000000000|NULL|null|-1",
+                "00000000-0000-0000-0000-000000000001|after|text|7",
+                $"{id:D}|héllo — 世界 \u0000 end|text|{long.MaxValue}",
+            ],
+            rows);
     }
 
     private List<string> Texts(int from)

@@ -65,6 +65,18 @@ internal sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
         ORDER BY r.score DESC, r.updated_at DESC, r.id DESC
         """);
 
+    // Whether a key exists in any namespace of a tenant, on the unique (tenant_id, namespace, key) index alone: each of the
+    // tenant's namespaces is found by one seek past the previous one (a skip-scan; a tenant has few), then the key in it.
+    private const string KeyInAnyNamespaceSql = """
+        WITH RECURSIVE namespaces (name) AS (
+            SELECT min(namespace) FROM memories WHERE tenant_id = $tenant
+            UNION ALL
+            SELECT (SELECT min(namespace) FROM memories WHERE tenant_id = $tenant AND namespace > name) FROM namespaces WHERE name IS NOT NULL
+        )
+        SELECT 1 FROM namespaces JOIN memories m ON m.tenant_id = $tenant AND m.namespace = namespaces.name AND m.key = $key
+        LIMIT 1
+        """;
+
     // A batch is written in multi-row statements: executing a statement per memory and per table (row, index row, link)
     // cost more than the rows themselves, and the service's upsert of 25 memories took about a third less time with the
     // rows together. A few fixed sizes keep the SQL texts few, so each stays compiled in the writer's statement cache.
@@ -238,7 +250,7 @@ internal sealed class SqliteMemoryStore(SqliteStore store) : IMemoryStore
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using (var exists = transaction.CreateCommand("SELECT 1 FROM memories WHERE tenant_id = $tenant AND key = $key LIMIT 1"))
+            using (var exists = transaction.CreateCommand(KeyInAnyNamespaceSql))
             {
                 exists.Parameters.AddWithValue("$tenant", tenant);
                 exists.Parameters.AddWithValue("$key", request.FromKey);

@@ -57,6 +57,42 @@ public abstract class MemoryStoreCompliance<TEngine>(TEngine engine) : IClassFix
     }
 
     [Fact]
+    public async Task A_batch_of_a_hundred_answers_each_in_order_and_stores_each_searchable_with_its_tags_and_links()
+    {
+        var tenant = NewTenant();
+        await Memories.UpsertAsync(tenant, Ns, [Item("m7", "stale seven"), Item("m90", "stale ninety", links: [new MemoryLink("rel", "old", 0.1)])], Now);
+        var items = Enumerable.Range(0, 100)
+            .Select(i => i == 99
+                ? Item("m3", "word3 again", tags: ["last"], links: [new MemoryLink("rel", "m2", 0.75)])
+                : Item($"m{i}", $"word{i} shared", tags: [$"tag{i % 3}"], links: i % 2 == 1 ? [new MemoryLink("rel", $"m{i - 1}", 0.5)] : null))
+            .ToList();
+
+        var results = await Memories.UpsertAsync(tenant, Ns, items, Now);
+
+        Assert.Equal(items.Select(i => i.Key), results.Select(r => r.Key));
+        Assert.All(results, r => Assert.True(r.Ok));
+        Assert.Equal(["m7", "m90", "m3"], results.Where(r => r.Deduplicated).Select(r => r.Key));
+        for (var i = 0; i < 99; i++)
+        {
+            var hit = Assert.Single((await SearchAsync(tenant, $"word{i}")).Results);
+            Assert.Equal($"m{i}", hit.Key);
+            MemoryLink[] links = i switch
+            {
+                3 => [new MemoryLink("rel", "m2", 0.75)],
+                90 => [new MemoryLink("rel", "old", 0.1)],
+                _ when i % 2 == 1 => [new MemoryLink("rel", $"m{i - 1}", 0.5)],
+                _ => [],
+            };
+            Assert.Equal(links, hit.Links);
+        }
+
+        Assert.Equal("word3 again", Assert.Single((await SearchAsync(tenant, "again", tags: ["last"])).Results).Value.GetProperty("text").GetString());
+        Assert.Empty((await SearchAsync(tenant, "word3", tags: ["tag0"])).Results);
+        Assert.Empty((await SearchAsync(tenant, "stale")).Results);
+        Assert.Equal(33, (await SearchAsync(tenant, "shared", tags: ["tag1"])).TotalResults);
+    }
+
+    [Fact]
     public async Task A_batch_that_fails_part_way_stores_nothing()
     {
         var tenant = NewTenant();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Soma.Contracts.Identity;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
@@ -113,6 +114,14 @@ public static class RunnerLoad
         Console.WriteLine($"|---|---|---:|---:|---:|---:|---:|");
         foreach (var (name, _, ports) in engines)
         {
+            if (ports.Baseline is { } baseline)
+            {
+                // The server's own pace, sampled right before its rows: the disk's fsync rate drifts minute to minute.
+                var commits = await baseline(TimeSpan.FromSeconds(Math.Min(2, duration.TotalSeconds)));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | one connection, a commit per insert (baseline, commits/s) | {commits:F0} | | | | |"));
+            }
+
             foreach (var (mode, concurrency) in modes)
             {
                 if (warmUp)
@@ -186,7 +195,35 @@ public static class RunnerLoad
     private static (IStore, IAsyncDisposable, Func<IStore, Ports>) PostgresPorts(string connectionString)
     {
         var ports = PostgresEngine.Open(connectionString + ";Maximum Pool Size=64", TimeProvider.System);
-        return (ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox));
+        return (ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox) with
+        {
+            Baseline = duration => SingleConnectionCommitsAsync(connectionString, duration),
+        });
+    }
+
+    // The single-connection commit rate of the server: small inserts on one connection, each its own transaction, so each
+    // waits for its own WAL flush. Concurrent runs are measured against it.
+    private static async Task<double> SingleConnectionCommitsAsync(string connectionString, TimeSpan duration)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS bench_commits (id bigserial PRIMARY KEY, payload text NOT NULL)", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        using var insert = new NpgsqlCommand("INSERT INTO bench_commits (payload) VALUES ($1)", connection);
+        insert.Parameters.Add(new NpgsqlParameter { Value = new string('x', 300) });
+        await insert.PrepareAsync();
+        var commits = 0;
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < duration)
+        {
+            await insert.ExecuteNonQueryAsync();
+            commits++;
+        }
+
+        return commits / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
     private static Ports Build(IStore store, IRunStore runs, ICheckpointStore checkpoints, IEffectsLedger effects, IOutbox outbox, string workflow = PerStep)
@@ -210,5 +247,9 @@ public static class RunnerLoad
             new RunExecutor(store, runs, checkpoints, effects, outbox, ids, registry, TimeProvider.System, Options.Create(new OrchestrationOptions()), NullLogger<RunExecutor>.Instance));
     }
 
-    private sealed record Ports(string Workflow, IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor);
+    private sealed record Ports(string Workflow, IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor)
+    {
+        /// <summary>The engine's own commit rate, printed before its rows; null when it has none.</summary>
+        public Func<TimeSpan, Task<double>>? Baseline { get; init; }
+    }
 }

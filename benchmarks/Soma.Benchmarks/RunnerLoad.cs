@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Soma.Contracts.Identity;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
@@ -33,18 +34,28 @@ public static class RunnerLoad
         // `runner --slices`: stays up with its stores open and warm, and measures a round per line `round SECONDS` on
         // stdin (the table's rows, then a line `end`), so the peers benchmark can interleave it with warm peers.
         var slices = args.Contains("--slices");
-        var seconds = args.Skip(1).FirstOrDefault(a => double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) is { } first
+        var seconds = args.Skip(1).Where((a, i) => args[i] != "--group-commit").FirstOrDefault(a => double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) is { } first
             ? double.Parse(first, CultureInfo.InvariantCulture)
             : 10;
+        // `--group-commit N[,M…]`: a PostgreSQL row per value of Soma:Store:Postgres:GroupCommit (0: each commit alone)
+        // instead of one row with the default, measured one after the other in the same round, to compare them.
+        var groupCommits = args.SkipWhile(a => a != "--group-commit").Skip(1).FirstOrDefault()?.Split(',') ?? [];
         using var directory = new TempDirectory("soma-runner-bench");
         await using var postgres = await PostgresServer.StartAsync();
         var engines = new (string Name, Func<Task<(IStore Store, IAsyncDisposable Owner, Func<IStore, Ports> Ports)>> Open)[]
         {
             ("SQLite FULL", () => Sqlite(Path.Combine(directory.Path, "full.db"), SqliteSynchronous.Full)),
             ("SQLite NORMAL", () => Sqlite(Path.Combine(directory.Path, "normal.db"), SqliteSynchronous.Normal)),
-            ("PostgreSQL", async () => PostgresPorts(await postgres.CreateDatabaseAsync())),
+            ("PostgreSQL", async () => PostgresPorts(await postgres.CreateDatabaseAsync(), null)),
             ("SQLite FULL batched", () => Sqlite(Path.Combine(directory.Path, "batched.db"), SqliteSynchronous.Full, Batched)),
         };
+        if (groupCommits.Length > 0)
+        {
+            var at = Array.FindIndex(engines, e => e.Name == "PostgreSQL");
+            engines = [.. engines[..at], .. groupCommits.Select(g => ($"PostgreSQL, group commit {g}",
+                (Func<Task<(IStore, IAsyncDisposable, Func<IStore, Ports>)>>)(async () => PostgresPorts(await postgres.CreateDatabaseAsync(), g)))), .. engines[(at + 1)..]];
+        }
+
         var modes = new[] { ("single run in a loop", 1), ("32 concurrent runs", 32) };
         if (args.Contains("--single"))
         {
@@ -55,7 +66,7 @@ public static class RunnerLoad
         var only = args.Select((a, i) => (a, i)).Where(p => p.a == "--engine" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToHashSet(StringComparer.Ordinal);
         if (only.Count > 0)
         {
-            engines = [.. engines.Where(e => only.Contains(e.Name))];
+            engines = [.. engines.Where(e => only.Contains(e.Name) || only.Any(o => e.Name.StartsWith(o + ", ", StringComparison.Ordinal)))];
         }
 
         var opened = new List<(string Name, IAsyncDisposable Owner, Ports Ports)>();
@@ -113,6 +124,14 @@ public static class RunnerLoad
         Console.WriteLine($"|---|---|---:|---:|---:|---:|---:|");
         foreach (var (name, _, ports) in engines)
         {
+            if (ports.Baseline is { } baseline)
+            {
+                // The server's own pace, sampled right before its rows: the disk's fsync rate drifts minute to minute.
+                var commits = await baseline(TimeSpan.FromSeconds(Math.Min(2, duration.TotalSeconds)));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | one connection, a commit per insert (baseline, commits/s) | {commits:F0} | | | | |"));
+            }
+
             foreach (var (mode, concurrency) in modes)
             {
                 if (warmUp)
@@ -183,10 +202,39 @@ public static class RunnerLoad
         return Task.FromResult<(IStore, IAsyncDisposable, Func<IStore, Ports>)>((ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox, workflow)));
     }
 
-    private static (IStore, IAsyncDisposable, Func<IStore, Ports>) PostgresPorts(string connectionString)
+    private static (IStore, IAsyncDisposable, Func<IStore, Ports>) PostgresPorts(string connectionString, string? groupCommit)
     {
-        var ports = PostgresEngine.Open(connectionString + ";Maximum Pool Size=64", TimeProvider.System);
-        return (ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox));
+        var ports = PostgresEngine.Open(connectionString + ";Maximum Pool Size=64", TimeProvider.System,
+            settings: groupCommit is null ? null : new Dictionary<string, string?> { ["Soma:Store:Postgres:GroupCommit"] = groupCommit });
+        return (ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox) with
+        {
+            Baseline = duration => SingleConnectionCommitsAsync(connectionString, duration),
+        });
+    }
+
+    // The single-connection commit rate of the server: small inserts on one connection, each its own transaction, so each
+    // waits for its own WAL flush. Concurrent runs are measured against it.
+    private static async Task<double> SingleConnectionCommitsAsync(string connectionString, TimeSpan duration)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS bench_commits (id bigserial PRIMARY KEY, payload text NOT NULL)", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        using var insert = new NpgsqlCommand("INSERT INTO bench_commits (payload) VALUES ($1)", connection);
+        insert.Parameters.Add(new NpgsqlParameter { Value = new string('x', 300) });
+        await insert.PrepareAsync();
+        var commits = 0;
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < duration)
+        {
+            await insert.ExecuteNonQueryAsync();
+            commits++;
+        }
+
+        return commits / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
     private static Ports Build(IStore store, IRunStore runs, ICheckpointStore checkpoints, IEffectsLedger effects, IOutbox outbox, string workflow = PerStep)
@@ -210,5 +258,9 @@ public static class RunnerLoad
             new RunExecutor(store, runs, checkpoints, effects, outbox, ids, registry, TimeProvider.System, Options.Create(new OrchestrationOptions()), NullLogger<RunExecutor>.Instance));
     }
 
-    private sealed record Ports(string Workflow, IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor);
+    private sealed record Ports(string Workflow, IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor)
+    {
+        /// <summary>The engine's own commit rate, printed before its rows; null when it has none.</summary>
+        public Func<TimeSpan, Task<double>>? Baseline { get; init; }
+    }
 }

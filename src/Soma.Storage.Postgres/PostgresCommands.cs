@@ -62,6 +62,7 @@ internal static class PostgresCommands
         }
         catch (NpgsqlException ex)
         {
+            PostgresStoreTransaction.Failed(command);
             throw PostgresStore.Translate(ex, operation);
         }
 
@@ -76,6 +77,7 @@ internal static class PostgresCommands
         }
         catch (NpgsqlException ex)
         {
+            PostgresStoreTransaction.Failed(command);
             throw PostgresStore.Translate(ex, operation);
         }
     }

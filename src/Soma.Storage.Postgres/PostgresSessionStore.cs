@@ -202,6 +202,7 @@ internal sealed class PostgresSessionStore(PostgresStore store) : ISessionStore
         }
         catch (NpgsqlException ex)
         {
+            PostgresStoreTransaction.Failed(command);
             throw PostgresStore.Translate(ex, "append a session event");
         }
     }

@@ -49,13 +49,14 @@ internal sealed partial class PostgresStore : IStore, IAsyncDisposable
         }
 
         _dataSource = builder.Build();
+        GroupCommitLanes = options.Value.GroupCommit;
     }
 
     /// <inheritdoc />
     public string Engine => "postgres";
 
     /// <inheritdoc />
-    public bool SingleWriter => false;
+    public int GroupCommitLanes { get; }
 
     /// <summary>The clock every adapter on this store uses for "now".</summary>
     public TimeProvider TimeProvider { get; }

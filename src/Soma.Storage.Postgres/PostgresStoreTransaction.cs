@@ -1,18 +1,48 @@
+using System.Runtime.CompilerServices;
 using Npgsql;
 using Soma.Core.Storage;
 
 namespace Soma.Storage.Postgres;
 
-/// <summary>A transaction on its own pooled connection; disposing it without a commit rolls back.</summary>
-internal sealed class PostgresStoreTransaction(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction) : IStoreTransaction
+/// <summary>
+/// A transaction on its own pooled connection; disposing it without a commit rolls back. A statement that fails inside it
+/// aborts it on the server, which then answers COMMIT with a silent ROLLBACK that Npgsql reports as success. So a failure
+/// is remembered (<see cref="Failed"/>) and the commit refused: a caller that caught the error and went on, or the other
+/// callers sharing the transaction (group commit), are never told that work the server threw away was committed.
+/// </summary>
+internal sealed class PostgresStoreTransaction : IStoreTransaction
 {
+    // The transaction each open connection carries, for a failed command to mark. Weak: a connection object is used for
+    // one transaction only, and the entry goes with it.
+    private static readonly ConditionalWeakTable<NpgsqlConnection, PostgresStoreTransaction> ByConnection = new();
+
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
     private readonly CommitCallbacks _onCommitted = new();
+    private bool _aborted;
     private bool _completed;
     private bool _disposed;
 
-    public PostgresStore Store { get; } = store;
+    public PostgresStoreTransaction(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        Store = store;
+        _connection = connection;
+        _transaction = transaction;
+        ByConnection.AddOrUpdate(connection, this);
+    }
 
-    public NpgsqlCommand CreateCommand(string sql) => new(sql, connection, transaction);
+    public PostgresStore Store { get; }
+
+    /// <summary>Marks the transaction of <paramref name="command"/>'s connection, if any, as aborted by the server.</summary>
+    public static void Failed(NpgsqlCommand command)
+    {
+        if (command.Connection is { } connection && ByConnection.TryGetValue(connection, out var owner))
+        {
+            owner._aborted = true;
+        }
+    }
+
+    public NpgsqlCommand CreateCommand(string sql) => new(sql, _connection, _transaction);
 
     public PostgresStoreTransaction EnsureActive()
     {
@@ -23,9 +53,14 @@ internal sealed class PostgresStoreTransaction(PostgresStore store, NpgsqlConnec
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
         EnsureActive();
+        if (_aborted)
+        {
+            throw new StoreException("Could not commit: a statement of this transaction failed, so the database rolled it back.", isTransient: false);
+        }
+
         try
         {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             _completed = true;
         }
         catch (NpgsqlException ex)
@@ -52,11 +87,11 @@ internal sealed class PostgresStoreTransaction(PostgresStore store, NpgsqlConnec
         _disposed = true;
         try
         {
-            await transaction.DisposeAsync().ConfigureAwait(false);
+            await _transaction.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

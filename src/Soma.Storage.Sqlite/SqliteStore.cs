@@ -55,7 +55,7 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
     public string Engine => "sqlite";
 
     /// <inheritdoc />
-    public bool SingleWriter => true;
+    public int GroupCommitLanes => 1;
 
     /// <summary>The full path of the database file.</summary>
     public string Path => System.IO.Path.GetFullPath(_options.Path);

@@ -22,7 +22,10 @@ public abstract class ComplianceSuite<TEngine>(TEngine engine) : IClassFixture<T
 
     protected virtual OutboxOptions OutboxOptions => new() { MaxAttempts = 3 };
 
-    public async ValueTask InitializeAsync() => Ports = await Engine.CreateAsync(Clock, OutboxOptions);
+    /// <summary>More configuration keys of the store, e.g. an engine's option a suite is about.</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
+    public async ValueTask InitializeAsync() => Ports = await Engine.CreateAsync(Clock, OutboxOptions, Settings);
 
     public async ValueTask DisposeAsync() => await Ports.DisposeAsync();
 

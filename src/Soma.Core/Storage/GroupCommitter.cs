@@ -1,29 +1,38 @@
 namespace Soma.Core.Storage;
 
 /// <summary>
-/// Group commit for single-writer engines: the commits of concurrent callers (run steps, accepted messages) that arrive while a transaction is being written share the next
-/// transaction, so one fsync carries many step results. The first caller with nothing in flight leads: it drains the
-/// queue batch by batch until it is empty. A caller's result is handed back only after its batch committed, so no step
-/// ever observes an uncommitted result. If anything in a batch throws, the batch is rolled back and each of its commits
-/// is retried alone, so one run's failure never takes another run's commit with it.
+/// Group commit: the commits of concurrent callers (run steps, accepted messages) that arrive while a transaction is being
+/// written share the next transaction, so one log flush carries many step results and the per-transaction work (a pooled
+/// connection, begin, commit) is paid once. A caller with fewer than <see cref="IStore.GroupCommitLanes"/> leaders at work
+/// leads: it drains the queue batch by batch until it is empty. One lane suits a single writer (SQLite); with several, a
+/// batch's statements run while another batch waits for its flush. A caller's result is handed back only after its batch
+/// committed, so no step ever observes an uncommitted result. Each caller's checks stay in its own work (a run's version
+/// and lease fencing is a condition of its own update, answered as a value), so a fenced run commits nothing of its own and
+/// takes nothing from the others. If anything in a batch throws (on PostgreSQL a failed statement also aborts the rest of
+/// the transaction), the batch is rolled back and each of its commits is retried alone, so one run's failure never takes
+/// another run's commit with it.
 /// </summary>
 public sealed class GroupCommitter(IStore store)
 {
+    // A ceiling on one transaction, so it never grows with the queue (nor holds its row locks for long).
     private const int MaxBatch = 256;
     private readonly Lock _lock = new();
     private readonly List<Pending> _pending = [];
-    private bool _leading;
+    private int _leaders;
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a transaction (shared with concurrent callers on a single-writer engine) and returns
-    /// its result once that transaction committed. An exception from <paramref name="work"/> when it ran alone is thrown here.
+    /// Runs <paramref name="work"/> in a transaction (shared with concurrent callers when the engine groups commits) and
+    /// returns its result once that transaction committed. An exception from <paramref name="work"/> when it ran alone is
+    /// thrown here. The work may run twice (in a shared transaction rolled back, then alone), so it must act outside the
+    /// transaction only through <see cref="IStoreTransaction.OnCommitted"/>, and must let a store exception through.
     /// </summary>
     public async Task<T> RunAsync<T>(Func<IStoreTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         var pending = new Pending(async (tx, token) => await work(tx, token).ConfigureAwait(false), cancellationToken);
-        if (!store.SingleWriter)
+        var lanes = store.GroupCommitLanes;
+        if (lanes <= 0)
         {
-            // Parallel writers: each commit goes straight to the engine, which groups its own log flushes.
+            // Each commit goes straight to the engine, which groups the log flushes of parallel writers itself.
             await CommitAloneAsync(pending).ConfigureAwait(false);
             return (T)(await pending.Completion.Task.ConfigureAwait(false))!;
         }
@@ -32,8 +41,11 @@ public sealed class GroupCommitter(IStore store)
         lock (_lock)
         {
             _pending.Add(pending);
-            lead = !_leading;
-            _leading = true;
+            lead = _leaders < lanes;
+            if (lead)
+            {
+                _leaders++;
+            }
         }
 
         if (lead)
@@ -53,7 +65,7 @@ public sealed class GroupCommitter(IStore store)
             {
                 if (_pending.Count == 0)
                 {
-                    _leading = false;
+                    _leaders--;
                     return;
                 }
 

@@ -12,10 +12,11 @@ public interface IStore : IHealthReporter
     string Engine { get; }
 
     /// <summary>
-    /// True when the engine takes one writer at a time (SQLite): concurrent commits are then cheaper grouped into one
-    /// transaction. False when writers commit in parallel and the engine groups the flushes itself (PostgreSQL).
+    /// How many shared transactions the <see cref="GroupCommitter"/> keeps open at once, each carrying the commits of the
+    /// concurrent callers that queued meanwhile; 0 when every commit goes alone in its own transaction. SQLite takes one
+    /// writer at a time, so 1 there; on PostgreSQL <c>Soma:Store:Postgres:GroupCommit</c> decides.
     /// </summary>
-    bool SingleWriter { get; }
+    int GroupCommitLanes { get; }
 
     /// <summary>Applies every versioned migration not yet applied, in order, each in its own transaction.</summary>
     /// <returns>The names of the migrations applied by this call (empty when the schema was current).</returns>

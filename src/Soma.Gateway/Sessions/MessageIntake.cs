@@ -56,7 +56,7 @@ public abstract record IntakeResult
 /// <summary>
 /// Accepts a message durably: the message, its accepted <c>chat.turn</c> run, its memory write, the outbox row of its
 /// <c>conversation.user_message</c> event and the session's copy of that event commit in one transaction (shared with
-/// concurrent messages on a single-writer engine), or nothing does. A tenant whose memory writes back up to its cap, or
+/// concurrent messages when the engine groups commits), or nothing does. A tenant whose memory writes back up to its cap, or
 /// that has its limit of turns in flight, is refused; an idempotency key makes a retry return the first answer.
 /// </summary>
 public sealed class MessageIntake(

@@ -33,7 +33,7 @@ public sealed class RunService(
 
     /// <summary>
     /// Accepts a run of a registered workflow (the newest version when none is given), committed before this returns.
-    /// Runs accepted at the same moment share a commit on a single-writer engine (<see cref="GroupCommitter"/>).
+    /// Runs accepted at the same moment share a commit when the engine groups commits (<see cref="GroupCommitter"/>).
     /// </summary>
     public Task<RunStartResult> StartAsync(
         string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default) =>

@@ -16,11 +16,17 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async ValueTask DisposeAsync() => await Server.DisposeAsync();
 }
 
-/// <summary>The runner on PostgreSQL, where commits are not grouped and several workers share the database.</summary>
+/// <summary>
+/// The runner on PostgreSQL, where several workers share the database, with each commit alone (0) and with concurrent
+/// commits grouped (<c>Soma:Store:Postgres:GroupCommit</c>).
+/// </summary>
 public sealed class PostgresRunnerTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
-    [Fact]
-    public async Task Concurrent_runs_on_two_workers_succeed_with_contiguous_checkpoints_and_each_effect_once()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Concurrent_runs_on_two_workers_succeed_with_contiguous_checkpoints_and_each_effect_once(int groupCommit)
     {
         var effects = new ConcurrentDictionary<string, int>();
         var workflow = WorkflowDefinition.Create("demo.pg", 1)
@@ -33,7 +39,7 @@ public sealed class PostgresRunnerTests(PostgresFixture postgres) : IClassFixtur
                 return ValueTask.FromResult(StepOutcome.Succeeded(new { paid = c.IdempotencyKey }));
             }, o => o.After("b", "c").SideEffecting())
             .Build();
-        await using var harness = new RunHarness(await postgres.Server.CreateDatabaseAsync(), null, workflow);
+        await using var harness = new RunHarness(await postgres.Server.CreateDatabaseAsync(), groupCommit, workflow);
         await harness.InitializeAsync();
         var runs = new List<RunRecord>();
         for (var i = 0; i < 20; i++)

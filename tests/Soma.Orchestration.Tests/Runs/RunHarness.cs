@@ -43,12 +43,19 @@ internal sealed class RunHarness : IAsyncDisposable
     {
     }
 
-    private RunHarness(string? postgresConnectionString, Soma.Orchestration.Export.RunGraphExporter? exporter, TimeProvider time, WorkflowDefinition[] definitions)
+    /// <summary>On PostgreSQL with <c>Soma:Store:Postgres:GroupCommit</c> set to <paramref name="groupCommit"/>.</summary>
+    public RunHarness(string postgresConnectionString, int groupCommit, params WorkflowDefinition[] definitions)
+        : this(postgresConnectionString, null, TimeProvider.System, definitions, new Dictionary<string, string?> { ["Soma:Store:Postgres:GroupCommit"] = $"{groupCommit}" })
+    {
+    }
+
+    private RunHarness(string? postgresConnectionString, Soma.Orchestration.Export.RunGraphExporter? exporter, TimeProvider time, WorkflowDefinition[] definitions,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         Time = time;
         _ports = postgresConnectionString is null
             ? SqliteEngine.Open(Path.Combine(_directory.Path, "soma.db"), Time)
-            : PostgresEngine.Open(postgresConnectionString, Time);
+            : PostgresEngine.Open(postgresConnectionString, Time, settings: settings);
         (Store, Runs, Checkpoints, Effects, Outbox) = (_ports.Store, _ports.Runs, _ports.Checkpoints, _ports.Effects, _ports.Outbox);
 
         foreach (var definition in definitions)

@@ -15,9 +15,9 @@ public sealed class PostgresEngine : StoreEngine
 
     public PostgresServer Server => _server ?? throw new InvalidOperationException("The PostgreSQL server has not started.");
 
-    /// <summary>The ports of the database at <paramref name="connectionString"/> (not migrated).</summary>
-    public static StorePorts Open(string connectionString, TimeProvider time, OutboxOptions? outbox = null) =>
-        new PostgresEngine().Build(new() { ["Soma:Store:Postgres:ConnectionString"] = connectionString }, time, outbox, null);
+    /// <summary>The ports of the database at <paramref name="connectionString"/> (not migrated); <paramref name="settings"/> are more keys.</summary>
+    public static StorePorts Open(string connectionString, TimeProvider time, OutboxOptions? outbox = null, IReadOnlyDictionary<string, string?>? settings = null) =>
+        new PostgresEngine().Build(new() { ["Soma:Store:Postgres:ConnectionString"] = connectionString }, time, outbox, settings);
 
     public override async ValueTask InitializeAsync() => _server = await PostgresServer.StartAsync();
 

@@ -70,6 +70,34 @@ public sealed class CompiledSchemaParityTests
     }
 
     [Fact]
+    public void A_valid_event_is_validated_without_allocating()
+    {
+        var events = ValidEvents.Select(e => (e.Schema, Event: JsonElement.Parse(e.Json))).ToList();
+        for (var round = 0; round < 3; round++)
+        {
+            // Warm up: the regexes are built and the methods compiled on first use.
+            foreach (var (schema, element) in events)
+            {
+                CompiledSchemas.TryValidate(schema, element, out _);
+            }
+        }
+
+        var valid = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var (schema, element) in events)
+        {
+            if (CompiledSchemas.TryValidate(schema, element, out var isValid) && isValid)
+            {
+                valid++;
+            }
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(events.Count, valid);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void Mutated_events_get_the_same_verdict_from_both()
     {
         var invalid = 0;

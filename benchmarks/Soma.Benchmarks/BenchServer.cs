@@ -43,6 +43,10 @@ internal sealed class BenchServer : IAsyncDisposable
             ["Soma:Gateway:RequestsPerSecond"] = "10000000",
             ["Soma:Gateway:RequestBurst"] = "10000000",
             ["Soma:Gateway:MaxConcurrentTurns"] = "1000000",
+            // No sync role drains memory writes in these servers, and every accepted turn reserves its writes: without a
+            // raised cap a tenant's backlog is full after about 33,000 messages and every later one is a fast 503, which
+            // would measure the cap, not the ingest.
+            ["Soma:Memory:OutboxCapPerTenant"] = "10000000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };

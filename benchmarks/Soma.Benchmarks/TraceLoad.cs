@@ -96,9 +96,6 @@ public static class TraceLoad
             ["Soma:Roles"] = "gateway",
             ["Soma:Store:Provider"] = "sqlite",
             ["Soma:Store:Sqlite:Synchronous"] = "Full",
-            // No sync role drains memory writes here: without a raised cap the tenant's backlog reaches 100,000 during
-            // the warm-up and every later message is a fast 503, which would measure the cap, not tracing.
-            ["Soma:Memory:OutboxCapPerTenant"] = "10000000",
         };
         await using var server = await BenchServer.StartAsync(configuration);
         using var client = server.CreateClient(clients);

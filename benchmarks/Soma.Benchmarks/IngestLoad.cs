@@ -24,6 +24,7 @@ public static class IngestLoad
     private const int SettledMethodsPerSecond = 10;
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan FsyncSample = TimeSpan.FromSeconds(2);
 
     // About the size of a short chat message.
     internal static readonly byte[] MessageBody = Encoding.UTF8.GetBytes(
@@ -57,6 +58,7 @@ public static class IngestLoad
         Console.WriteLine("| engine | request | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | ratio to /healthz | warm-up (s) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|---:|---:|");
         var lines = new List<string>();
+        var fsyncLines = new List<string>();
         foreach (var (name, id, configure) in engines)
         {
             var configuration = await configure();
@@ -77,11 +79,15 @@ public static class IngestLoad
             var warmTrivial = await WarmUpAsync(client, clients, Trivial, HttpStatusCode.OK);
             var baseline = await DriveAsync(client, clients, duration, Trivial, HttpStatusCode.OK);
             var warmIngest = await WarmUpAsync(client, clients, Message, HttpStatusCode.Accepted);
+            var fsyncBefore = FsyncRate.Sample(FsyncSample);
             var ingest = await DriveAsync(client, clients, duration, Message, HttpStatusCode.Accepted);
+            var fsync = (fsyncBefore + FsyncRate.Sample(FsyncSample)) / 2;
             var ratio = ingest.RequestsPerSecond / baseline.RequestsPerSecond;
 
             Console.WriteLine(Row(name, "GET /healthz (baseline)", baseline, 1, warmTrivial));
             Console.WriteLine(Row(name, "POST /v1/sessions/{id}/messages", ingest, ratio, warmIngest));
+            fsyncLines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: the machine's fsynced commits/s beside the row (SQLite WAL FULL, one row each, 2 s before and after) {fsync:F0}; messages/s ÷ fsynced commits/s {ingest.RequestsPerSecond / fsync:F2}"));
             lines.Add(JsonSerializer.Serialize(
                 new
                 {
@@ -102,10 +108,18 @@ public static class IngestLoad
                     BaselineP50Ms = Math.Round(baseline.Latency.P50, 3),
                     BaselineP99Ms = Math.Round(baseline.Latency.P99, 3),
                     Ratio = Math.Round(ratio, 4),
+                    FsyncedCommitsPerSecond = Math.Round(fsync, 1),
+                    MessagesPerFsync = Math.Round(ingest.RequestsPerSecond / fsync, 3),
                     WarmUpSeconds = Math.Round(warmIngest.TotalSeconds, 1),
                     BaselineWarmUpSeconds = Math.Round(warmTrivial.TotalSeconds, 1),
                 },
                 JsonLine));
+        }
+
+        Console.WriteLine();
+        foreach (var line in fsyncLines)
+        {
+            Console.WriteLine(line);
         }
 
         Console.WriteLine();

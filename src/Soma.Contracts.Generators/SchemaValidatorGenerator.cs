@@ -9,7 +9,7 @@ namespace Soma.Contracts.Generators;
 /// Compiles the JSON Schema files given to the compiler as <c>AdditionalFiles</c> (<c>*.json</c>) into
 /// <c>CompiledSchemas</c>: a validation method per schema, in the assembly's <c>.Schemas</c> namespace. The generated
 /// code calls <c>Soma.Contracts.Schemas.SchemaChecks</c> for what is not a walk of the document (lengths, numbers,
-/// patterns, date-times).
+/// patterns).
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class SchemaValidatorGenerator : IIncrementalGenerator

@@ -33,11 +33,8 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
             .Id(1, message.Id).Text(2, message.TenantId).Text(3, message.Topic).Text(4, message.DedupeKey).Text(5, message.PartitionKey)
             .Text(6, message.Payload).Integer(7, Ticks(message.CreatedAt)).Integer(8, Ticks(store.TimeProvider.GetUtcNow()))
             .Execute();
-        return inserted == 1 ? True : False;
+        return Task.FromResult(inserted == 1); // a cached task for either answer: nothing allocated
     }
-
-    private static readonly Task<bool> True = Task.FromResult(true);
-    private static readonly Task<bool> False = Task.FromResult(false);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<OutboxEntry>> ClaimAsync(OutboxClaimRequest request, CancellationToken cancellationToken = default)

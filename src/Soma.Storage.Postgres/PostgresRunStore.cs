@@ -18,8 +18,8 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         ArgumentNullException.ThrowIfNull(run);
         var own = store.Own(transaction);
         using (var insert = own.CreateCommand("""
-            INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent)
-            VALUES (@id, @tenant, @workflow, @workflow_version, @state, @version, @checkpoint_version, @input, @created, @updated, @key, @trace)
+            INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
+            VALUES (@id, @tenant, @workflow, @workflow_version, @state, @version, @checkpoint_version, @input, @created, @updated, @key, @trace, @owner, @expires)
             ON CONFLICT DO NOTHING
             """))
         {
@@ -35,6 +35,8 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
             insert.Add("updated", run.UpdatedAt);
             insert.AddText("key", run.IdempotencyKey);
             insert.AddText("trace", run.TraceParent);
+            insert.AddText("owner", run.LeaseOwner);
+            insert.Add("expires", run.LeaseExpiresAt);
             if (await ExecuteAsync(insert, "accept a run", cancellationToken).ConfigureAwait(false) == 1)
             {
                 return run;

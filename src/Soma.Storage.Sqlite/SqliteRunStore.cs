@@ -19,8 +19,8 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         ArgumentNullException.ThrowIfNull(run);
         var own = store.Own(transaction);
         using (var insert = own.CreateCommand($"""
-            INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent)
-            VALUES ($id, $tenant, $workflow, $workflowVersion, $state, $version, $checkpointVersion, $input, $created, $updated, $key, $trace)
+            INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
+            VALUES ($id, $tenant, $workflow, $workflowVersion, $state, $version, $checkpointVersion, $input, $created, $updated, $key, $trace, $owner, $expires)
             ON CONFLICT DO NOTHING
             """))
         {
@@ -36,6 +36,8 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
             insert.Parameters.AddWithValue("$updated", Ticks(run.UpdatedAt));
             insert.Parameters.AddWithValue("$key", OrNull(run.IdempotencyKey));
             insert.Parameters.AddWithValue("$trace", OrNull(run.TraceParent));
+            insert.Parameters.AddWithValue("$owner", OrNull(run.LeaseOwner));
+            insert.Parameters.AddWithValue("$expires", run.LeaseExpiresAt is { } expires ? Ticks(expires) : DBNull.Value);
             if (await ExecuteAsync(insert, "accept a run", cancellationToken).ConfigureAwait(false) == 1)
             {
                 return run;

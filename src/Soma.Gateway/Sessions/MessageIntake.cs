@@ -93,11 +93,15 @@ public sealed class MessageIntake(
             var input = ChatTurn.ToInput(new TurnInput(message.SessionId, messageId, replyId, hash, message.Subject, message.Roles));
             var dedupeKey = message.IdempotencyKey is null ? null : $"message:{message.SessionId}:{message.IdempotencyKey}";
             IntakeResult result;
+
+            // When this process runs turns too, the run is accepted leased to its worker and handed over after the commit.
+            using var reservation = runs.Reserve();
+            Core.Runs.RunRecord? accepted = null;
             try
             {
                 result = await committer.RunAsync(async (transaction, token) =>
                 {
-                    var started = await runs.AcceptAsync(transaction, tenant, ChatTurn.Workflow, null, input, dedupeKey, message.TraceParent, token);
+                    var started = await runs.AcceptAsync(transaction, tenant, ChatTurn.Workflow, null, input, dedupeKey, message.TraceParent, reservation, token);
                     switch (started)
                     {
                         case RunStartResult.Accepted { Existing: true, Run: var existing }:
@@ -131,6 +135,7 @@ public sealed class MessageIntake(
                     await sessions.AppendEventAsync(transaction, new SessionEvent(tenant, message.SessionId, 0, envelope.Id, UserMessage.EventType, payload, envelope.Time), token);
                     var key = new SessionKey(tenant, message.SessionId);
                     transaction.OnCommitted(() => stream.NotifyDurable(key));
+                    accepted = run;
                     return new IntakeResult.Accepted(messageId, run.Id, replyId, Replayed: false);
                 }, cancellationToken);
             }
@@ -141,6 +146,11 @@ public sealed class MessageIntake(
 
             // A new run owns the slot now; the worker gives it back when the turn ends.
             slotHeld = result is not IntakeResult.Accepted { Replayed: false };
+            if (!slotHeld && accepted is not null)
+            {
+                reservation.HandOver(accepted);
+            }
+
             return result;
         }
         finally

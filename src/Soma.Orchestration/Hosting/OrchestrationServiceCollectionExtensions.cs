@@ -44,6 +44,7 @@ public static class OrchestrationServiceCollectionExtensions
             return registry;
         });
         services.TryAddSingleton<RunSignal>();
+        services.TryAddSingleton<RunHandOff>();
         services.TryAddSingleton<Soma.Core.Storage.GroupCommitter>();
         // Run and step metrics come from the run events, after their commit.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunEventObserver, RunMetrics>());

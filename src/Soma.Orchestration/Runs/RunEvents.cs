@@ -16,18 +16,50 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
 
     private readonly IRunEventObserver[] _observers = observers?.ToArray() ?? [];
 
+    // Events held for a transaction between Hold and FlushAsync (a run's commit), appended together.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IStoreTransaction, List<OutboxMessage>> _held = [];
+
     public async Task AppendAsync<TData>(IStoreTransaction transaction, RunRecord run, TData data, CancellationToken cancellationToken, string? idempotencyKey = null)
         where TData : IEventData
     {
         var context = Trace(run);
         var envelope = context.Create(data, ids, time, idempotencyKey);
         var payload = EventJson.Serialize(envelope);
-        await outbox.AppendAsync(transaction, OutboxMessages.For(envelope, payload, run.Id.ToString()), cancellationToken).ConfigureAwait(false);
+        var message = OutboxMessages.For(envelope, payload, run.Id.ToString());
+        if (_held.TryGetValue(transaction, out var held))
+        {
+            held.Add(message);
+        }
+        else
+        {
+            await outbox.AppendAsync(transaction, message, cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var observer in _observers)
         {
             await observer.OnEventAsync(transaction, run, envelope.Id, TData.EventType, payload, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// From now on the events appended in <paramref name="transaction"/> are held and appended together by
+    /// <see cref="FlushAsync"/> (one round trip on PostgreSQL), still in the transaction and in their order (their ids
+    /// are time-ordered, and the outbox delivers by time and id).
+    /// </summary>
+    public void Hold(IStoreTransaction transaction) => _held.AddOrUpdate(transaction, []);
+
+    /// <summary>Appends the events held for <paramref name="transaction"/> and stops holding them.</summary>
+    public async Task FlushAsync(IStoreTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (_held.TryGetValue(transaction, out var held))
+        {
+            _held.Remove(transaction);
+            await outbox.AppendManyAsync(transaction, held, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Drops the events held for <paramref name="transaction"/> (nothing of them was written).</summary>
+    public void Discard(IStoreTransaction transaction) => _held.Remove(transaction);
 
     /// <summary>A sink that appends a step's own events in <paramref name="transaction"/>.</summary>
     public StepCommitContext.IEventSink SinkFor(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken) => new Sink(this, transaction, run, cancellationToken);

@@ -61,6 +61,20 @@ public sealed partial class RunExecutor
             var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
             var committed = await executor._committer.RunAsync(async (transaction, token) =>
             {
+                // This commit's events go to the outbox together, after the run's row: one round trip on PostgreSQL.
+                executor._events.Hold(transaction);
+                try
+                {
+                    return await CommitCoreAsync(transaction, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    executor._events.Discard(transaction);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+
+            async Task<RunRecord?> CommitCoreAsync(IStoreTransaction transaction, CancellationToken token)
+            {
                 var result = await executor._runs.CommitAsync(transaction, new RunCommit(_run.TenantId, _run.Id, _run.Version, state)
                 {
                     LeaseOwner = owner,
@@ -97,8 +111,9 @@ public sealed partial class RunExecutor
                     await AppendCheckpointedAsync(transaction, changed, next!).ConfigureAwait(false);
                 }
 
+                await executor._events.FlushAsync(transaction, token).ConfigureAwait(false);
                 return changed;
-            }, cancellationToken).ConfigureAwait(false);
+            }
 
             // Only now, after the transaction committed, does the run's state move on.
             _run = committed ?? throw new RunFencedException($"Run {_run.Id} moved past version {_run.Version} or its lease was taken over; nothing was committed.");

@@ -32,7 +32,8 @@ public sealed partial class RunExecutor
 
             _workflow = workflow;
             _input = JsonElement.Parse(_run.Input);
-            if (await executor._checkpoints.GetLatestAsync(_run.TenantId, _run.Id, cancellationToken).ConfigureAwait(false) is { } latest)
+            // A run without a checkpoint yet (version 0: just accepted) has none to read.
+            if (_run.CheckpointVersion > 0 && await executor._checkpoints.GetLatestAsync(_run.TenantId, _run.Id, cancellationToken).ConfigureAwait(false) is { } latest)
             {
                 _state = CheckpointFormat.Read(latest.FormatVersion, latest.State);
             }

@@ -23,7 +23,8 @@ public sealed class RunService(
     IEnumerable<IRunEventObserver>? observers = null,
     RunSignal? signal = null,
     Core.Signals.IWakeBus? wakeBus = null,
-    GroupCommitter? committer = null)
+    GroupCommitter? committer = null,
+    RunHandOff? handOff = null)
 {
     /// <summary>The wake-up topic of accepted runs: workers in other processes look for runs at once.</summary>
     public const string WakeTopic = "runs";
@@ -34,18 +35,47 @@ public sealed class RunService(
     /// <summary>
     /// Accepts a run of a registered workflow (the newest version when none is given), committed before this returns.
     /// Runs accepted at the same moment share a commit when the engine groups commits (<see cref="GroupCommitter"/>).
+    /// When this process's worker has a free slot (<see cref="RunHandOff"/>), the run is leased to it in the same commit
+    /// and handed to it in memory: the worker does not commit again to take it.
     /// </summary>
-    public Task<RunStartResult> StartAsync(
-        string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default) =>
-        _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, workflow, version, input, idempotencyKey, traceParent, token), cancellationToken);
+    public async Task<RunStartResult> StartAsync(
+        string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
+    {
+        using var reservation = Reserve();
+        var result = await _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, workflow, version, input, idempotencyKey, traceParent, reservation, token), cancellationToken).ConfigureAwait(false);
+        if (result is RunStartResult.Accepted { Existing: false } accepted)
+        {
+            reservation.HandOver(accepted.Run);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Holds a slot of this process's worker, when it has one free, for a run about to be accepted with
+    /// <see cref="AcceptAsync(IStoreTransaction, string, string, int?, JsonElement, string?, string?, RunReservation?, CancellationToken)"/>:
+    /// the run is then accepted leased to that worker, and handed to it with <see cref="RunReservation.HandOver"/> once
+    /// the transaction has committed. Disposing it gives back a slot that was not handed over.
+    /// </summary>
+    public RunReservation Reserve() => new(handOff, handOff?.TryReserve(time.GetUtcNow()));
 
     /// <summary>
     /// Accepts a run inside the caller's <paramref name="transaction"/>, with whatever else the caller writes there (a
     /// message, say): both commit or neither does. When an existing run has the same idempotency key, that run is
     /// returned (<c>Existing</c>) and nothing is written. This process's worker is woken when the transaction commits.
     /// </summary>
+    public Task<RunStartResult> AcceptAsync(
+        IStoreTransaction transaction, string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default) =>
+        AcceptAsync(transaction, tenantId, workflow, version, input, idempotencyKey, traceParent, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="AcceptAsync(IStoreTransaction, string, string, int?, JsonElement, string?, string?, CancellationToken)"/>
+    /// with a <see cref="Reserve"/>d slot of this process's worker: when the reservation holds one, the run is accepted
+    /// leased to that worker, and the caller hands it over after the commit (<see cref="RunReservation.HandOver"/>).
+    /// </summary>
     public async Task<RunStartResult> AcceptAsync(
-        IStoreTransaction transaction, string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
+        IStoreTransaction transaction, string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey, string? traceParent, RunReservation? reservation,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         if (!workflows.TryGet(workflow, version, out var definition))
@@ -59,10 +89,13 @@ public sealed class RunService(
         }
 
         var now = time.GetUtcNow();
+        var lease = reservation?.Lease;
         var run = new RunRecord(ids.NewId(), tenantId, definition.Name, definition.Version, RunState.Accepted, 0, 0, input.GetRawText(), now, now)
         {
             IdempotencyKey = idempotencyKey,
             TraceParent = traceParent,
+            LeaseOwner = lease?.Owner,
+            LeaseExpiresAt = lease?.ExpiresAt,
         };
         var accepted = await runs.CreateAsync(transaction, run, cancellationToken).ConfigureAwait(false);
         if (accepted.Id != run.Id)
@@ -71,6 +104,12 @@ public sealed class RunService(
         }
 
         await _events.AppendAsync(transaction, accepted, new RunAccepted(0, RunEvents.Workflow(accepted)), cancellationToken, idempotencyKey).ConfigureAwait(false);
+        if (lease is not null)
+        {
+            // This process's worker takes it from the caller's hand-over: nobody else needs to look for it.
+            return new RunStartResult.Accepted(accepted, Existing: false);
+        }
+
         if (signal is not null)
         {
             transaction.OnCommitted(signal.Notify);

@@ -61,4 +61,43 @@ public sealed class PostgresRunnerTests(PostgresFixture postgres) : IClassFixtur
         Assert.Equal(20, effects.Count);
         Assert.All(effects.Values, n => Assert.Equal(1, n));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task Runs_accepted_where_a_worker_runs_are_committed_leased_to_it_and_other_workers_leave_them_alone(int groupCommit)
+    {
+        var workflow = WorkflowDefinition.Create("demo.pg.handoff", 1)
+            .Step("a", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })))
+            .Step("b", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })), o => o.After("a"))
+            .Build();
+        await using var harness = new RunHarness(await postgres.Server.CreateDatabaseAsync(), groupCommit, workflow);
+        await harness.InitializeAsync();
+        harness.HandOff.Open("worker-a", TimeSpan.FromMinutes(5), 8);
+
+        // Concurrent starts (grouped into shared commits where the engine groups them): eight leased, two not.
+        var started = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => harness.StartAsync("demo.pg.handoff", new { i })));
+        var stored = await Task.WhenAll(started.Select(harness.GetAsync));
+        Assert.Equal(8, stored.Count(r => r.LeaseOwner == "worker-a" && r.LeaseExpiresAt > DateTimeOffset.UtcNow.AddMinutes(4)));
+        Assert.Equal(2, stored.Count(r => r.LeaseOwner is null && r.LeaseExpiresAt is null));
+
+        // Another worker leases only the two; the handed-over eight run on the worker they were handed to.
+        var handed = new List<RunRecord>();
+        while (harness.HandOff.TryTake(out var run))
+        {
+            handed.Add(run);
+        }
+
+        Assert.Equal(8, handed.Count);
+        var others = await harness.Runs.AcquireAsync(new RunLeaseRequest("worker-b", 64, TimeSpan.FromMinutes(1)), TestContext.Current.CancellationToken);
+        Assert.Equal(stored.Where(r => r.LeaseOwner is null).Select(r => r.Id).Order(), others.Select(r => r.Id).Order());
+        await Task.WhenAll(
+            Task.WhenAll(handed.Select(r => harness.Executor.ExecuteAsync(r, "worker-a", CancellationToken.None))),
+            Task.WhenAll(others.Select(r => harness.Executor.ExecuteAsync(r, "worker-b", CancellationToken.None))));
+        foreach (var run in started)
+        {
+            Assert.Equal(RunState.Succeeded, (await harness.GetAsync(run)).State);
+            Assert.Equal([1L, 2L], await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id));
+        }
+    }
 }

@@ -64,7 +64,7 @@ internal sealed class RunHarness : IAsyncDisposable
         }
 
         var ids = new UuidV7Generator(Time);
-        Service = new RunService(Store, Runs, Checkpoints, Outbox, ids, Workflows, Time);
+        Service = new RunService(Store, Runs, Checkpoints, Outbox, ids, Workflows, Time, signal: Signal, handOff: HandOff);
         Executor = new RunExecutor(Store, Runs, Checkpoints, Effects, Outbox, ids, Workflows, Time,
             Options.Create(new OrchestrationOptions { LeaseSeconds = LeaseSeconds }), NullLogger<RunExecutor>.Instance, exporter);
     }
@@ -86,6 +86,12 @@ internal sealed class RunHarness : IAsyncDisposable
     public WorkflowRegistry Workflows { get; } = new();
 
     public RunService Service { get; }
+
+    /// <summary>The in-process hand-off of accepted runs; closed (every start unleased) until a test or a worker opens it.</summary>
+    public RunHandOff HandOff { get; } = new();
+
+    /// <summary>Wakes a <see cref="RunWorker"/> built on this harness.</summary>
+    public RunSignal Signal { get; } = new();
 
     public RunExecutor Executor { get; }
 

@@ -1,0 +1,130 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Soma.Core.Runs;
+using Soma.Orchestration.Runs;
+using Soma.Orchestration.Workflows;
+
+namespace Soma.Orchestration.Tests.Runs;
+
+/// <summary>
+/// Runs accepted where a worker runs: leased to it in the accepting commit and handed to it in memory, within its slots;
+/// unleased when no slot is free; and taken over by another worker when the one it was handed to never ran it.
+/// </summary>
+public sealed class RunHandOffTests
+{
+    private static WorkflowDefinition ThreeSteps() => WorkflowDefinition.Create("demo.handoff", 1)
+        .Step("a", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { a = 1 })))
+        .Step("b", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { b = 2 })), o => o.After("a"))
+        .Step("c", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { c = 3 })), o => o.After("b"))
+        .Build();
+
+    [Fact]
+    public async Task A_run_started_where_a_worker_runs_is_committed_leased_to_it_and_runs_to_its_end_without_waiting_for_a_poll()
+    {
+        await using var harness = new RunHarness(ThreeSteps());
+        await harness.InitializeAsync();
+        // A poll a minute apart: only the hand-over can start the run within the test's wait.
+        var settings = new OrchestrationOptions { MaxConcurrentRuns = 4, LeaseSeconds = RunHarness.LeaseSeconds, PollMilliseconds = 60_000 };
+        using var worker = new RunWorker(harness.Runs, harness.Executor, TimeProvider.System, Options.Create(settings), NullLogger<RunWorker>.Instance, harness.Signal, handOff: harness.HandOff);
+        await worker.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await Eventually(() => Task.FromResult(harness.HandOff.Owner == worker.WorkerId));
+            var run = await harness.StartAsync("demo.handoff");
+
+            Assert.Equal(worker.WorkerId, run.LeaseOwner);
+            var stored = await harness.GetAsync(run);
+            Assert.True(stored.LeaseOwner == worker.WorkerId || stored.IsEnded, $"the accepted row is leased to {stored.LeaseOwner ?? "nobody"}");
+            await Eventually(async () => (await harness.GetAsync(run)).State == RunState.Succeeded);
+            Assert.Equal([1L, 2L, 3L], await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id));
+            await Eventually(() => Task.FromResult(harness.HandOff.Free == settings.MaxConcurrentRuns));
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+
+        Assert.Null(harness.HandOff.Owner);
+        var afterStop = await harness.StartAsync("demo.handoff");
+        Assert.Null(afterStop.LeaseOwner);
+    }
+
+    [Fact]
+    public async Task A_start_takes_a_free_slot_or_is_accepted_unleased_and_a_replayed_start_gives_its_slot_back()
+    {
+        await using var harness = new RunHarness(ThreeSteps());
+        await harness.InitializeAsync();
+        harness.HandOff.Open("worker-1", TimeSpan.FromSeconds(RunHarness.LeaseSeconds), 1);
+
+        var leased = await harness.StartAsync("demo.handoff", new { n = 1 });
+        var unleased = await harness.StartAsync("demo.handoff", new { n = 2 });
+
+        Assert.Equal("worker-1", (await harness.GetAsync(leased)).LeaseOwner);
+        Assert.NotNull((await harness.GetAsync(leased)).LeaseExpiresAt);
+        Assert.Null((await harness.GetAsync(unleased)).LeaseOwner);
+        Assert.Equal(0, harness.HandOff.Free);
+        Assert.True(harness.HandOff.TryTake(out var handed));
+        Assert.Equal(leased.Id, handed.Id);
+        Assert.False(harness.HandOff.TryTake(out _));
+
+        // The worker that was handed the run executes it; another worker leases only the unleased one.
+        await harness.Executor.ExecuteAsync(handed, "worker-1", CancellationToken.None);
+        harness.HandOff.Release();
+        await harness.DrainAsync("worker-2");
+        Assert.Equal(RunState.Succeeded, (await harness.GetAsync(leased)).State);
+        Assert.Equal(RunState.Succeeded, (await harness.GetAsync(unleased)).State);
+
+        // The same idempotency key twice: the first start is handed over, the replay writes nothing and keeps no slot.
+        var first = await harness.StartAsync("demo.handoff", new { n = 3 }, idempotencyKey: "k-1");
+        Assert.True(harness.HandOff.TryTake(out var firstHanded));
+        Assert.Equal(first.Id, firstHanded.Id);
+        harness.HandOff.Release();
+        var replay = await harness.Service.StartAsync("acme", "demo.handoff", null, System.Text.Json.JsonSerializer.SerializeToElement(new { n = 3 }), "k-1", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(first.Id, Assert.IsType<RunStartResult.Accepted>(replay).Run.Id);
+        Assert.True(((RunStartResult.Accepted)replay).Existing);
+        Assert.Equal(1, harness.HandOff.Free);
+        Assert.False(harness.HandOff.TryTake(out _));
+
+        // A refused start (no such workflow) keeps no slot either.
+        var refused = await harness.Service.StartAsync("acme", "demo.missing", null, System.Text.Json.JsonSerializer.SerializeToElement(new { }), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.IsType<RunStartResult.WorkflowNotFound>(refused);
+        Assert.Equal(1, harness.HandOff.Free);
+    }
+
+    [Fact]
+    public async Task A_run_handed_to_a_worker_that_never_runs_it_is_taken_by_another_when_the_lease_runs_out_and_the_first_is_fenced()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 5, 9, 0, 0, TimeSpan.Zero));
+        await using var harness = new RunHarness(clock, ThreeSteps());
+        await harness.InitializeAsync();
+        harness.HandOff.Open("worker-died", TimeSpan.FromSeconds(RunHarness.LeaseSeconds), 4);
+
+        var run = await harness.StartAsync("demo.handoff");
+        Assert.True(harness.HandOff.TryTake(out var handed));
+
+        // Its process died before the run began: nobody else may lease it while the lease holds.
+        Assert.Empty(await harness.Runs.AcquireAsync(new RunLeaseRequest("worker-2", 8, TimeSpan.FromSeconds(RunHarness.LeaseSeconds)), TestContext.Current.CancellationToken));
+        clock.Advance(TimeSpan.FromSeconds(RunHarness.LeaseSeconds + 1));
+        var taken = await harness.Runs.AcquireAsync(new RunLeaseRequest("worker-2", 8, TimeSpan.FromSeconds(RunHarness.LeaseSeconds)), TestContext.Current.CancellationToken);
+        Assert.Equal(run.Id, Assert.Single(taken).Id);
+        await harness.Executor.ExecuteAsync(taken[0], "worker-2", CancellationToken.None);
+        Assert.Equal(RunState.Succeeded, (await harness.GetAsync(run)).State);
+
+        // The record it was handed is stale: executing it now commits nothing.
+        await harness.Executor.ExecuteAsync(handed, "worker-died", CancellationToken.None);
+        var done = await harness.GetAsync(run);
+        Assert.Equal(RunState.Succeeded, done.State);
+        Assert.Equal([1L, 2L, 3L], await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id));
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -82,6 +82,19 @@ internal static class PostgresCommands
         }
     }
 
+    public static async Task<int> ExecuteAsync(NpgsqlBatch batch, string operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            PostgresStoreTransaction.Failed(batch);
+            throw PostgresStore.Translate(ex, operation);
+        }
+    }
+
     public static DateTimeOffset Time(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     public static DateTimeOffset? NullableTime(DbDataReader reader, int ordinal) =>

@@ -18,23 +18,56 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
     /// <inheritdoc />
+    private const string Append = """
+        INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
+        """;
+
     public async Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        using var command = store.Own(transaction).CreateCommand("""
-            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
-            VALUES (@id, @tenant, @topic, @dedupe, @partition, @payload, @created, @next)
-            ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
-            """);
-        command.Add("id", message.Id);
-        command.Add("tenant", message.TenantId);
-        command.Add("topic", message.Topic);
-        command.Add("dedupe", message.DedupeKey);
-        command.AddText("partition", message.PartitionKey);
-        command.Add("payload", message.Payload);
-        command.Add("created", message.CreatedAt);
-        command.Add("next", store.TimeProvider.GetUtcNow());
+        using var command = store.Own(transaction).CreateCommand(Append);
+        AddAppend(command.Parameters, message, store.TimeProvider.GetUtcNow());
         return await ExecuteAsync(command, "append to the outbox", cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task AppendManyAsync(IStoreTransaction transaction, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        switch (messages.Count)
+        {
+            case 0:
+                return;
+            case 1:
+                await AppendAsync(transaction, messages[0], cancellationToken).ConfigureAwait(false);
+                return;
+        }
+
+        // One batch, one round trip: the statements run in order, in the transaction, as separate appends would.
+        using var batch = store.Own(transaction).CreateBatch();
+        var now = store.TimeProvider.GetUtcNow();
+        foreach (var message in messages)
+        {
+            var command = new NpgsqlBatchCommand(Append);
+            AddAppend(command.Parameters, message, now);
+            batch.BatchCommands.Add(command);
+        }
+
+        await ExecuteAsync(batch, "append to the outbox", cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void AddAppend(NpgsqlParameterCollection parameters, OutboxMessage message, DateTimeOffset now)
+    {
+        parameters.Add(new NpgsqlParameter { Value = message.Id });
+        parameters.Add(new NpgsqlParameter { Value = message.TenantId });
+        parameters.Add(new NpgsqlParameter { Value = message.Topic });
+        parameters.Add(new NpgsqlParameter { Value = message.DedupeKey });
+        parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = (object?)message.PartitionKey ?? DBNull.Value });
+        parameters.Add(new NpgsqlParameter { Value = message.Payload });
+        parameters.Add(new NpgsqlParameter { Value = message.CreatedAt.ToUniversalTime() });
+        parameters.Add(new NpgsqlParameter { Value = now.ToUniversalTime() });
     }
 
     /// <inheritdoc />

@@ -7,7 +7,7 @@ namespace Soma.Storage.Postgres;
 /// <summary>
 /// A transaction on its own pooled connection; disposing it without a commit rolls back. A statement that fails inside it
 /// aborts it on the server, which then answers COMMIT with a silent ROLLBACK that Npgsql reports as success. So a failure
-/// is remembered (<see cref="Failed"/>) and the commit refused: a caller that caught the error and went on, or the other
+/// is remembered (<see cref="Failed(NpgsqlCommand)"/>) and the commit refused: a caller that caught the error and went on, or the other
 /// callers sharing the transaction (group commit), are never told that work the server threw away was committed.
 /// </summary>
 internal sealed class PostgresStoreTransaction : IStoreTransaction
@@ -42,7 +42,18 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
         }
     }
 
+    /// <summary>Marks the transaction of <paramref name="batch"/>'s connection, if any, as aborted by the server.</summary>
+    public static void Failed(NpgsqlBatch batch)
+    {
+        if (batch.Connection is { } connection && ByConnection.TryGetValue(connection, out var owner))
+        {
+            owner._aborted = true;
+        }
+    }
+
     public NpgsqlCommand CreateCommand(string sql) => new(sql, _connection, _transaction);
+
+    public NpgsqlBatch CreateBatch() => new(_connection, _transaction);
 
     public PostgresStoreTransaction EnsureActive()
     {

@@ -688,6 +688,44 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
         Assert.Equal([first.Id], (await Outbox.ListAsync(new OutboxQuery(topics, 1) { TenantId = a })).Select(e => e.Message.Id));
     }
 
+    [Fact]
+    public async Task Appending_many_stores_each_row_as_single_appends_would_and_skips_existing_and_repeated_keys()
+    {
+        var tenant = NewTenant();
+        var existing = Message(tenant, dedupeKey: "key-existing");
+        await InTransactionAsync(tx => Outbox.AppendAsync(tx, existing));
+
+        var rows = new[]
+        {
+            Message(tenant, payload: "{\"n\":1}", partitionKey: "run-1", createdAt: Start.AddTicks(10)),
+            Message(tenant, dedupeKey: "key-existing", payload: "{\"n\":2}"),
+            Message(tenant, dedupeKey: "key-twice", payload: "{\"n\":3}", partitionKey: "run-1"),
+            Message(tenant, dedupeKey: "key-twice", payload: "{\"n\":4}"),
+            Message(tenant, payload: "{\"n\":5}", topic: "agent.runs.v1"),
+        };
+        await InTransactionAsync(tx => Outbox.AppendManyAsync(tx, rows));
+
+        var stored = await Outbox.ListAsync(new OutboxQuery(["conversation.v1", "agent.runs.v1"], 50) { TenantId = tenant });
+        Assert.Equal(["{\"n\":1}", "{\"n\":3}", "{\"n\":5}", "{}"], stored.Select(e => e.Message.Payload).Order(StringComparer.Ordinal));
+        var first = stored.Single(e => e.Message.Id == rows[0].Id).Message;
+        Assert.Equal(rows[0] with { CreatedAt = first.CreatedAt }, first);
+        Assert.Equal(rows[0].CreatedAt.ToUnixTimeMilliseconds(), first.CreatedAt.ToUnixTimeMilliseconds());
+
+        // Rolled back with its transaction, as single appends are.
+        var lost = new[] { Message(tenant), Message(tenant) };
+        await using (var transaction = await Store.BeginAsync())
+        {
+            await Outbox.AppendManyAsync(transaction, lost);
+        }
+
+        foreach (var message in lost)
+        {
+            Assert.Null(await Outbox.GetAsync(tenant, message.Id));
+        }
+
+        await InTransactionAsync(tx => Outbox.AppendManyAsync(tx, []));
+    }
+
     private OutboxMessage Message(
         string tenant, string? dedupeKey = null, string topic = "conversation.v1", string payload = "{}", string? partitionKey = null, DateTimeOffset? createdAt = null) =>
         OutboxRows.New(tenant, createdAt ?? Clock.GetUtcNow(), payload, topic, dedupeKey, partitionKey);

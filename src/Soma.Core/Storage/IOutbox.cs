@@ -13,6 +13,20 @@ public interface IOutbox
     Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Appends <paramref name="messages"/> inside <paramref name="transaction"/>, as <see cref="AppendAsync"/> appends
+    /// each (a row whose tenant, topic and dedupe key exist is skipped), for callers that do not ask which were new. An
+    /// engine may send them together: PostgreSQL in one round trip.
+    /// </summary>
+    async Task AppendManyAsync(IStoreTransaction transaction, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        foreach (var message in messages)
+        {
+            await AppendAsync(transaction, message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Claims up to <see cref="OutboxClaimRequest.BatchSize"/> pending rows, oldest first, whose next attempt is due and
     /// which no live lease holds, leasing them to the claimer and counting one attempt each. Concurrent claimers never
     /// receive the same row. A row whose lease expired after <see cref="OutboxOptions.MaxAttempts"/> attempts is

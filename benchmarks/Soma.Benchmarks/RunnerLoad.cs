@@ -28,6 +28,7 @@ public static class RunnerLoad
 {
     private const int Steps = 10;
     private const string PerStep = "bench.linear", Batched = "bench.linear.batched";
+    private static readonly TimeSpan WarmUpTotal = TimeSpan.FromSeconds(8);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -79,16 +80,27 @@ public static class RunnerLoad
                 await store.MigrateAsync();
             }
 
+            // `--compare-hand-off`: each engine again with runs accepted, then leased in a commit of their own (the
+            // path of runs accepted where no worker runs), measured in the same round.
+            if (args.Contains("--compare-hand-off"))
+            {
+                opened = [.. opened.SelectMany(o => new[] { (o.Name + ", accept then lease", (IAsyncDisposable)new NoOwner(), o.Ports with { HandOff = null, Baseline = null }), o })];
+            }
+
+            // Warm-up, untimed, once for the process: every row, together at least WarmUpTotal. The JIT needs seconds
+            // here to move the runner's code to its optimised tier: with a second of warm-up the first row measured
+            // used about twice the CPU per step of the same row measured again later.
+            var warmEach = TimeSpan.FromSeconds(Math.Max(1, WarmUpTotal.TotalSeconds / (opened.Count * modes.Length)));
+            foreach (var (_, _, ports) in opened)
+            {
+                foreach (var (_, concurrency) in modes)
+                {
+                    await MeasureAsync(ports, concurrency, warmEach);
+                }
+            }
+
             if (slices)
             {
-                foreach (var (_, _, ports) in opened)
-                {
-                    foreach (var (_, concurrency) in modes)
-                    {
-                        await MeasureAsync(ports, concurrency, TimeSpan.FromSeconds(1)); // warm-up, once
-                    }
-                }
-
                 Console.WriteLine("ready");
                 while (Console.ReadLine() is { } line)
                 {
@@ -156,15 +168,35 @@ public static class RunnerLoad
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(started) < duration)
+        p.HandOff?.Open("bench", TimeSpan.FromMinutes(1), concurrency);
+        try
         {
-            // Started as concurrent clients would start them (their accepts share commits, as in the server).
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(i => p.Service.StartAsync("bench", p.Workflow, 1, JsonSerializer.SerializeToElement(new { n = i }))));
+            while (Stopwatch.GetElapsedTime(started) < duration)
+            {
+                // Started as concurrent clients would start them (their accepts share commits, as in the server).
+                await Task.WhenAll(Enumerable.Range(0, concurrency).Select(i => p.Service.StartAsync("bench", p.Workflow, 1, JsonSerializer.SerializeToElement(new { n = i }))));
 
-            var leased = await p.Runs.AcquireAsync(new RunLeaseRequest("bench", concurrency, TimeSpan.FromMinutes(1)));
-            await Task.WhenAll(leased.Select(r => p.Executor.ExecuteAsync(r, "bench", CancellationToken.None)));
-            runs += leased.Count;
-            finished.AddRange(leased);
+                // Handed over leased, or leased here in a commit of their own.
+                var leased = new List<RunRecord>(concurrency);
+                while (p.HandOff?.TryTake(out var run) == true)
+                {
+                    leased.Add(run);
+                }
+
+                if (leased.Count < concurrency)
+                {
+                    leased.AddRange(await p.Runs.AcquireAsync(new RunLeaseRequest("bench", concurrency - leased.Count, TimeSpan.FromMinutes(1))));
+                }
+
+                await Task.WhenAll(leased.Select(r => p.Executor.ExecuteAsync(r, "bench", CancellationToken.None)));
+                p.HandOff?.Release(leased.Count);
+                runs += leased.Count;
+                finished.AddRange(leased);
+            }
+        }
+        finally
+        {
+            p.HandOff?.Close();
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -250,17 +282,32 @@ public static class RunnerLoad
         var registry = new WorkflowRegistry();
         registry.Register(builder.Build());
         var ids = new UuidV7Generator(TimeProvider.System);
+        var handOff = new RunHandOff();
         return new Ports(
             workflow,
             runs,
             checkpoints,
-            new RunService(store, runs, checkpoints, outbox, ids, registry, TimeProvider.System),
-            new RunExecutor(store, runs, checkpoints, effects, outbox, ids, registry, TimeProvider.System, Options.Create(new OrchestrationOptions()), NullLogger<RunExecutor>.Instance));
+            new RunService(store, runs, checkpoints, outbox, ids, registry, TimeProvider.System, handOff: handOff),
+            new RunExecutor(store, runs, checkpoints, effects, outbox, ids, registry, TimeProvider.System, Options.Create(new OrchestrationOptions()), NullLogger<RunExecutor>.Instance))
+        {
+            HandOff = handOff,
+        };
+    }
+
+    private sealed class NoOwner : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private sealed record Ports(string Workflow, IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor)
     {
         /// <summary>The engine's own commit rate, printed before its rows; null when it has none.</summary>
         public Func<TimeSpan, Task<double>>? Baseline { get; init; }
+
+        /// <summary>
+        /// Runs accepted leased to the driver and handed to it in memory, as a worker in the accepting process takes
+        /// them (<see cref="RunHandOff"/>); null: accepted, then leased in a commit of their own.
+        /// </summary>
+        public RunHandOff? HandOff { get; init; }
     }
 }

@@ -10,7 +10,8 @@ namespace Soma.Orchestration.Runs;
 
 /// <summary>
 /// Starting, resuming and cancelling runs on behalf of a tenant. Starting commits the accepted run (and its
-/// <c>run.accepted</c> event) before it answers, so an accepted run never vanishes; workers take it from there.
+/// <c>run.accepted</c> event) before it answers, so an accepted run never vanishes; workers take it from there. Where
+/// this process's worker has a free slot, the same commit leases the run to it and starts it (<c>run.started</c>).
 /// </summary>
 public sealed class RunService(
     IStore store,
@@ -35,8 +36,8 @@ public sealed class RunService(
     /// <summary>
     /// Accepts a run of a registered workflow (the newest version when none is given), committed before this returns.
     /// Runs accepted at the same moment share a commit when the engine groups commits (<see cref="GroupCommitter"/>).
-    /// When this process's worker has a free slot (<see cref="RunHandOff"/>), the run is leased to it in the same commit
-    /// and handed to it in memory: the worker does not commit again to take it.
+    /// When this process's worker has a free slot (<see cref="RunHandOff"/>), the run is leased to it and started in the
+    /// same commit and handed to it in memory: the worker commits nothing to take or start it.
     /// </summary>
     public async Task<RunStartResult> StartAsync(
         string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
@@ -90,7 +91,10 @@ public sealed class RunService(
 
         var now = time.GetUtcNow();
         var lease = reservation?.Lease;
-        var run = new RunRecord(ids.NewId(), tenantId, definition.Name, definition.Version, RunState.Accepted, 0, 0, input.GetRawText(), now, now)
+
+        // Leased to this process's worker, the run is also started in this commit (version 1, as after a start of its
+        // own): accepted and started in one commit, the worker's first commit is its first step's.
+        var run = new RunRecord(ids.NewId(), tenantId, definition.Name, definition.Version, lease is null ? RunState.Accepted : RunState.Running, lease is null ? 0 : 1, 0, input.GetRawText(), now, now)
         {
             IdempotencyKey = idempotencyKey,
             TraceParent = traceParent,
@@ -107,6 +111,7 @@ public sealed class RunService(
         if (lease is not null)
         {
             // This process's worker takes it from the caller's hand-over: nobody else needs to look for it.
+            await _events.AppendAsync(transaction, accepted, new RunStarted(accepted.Version, RunEvents.Workflow(accepted), lease.Owner), cancellationToken).ConfigureAwait(false);
             return new RunStartResult.Accepted(accepted, Existing: false);
         }
 

@@ -60,9 +60,16 @@ public sealed class RunHandOffTests
         var leased = await harness.StartAsync("demo.handoff", new { n = 1 });
         var unleased = await harness.StartAsync("demo.handoff", new { n = 2 });
 
-        Assert.Equal("worker-1", (await harness.GetAsync(leased)).LeaseOwner);
-        Assert.NotNull((await harness.GetAsync(leased)).LeaseExpiresAt);
-        Assert.Null((await harness.GetAsync(unleased)).LeaseOwner);
+        // Leased to the worker, the run is accepted and started in one commit (version 1, as after a start of its own).
+        var stored = await harness.GetAsync(leased);
+        Assert.Equal(("worker-1", RunState.Running, 1L, 0L), (stored.LeaseOwner, stored.State, stored.Version, stored.CheckpointVersion));
+        Assert.NotNull(stored.LeaseExpiresAt);
+        var events = await harness.EventsAsync();
+        var ofLeased = events.Where(e => e.GetProperty("run_id").GetString() == leased.Id.ToString()).ToList();
+        Assert.Equal(["run.accepted", "run.started"], ofLeased.Select(e => e.GetProperty("type").GetString()));
+        Assert.Equal("worker-1", ofLeased[1].GetProperty("data").GetProperty("worker").GetString());
+        var unleasedRow = await harness.GetAsync(unleased);
+        Assert.Equal((null, RunState.Accepted, 0L), (unleasedRow.LeaseOwner, unleasedRow.State, unleasedRow.Version));
         Assert.Equal(0, harness.HandOff.Free);
         Assert.True(harness.HandOff.TryTake(out var handed));
         Assert.Equal(leased.Id, handed.Id);
@@ -74,6 +81,13 @@ public sealed class RunHandOffTests
         await harness.DrainAsync("worker-2");
         Assert.Equal(RunState.Succeeded, (await harness.GetAsync(leased)).State);
         Assert.Equal(RunState.Succeeded, (await harness.GetAsync(unleased)).State);
+
+        // The handed-over run started once: its worker's first commit was its first step's (the events read above are
+        // claimed, so these are the ones written since).
+        var timeline = (await harness.EventsAsync()).Where(e => e.GetProperty("run_id").GetString() == leased.Id.ToString()).Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.Equal(["step.started", "step.succeeded", "run.checkpointed"], timeline.Take(3));
+        Assert.DoesNotContain("run.started", timeline);
+        Assert.Equal([1L, 2L, 3L], await harness.Checkpoints.ListVersionsAsync(leased.TenantId, leased.Id));
 
         // The same idempotency key twice: the first start is handed over, the replay writes nothing and keeps no slot.
         var first = await harness.StartAsync("demo.handoff", new { n = 3 }, idempotencyKey: "k-1");

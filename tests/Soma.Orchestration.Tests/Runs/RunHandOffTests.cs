@@ -132,6 +132,72 @@ public sealed class RunHandOffTests
         Assert.Equal([1L, 2L, 3L], await harness.Checkpoints.ListVersionsAsync(run.TenantId, run.Id));
     }
 
+    [Fact]
+    public async Task A_worker_runs_handed_over_and_leased_runs_together_never_more_than_its_limit_and_all_to_their_end()
+    {
+        var inStep = 0;
+        var most = 0;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var workflow = WorkflowDefinition.Create("demo.handoff.slow", 1)
+            .Step("wait", async (_, cancellationToken) =>
+            {
+                var now = Interlocked.Increment(ref inStep);
+                InterlockedMax(ref most, now);
+                try
+                {
+                    await gate.Task.WaitAsync(cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inStep);
+                }
+
+                return StepOutcome.Succeeded(new { });
+            })
+            .Build();
+        await using var harness = new RunHarness(workflow);
+        await harness.InitializeAsync();
+        var settings = new OrchestrationOptions { MaxConcurrentRuns = 2, LeaseSeconds = 30, PollMilliseconds = 60_000 };
+        using var worker = new RunWorker(harness.Runs, harness.Executor, TimeProvider.System, Options.Create(settings), NullLogger<RunWorker>.Instance, harness.Signal, handOff: harness.HandOff);
+        await worker.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await Eventually(() => Task.FromResult(harness.HandOff.Owner == worker.WorkerId));
+            var runs = new List<RunRecord>();
+            for (var i = 0; i < 5; i++)
+            {
+                runs.Add(await harness.StartAsync("demo.handoff.slow", new { i }));
+            }
+
+            // Two slots: the first two starts are handed over; the other three wait unleased for a slot.
+            Assert.Equal(2, runs.Count(r => r.LeaseOwner == worker.WorkerId));
+            await Eventually(() => Task.FromResult(Volatile.Read(ref inStep) == 2));
+            Assert.All(runs.Skip(2), r => Assert.Null(r.LeaseOwner));
+
+            gate.SetResult();
+            foreach (var run in runs)
+            {
+                await Eventually(async () => (await harness.GetAsync(run)).State == RunState.Succeeded);
+            }
+
+            Assert.Equal(2, Volatile.Read(ref most));
+            await Eventually(() => Task.FromResult(harness.HandOff.Free == 2));
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var previous && previous != seen)
+        {
+            seen = previous;
+        }
+    }
+
     private static async Task Eventually(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

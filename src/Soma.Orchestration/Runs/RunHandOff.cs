@@ -52,7 +52,10 @@ public sealed class RunHandOff
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         lock (_gate)
         {
-            (_owner, _lease, _capacity) = (owner, lease, capacity);
+            // Runs handed to a worker that stopped before taking them are leased to it; their leases run out and any
+            // worker takes them from the store.
+            _delivered.Clear();
+            (_owner, _lease, _capacity, _used) = (owner, lease, capacity, 0);
         }
     }
 

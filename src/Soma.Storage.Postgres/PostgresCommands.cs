@@ -62,7 +62,7 @@ internal static class PostgresCommands
         }
         catch (NpgsqlException ex)
         {
-            PostgresStoreTransaction.Failed(command);
+            PostgresStoreTransaction.Failed(command.Connection);
             throw PostgresStore.Translate(ex, operation);
         }
 
@@ -77,7 +77,7 @@ internal static class PostgresCommands
         }
         catch (NpgsqlException ex)
         {
-            PostgresStoreTransaction.Failed(command);
+            PostgresStoreTransaction.Failed(command.Connection);
             throw PostgresStore.Translate(ex, operation);
         }
     }
@@ -90,7 +90,7 @@ internal static class PostgresCommands
         }
         catch (NpgsqlException ex)
         {
-            PostgresStoreTransaction.Failed(batch);
+            PostgresStoreTransaction.Failed(batch.Connection);
             throw PostgresStore.Translate(ex, operation);
         }
     }

@@ -202,7 +202,7 @@ internal sealed class PostgresSessionStore(PostgresStore store) : ISessionStore
         }
         catch (NpgsqlException ex)
         {
-            PostgresStoreTransaction.Failed(command);
+            PostgresStoreTransaction.Failed(command.Connection);
             throw PostgresStore.Translate(ex, "append a session event");
         }
     }

@@ -7,7 +7,7 @@ namespace Soma.Storage.Postgres;
 /// <summary>
 /// A transaction on its own pooled connection; disposing it without a commit rolls back. A statement that fails inside it
 /// aborts it on the server, which then answers COMMIT with a silent ROLLBACK that Npgsql reports as success. So a failure
-/// is remembered (<see cref="Failed(NpgsqlCommand)"/>) and the commit refused: a caller that caught the error and went on, or the other
+/// is remembered (<see cref="Failed"/>) and the commit refused: a caller that caught the error and went on, or the other
 /// callers sharing the transaction (group commit), are never told that work the server threw away was committed.
 /// </summary>
 internal sealed class PostgresStoreTransaction : IStoreTransaction
@@ -33,19 +33,10 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
 
     public PostgresStore Store { get; }
 
-    /// <summary>Marks the transaction of <paramref name="command"/>'s connection, if any, as aborted by the server.</summary>
-    public static void Failed(NpgsqlCommand command)
+    /// <summary>Marks the transaction <paramref name="connection"/> carries, if any, as aborted by the server (a statement on it failed).</summary>
+    public static void Failed(NpgsqlConnection? connection)
     {
-        if (command.Connection is { } connection && ByConnection.TryGetValue(connection, out var owner))
-        {
-            owner._aborted = true;
-        }
-    }
-
-    /// <summary>Marks the transaction of <paramref name="batch"/>'s connection, if any, as aborted by the server.</summary>
-    public static void Failed(NpgsqlBatch batch)
-    {
-        if (batch.Connection is { } connection && ByConnection.TryGetValue(connection, out var owner))
+        if (connection is not null && ByConnection.TryGetValue(connection, out var owner))
         {
             owner._aborted = true;
         }

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using Soma.Contracts.Events;
 using Soma.Contracts.Identity;
@@ -40,90 +38,18 @@ public static class PolicyDecisionAudit
         ArgumentNullException.ThrowIfNull(details);
         var reason = Truncate(string.Join("; ", decision.Reasons), 2000);
         var version = string.IsNullOrEmpty(decision.PolicyVersion) ? "none" : Truncate(decision.PolicyVersion, 200);
-        var (detailsText, detailsJson) = Details(details, decision);
+        var all = new Dictionary<string, object?>(details)
+        {
+            ["reasons"] = decision.Reasons,
+            ["engine"] = decision.Engine,
+            ["duration_ms"] = Math.Round(decision.Duration.TotalMilliseconds, 3),
+        };
+        var detailsJson = JsonSerializer.SerializeToElement(all);
         await audit.AppendAsync(transaction, new AuditRecord(
             ids.NewId(), tenant, time, actor, action, resource, decision.Allow ? "allow" : "deny", reason, version,
-            Activity.Current?.TraceId.ToHexString(), detailsText), cancellationToken).ConfigureAwait(false);
+            Activity.Current?.TraceId.ToHexString(), detailsJson.GetRawText()), cancellationToken).ConfigureAwait(false);
         await appendEvent(new AuditDecisionMade(actor, action, resource, decision.Allow ? AuditDecision.Allow : AuditDecision.Deny, version, reason.Length > 0 ? reason : null, detailsJson)).ConfigureAwait(false);
     }
-
-    // The details as the row stores them and as the event carries them, written once: the caller's facts, then the
-    // decision's reasons, engine and duration. The common value types are written directly; anything else as the
-    // serializer writes it.
-    private static (string Text, JsonElement Json) Details(IReadOnlyDictionary<string, object?> details, PolicyDecision decision)
-    {
-        var buffer = _buffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        var writer = _writer ??= new Utf8JsonWriter(buffer);
-        writer.Reset(buffer);
-        writer.WriteStartObject();
-        foreach (var (name, value) in details)
-        {
-            if (name is not (Reasons or Engine or DurationMs))
-            {
-                writer.WritePropertyName(name);
-                WriteValue(writer, value);
-            }
-        }
-
-        writer.WritePropertyName(Reasons);
-        WriteValue(writer, decision.Reasons);
-        writer.WriteString(Engine, decision.Engine);
-        writer.WriteNumber(DurationMs, Math.Round(decision.Duration.TotalMilliseconds, 3));
-        writer.WriteEndObject();
-        writer.Flush();
-        return (Encoding.UTF8.GetString(buffer.WrittenSpan), JsonElement.Parse(buffer.WrittenSpan));
-    }
-
-    private static void WriteValue(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case string text:
-                writer.WriteStringValue(text);
-                break;
-            case bool flag:
-                writer.WriteBooleanValue(flag);
-                break;
-            case int number:
-                writer.WriteNumberValue(number);
-                break;
-            case long number:
-                writer.WriteNumberValue(number);
-                break;
-            case double number:
-                writer.WriteNumberValue(number);
-                break;
-            case JsonElement element:
-                element.WriteTo(writer);
-                break;
-            case IEnumerable<string> texts:
-                writer.WriteStartArray();
-                foreach (var text in texts)
-                {
-                    WriteValue(writer, text);
-                }
-
-                writer.WriteEndArray();
-                break;
-            default:
-                JsonSerializer.Serialize(writer, value, value.GetType());
-                break;
-        }
-    }
-
-    private const string Reasons = "reasons";
-    private const string Engine = "engine";
-    private const string DurationMs = "duration_ms";
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? _buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? _writer;
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
 }

@@ -16,7 +16,7 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
 
     private readonly IRunEventObserver[] _observers = observers?.ToArray() ?? [];
 
-    // Events held for a transaction between Hold and FlushAsync (a run's commit), appended together.
+    // Events held for a transaction while HoldingAsync runs its work (a run's commit), appended together after it.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IStoreTransaction, List<OutboxMessage>> _held = [];
 
     public async Task AppendAsync<TData>(IStoreTransaction transaction, RunRecord run, TData data, CancellationToken cancellationToken, string? idempotencyKey = null)
@@ -42,24 +42,26 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     }
 
     /// <summary>
-    /// From now on the events appended in <paramref name="transaction"/> are held and appended together by
-    /// <see cref="FlushAsync"/> (one round trip on PostgreSQL), still in the transaction and in their order (their ids
-    /// are time-ordered, and the outbox delivers by time and id).
+    /// Runs <paramref name="work"/> with the events appended in <paramref name="transaction"/> held, then appends them
+    /// together (one round trip on PostgreSQL), still in the transaction and in their order (their ids are time-ordered,
+    /// and the outbox delivers by time and id). If the work throws, nothing it held is written.
     /// </summary>
-    public void Hold(IStoreTransaction transaction) => _held.AddOrUpdate(transaction, []);
-
-    /// <summary>Appends the events held for <paramref name="transaction"/> and stops holding them.</summary>
-    public async Task FlushAsync(IStoreTransaction transaction, CancellationToken cancellationToken)
+    public async Task<T> HoldingAsync<T>(IStoreTransaction transaction, Func<Task<T>> work, CancellationToken cancellationToken)
     {
-        if (_held.TryGetValue(transaction, out var held))
+        var held = new List<OutboxMessage>();
+        _held.AddOrUpdate(transaction, held);
+        try
         {
-            _held.Remove(transaction);
+            var result = await work().ConfigureAwait(false);
             await outbox.AppendManyAsync(transaction, held, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            // Others may share the transaction (group commit): what they append after this goes straight to the outbox.
+            _held.Remove(transaction);
         }
     }
-
-    /// <summary>Drops the events held for <paramref name="transaction"/> (nothing of them was written).</summary>
-    public void Discard(IStoreTransaction transaction) => _held.Remove(transaction);
 
     /// <summary>A sink that appends a step's own events in <paramref name="transaction"/>.</summary>
     public StepCommitContext.IEventSink SinkFor(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken) => new Sink(this, transaction, run, cancellationToken);

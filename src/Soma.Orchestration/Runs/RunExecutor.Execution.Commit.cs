@@ -59,19 +59,9 @@ public sealed partial class RunExecutor
             }
 
             var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
-            var committed = await executor._committer.RunAsync(async (transaction, token) =>
-            {
-                // This commit's events go to the outbox together, after the run's row: one round trip on PostgreSQL.
-                executor._events.Hold(transaction);
-                try
-                {
-                    return await CommitCoreAsync(transaction, token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    executor._events.Discard(transaction);
-                }
-            }, cancellationToken).ConfigureAwait(false);
+            // This commit's events go to the outbox together, after the run's row: one round trip on PostgreSQL.
+            var committed = await executor._committer.RunAsync(
+                (transaction, token) => executor._events.HoldingAsync(transaction, () => CommitCoreAsync(transaction, token), token), cancellationToken).ConfigureAwait(false);
 
             async Task<RunRecord?> CommitCoreAsync(IStoreTransaction transaction, CancellationToken token)
             {
@@ -111,7 +101,6 @@ public sealed partial class RunExecutor
                     await AppendCheckpointedAsync(transaction, changed, next!).ConfigureAwait(false);
                 }
 
-                await executor._events.FlushAsync(transaction, token).ConfigureAwait(false);
                 return changed;
             }
 

@@ -88,7 +88,7 @@ public sealed class RunHandOff
     {
         lock (_gate)
         {
-            var granted = Math.Clamp(Math.Min(wanted, _capacity - _used), 0, int.MaxValue);
+            var granted = Math.Max(0, Math.Min(wanted, _capacity - _used));
             _used += granted;
             return granted;
         }

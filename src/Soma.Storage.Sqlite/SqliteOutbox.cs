@@ -63,17 +63,6 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
             : "";
         var pending = $"status = 0 AND next_attempt_at <= $now AND (lease_expires_at IS NULL OR lease_expires_at <= $now){tenantFilter}{ordered}";
 
-        // With topics, each topic's oldest rows come in order from outbox_pending_topic_order and are merged: the
-        // same rows as ordering all of them, without reading and sorting every pending row of those topics.
-        var topics = DistinctTopics(request);
-        var candidates = topics switch
-        {
-            null => $"SELECT id FROM outbox WHERE {pending} ORDER BY created_at, id LIMIT $batch",
-            [] => "SELECT NULL WHERE 0",
-            _ => "SELECT id FROM (" + string.Join(" UNION ALL ", topics.Select((_, i) => string.Create(CultureInfo.InvariantCulture,
-                    $"SELECT * FROM (SELECT id, created_at FROM outbox WHERE topic = $topic{i} AND {pending} ORDER BY created_at, id LIMIT $batch)")))
-                + ") ORDER BY created_at, id LIMIT $batch",
-        };
         var entries = new List<OutboxEntry>(request.BatchSize);
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -98,6 +87,15 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
                 await poison.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            // Each topic's oldest rows come in order from outbox_pending_by_topic and are merged: the same rows as ordering
+            // all of them, without reading and sorting every pending row of those topics. A claim of every topic merges the
+            // topics that have pending rows.
+            var topics = DistinctTopics(request) ?? await PendingTopicsAsync(transaction, cancellationToken).ConfigureAwait(false);
+            var candidates = topics.Length == 0
+                ? "SELECT NULL WHERE 0"
+                : "SELECT id FROM (" + string.Join(" UNION ALL ", topics.Select((_, i) => string.Create(CultureInfo.InvariantCulture,
+                    $"SELECT * FROM (SELECT id, created_at FROM outbox WHERE topic = $topic{i} AND {pending} ORDER BY created_at, id LIMIT $batch)")))
+                    + ") ORDER BY created_at, id LIMIT $batch";
             using (var claim = transaction.CreateCommand($"""
                 UPDATE outbox SET lease_owner = $owner, lease_expires_at = $expires, attempts = attempts + 1
                 WHERE id IN ({candidates})
@@ -105,6 +103,7 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
                 """))
             {
                 AddClaimParameters(claim, request, now);
+                AddTopicParameters(claim, topics);
                 claim.Parameters.AddWithValue("$owner", request.LeaseOwner);
                 claim.Parameters.AddWithValue("$expires", Ticks(now + request.LeaseDuration));
                 claim.Parameters.AddWithValue("$batch", request.BatchSize);
@@ -292,13 +291,14 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
 
     private async Task<IReadOnlyList<OutboxDepth>> DepthAsync(IReadOnlyCollection<string>? topics, CancellationToken cancellationToken)
     {
-        // Two grouped queries, each served by a partial index, so sent rows never get scanned (pending rows of some
-        // topics: outbox_pending_topic).
+        // Two grouped queries, each served by a partial index, so sent rows never get scanned: pending rows from
+        // outbox_pending_by_topic (named, since the planner would otherwise walk the dedupe key's index of every row
+        // when no topic is given), dead-lettered ones from outbox_dead_lettered.
         var topic = topics is null ? "" : " AND topic IN (SELECT value FROM json_each($topics))";
         using var connection = await store.OpenReadAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT tenant_id, COUNT(*), MIN(created_at), 0 FROM outbox WHERE status = 0{topic} GROUP BY tenant_id
+            SELECT tenant_id, COUNT(*), MIN(created_at), 0 FROM outbox INDEXED BY outbox_pending_by_topic WHERE status = 0{topic} GROUP BY tenant_id
             UNION ALL
             SELECT tenant_id, 0, NULL, COUNT(*) FROM outbox WHERE status = 2{topic} GROUP BY tenant_id
             """;
@@ -375,12 +375,36 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
         if (request.Topics is not null)
         {
             command.Parameters.AddWithValue("$topics", JsonSerializer.Serialize(request.Topics.ToArray(), SqliteJsonContext.Default.StringArray));
-            var i = 0;
-            foreach (var topic in DistinctTopics(request)!)
-            {
-                command.Parameters.AddWithValue(string.Create(CultureInfo.InvariantCulture, $"$topic{i++}"), topic);
-            }
         }
+    }
+
+    private static void AddTopicParameters(SqliteCommand command, string[] topics)
+    {
+        for (var i = 0; i < topics.Length; i++)
+        {
+            command.Parameters.AddWithValue(string.Create(CultureInfo.InvariantCulture, $"$topic{i}"), topics[i]);
+        }
+    }
+
+    // The topics with pending rows, each found by one seek past the one before in outbox_pending_by_topic: as many seeks
+    // as topics (a few dozen at most), however many rows wait.
+    private static async Task<string[]> PendingTopicsAsync(SqliteStoreTransaction transaction, CancellationToken cancellationToken)
+    {
+        using var command = transaction.CreateCommand("""
+            WITH RECURSIVE pending (topic) AS (
+                SELECT min(topic) FROM outbox WHERE status = 0
+                UNION ALL
+                SELECT (SELECT min(topic) FROM outbox WHERE status = 0 AND topic > pending.topic) FROM pending WHERE pending.topic IS NOT NULL)
+            SELECT topic FROM pending WHERE topic IS NOT NULL
+            """);
+        var topics = new List<string>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            topics.Add(reader.GetString(0));
+        }
+
+        return [.. topics];
     }
 
     private static OutboxEntry ReadEntry(DbDataReader r) => new(

@@ -151,40 +151,19 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         ArgumentNullException.ThrowIfNull(commit);
         var own = store.Own(transaction);
         var now = store.TimeProvider.GetUtcNow();
-        long version;
-        long checkpointVersion;
-        using (var update = own.CreateCommand("""
-            UPDATE runs SET
-                state = $state, version = version + 1, checkpoint_version = checkpoint_version + $checkpoint,
-                output = $output, error = $error, waiting_for = $waitingFor, wake_at = $wakeAt, updated_at = $now,
-                ended_at = CASE WHEN $state IN (3, 4, 5) THEN $now ELSE NULL END,
-                lease_owner = CASE WHEN $release THEN NULL ELSE lease_owner END,
-                lease_expires_at = CASE WHEN $release THEN NULL ELSE lease_expires_at END
-            WHERE tenant_id = $tenant AND id = $id AND version = $expected AND ($owner IS NULL OR lease_owner = $owner)
-            RETURNING version, checkpoint_version
-            """))
+        // A step of a running run leaves it running: that statement does not set the state, so runs_runnable (whose
+        // condition reads the state) is not rewritten by every step's commit (one page of the log fewer per step). A run
+        // that was not running (its first start from accepted, a resume) takes the statement that sets it.
+        var read = commit.State == RunState.Running
+            ? await UpdateAsync(own, StillRunningSql, commit, now, cancellationToken).ConfigureAwait(false)
+            : null;
+        read ??= await UpdateAsync(own, UpdateSql, commit, now, cancellationToken).ConfigureAwait(false);
+        if (read is not { } updated)
         {
-            update.Parameters.AddWithValue("$state", (int)commit.State);
-            update.Parameters.AddWithValue("$checkpoint", commit.Checkpoint is null ? 0 : 1);
-            update.Parameters.AddWithValue("$output", OrNull(commit.Output));
-            update.Parameters.AddWithValue("$error", OrNull(commit.Error));
-            update.Parameters.AddWithValue("$waitingFor", OrNull(commit.WaitingFor));
-            update.Parameters.AddWithValue("$wakeAt", commit.WakeAt is { } wake ? Ticks(wake) : DBNull.Value);
-            update.Parameters.AddWithValue("$now", Ticks(now));
-            update.Parameters.AddWithValue("$release", commit.ReleaseLease);
-            update.Parameters.AddWithValue("$tenant", commit.TenantId);
-            update.Parameters.AddWithValue("$id", Id(commit.RunId));
-            update.Parameters.AddWithValue("$expected", commit.ExpectedVersion);
-            update.Parameters.AddWithValue("$owner", OrNull(commit.LeaseOwner));
-            using var reader = await update.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return RunCommitResult.Refused;
-            }
-
-            version = reader.GetInt64(0);
-            checkpointVersion = reader.GetInt64(1);
+            return RunCommitResult.Refused;
         }
+
+        var (version, checkpointVersion) = updated;
 
         if (commit.Checkpoint is { } checkpoint)
         {
@@ -202,6 +181,54 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         }
 
         return new RunCommitResult(true, version, checkpointVersion);
+    }
+
+    private const string UpdateSet = """
+        version = version + 1, checkpoint_version = checkpoint_version + $checkpoint,
+            output = $output, error = $error, waiting_for = $waitingFor, wake_at = $wakeAt, updated_at = $now,
+            lease_owner = CASE WHEN $release THEN NULL ELSE lease_owner END,
+            lease_expires_at = CASE WHEN $release THEN NULL ELSE lease_expires_at END
+        """;
+
+    private const string UpdateWhere = "tenant_id = $tenant AND id = $id AND version = $expected AND ($owner IS NULL OR lease_owner = $owner)";
+
+    private const string UpdateSql = $"""
+        UPDATE runs SET state = $state, ended_at = CASE WHEN $state IN (3, 4, 5) THEN $now ELSE NULL END,
+            {UpdateSet}
+        WHERE {UpdateWhere}
+        RETURNING version, checkpoint_version
+        """;
+
+    private const string StillRunningSql = $"""
+        UPDATE runs SET ended_at = NULL,
+            {UpdateSet}
+        WHERE {UpdateWhere} AND state = 1
+        RETURNING version, checkpoint_version
+        """;
+
+    // The run's new version and checkpoint version, or null when no row matched (fenced, or not in the state the SQL needs).
+    private static async Task<(long Version, long CheckpointVersion)?> UpdateAsync(
+        SqliteStoreTransaction own, string sql, RunCommit commit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        using var update = own.CreateCommand(sql);
+        if (sql == UpdateSql)
+        {
+            update.Parameters.AddWithValue("$state", (int)commit.State);
+        }
+
+        update.Parameters.AddWithValue("$checkpoint", commit.Checkpoint is null ? 0 : 1);
+        update.Parameters.AddWithValue("$output", OrNull(commit.Output));
+        update.Parameters.AddWithValue("$error", OrNull(commit.Error));
+        update.Parameters.AddWithValue("$waitingFor", OrNull(commit.WaitingFor));
+        update.Parameters.AddWithValue("$wakeAt", commit.WakeAt is { } wake ? Ticks(wake) : DBNull.Value);
+        update.Parameters.AddWithValue("$now", Ticks(now));
+        update.Parameters.AddWithValue("$release", commit.ReleaseLease);
+        update.Parameters.AddWithValue("$tenant", commit.TenantId);
+        update.Parameters.AddWithValue("$id", Id(commit.RunId));
+        update.Parameters.AddWithValue("$expected", commit.ExpectedVersion);
+        update.Parameters.AddWithValue("$owner", OrNull(commit.LeaseOwner));
+        using var reader = await update.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
     }
 
     private static RunRecord Read(DbDataReader r) => new(

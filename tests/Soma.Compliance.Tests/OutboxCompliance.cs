@@ -173,6 +173,33 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
+    public async Task A_claim_of_every_topic_takes_the_oldest_rows_across_all_topics_in_order()
+    {
+        var tenant = NewTenant();
+        string[] topics = ["agent.runs.v1", "memory.remember", "agent.steps.v1", "conversation.v1"];
+        var messages = Enumerable.Range(0, 12)
+            .Select(i => Message(tenant, topic: topics[i * 7 % topics.Length], createdAt: Start.AddSeconds(i)))
+            .ToList();
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var m in messages.AsEnumerable().Reverse())
+            {
+                await Outbox.AppendAsync(tx, m);
+            }
+        });
+
+        var first = await Outbox.ClaimAsync(new OutboxClaimRequest("w1", 5, Lease) { TenantId = tenant });
+        Assert.Equal(messages.Take(5).Select(m => m.Id), first.Select(c => c.Message.Id));
+        await Outbox.MarkSentAsync("w1", [.. first.Select(c => c.Message.Id)]);
+        var rest = await Outbox.ClaimAsync(new OutboxClaimRequest("w2", 50, Lease) { TenantId = tenant });
+        Assert.Equal(messages.Skip(5).Select(m => m.Id), rest.Select(c => c.Message.Id));
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("w3", 50, Lease) { TenantId = tenant }));
+
+        // Counted per tenant over every topic: the 7 leased rows are still pending.
+        Assert.Equal(7, Assert.Single(await Outbox.GetDepthAsync(), d => d.TenantId == tenant).Pending);
+    }
+
+    [Fact]
     public async Task Rows_appended_at_the_same_time_are_claimed_in_id_order()
     {
         var tenant = NewTenant();

@@ -39,6 +39,9 @@ public sealed class DataDirKeyStore : IKeySource
     public string? WatchedFolder => Path.GetDirectoryName(RingPath);
 
     /// <inheritdoc/>
+    public string? WatchedFile => Path.GetFileName(RingPath);
+
+    /// <inheritdoc/>
     public Task<KeyRing> LoadAsync(CancellationToken cancellationToken = default) => Task.FromResult(Load());
 
     /// <summary>Reads the ring, creating it (and migrating <c>jwt-hs256.key</c>) on first use.</summary>

@@ -9,6 +9,14 @@ public interface IKeySource
     /// <summary>A folder whose changes should wake a reload, or null.</summary>
     string? WatchedFolder { get; }
 
+    /// <summary>
+    /// The one file of <see cref="WatchedFolder"/> whose changes matter, or null for every file of it. A source that
+    /// names its file shares the folder with busy files (the data directory, with the database and its log): only that
+    /// file's creation, removal and renames wake a reload (the ring is replaced by a rename; an edit in place is read at
+    /// the next poll), so the database's writes raise no file events at all.
+    /// </summary>
+    string? WatchedFile => null;
+
     /// <summary>Reads the ring now.</summary>
     /// <exception cref="KeySourceException">The source cannot be read or holds a wrong key; the message names where, never a secret.</exception>
     Task<KeyRing> LoadAsync(CancellationToken cancellationToken = default);

@@ -13,6 +13,8 @@ internal sealed class KeyFileSource(string path) : IKeySource
 
     public string? WatchedFolder => Path.GetDirectoryName(Path.GetFullPath(path));
 
+    public string? WatchedFile => Path.GetFileName(path);
+
     public Task<KeyRing> LoadAsync(CancellationToken cancellationToken = default)
     {
         byte[] secret;

@@ -232,7 +232,12 @@ public sealed partial class KeyRingProvider : BackgroundService, IHealthReporter
             return null;
         }
 
-        var watcher = new FileSystemWatcher(folder) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size };
+        // A folder of its own (a Secret mount) is watched whole. A file in a shared folder is watched by name only: the
+        // data directory's database writes its log thousands of times a second under load, and watching writes there
+        // woke this process (and reloaded the ring) for every one of them.
+        var watcher = _source.WatchedFile is { } file
+            ? new FileSystemWatcher(folder, file) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName }
+            : new FileSystemWatcher(folder) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size };
         FileSystemEventHandler nudge = (_, _) => Nudge();
         watcher.Created += nudge;
         watcher.Changed += nudge;

@@ -17,13 +17,13 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
 
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
-    /// <inheritdoc />
     private const string Append = """
         INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
         """;
 
+    /// <inheritdoc />
     public async Task<bool> AppendAsync(IStoreTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);

@@ -155,9 +155,9 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         // condition reads the state) is not rewritten by every step's commit (one page of the log fewer per step). A run
         // that was not running (its first start from accepted, a resume) takes the statement that sets it.
         var read = commit.State == RunState.Running
-            ? await UpdateAsync(own, StillRunningSql, commit, now, cancellationToken).ConfigureAwait(false)
+            ? await UpdateAsync(own, commit, now, stillRunning: true, cancellationToken).ConfigureAwait(false)
             : null;
-        read ??= await UpdateAsync(own, UpdateSql, commit, now, cancellationToken).ConfigureAwait(false);
+        read ??= await UpdateAsync(own, commit, now, stillRunning: false, cancellationToken).ConfigureAwait(false);
         if (read is not { } updated)
         {
             return RunCommitResult.Refused;
@@ -206,12 +206,12 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         RETURNING version, checkpoint_version
         """;
 
-    // The run's new version and checkpoint version, or null when no row matched (fenced, or not in the state the SQL needs).
+    // The run's new version and checkpoint version, or null when no row matched: fenced, or (stillRunning) not running.
     private static async Task<(long Version, long CheckpointVersion)?> UpdateAsync(
-        SqliteStoreTransaction own, string sql, RunCommit commit, DateTimeOffset now, CancellationToken cancellationToken)
+        SqliteStoreTransaction own, RunCommit commit, DateTimeOffset now, bool stillRunning, CancellationToken cancellationToken)
     {
-        using var update = own.CreateCommand(sql);
-        if (sql == UpdateSql)
+        using var update = own.CreateCommand(stillRunning ? StillRunningSql : UpdateSql);
+        if (!stillRunning)
         {
             update.Parameters.AddWithValue("$state", (int)commit.State);
         }

@@ -16,6 +16,9 @@ public sealed record PolicyDecision(bool Allow, IReadOnlyList<string> Reasons, s
     /// <summary>Anything else the policy's decision object carried (e.g. <c>{"sandbox": true}</c>), or null.</summary>
     public JsonElement? Obligations { get; init; }
 
+    /// <summary>Whether the engine gave an earlier decision again, for an input that agreed with that one's wherever the policy read it.</summary>
+    public bool Cached { get; init; }
+
     /// <summary>A fail-closed deny.</summary>
     public static PolicyDecision Deny(string reason, string policyVersion, string engine, TimeSpan duration) =>
         new(false, [reason], policyVersion, engine, duration);

@@ -8,7 +8,7 @@ namespace Soma.Core.Policy;
 
 /// <summary>
 /// Audits one policy decision inside the caller's transaction: an audit-log row and an <c>agent.audit.v1</c>
-/// <c>audit.decision</c> event, with the decision's reasons, engine, duration and policy version in the details. The
+/// <c>audit.decision</c> event, with the decision's reasons, engine, duration, whether it was a cached decision, and policy version in the details. The
 /// one place both the tool invoker and the orchestrator's policy step write decisions, so they read alike.
 /// </summary>
 public static class PolicyDecisionAudit
@@ -43,6 +43,7 @@ public static class PolicyDecisionAudit
             ["reasons"] = decision.Reasons,
             ["engine"] = decision.Engine,
             ["duration_ms"] = Math.Round(decision.Duration.TotalMilliseconds, 3),
+            ["cached"] = decision.Cached,
         };
         var detailsJson = JsonSerializer.SerializeToElement(all);
         await audit.AppendAsync(transaction, new AuditRecord(

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Soma.Core.Policy;
+using Soma.Policy.Rego.Evaluation;
 using Soma.Policy.Rego.Values;
 
 namespace Soma.Policy.Engines;
@@ -22,12 +23,6 @@ internal static class PolicyInputValue
 
     public static Value From(PolicyInput input)
     {
-        var roles = ImmutableArray.CreateBuilder<Value>(input.Roles.Count);
-        foreach (var role in input.Roles)
-        {
-            roles.Add(Value.String(role));
-        }
-
         var tool = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
         tool.Add(Name, Value.String(input.Tool.Name));
         // Both engines see the same document (PolicyInputDocument is what OPA is sent): absent arguments are {}.
@@ -38,13 +33,88 @@ internal static class PolicyInputValue
         var document = ImmutableSortedDictionary.CreateBuilder<Value, Value>();
         document.Add(Tenant, Value.String(input.Tenant));
         document.Add(Subject, Value.String(input.Subject));
-        document.Add(Roles, Value.Array(roles.MoveToImmutable()));
+        document.Add(Roles, RolesOf(input));
         document.Add(Tool, Value.Object(tool));
         document.Add(Session, OrNull(input.Session));
         document.Add(Run, OrNull(input.Run));
         document.Add(Step, OrNull(input.Step));
         document.Add(Now, Value.String(PolicyInputDocument.FormatTime(input.Now)));
         return Value.Object(document);
+    }
+
+    /// <summary>
+    /// The value at <paramref name="path"/> of the document <see cref="From"/> makes of <paramref name="input"/> (null
+    /// when undefined). The members the shipped policy reads are made alone; any other path is read from the whole
+    /// document, made once into <paramref name="document"/>.
+    /// </summary>
+    public static Value? At(PolicyInput input, Value[] path, ref Value? document)
+    {
+        var first = path[0];
+        if (path.Length == 1)
+        {
+            if (first.Equals(Roles))
+            {
+                return RolesOf(input);
+            }
+
+            if (first.Equals(Tenant))
+            {
+                return Value.String(input.Tenant);
+            }
+
+            if (first.Equals(Subject))
+            {
+                return Value.String(input.Subject);
+            }
+        }
+        else if (path.Length == 2 && first.Equals(Tool))
+        {
+            var second = path[1];
+            if (second.Equals(Name))
+            {
+                return Value.String(input.Tool.Name);
+            }
+
+            if (second.Equals(Sandbox))
+            {
+                return Value.Bool(input.Tool.Sandbox);
+            }
+
+            if (second.Equals(Risk))
+            {
+                return Value.String(input.Tool.Risk);
+            }
+        }
+
+        return ValueAt(document ??= From(input), path);
+    }
+
+    /// <summary>The value at <paramref name="path"/> below <paramref name="root"/>, as the evaluator indexes it (null when undefined).</summary>
+    public static Value? ValueAt(Value root, Value[] path)
+    {
+        Value? value = root;
+        foreach (var key in path)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            value = Evaluator.Index(value, key);
+        }
+
+        return value;
+    }
+
+    private static ArrayValue RolesOf(PolicyInput input)
+    {
+        var roles = ImmutableArray.CreateBuilder<Value>(input.Roles.Count);
+        foreach (var role in input.Roles)
+        {
+            roles.Add(Value.String(role));
+        }
+
+        return Value.Array(roles.MoveToImmutable());
     }
 
     private static Value OrNull(string? text) => text is null ? Value.Null : Value.String(text);

@@ -5,6 +5,7 @@ using Soma.Core.Policy;
 using Soma.Policy.Bundles;
 using Soma.Policy.Hosting;
 using Soma.Policy.Rego;
+using Soma.Policy.Rego.Evaluation;
 
 namespace Soma.Policy.Engines;
 
@@ -16,6 +17,7 @@ namespace Soma.Policy.Engines;
 public sealed class RegoPolicyEngine(IOptions<PolicyOptions> options) : IPolicyEngine
 {
     private readonly TimeSpan _timeout = TimeSpan.FromMilliseconds(options.Value.TimeoutMilliseconds);
+    private readonly int _cacheCapacity = options.Value.DecisionCacheEntries;
     private volatile Loaded? _loaded;
 
     /// <inheritdoc />
@@ -28,7 +30,7 @@ public sealed class RegoPolicyEngine(IOptions<PolicyOptions> options) : IPolicyE
     public void Swap(PolicyBundle bundle)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        _loaded = new Loaded(bundle);
+        _loaded = new Loaded(bundle, _cacheCapacity);
     }
 
     /// <inheritdoc />
@@ -45,9 +47,22 @@ public sealed class RegoPolicyEngine(IOptions<PolicyOptions> options) : IPolicyE
         var version = loaded.Bundle.Version;
         try
         {
-            var query = loaded.Queries.GetOrAdd(input.Query, static (q, policy) => policy.Prepare(q), loaded.Bundle.Policy);
-            var value = query.Evaluate(PolicyInputValue.From(input), new EvaluationOptions { Now = input.Now, CancellationToken = cancellationToken, Timeout = _timeout });
-            return ValueTask.FromResult(DecisionValue.Read(value, version, Name, Stopwatch.GetElapsedTime(started)));
+            var query = loaded.Queries.GetOrAdd(input.Query, static (q, loaded) => new Query(loaded.Bundle.Policy.Prepare(q), loaded.CacheCapacity), loaded);
+            if (query.Cache?.Find(input) is { } known)
+            {
+                return ValueTask.FromResult(known with { Duration = Stopwatch.GetElapsedTime(started), Cached = true });
+            }
+
+            var document = PolicyInputValue.From(input);
+            var reads = query.Cache is null ? null : new InputReads();
+            var value = query.Prepared.Evaluate(document, new EvaluationOptions { Now = input.Now, CancellationToken = cancellationToken, Timeout = _timeout, Reads = reads });
+            var decision = DecisionValue.Read(value, version, Name, Stopwatch.GetElapsedTime(started));
+            if (reads is not null)
+            {
+                query.Cache!.Add(document, reads, decision);
+            }
+
+            return ValueTask.FromResult(decision);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -69,10 +84,23 @@ public sealed class RegoPolicyEngine(IOptions<PolicyOptions> options) : IPolicyE
 
     private static string Truncate(string text) => text.Length <= 500 ? text : text[..500] + "…";
 
-    private sealed class Loaded(PolicyBundle bundle)
+    /// <summary>How many entries the decision cache of <paramref name="query"/> holds now (0 when it is off or empty).</summary>
+    internal int CachedEntries(string query) => _loaded?.Queries.TryGetValue(query, out var prepared) == true ? prepared.Cache?.Count ?? 0 : 0;
+
+    private sealed class Loaded(PolicyBundle bundle, int cacheCapacity)
     {
         public PolicyBundle Bundle { get; } = bundle;
 
-        public ConcurrentDictionary<string, PreparedQuery> Queries { get; } = new(StringComparer.Ordinal);
+        public int CacheCapacity { get; } = cacheCapacity;
+
+        public ConcurrentDictionary<string, Query> Queries { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>A query prepared on the bundle, with its decisions kept (<see cref="DecisionCache"/>) unless the cache is off.</summary>
+    private sealed class Query(PreparedQuery prepared, int cacheCapacity)
+    {
+        public PreparedQuery Prepared { get; } = prepared;
+
+        public DecisionCache? Cache { get; } = cacheCapacity > 0 ? new DecisionCache(cacheCapacity) : null;
     }
 }

@@ -28,6 +28,14 @@ public sealed class PolicyOptions
     [Range(1, 60_000)]
     public int TimeoutMilliseconds { get; set; } = 250;
 
+    /// <summary>
+    /// How many entries the embedded engine's decision cache may hold per query before it starts again (0 turns it
+    /// off). A decision is kept under the input values its evaluation read, so it is given again only to a call that
+    /// would be decided alike; a new policy starts an empty cache. Default 10,000.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int DecisionCacheEntries { get; set; } = 10_000;
+
     /// <summary>Whether a policy's <c>test_</c> rules must pass before it is loaded. Default true.</summary>
     public bool RequireTests { get; set; } = true;
 

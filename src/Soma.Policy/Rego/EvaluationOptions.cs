@@ -30,4 +30,7 @@ public sealed class EvaluationOptions
     /// <summary>Whether a builtin's error fails the evaluation (default, as <c>opa eval --strict-builtin-errors</c>);
     /// when false the call is undefined instead.</summary>
     public bool StrictBuiltinErrors { get; init; } = true;
+
+    /// <summary>Collects what the evaluation read of its input (the embedded engine's decision cache), or null.</summary>
+    internal Evaluation.InputReads? Reads { get; init; }
 }

@@ -107,6 +107,28 @@ public sealed class ToolInvokerTests : IAsyncLifetime
         Assert.Equal(["user"], details.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
     }
 
+    [Fact]
+    public async Task A_decision_given_again_from_the_policy_s_cache_says_so_in_its_audit_row()
+    {
+        // Two calls of one tool by the same roles (another call id, session and run): the policy read the same values.
+        var first = await InvokeAsync("time.now", "{}", "user");
+        var second = await InvokeAsync("time.now", "{}", "user");
+        Assert.False(first.Decision.Cached);
+        Assert.True(second.Decision.Cached);
+        await using (var transaction = await _host.Store.BeginAsync())
+        {
+            var sink = new RecordingSink(transaction);
+            await _host.Invoker.RecordAsync(first, sink);
+            await _host.Invoker.RecordAsync(second, sink);
+            Assert.Equal([false, true], sink.Events.OfType<AuditDecisionMade>().Select(e => e.Details!.Value.GetProperty("cached").GetBoolean()));
+            await transaction.CommitAsync();
+        }
+
+        var rows = await _host.Audit.ListAsync("t-tools", new PageRequest(10), "tool.call");
+        Assert.Equal([true, false], rows.Items.Select(r => JsonDocument.Parse(r.Details!).RootElement.GetProperty("cached").GetBoolean()));
+        Assert.All(rows.Items, r => Assert.Equal("allow", r.Decision));
+    }
+
     [Theory]
     [InlineData("time.now", """{"timezone":5}""", "/timezone", "should be")]
     [InlineData("time.now", """{"zone":"Europe/Paris"}""", "/zone", "zone")]

@@ -29,6 +29,12 @@ internal sealed partial class Compiler
                     Resolve(part.Key, scope, context, deferred);
                 }
 
+                if (r.Head is VarTerm { Kind: VarKind.Input } inputHead)
+                {
+                    var keys = r.Parts.TakeWhile(p => p.Key.Constant is { } key && key is not (ArrayValue or ObjectValue or SetValue)).Select(p => p.Key.Constant!);
+                    r.InputPath = [.. inputHead.Path, .. keys];
+                }
+
                 if (r.Head is VarTerm { Kind: VarKind.Data } head)
                 {
                     var path = new List<Value>(head.Node!.Path);

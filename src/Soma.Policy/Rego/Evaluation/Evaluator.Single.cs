@@ -27,17 +27,7 @@ internal sealed partial class Evaluator
                 value = frame[v.Slot];
                 return value is not null;
             case VarTerm { Kind: VarKind.Input } v:
-                value = _state.Input;
-                foreach (var key in v.Path)
-                {
-                    if (value is null)
-                    {
-                        break;
-                    }
-
-                    value = Index(value, key);
-                }
-
+                value = Input(v.Path, v.Path);
                 return true;
             case VarTerm { Kind: VarKind.Data } v when v.Path.Length == 0:
                 value = EvalNode(v.Node!);
@@ -186,6 +176,12 @@ internal sealed partial class Evaluator
 
             current = EvalNode(node);
             from = r.NodeParts;
+        }
+        else if (r.Head is VarTerm { Kind: VarKind.Input } input)
+        {
+            // The read is the reference's constant path, not the head's whole document.
+            current = Input(input.Path, r.InputPath!);
+            from = 0;
         }
         else
         {

@@ -67,17 +67,7 @@ internal sealed partial class Evaluator
 
                 return next(value);
             case VarKind.Input:
-                var input = _state.Input;
-                foreach (var key in v.Path)
-                {
-                    if (input is null)
-                    {
-                        break;
-                    }
-
-                    input = Index(input, key);
-                }
-
+                var input = Input(v.Path, v.Path);
                 return input is null || next(input);
             case VarKind.Data:
                 return EvalData(v.Node!, v.Path, 0, null, 0, frame, next);
@@ -119,6 +109,13 @@ internal sealed partial class Evaluator
                 return r.Node is not null
                     ? EvalData(r.Node, [], 0, r, r.NodeParts, frame, next)
                     : EvalData(head.Node!, head.Path, 0, r, 0, frame, next);
+            case VarTerm { Kind: VarKind.Input } head:
+                {
+                    // The read is the reference's constant path, not the head's whole document.
+                    var input = Input(head.Path, r.InputPath!);
+                    return input is null || EvalParts(input, r, 0, frame, next);
+                }
+
             default:
                 return EvalTerm(r.Head, frame, value => EvalParts(value, r, 0, frame, next));
         }
@@ -433,6 +430,11 @@ internal sealed partial class Evaluator
 
     private Value? CallBuiltin(Builtins.Builtin builtin, Value[] arguments, SourceLocation location)
     {
+        if (builtin.IsNondeterministic)
+        {
+            _reads?.Spoil();
+        }
+
         if (_state.BuiltinOverrides is not null && _state.BuiltinOverrides.TryGetValue(builtin.Name, out var replaced))
         {
             return replaced.Function is null ? replaced.Value : CallFunction(replaced.Function, arguments, location);

@@ -22,6 +22,7 @@ internal sealed partial class Evaluator
     private int _depth;
     private bool _arrayMismatch;
     private readonly long _deadline;
+    private readonly InputReads? _reads;
     private int _steps;
 
     public Evaluator(PolicyModel model, Value? input, EvaluationOptions? options)
@@ -29,6 +30,7 @@ internal sealed partial class Evaluator
         _model = model;
         _options = options ?? EvaluationOptions.Default;
         _strict = _options.StrictBuiltinErrors;
+        _reads = _options.Reads;
         _builtins = new BuiltinContext(_options.Now ?? TimeProvider.System.GetUtcNow(), _options.Print, _options.CancellationToken);
         _state = EvaluationState.Rent(input, model.NodeCount);
         _root = _state;
@@ -384,6 +386,7 @@ internal sealed partial class Evaluator
 
             if (with.TargetsInput)
             {
+                _reads?.Spoil();
                 fork.Input = SetPath(fork.Input, with.Path, 0, value);
             }
             else if (with.Builtin is not null)
@@ -491,7 +494,25 @@ internal sealed partial class Evaluator
         }
     }
 
-    private static Value? Index(Value collection, Value key) => collection switch
+    /// <summary>The input's value at <paramref name="path"/> (null when undefined), noting the read as <paramref name="read"/>.</summary>
+    private Value? Input(Value[] path, Value[] read)
+    {
+        _reads?.Read(read);
+        var value = _state.Input;
+        foreach (var key in path)
+        {
+            if (value is null)
+            {
+                break;
+            }
+
+            value = Index(value, key);
+        }
+
+        return value;
+    }
+
+    internal static Value? Index(Value collection, Value key) => collection switch
     {
         ArrayValue array => key is NumberValue n && n.TryGetInt32(out var i) && i >= 0 && i < array.Items.Length ? array.Items[i] : null,
         ObjectValue obj => obj[key],

@@ -1,4 +1,5 @@
 using Soma.Policy.Rego.Compilation;
+using Soma.Policy.Rego.Values;
 
 namespace Soma.Policy.Rego.Syntax;
 
@@ -14,4 +15,10 @@ internal sealed class RefTerm(SourceLocation location, Term head, IReadOnlyList<
 
     /// <summary>How many of <see cref="Parts"/> the <see cref="Node"/> consumed.</summary>
     internal int NodeParts { get; set; }
+
+    /// <summary>
+    /// For references into <c>input</c>: the path its leading constant keys name (<c>input.tool.name</c> →
+    /// <c>["tool", "name"]</c>), the part of the input the reference reads (see <see cref="Evaluation.InputReads"/>).
+    /// </summary>
+    internal Value[]? InputPath { get; set; }
 }

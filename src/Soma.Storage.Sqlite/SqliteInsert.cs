@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -7,8 +9,8 @@ namespace Soma.Storage.Sqlite;
 /// One INSERT compiled once on the writer connection and bound by position through SQLitePCLRaw, the binding
 /// Microsoft.Data.Sqlite itself runs on. Kept for the rows written most (an outbox row per event, an audit row per
 /// decision): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a data reader
-/// on every execution (about 2.5 KiB per row); here text is bound as UTF-16 for SQLite to convert and nothing is
-/// allocated. It runs in the writer's open transaction, as a rented command does; only the writer's gate holder uses it,
+/// on every execution (about 2.5 KiB per row); here text is encoded to UTF-8 into a stack or pooled buffer and copied
+/// by SQLite, and nothing is allocated. It runs in the writer's open transaction, as a rented command does; only the writer's gate holder uses it,
 /// one execution at a time.
 /// </summary>
 internal sealed class SqliteInsert : IDisposable
@@ -31,7 +33,30 @@ internal sealed class SqliteInsert : IDisposable
     /// <summary>Binds text, or NULL for null, to the 1-based parameter <paramref name="index"/>.</summary>
     public SqliteInsert Text(int index, string? value)
     {
-        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
+        if (value is null)
+        {
+            Check(raw.sqlite3_bind_null(_statement, index));
+            return this;
+        }
+
+        // UTF-8, the database's encoding, encoded here into a stack or pooled buffer: bound as UTF-16, SQLite would
+        // allocate and convert each value again when it builds the row.
+        var most = Encoding.UTF8.GetMaxByteCount(value.Length);
+        byte[]? rented = null;
+        var buffer = most <= 1024 ? stackalloc byte[most] : (rented = ArrayPool<byte>.Shared.Rent(most));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(value, buffer);
+            Check(raw.sqlite3_bind_text(_statement, index, buffer[..length]));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
         return this;
     }
 

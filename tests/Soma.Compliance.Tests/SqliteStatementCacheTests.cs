@@ -15,6 +15,9 @@ public sealed class SqliteStatementCacheTests : IDisposable
     private const string Insert = "INSERT INTO notes (id, text) VALUES ($id, $text)";
     private const string Select = "SELECT text FROM notes WHERE id >= $from ORDER BY id";
 
+    // 3,000 bytes of UTF-8 (two per é, four per 🙂): more than the positional insert encodes on the stack.
+    private static readonly string Long = string.Concat(Enumerable.Repeat("é🙂", 500));
+
     private readonly TempDirectory _directory = new("soma-statements");
     private readonly SqliteConnection _connection;
     private readonly SqliteStatementCache _cache;
@@ -150,6 +153,7 @@ public sealed class SqliteStatementCacheTests : IDisposable
             Assert.Equal(1, insert.Id(1, id).Text(2, "héllo — 世界 \u0000 end").Integer(3, long.MaxValue).Execute());
             Assert.Equal(0, insert.Id(1, id).Text(2, "again").Integer(3, 1).Execute()); // the conflict clause: nothing inserted
             Assert.Equal(1, insert.Id(1, Guid.Empty).Text(2, null).Integer(3, -1).Execute());
+            Assert.Equal(1, insert.Id(1, Guid.Parse("00000000-0000-0000-0000-000000000002")).Text(2, Long).Integer(3, 2).Execute()); // past the stack buffer
             transaction.Commit();
         }
 
@@ -176,6 +180,7 @@ public sealed class SqliteStatementCacheTests : IDisposable
         Assert.Equal(
             [
                 "00000000-0000-0000-0000-000000000000|NULL|null|-1",
+                $"00000000-0000-0000-0000-000000000002|{Long}|text|2",
                 "00000000-0000-0000-0000-000000000001|after|text|7",
                 $"{id:D}|héllo — 世界 \u0000 end|text|{long.MaxValue}",
             ],

@@ -1,8 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Soma.Core.Memory;
-using Soma.Core.Storage;
-using Soma.Storage.Sqlite;
 using Soma.Testing;
 
 namespace Soma.Memory.Tests.Store;
@@ -20,8 +17,8 @@ public sealed class SqliteMemoryMigrationTests : IDisposable
     public async Task Memories_written_before_the_tenant_key_index_was_dropped_are_still_found_linked_and_updated()
     {
         var path = Path.Combine(_directory.Path, "soma.db");
-        MigrateUpTo(path, DropsTenantKeyIndex);
-        Assert.True(HasTenantKeyIndex(path));
+        SqliteEngine.MigrateUpTo(path, DropsTenantKeyIndex);
+        Assert.True(SqliteEngine.HasIndex(path, "memories_tenant_key"));
         await using (var before = SqliteEngine.Open(path, TimeProvider.System))
         {
             await before.Memories.UpsertAsync("t", "agent", [Item("question", "the rollback window"), Item("answer", "six in the morning", [new MemoryLink("answers", "question")])], Now);
@@ -33,7 +30,7 @@ public sealed class SqliteMemoryMigrationTests : IDisposable
         // This migration, then the ones shipped after it.
         Assert.Equal(DropsTenantKeyIndex, (await after.Store.MigrateAsync())[0]);
 
-        Assert.False(HasTenantKeyIndex(path));
+        Assert.False(SqliteEngine.HasIndex(path, "memories_tenant_key"));
         var found = await after.Memories.SearchAsync(new RecallRequest("rollback", "t", "agent"), Now);
         var question = Assert.Single(found.Results);
         Assert.Equal("question", question.Key);
@@ -50,38 +47,6 @@ public sealed class SqliteMemoryMigrationTests : IDisposable
         Assert.True(Assert.Single(updated).Deduplicated);
         Assert.Empty((await after.Memories.SearchAsync(new RecallRequest("rollback", "t", "agent"), Now)).Results);
         Assert.Equal("question", Assert.Single((await after.Memories.SearchAsync(new RecallRequest("new", "t", "agent"), Now)).Results).Key);
-    }
-
-    // The shipped migrations before `stop`, applied and recorded as the store records them.
-    private static void MigrateUpTo(string path, string stop)
-    {
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
-        connection.Open();
-        Execute(connection, "PRAGMA journal_mode = WAL; CREATE TABLE schema_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
-        foreach (var (name, sql) in EmbeddedMigrations.Load(typeof(SqliteBackup).Assembly).TakeWhile(m => m.Name != stop))
-        {
-            Execute(connection, sql);
-            using var record = connection.CreateCommand();
-            record.CommandText = "INSERT INTO schema_migrations (name, applied_at) VALUES ($name, 0)";
-            record.Parameters.AddWithValue("$name", name);
-            record.ExecuteNonQuery();
-        }
-    }
-
-    private static bool HasTenantKeyIndex(string path)
-    {
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'memories_tenant_key'";
-        return (long)command.ExecuteScalar()! == 1;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     private static RememberItem Item(string key, string text, IReadOnlyList<MemoryLink>? links = null)

@@ -156,7 +156,7 @@ public static class SomaMeters
     public static readonly SomaInstrument SandboxEgress = new(Sandbox, "soma.sandbox.egress", SomaInstrumentKind.Counter, "{request}", "Requests of sandboxed programs at the egress proxy, by decision (allowed, refused, failed, invalid).");
 
     /// <summary><c>soma.policy.decisions</c>.</summary>
-    public static readonly SomaInstrument PolicyDecisions = new(Policy, "soma.policy.decisions", SomaInstrumentKind.Counter, "{decision}", "Policy decisions (tags engine, decision: allow or deny, reason: the fail-closed code or policy).");
+    public static readonly SomaInstrument PolicyDecisions = new(Policy, "soma.policy.decisions", SomaInstrumentKind.Counter, "{decision}", "Policy decisions (tags engine, decision: allow or deny, reason: the fail-closed code or policy, cached: whether the embedded engine gave an earlier decision again).");
 
     /// <summary><c>soma.policy.decision.duration</c>.</summary>
     public static readonly SomaInstrument PolicyDecisionDuration = new(Policy, "soma.policy.decision.duration", SomaInstrumentKind.Histogram, "ms", "How long a policy decision took (tag engine).");

@@ -71,7 +71,7 @@ public sealed partial class PolicyNode : IPolicyEngine
         }
 
         var code = decision.Allow ? "policy" : FailClosedCode(decision);
-        _decisions.Add(1, new("engine", _engine.Name), new("decision", decision.Allow ? "allow" : "deny"), new("reason", code));
+        _decisions.Add(1, new("engine", _engine.Name), new("decision", decision.Allow ? "allow" : "deny"), new("reason", code), new("cached", decision.Cached ? "true" : "false"));
         _duration.Record(decision.Duration.TotalMilliseconds, new KeyValuePair<string, object?>("engine", _engine.Name));
         if (!decision.Allow && code != "policy")
         {

@@ -97,6 +97,7 @@ public sealed class ToolPolicyTests : IAsyncLifetime
         var metrics = await admin.GetStringAsync("/metrics");
         Assert.Contains("soma_policy_decisions_total{", metrics, StringComparison.Ordinal);
         Assert.Contains("decision=\"deny\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("cached=\"false\"", metrics, StringComparison.Ordinal);
         Assert.Contains("soma_policy_decision_duration_milliseconds", metrics, StringComparison.Ordinal);
     }
 

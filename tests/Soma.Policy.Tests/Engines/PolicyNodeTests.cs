@@ -62,6 +62,38 @@ public sealed class PolicyNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Decisions_given_again_from_the_engine_s_cache_are_counted_as_cached()
+    {
+        var counted = new List<(string Decision, string Cached)>();
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // This test's node only: other tests' nodes count in parallel.
+            if (instrument.Name == "soma.policy.decisions" && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            var all = tags.ToArray();
+            lock (counted)
+            {
+                counted.Add(((string)all.Single(t => t.Key == "decision").Value!, (string)all.Single(t => t.Key == "cached").Value!));
+            }
+        });
+        listener.Start();
+
+        var node = Node(Loaded());
+        await node.DecideAsync(Input("time.now", "admin"));
+        await node.DecideAsync(Input("time.now", "admin") with { Session = "another" });
+        await node.DecideAsync(Input("shell.run", "user"));
+
+        Assert.Equal([("allow", "false"), ("allow", "true"), ("deny", "false")], counted);
+    }
+
+    [Fact]
     public async Task An_undefined_or_malformed_decision_is_a_deny_with_its_code()
     {
         var engine = new RegoPolicyEngine(Options.Create(new PolicyOptions()));

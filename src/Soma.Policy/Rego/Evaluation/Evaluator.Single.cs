@@ -180,7 +180,7 @@ internal sealed partial class Evaluator
         else if (r.Head is VarTerm { Kind: VarKind.Input } input)
         {
             // The read is the reference's constant path, not the head's whole document.
-            current = Input(input.Path, r.InputPath!);
+            current = Input(input.Path, r.InputPath ?? input.Path);
             from = 0;
         }
         else

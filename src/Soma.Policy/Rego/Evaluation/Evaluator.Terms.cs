@@ -112,7 +112,7 @@ internal sealed partial class Evaluator
             case VarTerm { Kind: VarKind.Input } head:
                 {
                     // The read is the reference's constant path, not the head's whole document.
-                    var input = Input(head.Path, r.InputPath!);
+                    var input = Input(head.Path, r.InputPath ?? head.Path);
                     return input is null || EvalParts(input, r, 0, frame, next);
                 }
 

@@ -30,7 +30,11 @@ public sealed class RunHandOffTests
         await worker.StartAsync(TestContext.Current.CancellationToken);
         try
         {
+            // Opened, and past its first look at the store: while that query runs, the worker holds every free slot for the
+            // runs it may find, and a start then is accepted unleased (the wake-up, not the hand-over, brings it to the worker).
             await Eventually(() => Task.FromResult(harness.HandOff.Owner == worker.WorkerId));
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            await Eventually(() => Task.FromResult(harness.HandOff.Free == settings.MaxConcurrentRuns));
             var run = await harness.StartAsync("demo.handoff");
 
             Assert.Equal(worker.WorkerId, run.LeaseOwner);

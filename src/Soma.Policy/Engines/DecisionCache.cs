@@ -73,7 +73,7 @@ internal sealed class DecisionCache(int capacity)
         foreach (var path in reads.Paths)
         {
             var named = Interlocked.CompareExchange(ref node.Path, path, null);
-            if ((named is not null && !SamePath(named, path)) || node.Decision is not null)
+            if ((named is not null && !named.AsSpan().SequenceEqual(path)) || node.Decision is not null)
             {
                 // Another evaluation that agreed so far read elsewhere next: not deterministic after all; keep nothing.
                 return;
@@ -121,24 +121,6 @@ internal sealed class DecisionCache(int capacity)
 
         Interlocked.Increment(ref _count);
         return created;
-    }
-
-    private static bool SamePath(Value[] a, Value[] b)
-    {
-        if (a.Length != b.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < a.Length; i++)
-        {
-            if (!a[i].Equals(b[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private sealed class Node

@@ -49,7 +49,7 @@ internal sealed partial class Evaluator
         {
             foreach (var (path, value) in overrides)
             {
-                if (IsPrefix(path, node.Path))
+                if (node.Path.AsSpan().StartsWith(path))
                 {
                     return Lookup(value, node.Path, path.Length);
                 }
@@ -84,7 +84,7 @@ internal sealed partial class Evaluator
         {
             foreach (var (path, value) in overrides)
             {
-                if (path.Length > at.Length && IsPrefix(at, path))
+                if (path.Length > at.Length && path.AsSpan().StartsWith(at))
                 {
                     result = SetPath(result, path[at.Length..], 0, value);
                 }
@@ -92,24 +92,6 @@ internal sealed partial class Evaluator
         }
 
         return result;
-    }
-
-    private static bool IsPrefix(Value[] prefix, Value[] path)
-    {
-        if (prefix.Length > path.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < prefix.Length; i++)
-        {
-            if (!prefix[i].Equals(path[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static Value? Lookup(Value? value, Value[] path, int from)
@@ -129,7 +111,7 @@ internal sealed partial class Evaluator
         {
             foreach (var (prefix, value) in overrides)
             {
-                if (IsPrefix(prefix, path))
+                if (path.AsSpan().StartsWith(prefix))
                 {
                     return Lookup(value, path, prefix.Length);
                 }

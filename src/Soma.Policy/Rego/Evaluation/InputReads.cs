@@ -37,7 +37,7 @@ internal sealed class InputReads
 
         foreach (var read in _paths)
         {
-            if (IsPrefix(read, path))
+            if (path.AsSpan().StartsWith(read))
             {
                 return;
             }
@@ -48,22 +48,4 @@ internal sealed class InputReads
 
     /// <summary>Marks the evaluation as depending on more than the input's values.</summary>
     public void Spoil() => Complete = false;
-
-    private static bool IsPrefix(Value[] prefix, Value[] path)
-    {
-        if (prefix.Length > path.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < prefix.Length; i++)
-        {
-            if (!prefix[i].Equals(path[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

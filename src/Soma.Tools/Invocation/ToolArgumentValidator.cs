@@ -9,8 +9,10 @@ namespace Soma.Tools.Invocation;
 
 /// <summary>
 /// Checks a call's arguments against its tool's <see cref="ITool.ParametersSchema"/> (JSON Schema 2020-12), before the
-/// policy is asked. Each schema is compiled once, on the tool's first call; a valid call costs one evaluation in flag mode
-/// with annotations off, and only an invalid one is evaluated again to say which field is wrong and why.
+/// policy is asked. Each schema is compiled once, on the tool's first call, into the evaluator's form and, where it is a
+/// flat object of scalars and arrays (every schema the tool SDK writes), into an <see cref="ArgumentShapeCheck"/>. A valid
+/// call costs that check, or one evaluation in flag mode with annotations off when the check cannot vouch for it; only an
+/// invalid one is evaluated again to say which field is wrong and why.
 /// </summary>
 internal sealed class ToolArgumentValidator
 {
@@ -32,7 +34,9 @@ internal sealed class ToolArgumentValidator
             return compiled.Error;
         }
 
-        if (schema.Evaluate(value, FlagOptions).IsValid)
+        // Most calls are valid and most schemas are the SDK's flat objects: the shape check vouches for those without
+        // the evaluator; whatever it cannot vouch for is evaluated in full.
+        if (compiled.Shape?.IsCertainlyValid(value) == true || schema.Evaluate(value, FlagOptions).IsValid)
         {
             return null;
         }
@@ -60,12 +64,12 @@ internal sealed class ToolArgumentValidator
             // A registry of its own per tool: two tools may well use the same $id, and the global registry refuses that.
             var options = new BuildOptions { SchemaRegistry = new Json.Schema.SchemaRegistry(), Dialect = Dialect.Draft202012 };
             var schema = JsonSchema.Build(tool.ParametersSchema, options);
-            return new Compiled(schema, null);
+            return new Compiled(schema, null, ArgumentShapeCheck.TryCreate(tool.ParametersSchema));
         }
         catch (Exception ex) when (ex is JsonException or JsonSchemaException or RefResolutionException or ArgumentException or InvalidOperationException)
         {
             // The tool's fault, not the model's; every registered schema is checked against the meta-schema in a test.
-            return new Compiled(null, $"The tool's argument schema cannot be used: {ex.Message}");
+            return new Compiled(null, $"The tool's argument schema cannot be used: {ex.Message}", null);
         }
     }
 
@@ -76,5 +80,5 @@ internal sealed class ToolArgumentValidator
         return options;
     }
 
-    private sealed record Compiled(JsonSchema? Schema, string? Error);
+    private sealed record Compiled(JsonSchema? Schema, string? Error, ArgumentShapeCheck? Shape);
 }

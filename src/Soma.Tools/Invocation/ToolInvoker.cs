@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -62,7 +61,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
 
     private async Task<ToolInvocation> InvokeCoreAsync(ToolCallRequest request, CancellationToken cancellationToken)
     {
-        var argumentsHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.ArgumentsJson ?? string.Empty)));
+        var argumentsHash = TextSha256.Hex(request.ArgumentsJson ?? string.Empty);
         using var arguments = ParseArguments(request.ArgumentsJson);
         if (!registry.TryGet(request.Tool, out var tool))
         {
@@ -142,7 +141,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
             var result = invocation.Result;
             await sink.AppendAsync(new ToolAllowed(request.CallId, tool, policyVersion)).ConfigureAwait(false);
             var bytes = Encoding.UTF8.GetByteCount(result.Output);
-            var sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(result.Output)));
+            var sha256 = TextSha256.Hex(result.Output);
             await sink.AppendAsync(new ToolOutput(request.CallId, tool, result.Output, 0, bytes, sha256, result.Truncated)).ConfigureAwait(false);
             if (result.ErrorCode is null)
             {

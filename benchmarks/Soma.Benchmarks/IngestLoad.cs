@@ -12,7 +12,7 @@ using Soma.Testing;
 namespace Soma.Benchmarks;
 
 /// <summary>
-/// The durable message ingest driver (`dotnet run -c Release -- ingest [seconds] [clients]`): the real server with the
+/// The durable message ingest driver (`dotnet run -c Release -- ingest [seconds] [clients] [sqlite-full|postgres]`): the real server with the
 /// gateway role only (no worker, so nothing but the ingest runs), on SQLite FULL and on PostgreSQL (fsync on). Concurrent
 /// clients POST messages round-robin over 64 sessions; every 202 is a committed transaction (message, accepted
 /// <c>chat.turn</c> run, outbox row and session event). The baseline is <c>GET /healthz</c> of the same server with the
@@ -36,6 +36,7 @@ public static class IngestLoad
     {
         var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
         var clients = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 32;
+        var only = args.Length > 3 ? args[3] : null;
         var duration = TimeSpan.FromSeconds(seconds);
         await using var postgres = await PostgresServer.StartAsync();
         var engines = new (string Name, string Id, Func<Task<Dictionary<string, string?>>> Configure)[]
@@ -59,7 +60,13 @@ public static class IngestLoad
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|---:|---:|");
         var lines = new List<string>();
         var fsyncLines = new List<string>();
-        foreach (var (name, id, configure) in engines)
+        if (only is not null && !engines.Any(e => e.Id == only))
+        {
+            Console.Error.WriteLine($"ingest: unknown engine '{only}': use one of {string.Join(", ", engines.Select(e => e.Id))}");
+            return 2;
+        }
+
+        foreach (var (name, id, configure) in engines.Where(e => only is null || e.Id == only))
         {
             var configuration = await configure();
             configuration["Soma:Roles"] = "gateway";
@@ -80,6 +87,9 @@ public static class IngestLoad
             var baseline = await DriveAsync(client, clients, duration, Trivial, HttpStatusCode.OK);
             var warmIngest = await WarmUpAsync(client, clients, Message, HttpStatusCode.Accepted);
             var fsyncBefore = FsyncRate.Sample(FsyncSample);
+
+            // On standard error, so a profiler can start with the measured row (e.g. perf record --control).
+            Console.Error.WriteLine($"ingest: {id}: measuring POST /v1/sessions/{{id}}/messages for {seconds} s");
             var ingest = await DriveAsync(client, clients, duration, Message, HttpStatusCode.Accepted);
             var fsync = (fsyncBefore + FsyncRate.Sample(FsyncSample)) / 2;
             var ratio = ingest.RequestsPerSecond / baseline.RequestsPerSecond;

@@ -92,6 +92,13 @@ public sealed class MessageIntake(
             // The caller travels with the turn: the worker that runs it asks the policy on the caller's behalf.
             var input = ChatTurn.ToInput(new TurnInput(message.SessionId, messageId, replyId, hash, message.Subject, message.Roles));
             var dedupeKey = message.IdempotencyKey is null ? null : $"message:{message.SessionId}:{message.IdempotencyKey}";
+
+            // The turn's input is checked here, beside the other requests' work, not in the commit they all wait for.
+            if (runs.Check(ChatTurn.Workflow, null, input, out var draft) is not null)
+            {
+                return new IntakeResult.TurnsUnavailable();
+            }
+
             IntakeResult result;
 
             // When this process runs turns too, the run is accepted leased to its worker and handed over after the commit.
@@ -101,7 +108,7 @@ public sealed class MessageIntake(
             {
                 result = await committer.RunAsync(async (transaction, token) =>
                 {
-                    var started = await runs.AcceptAsync(transaction, tenant, ChatTurn.Workflow, null, input, dedupeKey, message.TraceParent, reservation, token);
+                    var started = await runs.AcceptAsync(transaction, tenant, draft, dedupeKey, message.TraceParent, reservation, token);
                     switch (started)
                     {
                         case RunStartResult.Accepted { Existing: true, Run: var existing }:

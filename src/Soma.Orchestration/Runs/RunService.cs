@@ -42,8 +42,14 @@ public sealed class RunService(
     public async Task<RunStartResult> StartAsync(
         string tenantId, string workflow, int? version, JsonElement input, string? idempotencyKey = null, string? traceParent = null, CancellationToken cancellationToken = default)
     {
+        // Checked before the commit: the input's schema check is work of this caller alone, not of the shared transaction.
+        if (Check(workflow, version, input, out var draft) is { } refused)
+        {
+            return refused;
+        }
+
         using var reservation = Reserve();
-        var result = await _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, workflow, version, input, idempotencyKey, traceParent, reservation, token), cancellationToken).ConfigureAwait(false);
+        var result = await _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, draft, idempotencyKey, traceParent, reservation, token), cancellationToken).ConfigureAwait(false);
         if (result is RunStartResult.Accepted { Existing: false } accepted)
         {
             reservation.HandOver(accepted.Run);
@@ -79,6 +85,21 @@ public sealed class RunService(
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        return Check(workflow, version, input, out var draft) ?? await AcceptAsync(transaction, tenantId, draft, idempotencyKey, traceParent, reservation, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Checks a run before any transaction: its workflow (the newest version when none is given) is registered and its
+    /// input passes the workflow's input schema. Returns the refusal (<see cref="RunStartResult.WorkflowNotFound"/>,
+    /// <see cref="RunStartResult.InvalidInput"/>), or <see langword="null"/> with the <paramref name="draft"/> to accept
+    /// with <see cref="AcceptAsync(IStoreTransaction, string, RunDraft, string?, string?, RunReservation?, CancellationToken)"/>.
+    /// Callers that share a commit with others check first, so the schema check runs beside the other callers' work
+    /// instead of inside the transaction they all wait for.
+    /// </summary>
+    public RunStartResult? Check(string workflow, int? version, JsonElement input, out RunDraft draft)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        draft = null!;
         if (!workflows.TryGet(workflow, version, out var definition))
         {
             return new RunStartResult.WorkflowNotFound(version is null ? $"Workflow '{workflow}' is not registered." : $"Workflow '{workflow}' version {version} is not registered.");
@@ -89,6 +110,23 @@ public sealed class RunService(
             return new RunStartResult.InvalidInput([.. errors.Select(e => (e.Pointer, e.Message))]);
         }
 
+        draft = new RunDraft(definition, input);
+        return null;
+    }
+
+    /// <summary>
+    /// Accepts a run <see cref="Check"/>ed before, inside the caller's <paramref name="transaction"/>, as
+    /// <see cref="AcceptAsync(IStoreTransaction, string, string, int?, JsonElement, string?, string?, RunReservation?, CancellationToken)"/>
+    /// does, without checking its input again.
+    /// </summary>
+    public async Task<RunStartResult> AcceptAsync(
+        IStoreTransaction transaction, string tenantId, RunDraft draft, string? idempotencyKey, string? traceParent, RunReservation? reservation,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(draft);
+        var definition = draft.Definition;
+        var input = draft.Input;
         var now = time.GetUtcNow();
         var lease = reservation?.Lease;
 

@@ -330,6 +330,42 @@ public sealed class RunnerTests
     }
 
     [Fact]
+    public async Task A_run_checked_before_its_transaction_is_accepted_in_the_callers_commit_and_a_bad_one_is_refused_before_any()
+    {
+        var workflow = WorkflowDefinition.Create("demo.checked", 1)
+            .WithInputSchema("""{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}""")
+            .Step("a", (_, _) => ValueTask.FromResult(StepOutcome.Succeeded(new { })))
+            .Build();
+        await using var harness = new RunHarness(workflow);
+        await harness.InitializeAsync();
+
+        // Refused by the check alone: the caller has opened no transaction, and nothing is written.
+        var bad = Assert.IsType<RunStartResult.InvalidInput>(harness.Service.Check("demo.checked", null, JsonSerializer.SerializeToElement(new { n = "x" }), out _));
+        Assert.Contains(bad.Errors, e => e.Pointer == "/n");
+        Assert.IsType<RunStartResult.WorkflowNotFound>(harness.Service.Check("demo.nope", null, JsonSerializer.SerializeToElement(new { n = 1 }), out _));
+
+        // Checked first, accepted with what the caller writes beside it: a rolled-back transaction leaves no run.
+        Assert.Null(harness.Service.Check("demo.checked", null, JsonSerializer.SerializeToElement(new { n = 7 }), out var draft));
+        await using (var rolledBack = await harness.Store.BeginAsync())
+        {
+            Assert.IsType<RunStartResult.Accepted>(await harness.Service.AcceptAsync(rolledBack, "acme", draft, "key-1", null, null));
+        }
+
+        Assert.Empty(await harness.EventsAsync());
+        RunRecord run;
+        await using (var transaction = await harness.Store.BeginAsync())
+        {
+            run = Assert.IsType<RunStartResult.Accepted>(await harness.Service.AcceptAsync(transaction, "acme", draft, "key-1", null, null)).Run;
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(7, JsonDocument.Parse((await harness.GetAsync(run)).Input).RootElement.GetProperty("n").GetInt32());
+        Assert.Single(await harness.EventsAsync(), e => e.GetProperty("type").GetString() == "run.accepted");
+        await harness.DrainAsync();
+        Assert.Equal(RunState.Succeeded, (await harness.GetAsync(run)).State);
+    }
+
+    [Fact]
     public async Task Runs_started_at_the_same_moment_are_each_accepted_once_and_a_bad_start_among_them_harms_none()
     {
         var workflow = WorkflowDefinition.Create("demo.many", 1)

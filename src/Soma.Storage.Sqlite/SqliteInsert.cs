@@ -8,7 +8,7 @@ namespace Soma.Storage.Sqlite;
 /// <summary>
 /// One INSERT compiled once on the writer connection and bound by position through SQLitePCLRaw, the binding
 /// Microsoft.Data.Sqlite itself runs on. Kept for the rows written most (an outbox row per event, an audit row per
-/// decision): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a data reader
+/// decision, a run and a message per accepted message): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a data reader
 /// on every execution (about 2.5 KiB per row); here text is encoded to UTF-8 into a stack or pooled buffer and copied
 /// by SQLite, and nothing is allocated. It runs in the writer's open transaction, as a rented command does; only the writer's gate holder uses it,
 /// one execution at a time.
@@ -76,6 +76,10 @@ internal sealed class SqliteInsert : IDisposable
         return this;
     }
 
+    /// <summary>Binds an integer, or NULL for null, to the 1-based parameter <paramref name="index"/>.</summary>
+    public SqliteInsert Integer(int index, long? value) =>
+        value is { } number ? Integer(index, number) : Null(index);
+
     /// <summary>Runs the statement and returns how many rows it inserted; its bindings are cleared either way.</summary>
     /// <exception cref="Core.Storage.StoreException">SQLite refused the row (a constraint, a full disk, a lock held too long).</exception>
     public int Execute()
@@ -93,6 +97,12 @@ internal sealed class SqliteInsert : IDisposable
     }
 
     public void Dispose() => _statement.Dispose();
+
+    private SqliteInsert Null(int index)
+    {
+        Check(raw.sqlite3_bind_null(_statement, index));
+        return this;
+    }
 
     private void Check(int rc)
     {

@@ -17,31 +17,20 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
     public async Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
+        cancellationToken.ThrowIfCancellationRequested();
         var own = store.Own(transaction);
-        using (var insert = own.CreateCommand($"""
+        var inserted = own.Insert("""
             INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
-            VALUES ($id, $tenant, $workflow, $workflowVersion, $state, $version, $checkpointVersion, $input, $created, $updated, $key, $trace, $owner, $expires)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             ON CONFLICT DO NOTHING
-            """))
+            """, "accept a run")
+            .Id(1, run.Id).Text(2, run.TenantId).Text(3, run.Workflow).Integer(4, run.WorkflowVersion).Integer(5, (int)run.State)
+            .Integer(6, run.Version).Integer(7, run.CheckpointVersion).Text(8, run.Input).Integer(9, Ticks(run.CreatedAt)).Integer(10, Ticks(run.UpdatedAt))
+            .Text(11, run.IdempotencyKey).Text(12, run.TraceParent).Text(13, run.LeaseOwner).Integer(14, run.LeaseExpiresAt is { } expires ? Ticks(expires) : null)
+            .Execute();
+        if (inserted == 1)
         {
-            insert.Parameters.AddWithValue("$id", Id(run.Id));
-            insert.Parameters.AddWithValue("$tenant", run.TenantId);
-            insert.Parameters.AddWithValue("$workflow", run.Workflow);
-            insert.Parameters.AddWithValue("$workflowVersion", run.WorkflowVersion);
-            insert.Parameters.AddWithValue("$state", (int)run.State);
-            insert.Parameters.AddWithValue("$version", run.Version);
-            insert.Parameters.AddWithValue("$checkpointVersion", run.CheckpointVersion);
-            insert.Parameters.AddWithValue("$input", run.Input);
-            insert.Parameters.AddWithValue("$created", Ticks(run.CreatedAt));
-            insert.Parameters.AddWithValue("$updated", Ticks(run.UpdatedAt));
-            insert.Parameters.AddWithValue("$key", OrNull(run.IdempotencyKey));
-            insert.Parameters.AddWithValue("$trace", OrNull(run.TraceParent));
-            insert.Parameters.AddWithValue("$owner", OrNull(run.LeaseOwner));
-            insert.Parameters.AddWithValue("$expires", run.LeaseExpiresAt is { } expires ? Ticks(expires) : DBNull.Value);
-            if (await ExecuteAsync(insert, "accept a run", cancellationToken).ConfigureAwait(false) == 1)
-            {
-                return run;
-            }
+            return run;
         }
 
         // A run with this idempotency key (or id) exists: that one is the answer.

@@ -76,24 +76,22 @@ internal sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> AppendMessageAsync(IStoreTransaction transaction, SessionMessage message, CancellationToken cancellationToken = default)
+    public Task<bool> AppendMessageAsync(IStoreTransaction transaction, SessionMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
 
+        cancellationToken.ThrowIfCancellationRequested();
+
         // Inserting through a SELECT on the session makes "no such session (for this tenant)" an outcome, not an error.
-        using var command = store.Own(transaction).CreateCommand("""
+        var inserted = store.Own(transaction).Insert("""
             INSERT INTO session_messages (tenant_id, id, session_id, role, content, metadata, created_at)
-            SELECT $tenant, $id, $session, $role, $content, $metadata, $created
-            FROM sessions WHERE tenant_id = $tenant AND id = $session
-            """);
-        command.Parameters.AddWithValue("$tenant", message.TenantId);
-        command.Parameters.AddWithValue("$id", Id(message.Id));
-        command.Parameters.AddWithValue("$session", Id(message.SessionId));
-        command.Parameters.AddWithValue("$role", message.Role);
-        command.Parameters.AddWithValue("$content", message.Content);
-        command.Parameters.AddWithValue("$metadata", OrNull(message.Metadata));
-        command.Parameters.AddWithValue("$created", Ticks(message.CreatedAt));
-        return await ExecuteAsync(command, "append a message", cancellationToken).ConfigureAwait(false) == 1;
+            SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+            FROM sessions WHERE tenant_id = ?1 AND id = ?3
+            """, "append a message")
+            .Text(1, message.TenantId).Id(2, message.Id).Id(3, message.SessionId).Text(4, message.Role).Text(5, message.Content)
+            .Text(6, message.Metadata).Integer(7, Ticks(message.CreatedAt))
+            .Execute();
+        return Task.FromResult(inserted == 1); // a cached task for either answer
     }
 
     /// <inheritdoc />

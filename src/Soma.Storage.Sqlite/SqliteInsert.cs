@@ -35,8 +35,7 @@ internal sealed class SqliteInsert : IDisposable
     {
         if (value is null)
         {
-            Check(raw.sqlite3_bind_null(_statement, index));
-            return this;
+            return Null(index);
         }
 
         // UTF-8, the database's encoding, encoded here into a stack or pooled buffer: bound as UTF-16, SQLite would

@@ -79,7 +79,6 @@ internal sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
     public Task<bool> AppendMessageAsync(IStoreTransaction transaction, SessionMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-
         cancellationToken.ThrowIfCancellationRequested();
 
         // Inserting through a SELECT on the session makes "no such session (for this tenant)" an outcome, not an error.

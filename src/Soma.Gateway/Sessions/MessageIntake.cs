@@ -109,17 +109,12 @@ public sealed class MessageIntake(
                 result = await committer.RunAsync(async (transaction, token) =>
                 {
                     var started = await runs.AcceptAsync(transaction, tenant, draft, dedupeKey, message.TraceParent, reservation, token);
-                    switch (started)
+                    if (started.Existing)
                     {
-                        case RunStartResult.Accepted { Existing: true, Run: var existing }:
-                            return Replay(existing, message, hash);
-                        case RunStartResult.Accepted:
-                            break;
-                        default:
-                            return new IntakeResult.TurnsUnavailable();
+                        return Replay(started.Run, message, hash);
                     }
 
-                    var run = ((RunStartResult.Accepted)started).Run;
+                    var run = started.Run;
                     if (!admitted)
                     {
                         // Refusing here rolls back the run written above: a refused message leaves nothing behind.

@@ -49,13 +49,13 @@ public sealed class RunService(
         }
 
         using var reservation = Reserve();
-        var result = await _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, draft, idempotencyKey, traceParent, reservation, token), cancellationToken).ConfigureAwait(false);
-        if (result is RunStartResult.Accepted { Existing: false } accepted)
+        var accepted = await _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, draft, idempotencyKey, traceParent, reservation, token), cancellationToken).ConfigureAwait(false);
+        if (!accepted.Existing)
         {
             reservation.HandOver(accepted.Run);
         }
 
-        return result;
+        return accepted;
     }
 
     /// <summary>
@@ -117,9 +117,10 @@ public sealed class RunService(
     /// <summary>
     /// Accepts a run <see cref="Check"/>ed before, inside the caller's <paramref name="transaction"/>, as
     /// <see cref="AcceptAsync(IStoreTransaction, string, string, int?, JsonElement, string?, string?, RunReservation?, CancellationToken)"/>
-    /// does, without checking its input again.
+    /// does, without checking its input again. A checked run is always accepted: as a new run, or as the run its
+    /// idempotency key names (<c>Existing</c>).
     /// </summary>
-    public async Task<RunStartResult> AcceptAsync(
+    public async Task<RunStartResult.Accepted> AcceptAsync(
         IStoreTransaction transaction, string tenantId, RunDraft draft, string? idempotencyKey, string? traceParent, RunReservation? reservation,
         CancellationToken cancellationToken = default)
     {

@@ -8,7 +8,7 @@ namespace Soma.Storage.Sqlite;
 /// <summary>
 /// One INSERT compiled once on the writer connection and bound by position through SQLitePCLRaw, the binding
 /// Microsoft.Data.Sqlite itself runs on. Kept for the rows written most (an outbox row per event, an audit row per
-/// decision, a run and a message per accepted message): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a data reader
+/// decision, a run, a message and a session event per accepted message): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a data reader
 /// on every execution (about 2.5 KiB per row); here text is encoded to UTF-8 into a stack or pooled buffer and copied
 /// by SQLite, and nothing is allocated. It runs in the writer's open transaction, as a rented command does; only the writer's gate holder uses it,
 /// one execution at a time.
@@ -87,6 +87,29 @@ internal sealed class SqliteInsert : IDisposable
         {
             var rc = raw.sqlite3_step(_statement);
             return rc == raw.SQLITE_DONE ? raw.sqlite3_changes(_database) : throw Failure(rc);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+            raw.sqlite3_clear_bindings(_statement);
+        }
+    }
+
+    /// <summary>
+    /// Runs an INSERT with a <c>RETURNING</c> clause of one integer and returns it, or <see langword="null"/> when no row
+    /// was inserted; its bindings are cleared either way. SQLite makes every change in the first step.
+    /// </summary>
+    /// <exception cref="Core.Storage.StoreException">SQLite refused the row.</exception>
+    public long? ExecuteReturning()
+    {
+        try
+        {
+            return raw.sqlite3_step(_statement) switch
+            {
+                raw.SQLITE_ROW => raw.sqlite3_column_int64(_statement, 0),
+                raw.SQLITE_DONE => null,
+                var rc => throw Failure(rc),
+            };
         }
         finally
         {

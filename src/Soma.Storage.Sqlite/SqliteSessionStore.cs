@@ -177,43 +177,26 @@ internal sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
     }
 
     /// <inheritdoc />
-    public async Task<long?> AppendEventAsync(IStoreTransaction transaction, SessionEvent sessionEvent, CancellationToken cancellationToken = default)
+    public Task<long?> AppendEventAsync(IStoreTransaction transaction, SessionEvent sessionEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sessionEvent);
-        var tx = store.Own(transaction);
-        long sequence;
-        using (var next = tx.CreateCommand("UPDATE sessions SET last_seq = last_seq + 1 WHERE tenant_id = $tenant AND id = $session RETURNING last_seq"))
-        {
-            next.Parameters.AddWithValue("$tenant", sessionEvent.TenantId);
-            next.Parameters.AddWithValue("$session", Id(sessionEvent.SessionId));
-            try
-            {
-                if (await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long value)
-                {
-                    return null;
-                }
+        cancellationToken.ThrowIfCancellationRequested();
 
-                sequence = value;
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException ex)
-            {
-                throw SqliteStore.Translate(ex, "number a session event");
-            }
-        }
-
-        using var command = tx.CreateCommand("""
+        // The next number is the session's last event's plus one, read from the end of the log's own key range: the same
+        // leaf page the row goes into. The store's single writer makes read-then-insert atomic. (Before, an UPDATE of the
+        // session's last_seq column handed it out, and rewrote the session's row in every commit that appended an event;
+        // that column now stays as it was.) Through a SELECT on the session, "no such session (for this tenant)" is an
+        // outcome, not an error, as for messages.
+        var sequence = store.Own(transaction).Insert("""
             INSERT INTO session_events (tenant_id, session_id, seq, id, type, payload, created_at)
-            VALUES ($tenant, $session, $seq, $id, $type, $payload, $created)
-            """);
-        command.Parameters.AddWithValue("$tenant", sessionEvent.TenantId);
-        command.Parameters.AddWithValue("$session", Id(sessionEvent.SessionId));
-        command.Parameters.AddWithValue("$seq", sequence);
-        command.Parameters.AddWithValue("$id", Id(sessionEvent.EventId));
-        command.Parameters.AddWithValue("$type", sessionEvent.Type);
-        command.Parameters.AddWithValue("$payload", sessionEvent.Payload);
-        command.Parameters.AddWithValue("$created", Ticks(sessionEvent.CreatedAt));
-        await ExecuteAsync(command, "append a session event", cancellationToken).ConfigureAwait(false);
-        return sequence;
+            SELECT ?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM session_events WHERE tenant_id = ?1 AND session_id = ?2), ?3, ?4, ?5, ?6
+            FROM sessions WHERE tenant_id = ?1 AND id = ?2
+            RETURNING seq
+            """, "append a session event")
+            .Text(1, sessionEvent.TenantId).Id(2, sessionEvent.SessionId).Id(3, sessionEvent.EventId).Text(4, sessionEvent.Type)
+            .Text(5, sessionEvent.Payload).Integer(6, Ticks(sessionEvent.CreatedAt))
+            .ExecuteReturning();
+        return Task.FromResult(sequence);
     }
 
     /// <inheritdoc />

@@ -70,13 +70,8 @@ public static class PolicyDecisionAudit
             WriteValue(writer, value);
         }
 
-        writer.WriteStartArray("reasons");
-        foreach (var reason in decision.Reasons)
-        {
-            writer.WriteStringValue(reason);
-        }
-
-        writer.WriteEndArray();
+        writer.WritePropertyName("reasons");
+        WriteValue(writer, decision.Reasons);
         writer.WriteString("engine", decision.Engine);
         writer.WriteNumber("duration_ms", Math.Round(decision.Duration.TotalMilliseconds, 3));
         writer.WriteBoolean("cached", decision.Cached);

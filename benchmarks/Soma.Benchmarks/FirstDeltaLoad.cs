@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Runtime;
 using System.Text.Json;
 using Soma.Server.Dev;
 using Soma.Testing;
@@ -114,18 +113,18 @@ public static class FirstDeltaLoad
         // At least 20 messages, then on in batches until the JIT has settled: tiered compilation promotes a method
         // after 30 calls, so after 20 one-a-time messages most of the path still runs unoptimized code.
         var warmUp = 0;
-        var settled = false;
-        while (warmUp < MinWarmUpMessages || (!settled && warmUp < MaxWarmUpMessages))
-        {
-            var compiled = JitInfo.GetCompiledMethodCount();
-            for (var i = 0; i < MinWarmUpMessages; i++, warmUp++)
-            {
-                await SendAsync(client, messagesUri, arrivals);
-            }
 
-            // Without settling (the benchmark job's smoke mode): the first 20 messages only.
-            settled = !settleJit || JitInfo.GetCompiledMethodCount() - compiled < SettledMethods;
-        }
+        // Without settling (the benchmark job's smoke mode): the first 20 messages only.
+        await JitSettling.RepeatUntilSettledAsync(
+            async () =>
+            {
+                for (var i = 0; i < MinWarmUpMessages; i++, warmUp++)
+                {
+                    await SendAsync(client, messagesUri, arrivals);
+                }
+            },
+            SettledMethods,
+            () => settleJit && warmUp < MaxWarmUpMessages);
 
         var accepted = new List<double>(messages);
         var firstDelta = new List<double>(messages);

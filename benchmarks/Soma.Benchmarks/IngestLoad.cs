@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Runtime;
 using System.Text;
 using System.Text.Json;
 using Soma.Testing;
@@ -152,15 +151,10 @@ public static class IngestLoad
     {
         var started = Stopwatch.GetTimestamp();
         await DriveAsync(client, clients, WarmUp, request, expected);
-        while (Stopwatch.GetElapsedTime(started) < MaxWarmUp)
-        {
-            var compiled = JitInfo.GetCompiledMethodCount();
-            await DriveAsync(client, clients, TimeSpan.FromSeconds(1), request, expected);
-            if (JitInfo.GetCompiledMethodCount() - compiled < SettledMethodsPerSecond)
-            {
-                break;
-            }
-        }
+        await JitSettling.RepeatUntilSettledAsync(
+            () => DriveAsync(client, clients, TimeSpan.FromSeconds(1), request, expected),
+            SettledMethodsPerSecond,
+            () => Stopwatch.GetElapsedTime(started) < MaxWarmUp);
 
         return Stopwatch.GetElapsedTime(started);
     }

@@ -185,7 +185,7 @@ public static class MemoryDrainLoad
     }
 
     /// <summary>
-    /// Rounds of <see cref="WarmUpWrites"/> writes filled and drained the same way until a round's drain compiles fewer
+    /// Rounds of <see cref="WarmUpWrites"/> writes filled and drained the same way until a round compiles fewer
     /// than <see cref="SettledMethods"/> methods, for at most <see cref="MaxWarmUp"/>. With tiered compilation the drain's
     /// code is compiled again (instrumented, then optimised) well after its first calls: after one round of 2,000 writes
     /// (the warm-up before 2026-12-06), the measured drain of 20,000 still compiled about 2,300 methods, over a second of
@@ -194,19 +194,16 @@ public static class MemoryDrainLoad
     private static async Task<WarmUp> WarmUpAsync(BenchServer gateway, MemoryDispatcher dispatcher, bool markApart)
     {
         var started = Stopwatch.GetTimestamp();
-        var rounds = 0;
-        while (true)
-        {
-            await FillAsync(gateway, WarmUpWrites, $"warm-up {rounds}");
-            var compiled = JitInfo.GetCompiledMethodCount();
-            await DrainAsync(gateway, dispatcher, markApart);
-            rounds++;
-            var settled = JitInfo.GetCompiledMethodCount() - compiled < SettledMethods;
-            if (settled || Stopwatch.GetElapsedTime(started) >= MaxWarmUp)
+        var filled = 0;
+        var (rounds, settled) = await JitSettling.RepeatUntilSettledAsync(
+            async () =>
             {
-                return new WarmUp(rounds, rounds * WarmUpWrites, Stopwatch.GetElapsedTime(started), settled);
-            }
-        }
+                await FillAsync(gateway, WarmUpWrites, $"warm-up {filled++}");
+                await DrainAsync(gateway, dispatcher, markApart);
+            },
+            SettledMethods,
+            () => Stopwatch.GetElapsedTime(started) < MaxWarmUp);
+        return new WarmUp(rounds, rounds * WarmUpWrites, Stopwatch.GetElapsedTime(started), settled);
     }
 
     // The sync worker's loop at concurrency 1 without its waits: the relay over the dispatcher, each claim marking the

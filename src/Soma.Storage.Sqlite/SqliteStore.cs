@@ -269,13 +269,16 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
             throw new StoreException($"SQLite cannot create {SqliteDatabaseLock.PathFor(Path)} beside the database: {ex.Message}", isTransient: false, ex);
         }
 
-        // The writer is not pooled: its pragmas are set once and it lives as long as the store.
+        // The writer is not pooled: its pragmas are set once and it lives as long as the store. temp_store = MEMORY keeps
+        // its statement journals in memory: a statement that changes more than 64 KiB of pages inside a transaction (a
+        // memory batch's upsert, an outbox claim) had SQLite create, fill and delete a file in /var/tmp each time, about
+        // once per memory batch. A statement journal holds only the pages one statement changes, so it stays small.
         var writer = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
         await writer.OpenAsync(cancellationToken).ConfigureAwait(false);
         var synchronous = _options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
         var background = _options.CheckpointIntervalMilliseconds > 0;
         await ExecuteAsync(writer, null,
-            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds};"
+            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds};"
             + $" PRAGMA journal_size_limit = {_options.MaxWalBytes.ToString(CultureInfo.InvariantCulture)};"
             + (background ? " PRAGMA wal_autocheckpoint = 0;" : ""),
             cancellationToken).ConfigureAwait(false);

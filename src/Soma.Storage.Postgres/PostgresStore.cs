@@ -48,6 +48,15 @@ internal sealed partial class PostgresStore : IStore, IAsyncDisposable
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        // A connection back in the pool is not reset (RESET ALL, CLOSE ALL, UNLISTEN, DISCARD TEMP…, sent with the next
+        // query): the adapters leave no session state behind them (transaction-scoped locks, no SET, LISTEN or temporary
+        // table), and the reset was run by the server at the start of every transaction. The connection string may
+        // still ask for it (No Reset On Close=false).
+        if (!Names(options.Value.ConnectionString, "No Reset On Close", "NoResetOnClose"))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+        }
+
         _dataSource = builder.Build();
         GroupCommitLanes = options.Value.GroupCommit;
     }

@@ -17,10 +17,12 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
 
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
+    // Skipped when the id is taken, or, for a dedupe key other than the row's id, its (tenant, topic, dedupe key): an
+    // event's dedupe key is its id, unique already, so events are not in the dedupe index (migration 0016).
     private const string Append = """
         INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
+        ON CONFLICT DO NOTHING
         """;
 
     /// <inheritdoc />

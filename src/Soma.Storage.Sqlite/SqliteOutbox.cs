@@ -25,10 +25,12 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
     {
         ArgumentNullException.ThrowIfNull(message);
         cancellationToken.ThrowIfCancellationRequested();
+        // Skipped when the id is taken, or, for a dedupe key other than the row's id, its (tenant, topic, dedupe key): an
+        // event's dedupe key is its id, unique already, so events are not in the dedupe index (migration 0016).
         var inserted = store.Own(transaction).Insert("""
             INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-            ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING
+            ON CONFLICT DO NOTHING
             """, "append to the outbox")
             .Id(1, message.Id).Text(2, message.TenantId).Text(3, message.Topic).Text(4, message.DedupeKey).Text(5, message.PartitionKey)
             .Text(6, message.Payload).Integer(7, Ticks(message.CreatedAt)).Integer(8, Ticks(store.TimeProvider.GetUtcNow()))

@@ -106,6 +106,28 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
+    public async Task An_event_appended_again_is_kept_once_with_its_first_payload_whether_alone_or_in_a_batch()
+    {
+        // An event's dedupe key is its id: the row is kept once by its id, not by an entry in the dedupe index.
+        var tenant = NewTenant();
+        var first = Message(tenant, payload: "{\"n\":1}");
+        var again = first with { Payload = "{\"n\":2}" };
+        var results = await InTransactionAsync(async tx => new[]
+        {
+            await Outbox.AppendAsync(tx, first),
+            await Outbox.AppendAsync(tx, again),
+        });
+
+        Assert.Equal([true, false], results);
+        Assert.False(await InTransactionAsync(tx => Outbox.AppendAsync(tx, again)));
+        var next = Message(tenant);
+        await InTransactionAsync(tx => Outbox.AppendManyAsync(tx, [again, next, next with { Payload = "{\"n\":3}" }]));
+
+        Assert.Equal("{\"n\":1}", (await Outbox.GetAsync(tenant, first.Id))!.Message.Payload);
+        Assert.Equal("{}", (await Outbox.GetAsync(tenant, next.Id))!.Message.Payload);
+    }
+
+    [Fact]
     public async Task Claims_are_oldest_first_bounded_by_batch_and_filtered_by_tenant_and_topic()
     {
         var tenant = NewTenant();

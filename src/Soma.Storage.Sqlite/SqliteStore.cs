@@ -270,9 +270,9 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
         }
 
         // The writer is not pooled: its pragmas are set once and it lives as long as the store. temp_store = MEMORY keeps
-        // its statement journals in memory: a statement that changes more than 64 KiB of pages inside a transaction (a
-        // memory batch's upsert, an outbox claim) had SQLite create, fill and delete a file in /var/tmp each time, about
-        // once per memory batch. A statement journal holds only the pages one statement changes, so it stays small.
+        // its statement journals in memory: a statement that changes more than 64 KiB of pages inside a transaction (the
+        // memory service's batch upsert, about once per batch) had SQLite create, fill and delete a file in /var/tmp each
+        // time. A statement journal holds only the pages one statement changes, so it stays small.
         var writer = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
         await writer.OpenAsync(cancellationToken).ConfigureAwait(false);
         var synchronous = _options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";

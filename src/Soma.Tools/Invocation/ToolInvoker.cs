@@ -159,6 +159,9 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
         }
     }
 
+    // The facts an audited call names, below: the details dictionary is made at its size instead of growing three times.
+    private const int AuditDetailCount = 10;
+
     /// <summary>The audited decision of the call (an audit-log row and an <c>agent.audit.v1</c> event), in the sink's transaction.</summary>
     internal async Task AuditAsync(ToolInvocation invocation, IToolEventSink sink)
     {
@@ -167,7 +170,7 @@ public sealed partial class ToolInvoker(ToolRegistry registry, IPolicyEngine pol
         var tool = SafeToolName(request.Tool);
         var actor = Actor(request);
         await PolicyDecisionAudit.AppendAsync(audit, ids, sink.Transaction, e => sink.AppendAsync(e), request.Caller.TenantId, request.Context.Now, actor, "tool.call", $"tool/{tool}", decision,
-            new Dictionary<string, object?>
+            new Dictionary<string, object?>(AuditDetailCount)
             {
                 ["tool_call_id"] = request.CallId,
                 ["session_id"] = request.Context.SessionId.ToString(),

@@ -151,12 +151,21 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
                     lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END
                 WHERE tenant_id = @tenant AND id = @id AND version = @expected AND (@owner::text IS NULL OR lease_owner = @owner)
                 RETURNING tenant_id, id, version, checkpoint_version)
-            {(commit.Checkpoint is null ? "SELECT version, checkpoint_version FROM changed" : """
+            {(commit.Checkpoint is null ? "" : """
             , written AS (
                 INSERT INTO checkpoints (tenant_id, run_id, version, format_version, state, created_at)
                 SELECT tenant_id, id, checkpoint_version, @format, @checkpoint_state, @now FROM changed)
-            SELECT version, checkpoint_version FROM changed
             """)}
+            {(commit.Events.Count == 0 ? "" : """
+            , events AS (
+                INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
+                SELECT e.id, e.tenant_id, e.topic, e.dedupe_key, e.partition_key, e.payload, e.created_at, @now
+                FROM unnest(@event_ids, @event_tenants, @event_topics, @event_dedupe_keys, @event_partitions, @event_payloads, @event_times)
+                    AS e (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at)
+                WHERE EXISTS (SELECT 1 FROM changed)
+                ON CONFLICT DO NOTHING)
+            """)}
+            SELECT version, checkpoint_version FROM changed
             """);
         update.Add("state", (short)commit.State);
         update.Add("checkpoint", commit.Checkpoint is null ? 0 : 1);
@@ -176,9 +185,25 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
             update.Add("checkpoint_state", checkpoint.State);
         }
 
+        if (commit.Events is { Count: > 0 } events)
+        {
+            // The change's events, in its statement: written only if the run's row was changed (the outbox's append,
+            // as PostgresOutbox writes it, for each). One round trip for the row, its checkpoint and its events.
+            update.Parameters.Add(new NpgsqlParameter("event_ids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid) { Value = events.Select(e => e.Id).ToArray() });
+            update.Parameters.Add(TextArray("event_tenants", events.Select(e => e.TenantId)));
+            update.Parameters.Add(TextArray("event_topics", events.Select(e => e.Topic)));
+            update.Parameters.Add(TextArray("event_dedupe_keys", events.Select(e => e.DedupeKey)));
+            update.Parameters.Add(TextArray("event_partitions", events.Select(e => e.PartitionKey)));
+            update.Parameters.Add(TextArray("event_payloads", events.Select(e => e.Payload)));
+            update.Parameters.Add(new NpgsqlParameter("event_times", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.CreatedAt.UtcDateTime).ToArray() });
+        }
+
         var rows = await ReadAllAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false);
         return rows is [var (version, checkpointVersion)] ? new RunCommitResult(true, version, checkpointVersion) : RunCommitResult.Refused;
     }
+
+    private static NpgsqlParameter TextArray(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = values.ToArray() };
 
     private static RunRecord Read(DbDataReader r) => new(
         r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetInt32(3), (RunState)r.GetInt16(4), r.GetInt64(5), r.GetInt64(6), r.GetString(7), Time(r, 8), Time(r, 9))

@@ -25,17 +25,23 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
     {
         ArgumentNullException.ThrowIfNull(message);
         cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Insert(store.Own(transaction), message)); // a cached task for either answer: nothing allocated
+    }
+
+    /// <summary>Appends <paramref name="message"/> in <paramref name="transaction"/>; false when it was there already.</summary>
+    internal static bool Insert(SqliteStoreTransaction transaction, OutboxMessage message)
+    {
         // Skipped when the id is taken, or, for a dedupe key other than the row's id, its (tenant, topic, dedupe key): an
         // event's dedupe key is its id, unique already, so events are not in the dedupe index (migration 0016).
-        var inserted = store.Own(transaction).Insert("""
+        var inserted = transaction.Insert("""
             INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
             ON CONFLICT DO NOTHING
             """, "append to the outbox")
             .Id(1, message.Id).Text(2, message.TenantId).Text(3, message.Topic).Text(4, message.DedupeKey).Text(5, message.PartitionKey)
-            .Text(6, message.Payload).Integer(7, Ticks(message.CreatedAt)).Integer(8, Ticks(store.TimeProvider.GetUtcNow()))
+            .Text(6, message.Payload).Integer(7, Ticks(message.CreatedAt)).Integer(8, Ticks(transaction.Store.TimeProvider.GetUtcNow()))
             .Execute();
-        return Task.FromResult(inserted == 1); // a cached task for either answer: nothing allocated
+        return inserted == 1;
     }
 
     /// <inheritdoc />

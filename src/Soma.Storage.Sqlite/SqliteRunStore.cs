@@ -169,6 +169,11 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
             await ExecuteAsync(insert, "write a checkpoint", cancellationToken).ConfigureAwait(false);
         }
 
+        foreach (var message in commit.Events)
+        {
+            SqliteOutbox.Insert(own, message);
+        }
+
         return new RunCommitResult(true, version, checkpointVersion);
     }
 

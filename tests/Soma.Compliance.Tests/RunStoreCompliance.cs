@@ -173,6 +173,47 @@ public abstract class RunStoreCompliance<TEngine>(TEngine engine) : ComplianceSu
     }
 
     [Fact]
+    public async Task A_commits_events_are_written_with_it_and_a_refused_commit_writes_none()
+    {
+        var tenant = NewTenant();
+        var run = NewRun(tenant);
+        await InTransactionAsync(tx => Runs.CreateAsync(tx, run));
+        Assert.Single(await Runs.AcquireAsync(new RunLeaseRequest("w1", 1, Lease)));
+        var partition = run.Id.ToString();
+        OutboxMessage Event(string payload)
+        {
+            Clock.Advance(TimeSpan.FromMilliseconds(1)); // each its own time: the outbox's order is time, then id
+            return OutboxRows.New(tenant, Clock.GetUtcNow(), payload, "run.v1", partitionKey: partition);
+        }
+
+        // Accepted, with a checkpoint and without one: every event is there, as given, beside the new row.
+        var step = new[] { Event("{\"n\":1}"), Event("{\"n\":2}"), Event("{\"n\":3}") };
+        Assert.Equal(new RunCommitResult(true, 1, 1), await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 0, RunState.Running) { LeaseOwner = "w1", Checkpoint = new CheckpointData(1, "{}"), Events = step })));
+        var waiting = Event("{\"n\":4}");
+        Assert.Equal(new RunCommitResult(true, 2, 1), await InTransactionAsync(tx => Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 1, RunState.Waiting) { LeaseOwner = "w1", WaitingFor = "signal", Events = [waiting] })));
+
+        // Refused (stale, then another worker's lease): none of their events is written, and the transaction goes on.
+        var lost = new[] { Event("{\"lost\":1}"), Event("{\"lost\":2}") };
+        var kept = Event("{\"kept\":true}");
+        await InTransactionAsync(async tx =>
+        {
+            Assert.False((await Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 1, RunState.Running) { LeaseOwner = "w1", Checkpoint = new CheckpointData(1, "{}"), Events = lost })).Committed);
+            Assert.False((await Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 2, RunState.Running) { LeaseOwner = "w2", Events = lost })).Committed);
+            Assert.True(await Ports.Outbox.AppendAsync(tx, kept));
+            return true;
+        });
+
+        var claimed = await Ports.Outbox.ClaimAsync(new OutboxClaimRequest("reader", 50, Lease) { TenantId = tenant });
+        Assert.Equal(
+            ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}", "{\"kept\":true}"],
+            claimed.OrderBy(e => e.Message.CreatedAt).Select(e => e.Message.Payload));
+        Assert.All(claimed, e => Assert.Equal(tenant, e.Message.TenantId));
+        Assert.Equal([partition, partition, partition, partition], claimed.Where(e => e.Message.Payload.StartsWith("{\"n\"", StringComparison.Ordinal)).Select(e => e.Message.PartitionKey));
+        Assert.Equal([1L], await Checkpoints.ListVersionsAsync(tenant, run.Id));
+        Assert.Equal(RunState.Waiting, (await Runs.GetAsync(tenant, run.Id))!.State);
+    }
+
+    [Fact]
     public async Task A_change_outside_a_worker_bumps_the_version_so_the_worker_is_fenced()
     {
         var tenant = NewTenant();

@@ -1,3 +1,5 @@
+using Soma.Core.Storage;
+
 namespace Soma.Core.Runs;
 
 /// <summary>
@@ -30,4 +32,11 @@ public sealed record RunCommit(string TenantId, Guid RunId, long ExpectedVersion
 
     /// <summary>Whether to give up the lease with the change (the worker is done with the run for now).</summary>
     public bool ReleaseLease { get; init; }
+
+    /// <summary>
+    /// Outbox messages (the change's events) written with it, in the same transaction, only if it is accepted: a refused
+    /// change writes none of them. On PostgreSQL they go in the change's own statement, so a step's commit takes one round
+    /// trip fewer.
+    /// </summary>
+    public IReadOnlyList<OutboxMessage> Events { get; init; } = [];
 }

@@ -19,6 +19,9 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     // Events held for a transaction while HoldingAsync runs its work (a run's commit), appended together after it.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IStoreTransaction, List<OutboxMessage>> _held = [];
 
+    // Events collected for a transaction while CollectAsync runs its work: written by the caller with the run's commit.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IStoreTransaction, Collected> _collecting = [];
+
     public async Task AppendAsync<TData>(IStoreTransaction transaction, RunRecord run, TData data, CancellationToken cancellationToken, string? idempotencyKey = null)
         where TData : IEventData
     {
@@ -26,6 +29,13 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         var envelope = context.Create(data, ids, time, idempotencyKey);
         var payload = EventJson.Serialize(envelope);
         var message = OutboxMessages.For(envelope, payload, run.Id.ToString());
+        if (_collecting.TryGetValue(transaction, out var collected))
+        {
+            // Not written yet, and the run not committed: the observers see the event once the commit is accepted.
+            collected.Add(message, run, envelope.Id, TData.EventType, payload);
+            return;
+        }
+
         if (_held.TryGetValue(transaction, out var held))
         {
             held.Add(message);
@@ -63,6 +73,26 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> with the events it appends in <paramref name="transaction"/> collected, not written:
+    /// the caller writes them with the run's commit (<see cref="RunCommit.Events"/>, one statement on PostgreSQL), so they
+    /// exist only if the commit is accepted, and then tells the observers (<see cref="Collected.NotifyAsync"/>).
+    /// </summary>
+    public async Task<Collected> CollectAsync(IStoreTransaction transaction, Func<Task> work)
+    {
+        var collected = new Collected(this, transaction);
+        _collecting.AddOrUpdate(transaction, collected);
+        try
+        {
+            await work().ConfigureAwait(false);
+            return collected;
+        }
+        finally
+        {
+            _collecting.Remove(transaction);
+        }
+    }
+
     /// <summary>A sink that appends a step's own events in <paramref name="transaction"/>.</summary>
     public StepCommitContext.IEventSink SinkFor(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken) => new Sink(this, transaction, run, cancellationToken);
 
@@ -86,6 +116,34 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         }
 
         return (null, null);
+    }
+
+    /// <summary>Events collected for a run's commit, in the order they were appended.</summary>
+    internal sealed class Collected(RunEvents events, IStoreTransaction transaction)
+    {
+        private readonly List<OutboxMessage> _messages = [];
+        private readonly List<(RunRecord Run, Guid Id, string Type, string Payload)> _seen = [];
+
+        /// <summary>The outbox messages to write with the commit.</summary>
+        public IReadOnlyList<OutboxMessage> Messages => _messages;
+
+        public void Add(OutboxMessage message, RunRecord run, Guid id, string type, string payload)
+        {
+            _messages.Add(message);
+            _seen.Add((run, id, type, payload));
+        }
+
+        /// <summary>Shows each event to the observers, in order, inside the transaction that committed it.</summary>
+        public async Task NotifyAsync(CancellationToken cancellationToken)
+        {
+            foreach (var (run, id, type, payload) in _seen)
+            {
+                foreach (var observer in events._observers)
+                {
+                    await observer.OnEventAsync(transaction, run, id, type, payload, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
     }
 
     private sealed class Sink(RunEvents events, IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken) : StepCommitContext.IEventSink

@@ -47,9 +47,14 @@ public sealed partial class RunExecutor
 
         // Commits the run's next state; deferred results (batched durability) go in the same commit, with their steps'
         // events and, unless the caller's events announce the checkpoint (announcesCheckpoint), a RunCheckpointed.
+        // events appends the caller's events, no other writes: they are made ahead, for the run as the commit will leave
+        // it (the fence makes its next version certain), and written with the run's row (RunCommit.Events: one statement
+        // on PostgreSQL), so a refused commit writes none. writes runs after the row was accepted, for what is not an
+        // event of the run (an effect's record, a step's own commit) and whatever events follow from it.
         private async Task CommitAsync(
-            RunState state, RunCheckpoint? next, Func<IStoreTransaction, RunRecord, Task>? alongside,
-            string? output = null, string? error = null, string? waitingFor = null, DateTimeOffset? wakeAt = null, bool release = false, bool announcesCheckpoint = false)
+            RunState state, RunCheckpoint? next, Func<IStoreTransaction, RunRecord, Task>? events,
+            string? output = null, string? error = null, string? waitingFor = null, DateTimeOffset? wakeAt = null, bool release = false, bool announcesCheckpoint = false,
+            Func<IStoreTransaction, RunRecord, Task>? writes = null)
         {
             var startPending = _startPending;
             var deferred = _deferred.ToArray();
@@ -59,12 +64,38 @@ public sealed partial class RunExecutor
             }
 
             var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
-            // This commit's events go to the outbox together, after the run's row: one round trip on PostgreSQL.
+            // Events the writes add go to the outbox together, after the run's row: one round trip on PostgreSQL.
             var committed = await executor._committer.RunAsync(
                 (transaction, token) => executor._events.HoldingAsync(transaction, () => CommitCoreAsync(transaction, token), token), cancellationToken).ConfigureAwait(false);
 
             async Task<RunRecord?> CommitCoreAsync(IStoreTransaction transaction, CancellationToken token)
             {
+                // The run as an accepted commit leaves it: the store adds one to the version it fences on, and one to the
+                // checkpoint version with a checkpoint.
+                var changed = _run with { State = state, Version = _run.Version + 1, CheckpointVersion = _run.CheckpointVersion + (checkpoint is null ? 0 : 1) };
+                var ahead = await executor._events.CollectAsync(transaction, async () =>
+                {
+                    if (startPending)
+                    {
+                        await executor._events.AppendAsync(transaction, changed, new RunStarted(changed.Version, RunEvents.Workflow(changed), owner), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    foreach (var (done, record) in deferred)
+                    {
+                        await AppendStepResultAsync(transaction, changed, done, record).ConfigureAwait(false);
+                    }
+
+                    if (events is not null)
+                    {
+                        await events(transaction, changed).ConfigureAwait(false);
+                    }
+
+                    if (writes is null && deferred.Length > 0 && !announcesCheckpoint)
+                    {
+                        await AppendCheckpointedAsync(transaction, changed, next!).ConfigureAwait(false);
+                    }
+                }).ConfigureAwait(false);
+
                 var result = await executor._runs.CommitAsync(transaction, new RunCommit(_run.TenantId, _run.Id, _run.Version, state)
                 {
                     LeaseOwner = owner,
@@ -74,31 +105,27 @@ public sealed partial class RunExecutor
                     WaitingFor = waitingFor,
                     WakeAt = wakeAt,
                     ReleaseLease = release,
+                    Events = ahead.Messages,
                 }, token).ConfigureAwait(false);
                 if (!result.Committed)
                 {
                     return null;
                 }
 
-                var changed = _run with { State = state, Version = result.Version, CheckpointVersion = result.CheckpointVersion };
-                if (startPending)
+                if (result.Version != changed.Version || result.CheckpointVersion != changed.CheckpointVersion)
                 {
-                    await executor._events.AppendAsync(transaction, changed, new RunStarted(changed.Version, RunEvents.Workflow(changed), owner), cancellationToken).ConfigureAwait(false);
+                    // The store broke its contract; the events written with the row name versions it does not have.
+                    throw new InvalidOperationException($"Run {_run.Id} was committed at version {result.Version}/{result.CheckpointVersion}, not {changed.Version}/{changed.CheckpointVersion}.");
                 }
 
-                foreach (var (done, record) in deferred)
+                await ahead.NotifyAsync(cancellationToken).ConfigureAwait(false);
+                if (writes is not null)
                 {
-                    await AppendStepResultAsync(transaction, changed, done, record).ConfigureAwait(false);
-                }
-
-                if (alongside is not null)
-                {
-                    await alongside(transaction, changed).ConfigureAwait(false);
-                }
-
-                if (deferred.Length > 0 && !announcesCheckpoint)
-                {
-                    await AppendCheckpointedAsync(transaction, changed, next!).ConfigureAwait(false);
+                    await writes(transaction, changed).ConfigureAwait(false);
+                    if (deferred.Length > 0 && !announcesCheckpoint)
+                    {
+                        await AppendCheckpointedAsync(transaction, changed, next!).ConfigureAwait(false);
+                    }
                 }
 
                 return changed;

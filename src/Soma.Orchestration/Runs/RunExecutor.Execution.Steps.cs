@@ -97,29 +97,57 @@ public sealed partial class RunExecutor
             }
 
             var next = _state.WithStep(done.Key, record) with { ResumeInputs = resumeInputs };
-            async Task AlongsideAsync(IStoreTransaction tx, RunRecord r)
+            var recordsEffect = done is { EffectKey: not null, FromLedger: false } && record.Status == StepStatus.Succeeded;
+            var stepCommit = done.Outcome.Commit;
+
+            // The step's events, made ahead and written with the run's row.
+            Task StepEventsAsync(IStoreTransaction tx, RunRecord r) => AppendStepEventsAsync(tx, r, done, record, next);
+
+            // What else the step writes once the row is accepted: the effect's record, the step's own commit.
+            async Task WritesAsync(IStoreTransaction tx, RunRecord r)
             {
-                if (done is { EffectKey: { } key, FromLedger: false } && record.Status == StepStatus.Succeeded)
+                if (recordsEffect)
                 {
-                    await executor._effects.RecordAsync(tx, new EffectRecord(r.TenantId, r.Id, key, record.Output!.Value.GetRawText(), now), cancellationToken).ConfigureAwait(false);
+                    await executor._effects.RecordAsync(tx, new EffectRecord(r.TenantId, r.Id, done.EffectKey!, record.Output!.Value.GetRawText(), now), cancellationToken).ConfigureAwait(false);
                 }
 
-                await AppendStepEventsAsync(tx, r, done, record, next).ConfigureAwait(false);
-                if (done.Outcome.Commit is { } commit)
+                if (stepCommit is not null)
                 {
-                    await commit(new StepCommitContext(tx, r, executor._events.SinkFor(tx, r, cancellationToken), cancellationToken)).ConfigureAwait(false);
+                    await stepCommit(new StepCommitContext(tx, r, executor._events.SinkFor(tx, r, cancellationToken), cancellationToken)).ConfigureAwait(false);
                 }
             }
+
+            var writes = recordsEffect || stepCommit is not null ? WritesAsync : (Func<IStoreTransaction, RunRecord, Task>?)null;
 
             // The run's last step: its result and the run's end go in one commit (one fsync fewer per run).
             if (record.Status == StepStatus.Succeeded && _inFlight.Count == 0 && OutputIfDone(next, now) is { } output)
             {
                 var duration = (now - _run.CreatedAt).TotalMilliseconds;
-                await CommitAsync(RunState.Succeeded, next, async (tx, r) =>
+                Task SucceededAsync(IStoreTransaction tx, RunRecord r) =>
+                    executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonElement.Parse(output)), cancellationToken);
+
+                async Task StepEventsThenSucceededAsync(IStoreTransaction tx, RunRecord r)
                 {
-                    await AlongsideAsync(tx, r).ConfigureAwait(false);
-                    await executor._events.AppendAsync(tx, r, new RunSucceeded(r.Version, RunEvents.Workflow(r), r.CheckpointVersion, duration, JsonElement.Parse(output)), cancellationToken).ConfigureAwait(false);
-                }, output: output, release: true, announcesCheckpoint: true).ConfigureAwait(false);
+                    await StepEventsAsync(tx, r).ConfigureAwait(false);
+                    await SucceededAsync(tx, r).ConfigureAwait(false);
+                }
+
+                async Task WritesThenSucceededAsync(IStoreTransaction tx, RunRecord r)
+                {
+                    await WritesAsync(tx, r).ConfigureAwait(false);
+                    await SucceededAsync(tx, r).ConfigureAwait(false);
+                }
+
+                // run.succeeded comes last: with the step's events, or after the step's own commit's when it has one.
+                if (stepCommit is null)
+                {
+                    await CommitAsync(RunState.Succeeded, next, StepEventsThenSucceededAsync, output: output, release: true, announcesCheckpoint: true, writes: writes).ConfigureAwait(false);
+                }
+                else
+                {
+                    await CommitAsync(RunState.Succeeded, next, StepEventsAsync, output: output, release: true, announcesCheckpoint: true, writes: WritesThenSucceededAsync).ConfigureAwait(false);
+                }
+
                 Ended = true;
                 Log.RunEnded(executor._logger, _run.Id, "succeeded");
                 return;
@@ -143,7 +171,7 @@ public sealed partial class RunExecutor
                 return;
             }
 
-            await CommitAsync(RunState.Running, next, AlongsideAsync, announcesCheckpoint: true).ConfigureAwait(false);
+            await CommitAsync(RunState.Running, next, StepEventsAsync, announcesCheckpoint: true, writes: writes).ConfigureAwait(false);
         }
 
         /// <summary>Whether the run ended with the last step recorded (<see cref="RecordAsync"/>).</summary>

@@ -188,7 +188,10 @@ public static class RunnerLoad
                     leased.AddRange(await p.Runs.AcquireAsync(new RunLeaseRequest("bench", concurrency - leased.Count, TimeSpan.FromMinutes(1))));
                 }
 
-                await Task.WhenAll(leased.Select(r => p.Executor.ExecuteAsync(r, "bench", CancellationToken.None)));
+                // Each run on a task of its own, as RunWorker starts them. Called in turn, a run on SQLite (whose commits
+                // complete without yielding) ran every step before the next run began: the 32 runs went one after another
+                // and no two commits ever shared a transaction.
+                await Task.WhenAll(leased.Select(r => Task.Run(() => p.Executor.ExecuteAsync(r, "bench", CancellationToken.None))));
                 p.HandOff?.Release(leased.Count);
                 runs += leased.Count;
                 finished.AddRange(leased);

@@ -74,22 +74,24 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> with the events it appends in <paramref name="transaction"/> collected, not written:
-    /// the caller writes them with the run's commit (<see cref="RunCommit.Events"/>, one statement on PostgreSQL), so they
-    /// exist only if the commit is accepted, and then tells the observers (<see cref="Collected.NotifyAsync"/>).
+    /// Runs <paramref name="work"/> with the events it appends collected, not written, before any transaction: the caller
+    /// writes them with the run's commit (<see cref="RunCommit.Events"/>, one statement on PostgreSQL), so they exist only
+    /// if the commit is accepted, and then shows them to the observers (<see cref="Collected.NotifyAsync"/>). Made here,
+    /// on the run's own task, their JSON is not written inside a group commit that other runs wait on. The transaction
+    /// <paramref name="work"/> is handed only collects: anything written through it fails.
     /// </summary>
-    public async Task<Collected> CollectAsync(IStoreTransaction transaction, Func<Task> work)
+    public async Task<Collected> CollectAsync(Func<IStoreTransaction, Task> work)
     {
-        var collected = new Collected(this, transaction);
-        _collecting.AddOrUpdate(transaction, collected);
+        var collected = new Collected(this);
+        _collecting.AddOrUpdate(collected.Key, collected);
         try
         {
-            await work().ConfigureAwait(false);
+            await work(collected.Key).ConfigureAwait(false);
             return collected;
         }
         finally
         {
-            _collecting.Remove(transaction);
+            _collecting.Remove(collected.Key);
         }
     }
 
@@ -119,7 +121,7 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     }
 
     /// <summary>Events collected for a run's commit, in the order they were appended.</summary>
-    internal sealed class Collected(RunEvents events, IStoreTransaction transaction)
+    internal sealed class Collected(RunEvents events)
     {
         private readonly List<OutboxMessage> _messages = [];
         private readonly List<(RunRecord Run, Guid Id, string Type, string Payload)> _seen = [];
@@ -127,14 +129,17 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         /// <summary>The outbox messages to write with the commit.</summary>
         public IReadOnlyList<OutboxMessage> Messages => _messages;
 
+        /// <summary>What the collecting work is handed as its transaction: a key, never a place to write.</summary>
+        public IStoreTransaction Key { get; } = new NoTransaction();
+
         public void Add(OutboxMessage message, RunRecord run, Guid id, string type, string payload)
         {
             _messages.Add(message);
             _seen.Add((run, id, type, payload));
         }
 
-        /// <summary>Shows each event to the observers, in order, inside the transaction that committed it.</summary>
-        public async Task NotifyAsync(CancellationToken cancellationToken)
+        /// <summary>Shows each event to the observers, in order, inside <paramref name="transaction"/>, which committed it.</summary>
+        public async Task NotifyAsync(IStoreTransaction transaction, CancellationToken cancellationToken)
         {
             foreach (var (run, id, type, payload) in _seen)
             {
@@ -143,6 +148,16 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
                     await observer.OnEventAsync(transaction, run, id, type, payload, cancellationToken).ConfigureAwait(false);
                 }
             }
+        }
+
+        // No store owns it, so a store refuses a write through it; committing it is a bug.
+        private sealed class NoTransaction : IStoreTransaction
+        {
+            public Task CommitAsync(CancellationToken cancellationToken = default) => throw new InvalidOperationException("Events made ahead of a commit have no transaction of their own.");
+
+            public void OnCommitted(Action callback) => throw new InvalidOperationException("Events made ahead of a commit have no transaction of their own.");
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
     }
 

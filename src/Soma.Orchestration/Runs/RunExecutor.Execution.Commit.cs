@@ -64,38 +64,39 @@ public sealed partial class RunExecutor
             }
 
             var checkpoint = next is null ? null : new CheckpointData(CheckpointFormat.Current, CheckpointFormat.Write(next));
+
+            // The run as an accepted commit leaves it: the store adds one to the version it fences on, and one to the
+            // checkpoint version with a checkpoint. Its events are made now, before it joins a group commit.
+            var changed = _run with { State = state, Version = _run.Version + 1, CheckpointVersion = _run.CheckpointVersion + (checkpoint is null ? 0 : 1) };
+            var ahead = await executor._events.CollectAsync(async key =>
+            {
+                if (startPending)
+                {
+                    await executor._events.AppendAsync(key, changed, new RunStarted(changed.Version, RunEvents.Workflow(changed), owner), cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var (done, record) in deferred)
+                {
+                    await AppendStepResultAsync(key, changed, done, record).ConfigureAwait(false);
+                }
+
+                if (events is not null)
+                {
+                    await events(key, changed).ConfigureAwait(false);
+                }
+
+                if (writes is null && deferred.Length > 0 && !announcesCheckpoint)
+                {
+                    await AppendCheckpointedAsync(key, changed, next!).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+
             // Events the writes add go to the outbox together, after the run's row: one round trip on PostgreSQL.
             var committed = await executor._committer.RunAsync(
                 (transaction, token) => executor._events.HoldingAsync(transaction, () => CommitCoreAsync(transaction, token), token), cancellationToken).ConfigureAwait(false);
 
             async Task<RunRecord?> CommitCoreAsync(IStoreTransaction transaction, CancellationToken token)
             {
-                // The run as an accepted commit leaves it: the store adds one to the version it fences on, and one to the
-                // checkpoint version with a checkpoint.
-                var changed = _run with { State = state, Version = _run.Version + 1, CheckpointVersion = _run.CheckpointVersion + (checkpoint is null ? 0 : 1) };
-                var ahead = await executor._events.CollectAsync(transaction, async () =>
-                {
-                    if (startPending)
-                    {
-                        await executor._events.AppendAsync(transaction, changed, new RunStarted(changed.Version, RunEvents.Workflow(changed), owner), cancellationToken).ConfigureAwait(false);
-                    }
-
-                    foreach (var (done, record) in deferred)
-                    {
-                        await AppendStepResultAsync(transaction, changed, done, record).ConfigureAwait(false);
-                    }
-
-                    if (events is not null)
-                    {
-                        await events(transaction, changed).ConfigureAwait(false);
-                    }
-
-                    if (writes is null && deferred.Length > 0 && !announcesCheckpoint)
-                    {
-                        await AppendCheckpointedAsync(transaction, changed, next!).ConfigureAwait(false);
-                    }
-                }).ConfigureAwait(false);
-
                 var result = await executor._runs.CommitAsync(transaction, new RunCommit(_run.TenantId, _run.Id, _run.Version, state)
                 {
                     LeaseOwner = owner,
@@ -118,7 +119,7 @@ public sealed partial class RunExecutor
                     throw new InvalidOperationException($"Run {_run.Id} was committed at version {result.Version}/{result.CheckpointVersion}, not {changed.Version}/{changed.CheckpointVersion}.");
                 }
 
-                await ahead.NotifyAsync(cancellationToken).ConfigureAwait(false);
+                await ahead.NotifyAsync(transaction, cancellationToken).ConfigureAwait(false);
                 if (writes is not null)
                 {
                     await writes(transaction, changed).ConfigureAwait(false);

@@ -19,9 +19,6 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     // Events held for a transaction while HoldingAsync runs its work (a run's commit), appended together after it.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IStoreTransaction, List<OutboxMessage>> _held = [];
 
-    // Events collected for a transaction while CollectAsync runs its work: written by the caller with the run's commit.
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IStoreTransaction, Collected> _collecting = [];
-
     public async Task AppendAsync<TData>(IStoreTransaction transaction, RunRecord run, TData data, CancellationToken cancellationToken, string? idempotencyKey = null)
         where TData : IEventData
     {
@@ -29,10 +26,10 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         var envelope = context.Create(data, ids, time, idempotencyKey);
         var payload = EventJson.Serialize(envelope);
         var message = OutboxMessages.For(envelope, payload, run.Id.ToString());
-        if (_collecting.TryGetValue(transaction, out var collected))
+        if (transaction is Collected.Ahead ahead)
         {
             // Not written yet, and the run not committed: the observers see the event once the commit is accepted.
-            collected.Add(message, run, envelope.Id, TData.EventType, payload);
+            ahead.Owner.Add(message, run, envelope.Id, TData.EventType, payload);
             return;
         }
 
@@ -83,16 +80,8 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     public async Task<Collected> CollectAsync(Func<IStoreTransaction, Task> work)
     {
         var collected = new Collected(this);
-        _collecting.AddOrUpdate(collected.Key, collected);
-        try
-        {
-            await work(collected.Key).ConfigureAwait(false);
-            return collected;
-        }
-        finally
-        {
-            _collecting.Remove(collected.Key);
-        }
+        await work(new Collected.Ahead(collected)).ConfigureAwait(false);
+        return collected;
     }
 
     /// <summary>A sink that appends a step's own events in <paramref name="transaction"/>.</summary>
@@ -129,9 +118,6 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         /// <summary>The outbox messages to write with the commit.</summary>
         public IReadOnlyList<OutboxMessage> Messages => _messages;
 
-        /// <summary>What the collecting work is handed as its transaction: a key, never a place to write.</summary>
-        public IStoreTransaction Key { get; } = new NoTransaction();
-
         public void Add(OutboxMessage message, RunRecord run, Guid id, string type, string payload)
         {
             _messages.Add(message);
@@ -150,9 +136,12 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
             }
         }
 
-        // No store owns it, so a store refuses a write through it; committing it is a bug.
-        private sealed class NoTransaction : IStoreTransaction
+        // What the collecting work is handed as its transaction, for AppendAsync to collect by: never a place to write. No
+        // store owns it, so a store refuses a write through it; committing it is a bug.
+        internal sealed class Ahead(Collected owner) : IStoreTransaction
         {
+            public Collected Owner => owner;
+
             public Task CommitAsync(CancellationToken cancellationToken = default) => throw new InvalidOperationException("Events made ahead of a commit have no transaction of their own.");
 
             public void OnCommitted(Action callback) => throw new InvalidOperationException("Events made ahead of a commit have no transaction of their own.");

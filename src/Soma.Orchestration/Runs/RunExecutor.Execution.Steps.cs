@@ -139,14 +139,9 @@ public sealed partial class RunExecutor
                 }
 
                 // run.succeeded comes last: with the step's events, or after the step's own commit's when it has one.
-                if (stepCommit is null)
-                {
-                    await CommitAsync(RunState.Succeeded, next, StepEventsThenSucceededAsync, output: output, release: true, announcesCheckpoint: true, writes: writes).ConfigureAwait(false);
-                }
-                else
-                {
-                    await CommitAsync(RunState.Succeeded, next, StepEventsAsync, output: output, release: true, announcesCheckpoint: true, writes: WritesThenSucceededAsync).ConfigureAwait(false);
-                }
+                await CommitAsync(
+                    RunState.Succeeded, next, stepCommit is null ? StepEventsThenSucceededAsync : StepEventsAsync,
+                    output: output, release: true, announcesCheckpoint: true, writes: stepCommit is null ? writes : WritesThenSucceededAsync).ConfigureAwait(false);
 
                 Ended = true;
                 Log.RunEnded(executor._logger, _run.Id, "succeeded");

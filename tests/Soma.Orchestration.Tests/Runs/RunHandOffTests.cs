@@ -166,7 +166,10 @@ public sealed class RunHandOffTests
         await worker.StartAsync(TestContext.Current.CancellationToken);
         try
         {
+            // Past the worker's first look at the store, which holds both slots while it runs (a start then is accepted unleased).
             await Eventually(() => Task.FromResult(harness.HandOff.Owner == worker.WorkerId));
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            await Eventually(() => Task.FromResult(harness.HandOff.Free == settings.MaxConcurrentRuns));
             var runs = new List<RunRecord>();
             for (var i = 0; i < 5; i++)
             {

@@ -37,7 +37,7 @@ public sealed partial class RunExecutor
 
                 var context = new StepContext(
                     _run.Id, _run.TenantId, work.Key, work.Attempt, work.Iteration, effectKey, _input, work.Outputs,
-                    executor._time.GetUtcNow(), StableRandom.For(_run.Id, work.Key, work.Attempt),
+                    executor._time.GetUtcNow(), () => StableRandom.For(_run.Id, work.Key, work.Attempt),
                     _state.ResumeInputs.TryGetValue(work.Key, out var resume) ? resume : null);
                 StepOutcome outcome;
                 try

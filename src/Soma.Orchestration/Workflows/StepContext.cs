@@ -8,6 +8,9 @@ namespace Soma.Orchestration.Workflows;
 /// </summary>
 public sealed class StepContext
 {
+    private readonly Func<Random> _makeRandom;
+    private Random? _random;
+
     /// <summary>Creates the context of one attempt of one step.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="tenantId">The tenant that owns the run.</param>
@@ -32,6 +35,23 @@ public sealed class StepContext
         DateTimeOffset now,
         Random random,
         JsonElement? resumeInput = null)
+        : this(runId, tenantId, stepId, attempt, loopIteration, idempotencyKey, input, outputs, now, random is null ? null! : () => random, resumeInput) =>
+        _random = random;
+
+    // The runner's: the seeded source is made when a step first reads it (most never do; seeding one costs about as much
+    // as the rest of the context).
+    internal StepContext(
+        Guid runId,
+        string tenantId,
+        string stepId,
+        int attempt,
+        int loopIteration,
+        string? idempotencyKey,
+        JsonElement input,
+        IReadOnlyDictionary<string, JsonElement> outputs,
+        DateTimeOffset now,
+        Func<Random> random,
+        JsonElement? resumeInput)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         ArgumentException.ThrowIfNullOrEmpty(stepId);
@@ -53,7 +73,7 @@ public sealed class StepContext
         Input = input;
         Outputs = outputs;
         Now = now;
-        Random = random;
+        _makeRandom = random;
         ResumeInput = resumeInput;
     }
 
@@ -91,7 +111,7 @@ public sealed class StepContext
     public DateTimeOffset Now { get; }
 
     /// <summary>The random source, seeded per (run, step key, attempt) so that a replay draws the same numbers.</summary>
-    public Random Random { get; }
+    public Random Random => _random ??= _makeRandom();
 
     /// <summary>The input the run was resumed with when this step had returned <see cref="StepOutcome.Wait"/>, else null.</summary>
     public JsonElement? ResumeInput { get; }

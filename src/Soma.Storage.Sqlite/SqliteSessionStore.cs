@@ -182,8 +182,8 @@ internal sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
         ArgumentNullException.ThrowIfNull(sessionEvent);
         cancellationToken.ThrowIfCancellationRequested();
 
-        // The next number is the session's last event's plus one, read from the end of the log's own key range: the same
-        // leaf page the row goes into. The store's single writer makes read-then-insert atomic. (Before, an UPDATE of the
+        // The next number is the session's last event's plus one, read from the end of the session's range of the log's
+        // key index: the leaf page the new key goes into (the row itself goes to the end of the table, migration 0018). The store's single writer makes read-then-insert atomic. (Before, an UPDATE of the
         // session's last_seq column handed it out, and rewrote the session's row in every commit that appended an event;
         // that column now stays as it was.) Through a SELECT on the session, "no such session (for this tenant)" is an
         // outcome, not an error, as for messages.

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Testing;
@@ -77,7 +76,7 @@ public sealed class SqliteNewestFirstIndexTests : IDisposable
             ($"SELECT * FROM audit_log WHERE tenant_id = 'acme' AND action = 'tool.call' AND resource = 'tool/t1'{AuditAfter} ORDER BY time DESC, id DESC LIMIT 3", "audit_log_by_resource"),
         })
         {
-            var plan = Plan(path, sql);
+            var plan = SqliteFile.Plan(path, sql);
             Assert.Contains(index, plan, StringComparison.Ordinal);
             Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
         }
@@ -102,33 +101,8 @@ public sealed class SqliteNewestFirstIndexTests : IDisposable
     }
 
     // Whether the index's time column is declared DESC (PRAGMA index_xinfo: one row per column, `desc` is 1 for DESC).
-    private static bool Descending(string path, string index)
-    {
-        using var connection = Open(path);
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT max(desc) FROM pragma_index_xinfo('{index}') WHERE key = 1";
-        return command.ExecuteScalar() is long flag ? flag == 1 : throw new InvalidOperationException($"No index {index}.");
-    }
-
-    private static string Plan(string path, string sql)
-    {
-        using var connection = Open(path);
-        using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        using var reader = command.ExecuteReader();
-        var lines = new List<string>();
-        while (reader.Read())
-        {
-            lines.Add(reader.GetString(3));
-        }
-
-        return string.Join(" | ", lines);
-    }
-
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection($"Data Source={path};Pooling=false");
-        connection.Open();
-        return connection;
-    }
+    private static bool Descending(string path, string index) =>
+        SqliteFile.Scalar(path, $"SELECT max(desc) FROM pragma_index_xinfo('{index}') WHERE key = 1") is long flag
+            ? flag == 1
+            : throw new InvalidOperationException($"No index {index}.");
 }

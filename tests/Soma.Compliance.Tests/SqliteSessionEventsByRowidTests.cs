@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Soma.Core.Storage;
 using Soma.Testing;
 
@@ -75,45 +74,15 @@ public sealed class SqliteSessionEventsByRowidTests : IDisposable
         Assert.Equal(21, (await after.Sessions.ListEventsAsync("acme", sessions[0].Id, 0, 100)).Count);
         Assert.Empty(await after.Sessions.ListEventsAsync("acme", sessions[1].Id, 0, 100));
         Assert.Equal(20, (await after.Sessions.ListEventsAsync("other", sessions[2].Id, 0, 100)).Count);
-        Assert.Equal(41L, Scalar(path, "SELECT count(*) FROM session_events"));
+        Assert.Equal(41L, SqliteFile.Scalar(path, "SELECT count(*) FROM session_events"));
 
-        var plan = Plan(path, "SELECT * FROM session_events WHERE tenant_id = 'acme' AND session_id = 'x' AND seq > 3 ORDER BY seq LIMIT 5");
+        var plan = SqliteFile.Plan(path, "SELECT * FROM session_events WHERE tenant_id = 'acme' AND session_id = 'x' AND seq > 3 ORDER BY seq LIMIT 5");
         Assert.Contains("sqlite_autoindex_session_events_1", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
     }
 
     private static bool WithoutRowid(string path) =>
-        Scalar(path, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'session_events'") is string sql
+        SqliteFile.Scalar(path, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'session_events'") is string sql
             ? sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase)
             : throw new InvalidOperationException("No table session_events.");
-
-    private static object? Scalar(string path, string sql)
-    {
-        using var connection = Open(path);
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static string Plan(string path, string sql)
-    {
-        using var connection = Open(path);
-        using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        using var reader = command.ExecuteReader();
-        var lines = new List<string>();
-        while (reader.Read())
-        {
-            lines.Add(reader.GetString(3));
-        }
-
-        return string.Join(" | ", lines);
-    }
-
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection($"Data Source={path};Pooling=false");
-        connection.Open();
-        return connection;
-    }
 }

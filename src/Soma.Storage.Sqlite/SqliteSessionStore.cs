@@ -183,10 +183,11 @@ internal sealed class SqliteSessionStore(SqliteStore store) : ISessionStore
         cancellationToken.ThrowIfCancellationRequested();
 
         // The next number is the session's last event's plus one, read from the end of the session's range of the log's
-        // key index: the leaf page the new key goes into (the row itself goes to the end of the table, migration 0018). The store's single writer makes read-then-insert atomic. (Before, an UPDATE of the
-        // session's last_seq column handed it out, and rewrote the session's row in every commit that appended an event;
-        // that column now stays as it was.) Through a SELECT on the session, "no such session (for this tenant)" is an
-        // outcome, not an error, as for messages.
+        // key index: the leaf page the new key goes into (the row itself goes to the end of the table, migration 0018).
+        // The store's single writer makes read-then-insert atomic. (Before, an UPDATE of the session's last_seq column
+        // handed it out, and rewrote the session's row in every commit that appended an event; that column now stays as
+        // it was.) Through a SELECT on the session, "no such session (for this tenant)" is an outcome, not an error, as
+        // for messages.
         var sequence = store.Own(transaction).Insert("""
             INSERT INTO session_events (tenant_id, session_id, seq, id, type, payload, created_at)
             SELECT ?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM session_events WHERE tenant_id = ?1 AND session_id = ?2), ?3, ?4, ?5, ?6

@@ -198,7 +198,10 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
             update.Parameters.Add(new NpgsqlParameter("event_times", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.CreatedAt.UtcDateTime).ToArray() });
         }
 
-        var rows = await ReadAllAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false);
+        // The last change of a transaction no other caller shares goes to the server with its COMMIT: one round trip.
+        var rows = commit.Last && store.GroupCommitLanes == 0
+            ? await own.CommitWithAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false)
+            : await ReadAllAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false);
         return rows is [var (version, checkpointVersion)] ? new RunCommitResult(true, version, checkpointVersion) : RunCommitResult.Refused;
     }
 

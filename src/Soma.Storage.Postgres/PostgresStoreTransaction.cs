@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Npgsql;
 using Soma.Core.Storage;
@@ -20,6 +21,7 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
     private readonly NpgsqlTransaction _transaction;
     private readonly CommitCallbacks _onCommitted = new();
     private bool _aborted;
+    private bool _committedWithStatement;
     private bool _completed;
     private bool _disposed;
 
@@ -48,11 +50,17 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
 
     public PostgresStoreTransaction EnsureActive()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _completed ? throw new InvalidOperationException("The transaction has already been committed.") : this;
+        EnsureOpen();
+        return _committedWithStatement
+            ? throw new InvalidOperationException("The transaction was committed with its last change (RunCommit.Last); nothing more can be written in it.")
+            : this;
     }
 
-    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A batch whose last command is <c>COMMIT</c>: the transaction's statements end with <paramref name="statement"/> and
+    /// its commit goes to the server with it (one round trip). <paramref name="read"/> reads the statement's rows.
+    /// </summary>
+    public async Task<List<T>> CommitWithAsync<T>(NpgsqlCommand statement, Func<DbDataReader, T> read, string operation, CancellationToken cancellationToken)
     {
         EnsureActive();
         if (_aborted)
@@ -60,23 +68,77 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
             throw new StoreException("Could not commit: a statement of this transaction failed, so the database rolled it back.", isTransient: false);
         }
 
+        using var batch = CreateBatch();
+        var command = new NpgsqlBatchCommand(statement.CommandText);
+        foreach (NpgsqlParameter parameter in statement.Parameters)
+        {
+            command.Parameters.Add(parameter.Clone());
+        }
+
+        batch.BatchCommands.Add(command);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        var rows = new List<T>();
         try
         {
-            await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            _completed = true;
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(read(reader));
+                }
+            }
         }
         catch (NpgsqlException ex)
         {
-            throw PostgresStore.Translate(ex, "commit");
+            // The statement failed (the server skipped the COMMIT and the transaction is aborted) or the commit did.
+            _aborted = true;
+            throw PostgresStore.Translate(ex, operation);
         }
 
+        _committedWithStatement = true;
+        return rows;
+    }
+
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureOpen();
+        if (_aborted)
+        {
+            throw new StoreException("Could not commit: a statement of this transaction failed, so the database rolled it back.", isTransient: false);
+        }
+
+        if (!_committedWithStatement)
+        {
+            try
+            {
+                await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException ex)
+            {
+                throw PostgresStore.Translate(ex, "commit");
+            }
+        }
+
+        _completed = true;
         _onCommitted.Run();
     }
 
     public void OnCommitted(Action callback)
     {
-        EnsureActive();
+        EnsureOpen();
         _onCommitted.Add(callback);
+    }
+
+    // Neither disposed nor committed by the caller; a transaction committed with its last change still takes callbacks and
+    // the caller's commit.
+    private void EnsureOpen()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed)
+        {
+            throw new InvalidOperationException("The transaction has already been committed.");
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -142,6 +142,42 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
     }
 
     [Fact]
+    public async Task A_last_change_in_a_shared_transaction_is_rolled_back_with_it_and_committed_once_when_retried_alone()
+    {
+        var committer = new GroupCommitter(Store);
+        var tenant = NewTenant();
+        var run = NewRun(tenant);
+        var failing = NewRun(tenant);
+        await InTransactionAsync(tx => Ports.Runs.CreateAsync(tx, run));
+        Assert.Single(await Ports.Runs.AcquireAsync(new RunLeaseRequest("w1", 1, Lease)));
+        var attempts = 0;
+
+        // The run's step says it is its transaction's last change, but the transaction is shared: the change must not
+        // commit it early, or the member after it would write outside it and the retry alone would be refused as stale.
+        var batch = await InOneBatchAsync(committer, new Func<IStoreTransaction, CancellationToken, Task<bool>>[]
+        {
+            async (tx, ct) =>
+            {
+                attempts++;
+                return (await Ports.Runs.CommitAsync(tx, new RunCommit(tenant, run.Id, 0, RunState.Running) { LeaseOwner = "w1", Checkpoint = new CheckpointData(1, "{}"), Last = true }, ct)).Committed;
+            },
+            async (tx, ct) =>
+            {
+                await Ports.Runs.CreateAsync(tx, failing, ct);
+                await FailInDatabaseAsync(tx, ct);
+                return true;
+            },
+        }.ToList());
+
+        Assert.True(await batch[0].WaitAsync(Patience));
+        await Assert.ThrowsAsync<StoreException>(() => batch[1].WaitAsync(Patience));
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, (await Ports.Runs.GetAsync(tenant, run.Id))!.Version);
+        Assert.Equal([1L], await Ports.Checkpoints.ListVersionsAsync(tenant, run.Id));
+        Assert.Null(await Ports.Runs.GetAsync(tenant, failing.Id));
+    }
+
+    [Fact]
     public async Task A_member_that_swallows_a_database_error_last_in_its_batch_does_not_lose_the_others_commits()
     {
         var committer = new GroupCommitter(Store);

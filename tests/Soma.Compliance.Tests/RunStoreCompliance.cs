@@ -259,6 +259,51 @@ public abstract class RunStoreCompliance<TEngine>(TEngine engine) : ComplianceSu
     }
 
     [Fact]
+    public async Task A_last_change_is_committed_with_its_events_by_the_callers_commit_which_runs_the_callbacks_then()
+    {
+        var tenant = NewTenant();
+        var run = NewRun(tenant);
+        await InTransactionAsync(tx => Runs.CreateAsync(tx, run));
+        Assert.Single(await Runs.AcquireAsync(new RunLeaseRequest("w1", 1, Lease)));
+        var step = OutboxRows.New(tenant, Clock.GetUtcNow(), "{\"n\":1}", "run.v1", partitionKey: run.Id.ToString());
+        var called = 0;
+        await using (var transaction = await Store.BeginAsync())
+        {
+            var change = new RunCommit(tenant, run.Id, 0, RunState.Running) { LeaseOwner = "w1", Checkpoint = new CheckpointData(1, "{}"), Events = [step], Last = true };
+            Assert.Equal(new RunCommitResult(true, 1, 1), await Runs.CommitAsync(transaction, change));
+            transaction.OnCommitted(() => called++);
+            if (Store.GroupCommitLanes == 0 && Engine.Name == "postgres")
+            {
+                // Committed with its statement: a write after the last change is refused, and says why.
+                var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Effects.RecordAsync(transaction, new EffectRecord(tenant, run.Id, "k", "{}", Start)));
+                Assert.Contains("last change", refused.Message, StringComparison.Ordinal);
+            }
+
+            Assert.Equal(0, called);
+            await transaction.CommitAsync();
+            Assert.Equal(1, called);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => transaction.CommitAsync());
+        }
+
+        Assert.Equal(1, (await Runs.GetAsync(tenant, run.Id))!.Version);
+        Assert.Equal([1L], await Checkpoints.ListVersionsAsync(tenant, run.Id));
+        Assert.Null(await Effects.GetAsync(tenant, run.Id, "k"));
+        var claimed = await Ports.Outbox.ClaimAsync(new OutboxClaimRequest("reader", 50, Lease) { TenantId = tenant });
+        Assert.Equal([step.Payload], claimed.Select(e => e.Message.Payload));
+
+        // Refused as the last change (a stale version): nothing of it is written, and the transaction still commits.
+        await using (var transaction = await Store.BeginAsync())
+        {
+            var stale = new RunCommit(tenant, run.Id, 0, RunState.Succeeded) { LeaseOwner = "w1", Events = [OutboxRows.New(tenant, Clock.GetUtcNow(), "{\"lost\":1}", "run.v1")], Last = true };
+            Assert.False((await Runs.CommitAsync(transaction, stale)).Committed);
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(RunState.Running, (await Runs.GetAsync(tenant, run.Id))!.State);
+        Assert.Empty(await Ports.Outbox.ClaimAsync(new OutboxClaimRequest("reader", 50, Lease) { TenantId = tenant }));
+    }
+
+    [Fact]
     public async Task A_rolled_back_commit_writes_no_checkpoint_and_keeps_the_version()
     {
         var tenant = NewTenant();

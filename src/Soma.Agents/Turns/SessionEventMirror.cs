@@ -24,6 +24,13 @@ public sealed class SessionEventMirror(
     private readonly ConcurrentDictionary<Guid, TurnInput> _inputs = new();
 
     /// <inheritdoc />
+    public bool WritesFor(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run.Workflow == ChatTurnWorkflow.Name;
+    }
+
+    /// <inheritdoc />
     public async Task OnEventAsync(IStoreTransaction transaction, RunRecord run, Guid eventId, string eventType, string payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);

@@ -39,4 +39,13 @@ public sealed record RunCommit(string TenantId, Guid RunId, long ExpectedVersion
     /// trip fewer.
     /// </summary>
     public IReadOnlyList<OutboxMessage> Events { get; init; } = [];
+
+    /// <summary>
+    /// Nothing more is written in the transaction after this change: the caller's next call on it is its commit. Where a
+    /// store never shares a transaction between callers (<see cref="IStore.GroupCommitLanes"/> 0: each commit alone), it
+    /// may then commit with the change's own statement (PostgreSQL sends the statement and its <c>COMMIT</c> together, so
+    /// a step's commit is one round trip); the caller's commit confirms it and runs its callbacks, and a write after it
+    /// fails. Elsewhere it changes nothing.
+    /// </summary>
+    public bool Last { get; init; }
 }

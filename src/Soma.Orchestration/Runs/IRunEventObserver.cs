@@ -17,4 +17,13 @@ public interface IRunEventObserver
     /// <param name="payload">The envelope as JSON.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     Task OnEventAsync(IStoreTransaction transaction, RunRecord run, Guid eventId, string eventType, string payload, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether <see cref="OnEventAsync"/> may write in the transaction for <paramref name="run"/>'s events. An observer
+    /// that only registers callbacks (<see cref="IStoreTransaction.OnCommitted"/>) says no, so a step's change can be the
+    /// last write of its transaction (<see cref="RunCommit.Last"/>).
+    /// </summary>
+    /// <param name="run">The run whose events it would see.</param>
+    /// <returns>True unless it never writes for this run.</returns>
+    bool WritesFor(RunRecord run) => true;
 }

@@ -89,6 +89,20 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
 
     public static WorkflowRef Workflow(RunRecord run) => new(run.Workflow, run.WorkflowVersion);
 
+    /// <summary>Whether any observer may write in the transaction when it sees <paramref name="run"/>'s events.</summary>
+    public bool ObserversWrite(RunRecord run)
+    {
+        foreach (var observer in _observers)
+        {
+            if (observer.WritesFor(run))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static EventContext Trace(RunRecord run)
     {
         // The run's events continue the trace of the request that started it, under the current span.

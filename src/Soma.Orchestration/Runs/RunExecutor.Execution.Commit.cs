@@ -107,6 +107,7 @@ public sealed partial class RunExecutor
                     WakeAt = wakeAt,
                     ReleaseLease = release,
                     Events = ahead.Messages,
+                    Last = writes is null && !executor._events.ObserversWrite(changed),
                 }, token).ConfigureAwait(false);
                 if (!result.Committed)
                 {

@@ -31,6 +31,9 @@ internal sealed class RunMetrics : IRunEventObserver
         _retries = SomaMeters.StepRetries.CreateCounter<long>(meter);
     }
 
+    // Counts only once committed; it never writes.
+    public bool WritesFor(RunRecord run) => false;
+
     public Task OnEventAsync(IStoreTransaction transaction, RunRecord run, Guid eventId, string eventType, string payload, CancellationToken cancellationToken)
     {
         var workflow = new KeyValuePair<string, object?>("workflow", run.Workflow);

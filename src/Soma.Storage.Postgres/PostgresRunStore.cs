@@ -13,14 +13,20 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         "id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, output, error, waiting_for, idempotency_key, trace_parent, lease_owner, lease_expires_at, wake_at, ended_at";
 
     /// <inheritdoc />
-    public async Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken = default)
+    public async Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunAcceptance acceptance, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(acceptance);
+        var run = acceptance.Run;
         var own = store.Own(transaction);
-        using (var insert = own.CreateCommand("""
-            INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
-            VALUES (@id, @tenant, @workflow, @workflow_version, @state, @version, @checkpoint_version, @input, @created, @updated, @key, @trace, @owner, @expires)
-            ON CONFLICT DO NOTHING
+        var committed = false;
+        using (var insert = own.CreateCommand($"""
+            WITH inserted AS (
+                INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
+                VALUES (@id, @tenant, @workflow, @workflow_version, @state, @version, @checkpoint_version, @input, @created, @updated, @key, @trace, @owner, @expires)
+                ON CONFLICT DO NOTHING
+                RETURNING id)
+            {(acceptance.Events.Count == 0 ? "" : EventsWhen("inserted"))}
+            SELECT count(*) FROM inserted
             """))
         {
             insert.Add("id", run.Id);
@@ -37,21 +43,42 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
             insert.AddText("trace", run.TraceParent);
             insert.AddText("owner", run.LeaseOwner);
             insert.Add("expires", run.LeaseExpiresAt);
-            if (await ExecuteAsync(insert, "accept a run", cancellationToken).ConfigureAwait(false) == 1)
+            AddEvents(insert, acceptance.Events, store.TimeProvider.GetUtcNow());
+
+            // The last write of a transaction no other caller shares goes to the server with its COMMIT: one round trip.
+            committed = acceptance.Last && store.GroupCommitLanes == 0;
+            var rows = committed
+                ? await own.CommitWithAsync(insert, r => r.GetInt64(0), "accept a run", cancellationToken).ConfigureAwait(false)
+                : await ReadAllAsync(insert, r => r.GetInt64(0), "accept a run", cancellationToken).ConfigureAwait(false);
+            if (rows is [1])
             {
                 return run;
             }
         }
 
-        // A run with this idempotency key (or id) exists: that one is the answer.
-        using var existing = own.CreateCommand(run.IdempotencyKey is null
+        // A run with this idempotency key (or id) exists: that one is the answer (read after the commit when the
+        // transaction went with the statement; the run it names was committed before).
+        var sql = run.IdempotencyKey is null
             ? $"SELECT {Columns} FROM runs WHERE tenant_id = @tenant AND id = @id"
-            : $"SELECT {Columns} FROM runs WHERE tenant_id = @tenant AND idempotency_key = @key");
-        existing.Add("tenant", run.TenantId);
-        existing.Add("id", run.Id);
-        existing.AddText("key", run.IdempotencyKey);
-        return (await ReadAllAsync(existing, Read, "read a run", cancellationToken).ConfigureAwait(false)).SingleOrDefault()
-            ?? throw new StoreException($"Run {run.Id} conflicts with a run of another tenant.");
+            : $"SELECT {Columns} FROM runs WHERE tenant_id = @tenant AND idempotency_key = @key";
+        if (committed)
+        {
+            using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var after = new NpgsqlCommand(sql, connection);
+            return await ExistingAsync(after).ConfigureAwait(false);
+        }
+
+        using var existing = own.CreateCommand(sql);
+        return await ExistingAsync(existing).ConfigureAwait(false);
+
+        async Task<RunRecord> ExistingAsync(NpgsqlCommand command)
+        {
+            command.Add("tenant", run.TenantId);
+            command.Add("id", run.Id);
+            command.AddText("key", run.IdempotencyKey);
+            return (await ReadAllAsync(command, Read, "read a run", cancellationToken).ConfigureAwait(false)).SingleOrDefault()
+                ?? throw new StoreException($"Run {run.Id} conflicts with a run of another tenant.");
+        }
     }
 
     /// <inheritdoc />
@@ -156,15 +183,7 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
                 INSERT INTO checkpoints (tenant_id, run_id, version, format_version, state, created_at)
                 SELECT tenant_id, id, checkpoint_version, @format, @checkpoint_state, @now FROM changed)
             """)}
-            {(commit.Events.Count == 0 ? "" : """
-            , events AS (
-                INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
-                SELECT e.id, e.tenant_id, e.topic, e.dedupe_key, e.partition_key, e.payload, e.created_at, @now
-                FROM unnest(@event_ids, @event_tenants, @event_topics, @event_dedupe_keys, @event_partitions, @event_payloads, @event_times)
-                    AS e (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at)
-                WHERE EXISTS (SELECT 1 FROM changed)
-                ON CONFLICT DO NOTHING)
-            """)}
+            {(commit.Events.Count == 0 ? "" : EventsWhen("changed"))}
             SELECT version, checkpoint_version FROM changed
             """);
         update.Add("state", (short)commit.State);
@@ -185,24 +204,49 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
             update.Add("checkpoint_state", checkpoint.State);
         }
 
-        if (commit.Events is { Count: > 0 } events)
-        {
-            // The change's events, in its statement: written only if the run's row was changed (the outbox's append,
-            // as PostgresOutbox writes it, for each). One round trip for the row, its checkpoint and its events.
-            update.Parameters.Add(new NpgsqlParameter("event_ids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid) { Value = events.Select(e => e.Id).ToArray() });
-            update.Parameters.Add(TextArray("event_tenants", events.Select(e => e.TenantId)));
-            update.Parameters.Add(TextArray("event_topics", events.Select(e => e.Topic)));
-            update.Parameters.Add(TextArray("event_dedupe_keys", events.Select(e => e.DedupeKey)));
-            update.Parameters.Add(TextArray("event_partitions", events.Select(e => e.PartitionKey)));
-            update.Parameters.Add(TextArray("event_payloads", events.Select(e => e.Payload)));
-            update.Parameters.Add(new NpgsqlParameter("event_times", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.CreatedAt.UtcDateTime).ToArray() });
-        }
+        // The change's events, in its statement: written only if the run's row was changed. One round trip for the row, its
+        // checkpoint and its events.
+        AddEvents(update, commit.Events, null);
 
         // The last change of a transaction no other caller shares goes to the server with its COMMIT: one round trip.
         var rows = commit.Last && store.GroupCommitLanes == 0
             ? await own.CommitWithAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false)
             : await ReadAllAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false);
         return rows is [var (version, checkpointVersion)] ? new RunCommitResult(true, version, checkpointVersion) : RunCommitResult.Refused;
+    }
+
+    // The events of a run's statement, as one more data-modifying CTE that writes them only if the CTE named `source`
+    // returned a row (the run was added or changed): the outbox's append, as PostgresOutbox writes it, for each.
+    private static string EventsWhen(string source) => $"""
+        , events AS (
+            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
+            SELECT e.id, e.tenant_id, e.topic, e.dedupe_key, e.partition_key, e.payload, e.created_at, @now
+            FROM unnest(@event_ids, @event_tenants, @event_topics, @event_dedupe_keys, @event_partitions, @event_payloads, @event_times)
+                AS e (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at)
+            WHERE EXISTS (SELECT 1 FROM {source})
+            ON CONFLICT DO NOTHING)
+        """;
+
+    // The parameters EventsWhen reads; `now` when the statement has no @now of its own.
+    private static void AddEvents(NpgsqlCommand command, IReadOnlyList<OutboxMessage> events, DateTimeOffset? now)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        if (now is { } time)
+        {
+            command.Add("now", time);
+        }
+
+        command.Parameters.Add(new NpgsqlParameter("event_ids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid) { Value = events.Select(e => e.Id).ToArray() });
+        command.Parameters.Add(TextArray("event_tenants", events.Select(e => e.TenantId)));
+        command.Parameters.Add(TextArray("event_topics", events.Select(e => e.Topic)));
+        command.Parameters.Add(TextArray("event_dedupe_keys", events.Select(e => e.DedupeKey)));
+        command.Parameters.Add(TextArray("event_partitions", events.Select(e => e.PartitionKey)));
+        command.Parameters.Add(TextArray("event_payloads", events.Select(e => e.Payload)));
+        command.Parameters.Add(new NpgsqlParameter("event_times", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.CreatedAt.UtcDateTime).ToArray() });
     }
 
     private static NpgsqlParameter TextArray(string name, IEnumerable<string?> values) =>

@@ -14,10 +14,11 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         "id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, output, error, waiting_for, idempotency_key, trace_parent, lease_owner, lease_expires_at, wake_at, ended_at";
 
     /// <inheritdoc />
-    public async Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken = default)
+    public async Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunAcceptance acceptance, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(acceptance);
         cancellationToken.ThrowIfCancellationRequested();
+        var run = acceptance.Run;
         var own = store.Own(transaction);
         var inserted = own.Insert("""
             INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
@@ -30,6 +31,11 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
             .Execute();
         if (inserted == 1)
         {
+            foreach (var message in acceptance.Events)
+            {
+                SqliteOutbox.Insert(own, message);
+            }
+
             return run;
         }
 

@@ -52,6 +52,49 @@ public abstract class RunStoreCompliance<TEngine>(TEngine engine) : ComplianceSu
     }
 
     [Fact]
+    public async Task An_accepted_runs_events_are_written_with_it_and_a_run_its_key_already_names_writes_none()
+    {
+        var tenant = NewTenant();
+        OutboxMessage Event(string payload, Guid run)
+        {
+            Clock.Advance(TimeSpan.FromMilliseconds(1)); // each its own time: the outbox's order is time, then id
+            return OutboxRows.New(tenant, Clock.GetUtcNow(), payload, "run.v1", partitionKey: run.ToString());
+        }
+
+        // Added as its transaction's only write and as one write among others: its events are written with it, and the
+        // transaction's callbacks run at the caller's commit.
+        var runs = new[] { NewRun(tenant) with { IdempotencyKey = "order-7" }, NewRun(tenant) };
+        var called = 0;
+        foreach (var (run, last) in runs.Zip([true, false]))
+        {
+            await using var transaction = await Store.BeginAsync();
+            var events = new[] { Event($"{{\"accepted\":\"{run.Id}\"}}", run.Id), Event($"{{\"started\":\"{run.Id}\"}}", run.Id) };
+            Assert.Equal(run, await Runs.CreateAsync(transaction, new RunAcceptance(run) { Events = events, Last = last }));
+            transaction.OnCommitted(() => called++);
+            Assert.Equal(0, called);
+            await transaction.CommitAsync();
+            Assert.Equal(1, called);
+            called = 0;
+        }
+
+        // The same key again, as the transaction's last write and not: the first run is the answer, nothing is written.
+        foreach (var last in new[] { true, false })
+        {
+            var again = NewRun(tenant) with { IdempotencyKey = "order-7" };
+            await using var transaction = await Store.BeginAsync();
+            var answer = await Runs.CreateAsync(transaction, new RunAcceptance(again) { Events = [Event("{\"again\":1}", again.Id)], Last = last });
+            await transaction.CommitAsync();
+            Assert.Equal(runs[0], answer);
+            Assert.Null(await Runs.GetAsync(tenant, again.Id));
+        }
+
+        var claimed = await Ports.Outbox.ClaimAsync(new OutboxClaimRequest("reader", 50, Lease) { TenantId = tenant });
+        Assert.Equal(
+            runs.SelectMany(r => new[] { $"{{\"accepted\":\"{r.Id}\"}}", $"{{\"started\":\"{r.Id}\"}}" }),
+            claimed.OrderBy(e => e.Message.CreatedAt).Select(e => e.Message.Payload));
+    }
+
+    [Fact]
     public async Task A_rolled_back_acceptance_leaves_no_run()
     {
         var run = NewRun(NewTenant());

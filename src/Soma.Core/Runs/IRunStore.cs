@@ -9,7 +9,15 @@ public interface IRunStore
     /// Adds an accepted run inside <paramref name="transaction"/>. When the tenant already has a run with the same
     /// idempotency key, adds nothing and returns that run instead.
     /// </summary>
-    Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken = default);
+    Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunRecord run, CancellationToken cancellationToken = default) =>
+        CreateAsync(transaction, new RunAcceptance(run), cancellationToken);
+
+    /// <summary>
+    /// Adds an accepted run and its events (<see cref="RunAcceptance.Events"/>) inside <paramref name="transaction"/>. When
+    /// the tenant already has a run with the same idempotency key, adds nothing, writes none of the events, and returns that
+    /// run instead.
+    /// </summary>
+    Task<RunRecord> CreateAsync(IStoreTransaction transaction, RunAcceptance acceptance, CancellationToken cancellationToken = default);
 
     /// <summary>The run, or null when it does not exist for this tenant.</summary>
     Task<RunRecord?> GetAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default);

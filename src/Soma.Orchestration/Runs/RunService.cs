@@ -49,7 +49,7 @@ public sealed class RunService(
         }
 
         using var reservation = Reserve();
-        var accepted = await _committer.RunAsync((transaction, token) => AcceptAsync(transaction, tenantId, draft, idempotencyKey, traceParent, reservation, token), cancellationToken).ConfigureAwait(false);
+        var accepted = await _committer.RunAsync((transaction, token) => AcceptCoreAsync(transaction, tenantId, draft, idempotencyKey, traceParent, reservation, alone: true, token), cancellationToken).ConfigureAwait(false);
         if (!accepted.Existing)
         {
             reservation.HandOver(accepted.Run);
@@ -120,9 +120,15 @@ public sealed class RunService(
     /// does, without checking its input again. A checked run is always accepted: as a new run, or as the run its
     /// idempotency key names (<c>Existing</c>).
     /// </summary>
-    public async Task<RunStartResult.Accepted> AcceptAsync(
+    public Task<RunStartResult.Accepted> AcceptAsync(
         IStoreTransaction transaction, string tenantId, RunDraft draft, string? idempotencyKey, string? traceParent, RunReservation? reservation,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        AcceptCoreAsync(transaction, tenantId, draft, idempotencyKey, traceParent, reservation, alone: false, cancellationToken);
+
+    // alone: the run is all its transaction writes (a start of its own), so the run can be the transaction's last write.
+    private async Task<RunStartResult.Accepted> AcceptCoreAsync(
+        IStoreTransaction transaction, string tenantId, RunDraft draft, string? idempotencyKey, string? traceParent, RunReservation? reservation, bool alone,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(draft);
@@ -140,17 +146,26 @@ public sealed class RunService(
             LeaseOwner = lease?.Owner,
             LeaseExpiresAt = lease?.ExpiresAt,
         };
-        var accepted = await runs.CreateAsync(transaction, run, cancellationToken).ConfigureAwait(false);
+        // Its events are made ahead and written with the run, only if it is added (one statement on PostgreSQL); the
+        // observers see them once it is.
+        var ahead = await _events.CollectAsync(async key =>
+        {
+            await _events.AppendAsync(key, run, new RunAccepted(0, RunEvents.Workflow(run)), cancellationToken, idempotencyKey).ConfigureAwait(false);
+            if (lease is not null)
+            {
+                await _events.AppendAsync(key, run, new RunStarted(run.Version, RunEvents.Workflow(run), lease.Owner), cancellationToken).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+        var accepted = await runs.CreateAsync(transaction, new RunAcceptance(run) { Events = ahead.Messages, Last = alone && !_events.ObserversWrite(run) }, cancellationToken).ConfigureAwait(false);
         if (accepted.Id != run.Id)
         {
             return new RunStartResult.Accepted(accepted, Existing: true);
         }
 
-        await _events.AppendAsync(transaction, accepted, new RunAccepted(0, RunEvents.Workflow(accepted)), cancellationToken, idempotencyKey).ConfigureAwait(false);
+        await ahead.NotifyAsync(transaction, cancellationToken).ConfigureAwait(false);
         if (lease is not null)
         {
             // This process's worker takes it from the caller's hand-over: nobody else needs to look for it.
-            await _events.AppendAsync(transaction, accepted, new RunStarted(accepted.Version, RunEvents.Workflow(accepted), lease.Owner), cancellationToken).ConfigureAwait(false);
             return new RunStartResult.Accepted(accepted, Existing: false);
         }
 

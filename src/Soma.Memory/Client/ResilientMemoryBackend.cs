@@ -26,6 +26,9 @@ public sealed class ResilientMemoryBackend : IMemoryBackend
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
 
+    // When the breaker's current break runs out (UTC ticks), set as it opens.
+    private long _breakEnds = long.MaxValue;
+
     /// <summary>Builds the pipeline from <paramref name="options"/> around <paramref name="inner"/>.</summary>
     /// <param name="inner">The backend that does the work; it should make one attempt per call.</param>
     /// <param name="options">Timeout, retry and breaker settings.</param>
@@ -66,7 +69,11 @@ public sealed class ResilientMemoryBackend : IMemoryBackend
                 .Handle<MemoryBackendException>(ex => ex.Transient)
                 .Handle<TimeoutRejectedException>(),
             StateProvider = _breaker,
-            OnOpened = _ => Changed(MemoryBreakerState.Open),
+            OnOpened = args =>
+            {
+                Interlocked.Exchange(ref _breakEnds, (_time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                return Changed(MemoryBreakerState.Open);
+            },
             OnHalfOpened = _ => Changed(MemoryBreakerState.HalfOpen),
             OnClosed = _ => Changed(MemoryBreakerState.Closed),
         });
@@ -83,11 +90,16 @@ public sealed class ResilientMemoryBackend : IMemoryBackend
     /// <summary>The backend behind the pipeline (what the health monitor probes directly).</summary>
     public IMemoryBackend Inner => _inner;
 
-    /// <summary>The breaker's state now.</summary>
+    /// <summary>
+    /// The breaker's state now. Half-open as soon as an open breaker's break has run out: Polly moves it there only when
+    /// the next call arrives, and a caller that waits while the breaker is open (the sync worker pauses while the health
+    /// monitor says down) would otherwise never make that trial call, so the breaker would stay open for good.
+    /// </summary>
     public MemoryBreakerState BreakerState => _breaker.CircuitState switch
     {
         CircuitState.Closed => MemoryBreakerState.Closed,
         CircuitState.HalfOpen => MemoryBreakerState.HalfOpen,
+        CircuitState.Open when _time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _breakEnds) => MemoryBreakerState.HalfOpen,
         _ => MemoryBreakerState.Open,
     };
 

@@ -158,6 +158,24 @@ public sealed class MemoryHealthMonitorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_an_outage_that_opened_the_breaker_the_mode_leaves_down_once_its_break_ran_out_though_nothing_calls()
+    {
+        await WaitForAsync(MemoryMode.Normal);
+        await _standIn.StopListeningAsync();
+        await Assert.ThrowsAsync<MemoryBackendException>(() => _client.RememberAsync(Remember("k1")));
+        await WaitForAsync(MemoryMode.Down);
+        await _standIn.StartListeningAsync();
+
+        // Nothing calls through the breaker here, as the sync worker makes no call while the mode is down: the probes
+        // alone must see that its break has run out, or the mode would stay down and the backlog would never drain.
+        await WaitForAsync(MemoryMode.Degraded);
+        Assert.Equal(MemoryBreakerState.HalfOpen, _client.BreakerState);
+        await _client.RememberAsync(Remember("k2"));
+        Assert.Equal(MemoryBreakerState.Closed, _client.BreakerState);
+        await WaitForAsync(MemoryMode.Normal);
+    }
+
+    [Fact]
     public async Task Probes_are_counted_by_outcome_and_the_gauges_report_mode_and_breaker()
     {
         var outcomes = new List<string>();

@@ -82,19 +82,26 @@ public sealed class CompiledSchemaParityTests
             }
         }
 
-        var valid = 0;
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        foreach (var (schema, element) in events)
+        // The fewest bytes of five measured rounds: a validator that allocates does so in every round, while the runtime
+        // may allocate on this thread once in a while on its own (seen once under a loaded machine: 2,568 bytes in one round).
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            if (CompiledSchemas.TryValidate(schema, element, out var isValid) && isValid)
+            var valid = 0;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var (schema, element) in events)
             {
-                valid++;
+                if (CompiledSchemas.TryValidate(schema, element, out var isValid) && isValid)
+                {
+                    valid++;
+                }
             }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(events.Count, valid);
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(events.Count, valid);
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, fewest);
     }
 
     [Fact]

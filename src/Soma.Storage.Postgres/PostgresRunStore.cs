@@ -18,7 +18,6 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         ArgumentNullException.ThrowIfNull(acceptance);
         var run = acceptance.Run;
         var own = store.Own(transaction);
-        var committed = false;
         using (var insert = own.CreateCommand($"""
             WITH inserted AS (
                 INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
@@ -46,11 +45,7 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
             AddEvents(insert, acceptance.Events, store.TimeProvider.GetUtcNow());
 
             // The last write of a transaction no other caller shares goes to the server with its COMMIT: one round trip.
-            committed = acceptance.Last && store.GroupCommitLanes == 0;
-            var rows = committed
-                ? await own.CommitWithAsync(insert, r => r.GetInt64(0), "accept a run", cancellationToken).ConfigureAwait(false)
-                : await ReadAllAsync(insert, r => r.GetInt64(0), "accept a run", cancellationToken).ConfigureAwait(false);
-            if (rows is [1])
+            if (await own.ReadAllAsync(insert, r => r.GetInt64(0), "accept a run", acceptance.Last, cancellationToken).ConfigureAwait(false) is [1])
             {
                 return run;
             }
@@ -61,7 +56,7 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         var sql = run.IdempotencyKey is null
             ? $"SELECT {Columns} FROM runs WHERE tenant_id = @tenant AND id = @id"
             : $"SELECT {Columns} FROM runs WHERE tenant_id = @tenant AND idempotency_key = @key";
-        if (committed)
+        if (own.CommittedWithStatement)
         {
             using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var after = new NpgsqlCommand(sql, connection);
@@ -209,9 +204,7 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         AddEvents(update, commit.Events, null);
 
         // The last change of a transaction no other caller shares goes to the server with its COMMIT: one round trip.
-        var rows = commit.Last && store.GroupCommitLanes == 0
-            ? await own.CommitWithAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false)
-            : await ReadAllAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", cancellationToken).ConfigureAwait(false);
+        var rows = await own.ReadAllAsync(update, r => (r.GetInt64(0), r.GetInt64(1)), "commit a run", commit.Last, cancellationToken).ConfigureAwait(false);
         return rows is [var (version, checkpointVersion)] ? new RunCommitResult(true, version, checkpointVersion) : RunCommitResult.Refused;
     }
 

@@ -56,17 +56,24 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
             : this;
     }
 
+    /// <summary>Whether the transaction went to the server with its last statement (<see cref="ReadAllAsync"/>).</summary>
+    public bool CommittedWithStatement => _committedWithStatement;
+
     /// <summary>
-    /// A batch whose last command is <c>COMMIT</c>: the transaction's statements end with <paramref name="statement"/> and
-    /// its commit goes to the server with it (one round trip). <paramref name="read"/> reads the statement's rows.
+    /// Runs <paramref name="statement"/> in the transaction and reads its rows with <paramref name="read"/>. When it is the
+    /// transaction's last write (<paramref name="last"/>) and the store never shares a transaction between callers
+    /// (<see cref="PostgresStore.GroupCommitLanes"/> 0), its <c>COMMIT</c> goes to the server with it, in one batch: one round
+    /// trip, and <see cref="CommittedWithStatement"/>.
     /// </summary>
-    public async Task<List<T>> CommitWithAsync<T>(NpgsqlCommand statement, Func<DbDataReader, T> read, string operation, CancellationToken cancellationToken)
+    public Task<List<T>> ReadAllAsync<T>(NpgsqlCommand statement, Func<DbDataReader, T> read, string operation, bool last, CancellationToken cancellationToken) =>
+        last && Store.GroupCommitLanes == 0
+            ? CommitWithAsync(statement, read, operation, cancellationToken)
+            : PostgresCommands.ReadAllAsync(statement, read, operation, cancellationToken);
+
+    private async Task<List<T>> CommitWithAsync<T>(NpgsqlCommand statement, Func<DbDataReader, T> read, string operation, CancellationToken cancellationToken)
     {
         EnsureActive();
-        if (_aborted)
-        {
-            throw new StoreException("Could not commit: a statement of this transaction failed, so the database rolled it back.", isTransient: false);
-        }
+        ThrowIfAborted();
 
         using var batch = CreateBatch();
         var command = new NpgsqlBatchCommand(statement.CommandText);
@@ -103,10 +110,7 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
         EnsureOpen();
-        if (_aborted)
-        {
-            throw new StoreException("Could not commit: a statement of this transaction failed, so the database rolled it back.", isTransient: false);
-        }
+        ThrowIfAborted();
 
         if (!_committedWithStatement)
         {
@@ -128,6 +132,14 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
     {
         EnsureOpen();
         _onCommitted.Add(callback);
+    }
+
+    private void ThrowIfAborted()
+    {
+        if (_aborted)
+        {
+            throw new StoreException("Could not commit: a statement of this transaction failed, so the database rolled it back.", isTransient: false);
+        }
     }
 
     // Neither disposed nor committed by the caller; a transaction committed with its last change still takes callbacks and

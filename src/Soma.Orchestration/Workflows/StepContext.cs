@@ -35,8 +35,9 @@ public sealed class StepContext
         DateTimeOffset now,
         Random random,
         JsonElement? resumeInput = null)
-        : this(runId, tenantId, stepId, attempt, loopIteration, idempotencyKey, input, outputs, now, random is null ? null! : () => random, resumeInput) =>
-        _random = random;
+        : this(runId, tenantId, stepId, attempt, loopIteration, idempotencyKey, input, outputs, now, random is null ? null! : () => random, resumeInput)
+    {
+    }
 
     // The runner's: the seeded source is made when a step first reads it (most never do; seeding one costs about as much
     // as the rest of the context).

@@ -21,8 +21,13 @@ internal sealed partial class NatsSessionStream : ISessionStream, IAsyncDisposab
     /// <summary>Deltas that may wait for NATS before new ones are dropped (an outage must not grow memory without bound).</summary>
     public const int MaxPendingDeltas = 65_536;
 
-    /// <summary>How long a subscriber waits for a snapshot reply before it starts without answers in progress.</summary>
-    public static readonly TimeSpan SnapshotTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a subscriber waits for a snapshot reply before it starts without answers in progress. Waiting costs only
+    /// when a responder exists and is slow (no responder is answered at once), and the live deltas wait in the
+    /// subscription meanwhile; giving up loses the live text of the answers in progress (they come with the durable
+    /// log), which happened at 1 s on a loaded machine.
+    /// </summary>
+    public static readonly TimeSpan SnapshotTimeout = TimeSpan.FromSeconds(3);
 
     // How long disposing waits for queued operations to reach NATS.
     private static readonly TimeSpan DrainOnDisposeTimeout = TimeSpan.FromSeconds(5);

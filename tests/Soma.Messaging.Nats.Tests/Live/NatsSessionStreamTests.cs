@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using NATS.Client.Core;
 using Soma.Core.Streaming;
+using Soma.Messaging.Nats.Live;
 
 namespace Soma.Messaging.Nats.Tests.Live;
 
@@ -216,8 +217,8 @@ public sealed class NatsSessionStreamTests(LiveServerFixture fixture) : IClassFi
         clock.Stop();
 
         Assert.Empty(subscription.Answers);
-        // A sanity bound, not a speed claim: no responders is answered by the server at once, a timeout takes 1 s.
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(900), $"Subscribing took {clock.Elapsed}.");
+        // A sanity bound, not a speed claim: no responders is answered by the server at once, a timeout takes 3 s.
+        Assert.True(clock.Elapsed < NatsSessionStream.SnapshotTimeout * 0.8, $"Subscribing took {clock.Elapsed}.");
 
         var messageId = Guid.NewGuid();
         worker.Stream.StartAnswer(key, Guid.NewGuid(), messageId, "hello");
@@ -241,6 +242,41 @@ public sealed class NatsSessionStreamTests(LiveServerFixture fixture) : IClassFi
 
         worker.Stream.NotifyDurable(key);
         await new AnswerReader(subscription).ReadUntilDurableAsync();
+    }
+
+    [Fact]
+    public async Task A_busy_responder_that_replies_after_a_second_and_a_half_still_gives_a_mid_answer_subscriber_the_whole_answer()
+    {
+        // A worker process as seen on the wire: its answer started (delta 0 went by before the subscriber came), and its
+        // responder is busy. With a 1 s wait the subscriber started empty and dropped the rest of the answer.
+        await using var gateway = await LiveProcess.StartAsync(fixture.Server.Url);
+        await using var worker = await LiveProcess.StartAsync(fixture.Server.Url);
+        var key = NewSession();
+        var (origin, runId, messageId) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var subject = $"soma.acme.live.{key.SessionId:N}";
+        await using var responder = await worker.Connection.SubscribeCoreAsync<byte[]>(SnapshotSubject(key));
+        await worker.Connection.PingAsync();
+        await worker.Connection.PublishAsync(subject, Encoding.UTF8.GetBytes(Delta(origin, 1, runId, messageId, 0, "base|")));
+        var replying = Task.Run(async () =>
+        {
+            var request = await responder.Msgs.ReadAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            var snapshot = new { origin, seq = 1, answers = new[] { new { run_id = runId, message_id = messageId, text = "base|", index = 0 } }, tool_outputs = Array.Empty<object>() };
+            await request.ReplyAsync(JsonSerializer.SerializeToUtf8Bytes(snapshot));
+        });
+
+        var subscribing = gateway.Stream.SubscribeAsync(key).AsTask();
+        // While the subscriber waits for the reply, the answer goes on.
+        await Task.Delay(200);
+        await worker.Connection.PublishAsync(subject, Encoding.UTF8.GetBytes(Delta(origin, 2, runId, messageId, 1, "more")));
+        await replying;
+        using var subscription = await subscribing;
+        Assert.Equal("base|", Assert.Single(subscription.Answers).Text);
+        await worker.Connection.PublishAsync(subject, Encoding.UTF8.GetBytes(Durable()));
+
+        var reader = new AnswerReader(subscription);
+        await reader.ReadUntilDurableAsync();
+        Assert.Equal("base|more", reader.Texts[messageId]);
     }
 
     [Fact]
@@ -571,6 +607,9 @@ public sealed class NatsSessionStreamTests(LiveServerFixture fixture) : IClassFi
 
     private static string Delta(Guid messageId, int index, string text) =>
         JsonSerializer.Serialize(new { kind = "delta", origin = Guid.NewGuid(), seq = 1, run_id = Guid.NewGuid(), message_id = messageId, index, text });
+
+    private static string Delta(Guid origin, long seq, Guid runId, Guid messageId, int index, string text) =>
+        JsonSerializer.Serialize(new { kind = "delta", origin, seq, run_id = runId, message_id = messageId, index, text });
 
     private static string Durable() =>
         JsonSerializer.Serialize(new { kind = "durable", origin = Guid.NewGuid(), seq = 1, run_id = Guid.Empty, message_id = Guid.Empty, index = 0, text = "" });

@@ -35,7 +35,7 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
-        _metrics = new ModelMetrics(meterFactory, () => _slots.Select(s => (s.Name, s.State.CircuitState)));
+        _metrics = new ModelMetrics(meterFactory, () => _slots.Select(s => (s.Name, s.Breaker.State)));
         var settings = options.Value;
         var order = settings.Fallback.Count > 0
             ? settings.Fallback.Select(n => Resolve(settings, n)).Distinct().ToList()
@@ -43,7 +43,7 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
         foreach (var name in order)
         {
             var endpoint = settings.Endpoints[name];
-            var state = new CircuitBreakerStateProvider();
+            var breaker = new Breaker();
             var pipeline = new ResiliencePipelineBuilder()
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions
                 {
@@ -53,7 +53,12 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
                     BreakDuration = TimeSpan.FromSeconds(settings.BreakerSeconds),
                     // A call its caller cancelled (the run lost its lease, the host stops) says nothing about the model: it never counts.
                     ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (BrokenCircuitException or OperationCanceledException) && !IsRejection(ex)),
-                    StateProvider = state,
+                    StateProvider = breaker.Provider,
+                    OnOpened = args =>
+                    {
+                        breaker.Opened(args.BreakDuration);
+                        return ValueTask.CompletedTask;
+                    },
                 })
                 .AddTimeout(TimeSpan.FromSeconds(endpoint.TimeoutSeconds))
                 .Build();
@@ -66,7 +71,7 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
                     RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // Fallback and step retries decide, not the SDK.
                     NetworkTimeout = TimeSpan.FromSeconds(endpoint.TimeoutSeconds),
                 }).AsIChatClient();
-            _slots.Add(new Slot(name, endpoint.Model!, endpoint.Endpoint!.GetLeftPart(UriPartial.Authority), endpoint.MaxOutputTokens, client, pipeline, state));
+            _slots.Add(new Slot(name, endpoint.Model!, endpoint.Endpoint!.GetLeftPart(UriPartial.Authority), endpoint.MaxOutputTokens, client, pipeline, breaker));
         }
     }
 
@@ -190,13 +195,18 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
     public Task<ComponentHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
         var details = new Dictionary<string, object?>(StringComparer.Ordinal) { ["configured"] = _slots.Count > 0 };
-        var open = 0;
+        var (open, trial) = (0, 0);
         foreach (var slot in _slots)
         {
-            var state = slot.State.CircuitState;
+            var state = slot.Breaker.State;
             if (state is CircuitState.Open or CircuitState.Isolated)
             {
                 open++;
+            }
+            else if (state is CircuitState.HalfOpen)
+            {
+                // Its next call is a trial: not known good until it succeeds.
+                trial++;
             }
 
             details[slot.Name] = new Dictionary<string, object?>(StringComparer.Ordinal)
@@ -207,7 +217,7 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
             };
         }
 
-        var status = open == 0 ? HealthStatus.Normal : open < _slots.Count ? HealthStatus.Degraded : HealthStatus.Down;
+        var status = open + trial == 0 ? HealthStatus.Normal : open < _slots.Count ? HealthStatus.Degraded : HealthStatus.Down;
         return Task.FromResult(new ComponentHealth("models", status, details));
     }
 
@@ -242,7 +252,27 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
         ?? throw new OptionsValidationException(ModelOptions.SectionName, typeof(ModelOptions), [$"Unknown model '{nameOrAlias}'."]);
 
     private sealed record Slot(
-        string Name, string ModelId, string Host, int? MaxOutputTokens, IChatClient Client, ResiliencePipeline Pipeline, CircuitBreakerStateProvider State);
+        string Name, string ModelId, string Host, int? MaxOutputTokens, IChatClient Client, ResiliencePipeline Pipeline, Breaker Breaker);
+
+    /// <summary>
+    /// A model's breaker as health and metrics report it: half-open as soon as an open breaker's break has run out. Polly
+    /// moves it there only when the next call arrives, so with no traffic a model that had recovered read "open" for good.
+    /// </summary>
+    private sealed class Breaker
+    {
+        private long _breakEnds;
+
+        public CircuitBreakerStateProvider Provider { get; } = new();
+
+        public CircuitState State => Provider.CircuitState switch
+        {
+            CircuitState.Open when Stopwatch.GetTimestamp() >= Interlocked.Read(ref _breakEnds) => CircuitState.HalfOpen,
+            var state => state,
+        };
+
+        public void Opened(TimeSpan breakDuration) =>
+            Interlocked.Exchange(ref _breakEnds, Stopwatch.GetTimestamp() + (long)(breakDuration.TotalSeconds * Stopwatch.Frequency));
+    }
 
     private static partial class Log
     {

@@ -140,6 +140,39 @@ public sealed class ModelRouterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_primary_whose_break_ran_out_reads_half_open_with_no_call_and_closed_after_its_next_success()
+    {
+        // Polly half-opens a breaker only when a call arrives: with no traffic, a model that had recovered read "open" in
+        // /v1/health and in soma_model_breaker_state for good.
+        var options = new ModelOptions { BreakerFailures = 2, BreakerSeconds = 1 };
+        options.Endpoints["primary"] = Endpoint(PrimaryId);
+        options.Endpoints["secondary"] = Endpoint(SecondaryId);
+        options.Fallback.Add("primary");
+        options.Fallback.Add("secondary");
+        using var router = Router(options);
+        for (var i = 0; i < 2; i++)
+        {
+            _server.Enqueue(ScriptedResponse.Error(503), PrimaryId);
+            _server.Enqueue(ScriptedResponse.Text("Paris."), SecondaryId);
+            Assert.Equal("secondary", (await CallAsync(router)).Model);
+        }
+
+        Assert.Equal("open", Breaker(await router.CheckHealthAsync(), "primary"));
+
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var waited = await router.CheckHealthAsync();
+        Assert.Equal("halfopen", Breaker(waited, "primary"));
+        Assert.Equal(HealthStatus.Degraded, waited.Status);
+
+        _server.Enqueue(ScriptedResponse.Text("Paris."), PrimaryId);
+        var result = await CallAsync(router);
+        Assert.Equal("primary", result.Model);
+        var healed = await router.CheckHealthAsync();
+        Assert.Equal("closed", Breaker(healed, "primary"));
+        Assert.Equal(HealthStatus.Normal, healed.Status);
+    }
+
+    [Fact]
     public async Task A_refused_call_does_not_count_toward_the_breaker()
     {
         // A wrong request says nothing about whether the model is up: its breaker stays closed however many there are.

@@ -99,6 +99,17 @@ public static class RunnerLoad
                 }
             }
 
+            // The statistics a database that has run for a minute has (autovacuum analyzes a table after about 10 % of it
+            // changed, at most a minute apart): without them, the plans PostgreSQL caches for the prepared statements are
+            // the ones of an empty table.
+            foreach (var (_, _, ports) in opened)
+            {
+                if (ports.Analyze is { } analyze)
+                {
+                    await analyze();
+                }
+            }
+
             if (slices)
             {
                 Console.WriteLine("ready");
@@ -244,7 +255,16 @@ public static class RunnerLoad
         return (ports.Store, ports, _ => Build(ports.Store, ports.Runs, ports.Checkpoints, ports.Effects, ports.Outbox) with
         {
             Baseline = duration => SingleConnectionCommitsAsync(connectionString, duration),
+            Analyze = () => AnalyzeAsync(connectionString),
         });
+    }
+
+    private static async Task AnalyzeAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        using var analyze = new NpgsqlCommand("ANALYZE", connection);
+        await analyze.ExecuteNonQueryAsync();
     }
 
     // The single-connection commit rate of the server: small inserts on one connection, each its own transaction, so each
@@ -304,6 +324,9 @@ public static class RunnerLoad
 
     private sealed record Ports(string Workflow, IRunStore Runs, ICheckpointStore Checkpoints, RunService Service, RunExecutor Executor)
     {
+        /// <summary>Refreshes the engine's planner statistics after the warm-up; null when it has none to refresh.</summary>
+        public Func<Task>? Analyze { get; init; }
+
         /// <summary>The engine's own commit rate, printed before its rows; null when it has none.</summary>
         public Func<TimeSpan, Task<double>>? Baseline { get; init; }
 

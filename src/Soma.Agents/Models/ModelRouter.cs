@@ -56,7 +56,7 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
                     StateProvider = breaker.Provider,
                     OnOpened = args =>
                     {
-                        breaker.Opened(args.BreakDuration);
+                        breaker.Break.Opened(args.BreakDuration);
                         return ValueTask.CompletedTask;
                     },
                 })
@@ -254,24 +254,18 @@ public sealed partial class ModelRouter : IHealthReporter, IDisposable
     private sealed record Slot(
         string Name, string ModelId, string Host, int? MaxOutputTokens, IChatClient Client, ResiliencePipeline Pipeline, Breaker Breaker);
 
-    /// <summary>
-    /// A model's breaker as health and metrics report it: half-open as soon as an open breaker's break has run out. Polly
-    /// moves it there only when the next call arrives, so with no traffic a model that had recovered read "open" for good.
-    /// </summary>
+    /// <summary>A model's breaker as health and metrics report it: half-open once its break has run out (<see cref="CircuitBreak"/>).</summary>
     private sealed class Breaker
     {
-        private long _breakEnds;
-
         public CircuitBreakerStateProvider Provider { get; } = new();
+
+        public CircuitBreak Break { get; } = new(TimeProvider.System);
 
         public CircuitState State => Provider.CircuitState switch
         {
-            CircuitState.Open when Stopwatch.GetTimestamp() >= Interlocked.Read(ref _breakEnds) => CircuitState.HalfOpen,
+            CircuitState.Open when Break.RanOut => CircuitState.HalfOpen,
             var state => state,
         };
-
-        public void Opened(TimeSpan breakDuration) =>
-            Interlocked.Exchange(ref _breakEnds, Stopwatch.GetTimestamp() + (long)(breakDuration.TotalSeconds * Stopwatch.Frequency));
     }
 
     private static partial class Log

@@ -2,6 +2,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using Soma.Core.Health;
 using Soma.Core.Memory;
 
 namespace Soma.Memory.Client;
@@ -25,9 +26,8 @@ public sealed class ResilientMemoryBackend : IMemoryBackend
     private readonly CircuitBreakerStateProvider _breaker = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
+    private readonly CircuitBreak _break;
 
-    // When the breaker's current break runs out (UTC ticks), set as it opens.
-    private long _breakEnds = long.MaxValue;
 
     /// <summary>Builds the pipeline from <paramref name="options"/> around <paramref name="inner"/>.</summary>
     /// <param name="inner">The backend that does the work; it should make one attempt per call.</param>
@@ -39,6 +39,7 @@ public sealed class ResilientMemoryBackend : IMemoryBackend
         ArgumentNullException.ThrowIfNull(options);
         _inner = inner;
         _time = timeProvider ?? TimeProvider.System;
+        _break = new CircuitBreak(_time);
         _timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
         var maxDelay = TimeSpan.FromSeconds(options.RetryMaxDelaySeconds);
         var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
@@ -71,7 +72,7 @@ public sealed class ResilientMemoryBackend : IMemoryBackend
             StateProvider = _breaker,
             OnOpened = args =>
             {
-                Interlocked.Exchange(ref _breakEnds, (_time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                _break.Opened(args.BreakDuration);
                 return Changed(MemoryBreakerState.Open);
             },
             OnHalfOpened = _ => Changed(MemoryBreakerState.HalfOpen),
@@ -99,7 +100,7 @@ public sealed class ResilientMemoryBackend : IMemoryBackend
     {
         CircuitState.Closed => MemoryBreakerState.Closed,
         CircuitState.HalfOpen => MemoryBreakerState.HalfOpen,
-        CircuitState.Open when _time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _breakEnds) => MemoryBreakerState.HalfOpen,
+        CircuitState.Open when _break.RanOut => MemoryBreakerState.HalfOpen,
         _ => MemoryBreakerState.Open,
     };
 

@@ -34,4 +34,11 @@ public sealed class SqliteStoreOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1L << 20, 16L << 30)]
     public long MaxWalBytes { get; set; } = 256L << 20;
+
+    /// <summary>
+    /// With <see cref="SqliteSynchronous.Full"/> on Linux: flush the write-ahead log on a thread of its own instead of in
+    /// the commit, so the next transaction runs while the last one is flushed. A commit still returns (and its callbacks
+    /// run) only once a flush covers it. Default true (docs/decisions/0016-pipelined-wal-flush.md).
+    /// </summary>
+    public bool PipelinedFlush { get; set; } = true;
 }

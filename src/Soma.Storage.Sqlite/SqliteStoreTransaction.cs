@@ -10,6 +10,7 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
     private readonly CommitCallbacks _onCommitted = new();
     private bool _completed;
     private bool _disposed;
+    private bool _released;
 
     private readonly SqliteStatementCache _statements;
 
@@ -40,7 +41,14 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
         return _completed ? throw new InvalidOperationException("The transaction has already been committed.") : this;
     }
 
-    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    public async Task CommitAsync(CancellationToken cancellationToken = default) =>
+        await (await CommitCoreAsync(handOff: false, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    // Called by a group committer with more commits queued: the flush goes to the flusher's thread at once, and the
+    // committer begins its next transaction while it runs.
+    public Task<Task> CommitWrittenAsync(CancellationToken cancellationToken = default) => CommitCoreAsync(handOff: true, cancellationToken);
+
+    private async Task<Task> CommitCoreAsync(bool handOff, CancellationToken cancellationToken)
     {
         EnsureActive();
         try
@@ -51,6 +59,34 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
         catch (SqliteException ex)
         {
             throw SqliteStore.Translate(ex, "commit");
+        }
+
+        if (Store.Flusher is not { } flusher)
+        {
+            Store.WriterDone();
+            _onCommitted.Run();
+            return Task.CompletedTask;
+        }
+
+        // Written, not yet durable: the next transaction may start while the log is flushed, and the commit's callers
+        // go on (and its callbacks run) only once a flush covers it. The only writer flushes on its own thread.
+        ReleaseGate();
+        return DurableAsync(flusher.FlushAsync(alone: !handOff && Store.OneWriter));
+    }
+
+    private async Task DurableAsync(Task flushed)
+    {
+        try
+        {
+            await flushed.ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new StoreException($"SQLite committed the transaction but could not make it durable: {ex.Message}", isTransient: false, ex);
+        }
+        finally
+        {
+            Store.WriterDone();
         }
 
         _onCommitted.Run();
@@ -77,6 +113,11 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
         }
 
         _disposed = true;
+        if (!_completed)
+        {
+            Store.WriterDone();
+        }
+
         try
         {
             // Disposing rolls back whatever was not committed.
@@ -84,6 +125,15 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
         }
         finally
         {
+            ReleaseGate();
+        }
+    }
+
+    private void ReleaseGate()
+    {
+        if (!_released)
+        {
+            _released = true;
             _gate.Release();
         }
     }

@@ -4,9 +4,10 @@ namespace Soma.Core.Storage;
 /// Group commit: the commits of concurrent callers (run steps, accepted messages) that arrive while a transaction is being
 /// written share the next transaction, so one log flush carries many step results and the per-transaction work (a pooled
 /// connection, begin, commit) is paid once. A caller with fewer than <see cref="IStore.GroupCommitLanes"/> leaders at work
-/// leads: it drains the queue batch by batch until it is empty. One lane suits a single writer (SQLite); with several, a
-/// batch's statements run while another batch waits for its flush. A caller's result is handed back only after its batch
-/// committed, so no step ever observes an uncommitted result. Each caller's checks stay in its own work (a run's version
+/// leads: it drains the queue batch by batch until it is empty, taking each batch once it holds the engine's write lane.
+/// With several lanes, a batch's statements run while another batch waits for its flush (PostgreSQL's connections;
+/// SQLite's one writer when its log is flushed apart from the commit). A caller's result is handed back only after its
+/// batch committed and is durable, so no step ever observes an uncommitted result. Each caller's checks stay in its own work (a run's version
 /// and lease fencing is a condition of its own update, answered as a value), so a fenced run commits nothing of its own and
 /// takes nothing from the others. If anything in a batch throws (on PostgreSQL a failed statement also aborts the rest of
 /// the transaction), the batch is rolled back and each of its commits is retried alone, so one run's failure never takes
@@ -56,11 +57,13 @@ public sealed class GroupCommitter(IStore store)
         return (T)(await pending.Completion.Task.ConfigureAwait(false))!;
     }
 
+    // A leader with commits queued takes the engine's write lane (a transaction begun) first and its batch second, so the
+    // commits that arrived while it waited for the lane (another lane's batch was running its statements) join this batch.
+    // Should another lane have taken them all meanwhile, the empty transaction is rolled back.
     private async Task LeadAsync()
     {
         while (true)
         {
-            List<Pending> batch;
             lock (_lock)
             {
                 if (_pending.Count == 0)
@@ -68,12 +71,56 @@ public sealed class GroupCommitter(IStore store)
                     _leaders--;
                     return;
                 }
-
-                batch = _pending.Take(MaxBatch).ToList();
-                _pending.RemoveRange(0, batch.Count);
             }
 
-            if (batch.Count == 1 || !await TryCommitTogetherAsync(batch).ConfigureAwait(false))
+            IStoreTransaction? transaction;
+            try
+            {
+                transaction = await store.BeginAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The batch's commits then begin one by one, and each caller sees its own failure.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                transaction = null;
+            }
+
+            List<Pending>? batch = null;
+            lock (_lock)
+            {
+                if (_pending.Count == 0)
+                {
+                    _leaders--;
+                }
+                else
+                {
+                    batch = _pending.Take(MaxBatch).ToList();
+                    _pending.RemoveRange(0, batch.Count);
+                }
+            }
+
+            if (batch is null)
+            {
+                if (transaction is not null)
+                {
+                    await transaction.DisposeAsync().ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            if (transaction is null)
+            {
+                foreach (var item in batch)
+                {
+                    await CommitAloneAsync(item).ConfigureAwait(false);
+                }
+            }
+            else if (batch.Count == 1)
+            {
+                await CommitInAsync(transaction, batch[0]).ConfigureAwait(false);
+            }
+            else if (!await TryCommitTogetherAsync(transaction, batch).ConfigureAwait(false))
             {
                 foreach (var item in batch)
                 {
@@ -83,12 +130,14 @@ public sealed class GroupCommitter(IStore store)
         }
     }
 
-    private async Task<bool> TryCommitTogetherAsync(List<Pending> batch)
+    // A batch's flush is left to the engine (CommitWrittenAsync): where it flushes apart from the commit (SQLite), another
+    // lane runs the next batch's statements meanwhile, and no thread waits in the flush for this one.
+    private static async Task<bool> TryCommitTogetherAsync(IStoreTransaction transaction, List<Pending> batch)
     {
         var results = new object?[batch.Count];
+        Task durable;
         try
         {
-            var transaction = await store.BeginAsync(CancellationToken.None).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 for (var i = 0; i < batch.Count; i++)
@@ -96,7 +145,7 @@ public sealed class GroupCommitter(IStore store)
                     results[i] = await batch[i].Work(transaction, batch[i].CancellationToken).ConfigureAwait(false);
                 }
 
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                durable = await transaction.CommitWrittenAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
 #pragma warning disable CA1031 // Any failure of the shared transaction is retried commit by commit, where it is reported to its own caller.
@@ -106,23 +155,83 @@ public sealed class GroupCommitter(IStore store)
             return false;
         }
 
+        await CompleteAsync(durable, batch, results).ConfigureAwait(false);
+        return true;
+    }
+
+    // The batch committed: its callers get their results once it is durable, or its failure then. It is not run again,
+    // as it may be durable after all.
+    private static async Task CompleteAsync(Task durable, List<Pending> batch, object?[] results)
+    {
+        try
+        {
+            await durable.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The exception is handed to the callers that own the commits.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            foreach (var item in batch)
+            {
+                item.Completion.TrySetException(ex);
+            }
+
+            return;
+        }
+
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Completion.TrySetResult(results[i]);
         }
-
-        return true;
     }
 
     private async Task CommitAloneAsync(Pending item)
     {
+        IStoreTransaction transaction;
         try
         {
-            var transaction = await store.BeginAsync(item.CancellationToken).ConfigureAwait(false);
+            transaction = await store.BeginAsync(item.CancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex)
+        {
+            item.Completion.TrySetCanceled(ex.CancellationToken);
+            return;
+        }
+#pragma warning disable CA1031 // The exception is handed to the caller that owns the commit.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            item.Completion.TrySetException(ex);
+            return;
+        }
+
+        await CommitInAsync(transaction, item).ConfigureAwait(false);
+    }
+
+    // The commit alone in its own transaction: whatever it throws is its caller's. With other commits queued or another
+    // lane at work, its flush is left to the engine (CommitWrittenAsync), as a batch's is.
+    private async Task CommitInAsync(IStoreTransaction transaction, Pending item)
+    {
+        try
+        {
             await using (transaction.ConfigureAwait(false))
             {
                 var result = await item.Work(transaction, item.CancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(item.CancellationToken).ConfigureAwait(false);
+                bool busy;
+                lock (_lock)
+                {
+                    busy = _pending.Count > 0 || _leaders > 1;
+                }
+
+                if (busy)
+                {
+                    await (await transaction.CommitWrittenAsync(item.CancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                }
+                else
+                {
+                    await transaction.CommitAsync(item.CancellationToken).ConfigureAwait(false);
+                }
+
                 item.Completion.TrySetResult(result);
             }
         }

@@ -10,6 +10,19 @@ public interface IStoreTransaction : IAsyncDisposable
     Task CommitAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Commits as <see cref="CommitAsync"/> does, but returns as soon as the engine may begin the next transaction, with a
+    /// task that completes once the writes are durable and the callbacks have run (or fails if they could not be made
+    /// durable: then the transaction must not be run again, as it may have committed). An engine that flushes its log
+    /// apart from the commit (SQLite, docs/decisions/0016-pipelined-wal-flush.md) lets a group committer run its next
+    /// batch while this one is flushed; by default this waits for durability before it returns.
+    /// </summary>
+    async Task<Task> CommitWrittenAsync(CancellationToken cancellationToken = default)
+    {
+        await CommitAsync(cancellationToken).ConfigureAwait(false);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
     /// Runs <paramref name="callback"/> once the transaction has committed (never when it rolls back): the place to
     /// wake whoever waits for what it wrote. Callbacks run in order on the committing thread and must not throw.
     /// </summary>

@@ -49,12 +49,20 @@ internal static partial class DurableFiles
         }
     }
 
+    /// <summary>Opens <paramref name="path"/> for reading, as <c>open(2)</c>: a descriptor, or -1 (errno last error).</summary>
+    public static int OpenReadOnly(string path) => Open(path, ReadOnly);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
 
+    /// <summary>Flushes a file's data (and the size needed to read it back) to the disk, as <c>fdatasync(2)</c>: 0, or -1.</summary>
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    public static partial int DataSync(int fd);
+
+    /// <summary>Closes a descriptor, as <c>close(2)</c>.</summary>
     [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
+    public static partial int Close(int fd);
 }

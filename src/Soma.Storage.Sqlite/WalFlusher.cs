@@ -12,10 +12,8 @@ namespace Soma.Storage.Sqlite;
 /// commits left uncovered when its flush ends are flushed by a thread of the flusher's own, which the OS schedules at once
 /// however busy the thread pool is.
 /// </summary>
-internal sealed partial class WalFlusher : IDisposable
+internal sealed class WalFlusher : IDisposable
 {
-    private const int ReadOnly = 0;
-
     private readonly string _walPath;
     // A monitor, not a System.Threading.Lock: the flusher's thread waits on it for work.
     private readonly object _lock = new();
@@ -256,7 +254,7 @@ internal sealed partial class WalFlusher : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            _ = Close(fd);
+            _ = DurableFiles.Close(fd);
         }
     }
 
@@ -264,7 +262,7 @@ internal sealed partial class WalFlusher : IDisposable
     {
         if (_fd < 0)
         {
-            _fd = Open(_walPath, ReadOnly);
+            _fd = DurableFiles.OpenReadOnly(_walPath);
             if (_fd < 0)
             {
                 return new IOException($"SQLite's write-ahead log {_walPath} could not be opened to flush it (errno {Marshal.GetLastPInvokeError()}).");
@@ -273,17 +271,8 @@ internal sealed partial class WalFlusher : IDisposable
 
         // A failed flush may have dropped the dirty pages it could not write: no later flush can vouch for them, so the
         // store refuses writes from then on (the commits it had acknowledged stay acknowledged; the ones waiting fail).
-        return Fdatasync(_fd) == 0
+        return DurableFiles.DataSync(_fd) == 0
             ? null
             : new IOException($"SQLite's write-ahead log {_walPath} could not be flushed to the disk (errno {Marshal.GetLastPInvokeError()}); commits since the last flush may not be durable.");
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
-    private static partial int Fdatasync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 }

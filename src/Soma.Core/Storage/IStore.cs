@@ -14,7 +14,8 @@ public interface IStore : IHealthReporter
     /// <summary>
     /// How many shared transactions the <see cref="GroupCommitter"/> keeps open at once, each carrying the commits of the
     /// concurrent callers that queued meanwhile; 0 when every commit goes alone in its own transaction. SQLite takes one
-    /// writer at a time, so 1 there; on PostgreSQL <c>Soma:Store:Postgres:GroupCommit</c> decides.
+    /// writer at a time, so 1 there, or 2 when it flushes its log apart from the commit (one lane's batch runs its
+    /// statements while the other's is flushed); on PostgreSQL <c>Soma:Store:Postgres:GroupCommit</c> decides.
     /// </summary>
     int GroupCommitLanes { get; }
 

@@ -131,9 +131,10 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
         if (Flusher is { } flusher)
         {
             // Commits per flush is the group flush at work; written minus durable, the commits waiting for theirs.
-            details["commits_written"] = flusher.Written;
-            details["commits_durable"] = flusher.Durable;
-            details["log_flushes"] = flusher.Flushes;
+            var (written, durable, flushes) = flusher.Counts;
+            details["commits_written"] = written;
+            details["commits_durable"] = durable;
+            details["log_flushes"] = flushes;
         }
 
         var started = Stopwatch.GetTimestamp();

@@ -44,8 +44,8 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
     public async Task CommitAsync(CancellationToken cancellationToken = default) =>
         await (await CommitCoreAsync(handOff: false, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
-    // Called by a group committer with more commits queued: the flush goes to the flusher's thread at once, and the
-    // committer begins its next transaction while it runs.
+    // Called by a group committer for a batch, or a lone commit while others queue: the flush goes to the flusher's
+    // thread at once, so the committing thread is free and the other lane runs its batch meanwhile.
     public Task<Task> CommitWrittenAsync(CancellationToken cancellationToken = default) => CommitCoreAsync(handOff: true, cancellationToken);
 
     private async Task<Task> CommitCoreAsync(bool handOff, CancellationToken cancellationToken)

@@ -36,38 +36,17 @@ internal sealed class WalFlusher : IDisposable
 
     public WalFlusher(string databasePath) => _walPath = databasePath + "-wal";
 
-    /// <summary>Commits written to the log so far, durable or not.</summary>
-    public long Written
+    /// <summary>
+    /// The commits written to the log so far, those a finished flush made durable (every one written before that flush
+    /// started), and the flushes (<c>fdatasync</c> calls) made, read together.
+    /// </summary>
+    public (long Written, long Durable, long Flushes) Counts
     {
         get
         {
             lock (_lock)
             {
-                return _written;
-            }
-        }
-    }
-
-    /// <summary>Commits a finished flush has made durable (every one written before that flush started).</summary>
-    public long Durable
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _durable;
-            }
-        }
-    }
-
-    /// <summary>The flushes (<c>fdatasync</c> calls) made so far.</summary>
-    public long Flushes
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _flushes;
+                return (_written, _durable, _flushes);
             }
         }
     }
@@ -194,6 +173,10 @@ internal sealed class WalFlusher : IDisposable
             _waiters.RemoveRange(kept, _waiters.Count - kept);
             more = kept > 0;
             _flushing = more;
+            if (more)
+            {
+                HandOff();
+            }
         }
 
         foreach (var done in covered ?? [])
@@ -208,14 +191,7 @@ internal sealed class WalFlusher : IDisposable
             }
         }
 
-        if (more)
-        {
-            lock (_lock)
-            {
-                HandOff();
-            }
-        }
-        else
+        if (!more)
         {
             CloseIfDisposed();
         }

@@ -13,8 +13,9 @@ public interface IStoreTransaction : IAsyncDisposable
     /// Commits as <see cref="CommitAsync"/> does, but returns as soon as the engine may begin the next transaction, with a
     /// task that completes once the writes are durable and the callbacks have run (or fails if they could not be made
     /// durable: then the transaction must not be run again, as it may have committed). An engine that flushes its log
-    /// apart from the commit (SQLite, docs/decisions/0016-pipelined-wal-flush.md) lets a group committer run its next
-    /// batch while this one is flushed; by default this waits for durability before it returns.
+    /// apart from the commit (SQLite, docs/decisions/0016-pipelined-wal-flush.md) lets a group committer's other lane run
+    /// its batch while this one is flushed, with no thread waiting in the flush; by default this waits for durability
+    /// before it returns.
     /// </summary>
     async Task<Task> CommitWrittenAsync(CancellationToken cancellationToken = default)
     {

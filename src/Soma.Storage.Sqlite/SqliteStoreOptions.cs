@@ -37,8 +37,8 @@ public sealed class SqliteStoreOptions
 
     /// <summary>
     /// With <see cref="SqliteSynchronous.Full"/> on Linux: flush the write-ahead log on a thread of its own instead of in
-    /// the commit, so the next transaction runs while the last one is flushed. A commit still returns (and its callbacks
-    /// run) only once a flush covers it. Default true (docs/decisions/0016-pipelined-wal-flush.md).
+    /// the commit, so the next transaction runs while the last one is flushed. A commit still returns only once a flush
+    /// covers it. Default true (docs/decisions/0016-pipelined-wal-flush.md).
     /// </summary>
     public bool PipelinedFlush { get; set; } = true;
 }

@@ -61,15 +61,18 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
             throw SqliteStore.Translate(ex, "commit");
         }
 
+        // The callbacks run as soon as readers can see the commit, as they did when COMMIT flushed by itself: whoever
+        // they wake reads what it wrote, and in-process counts of what is in the store (the memory backlog, turn slots)
+        // move when a reader's count does.
+        _onCommitted.Run();
         if (Store.Flusher is not { } flusher)
         {
             Store.WriterDone();
-            _onCommitted.Run();
             return Task.CompletedTask;
         }
 
-        // Written, not yet durable: the next transaction may start while the log is flushed, and the commit's callers
-        // go on (and its callbacks run) only once a flush covers it. The only writer flushes on its own thread.
+        // Written, not yet durable: the next transaction may start while the log is flushed, and the commit's caller goes
+        // on only once a flush covers it. The only writer flushes on its own thread.
         ReleaseGate();
         return DurableAsync(flusher.FlushAsync(alone: !handOff && Store.OneWriter));
     }
@@ -88,8 +91,6 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
         {
             Store.WriterDone();
         }
-
-        _onCommitted.Run();
     }
 
     public void OnCommitted(Action callback)

@@ -128,7 +128,7 @@ public sealed class MessageIntake(
                         throw new Refused(new IntakeResult.SessionNotFound(message.SessionId));
                     }
 
-                    await memory.RememberMessageAsync(transaction, tenant, message.SessionId, messageId, "user", message.Content, null,
+                    await memory.RememberAcceptedMessageAsync(transaction, tenant, message.SessionId, messageId, message.Content,
                         new Dictionary<string, string> { ["run_id"] = run.Id.ToString() }, token);
                     var context = EventContext.FromActivity(Activity.Current, tenant, "soma/gateway", message.RequestId) with { SessionId = message.SessionId, RunId = run.Id };
                     var envelope = context.Create(new UserMessage(messageId, message.Content), ids, time, message.IdempotencyKey);

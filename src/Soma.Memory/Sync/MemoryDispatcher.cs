@@ -168,7 +168,7 @@ public sealed partial class MemoryDispatcher : IOutboxSink
     {
         _deadLettered.Add(1);
         _backlog.Removed(entry.Message.TenantId, 1);
-        await _audit.WriteAsync("soma/memory", entry.Message.TenantId, "memory-sync", "memory.dead_letter", entry.Message.DedupeKey,
+        await _audit.WriteAsync("soma/memory", entry.Message.TenantId, "memory-sync", "memory.dead_letter", MemoryKeys.WrittenKey(entry.Message),
             $"The memory service refused this write {entry.Attempts} times; it is kept in the outbox as dead-lettered.",
             new Dictionary<string, object?> { ["outbox_id"] = entry.Message.Id, ["topic"] = entry.Message.Topic, ["attempts"] = entry.Attempts, ["last_error"] = reason },
             cancellationToken).ConfigureAwait(false);
@@ -178,7 +178,7 @@ public sealed partial class MemoryDispatcher : IOutboxSink
     private void Refuse(SinkResult result, OutboxEntry entry, string reason)
     {
         _failed.Add(1, new KeyValuePair<string, object?>("kind", "refused"));
-        LogRefused(_logger, entry.Message.Topic, entry.Message.DedupeKey, entry.Attempts, reason);
+        LogRefused(_logger, entry.Message.Topic, MemoryKeys.WrittenKey(entry.Message), entry.Attempts, reason);
         result.Refused.Add(new OutboxRefusal(entry, reason));
     }
 

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using Soma.Core.Storage;
+using Soma.Memory.Protocol;
+
 namespace Soma.Memory.WriteThrough;
 
 /// <summary>
@@ -45,4 +49,27 @@ public static class MemoryKeys
 
     /// <summary>The outbox partition of a session's memory writes (delivered in order).</summary>
     public static string Partition(Guid sessionId) => $"memory:{sessionId}";
+
+    /// <summary>
+    /// What a memory write's outbox row writes, for logs and the audit: its dedupe key (a memory's key; a link's source,
+    /// relation and target), or, for a write kept unique by its row id
+    /// (<see cref="MemoryWriteThrough.RememberAcceptedMessageAsync"/>), the memory key in its payload.
+    /// </summary>
+    public static string WrittenKey(OutboxMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Topic != RememberTopic || message.DedupeKey != message.Id.ToString())
+        {
+            return message.DedupeKey;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(message.Payload, MemoryJson.Default.RememberRequest)?.Key ?? message.DedupeKey;
+        }
+        catch (JsonException)
+        {
+            return message.DedupeKey;
+        }
+    }
 }

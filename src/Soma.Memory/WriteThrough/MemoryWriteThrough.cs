@@ -26,15 +26,19 @@ public sealed class MemoryWriteThrough(IOutbox outbox, IIdGenerator ids, TimePro
 
     /// <summary>Appends the memory write (and, in order after it, its links from other memories) inside <paramref name="transaction"/>.</summary>
     /// <returns>False when the same key was already written (nothing was added).</returns>
-    public async Task<bool> RememberAsync(
+    public Task<bool> RememberAsync(
         IStoreTransaction transaction, string tenant, Guid sessionId, string key, JsonElement value, IReadOnlyList<string> tags,
-        IReadOnlyList<MemoryLink>? links, string? traceId, CancellationToken cancellationToken = default)
+        IReadOnlyList<MemoryLink>? links, string? traceId, CancellationToken cancellationToken = default) =>
+        RememberAsync(transaction, tenant, sessionId, key, value, tags, links, traceId, newKey: false, cancellationToken);
+
+    private Task<bool> RememberAsync(
+        IStoreTransaction transaction, string tenant, Guid sessionId, string key, JsonElement value, IReadOnlyList<string> tags,
+        IReadOnlyList<MemoryLink>? links, string? traceId, bool newKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         var request = new RememberRequest(tenant, _namespace, key, value, tags, links is { Count: > 0 } ? links : null, traceId);
-        var appended = await AppendAsync(transaction, tenant, sessionId, MemoryKeys.RememberTopic, key,
-            JsonSerializer.Serialize(request, MemoryJson.Default.RememberRequest), cancellationToken).ConfigureAwait(false);
-        return appended;
+        return AppendAsync(transaction, tenant, sessionId, MemoryKeys.RememberTopic, newKey ? null : key,
+            JsonSerializer.Serialize(request, MemoryJson.Default.RememberRequest), cancellationToken);
     }
 
     /// <summary>Appends a link between two memories of the tenant inside <paramref name="transaction"/>, ordered after the session's earlier writes.</summary>
@@ -48,7 +52,23 @@ public sealed class MemoryWriteThrough(IOutbox outbox, IIdGenerator ids, TimePro
     /// <summary>Remembers a user or assistant message of a session under its deterministic key.</summary>
     public Task<bool> RememberMessageAsync(
         IStoreTransaction transaction, string tenant, Guid sessionId, Guid messageId, string role, string text, IReadOnlyList<MemoryLink>? links = null,
-        IReadOnlyDictionary<string, string>? extra = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, string>? extra = null, CancellationToken cancellationToken = default) =>
+        RememberMessageAsync(transaction, tenant, sessionId, messageId, role, text, links, extra, newKey: false, cancellationToken);
+
+    /// <summary>
+    /// Remembers a user message accepted in <paramref name="transaction"/> itself, under its deterministic key. Its id was
+    /// made for this acceptance, so no write of its key can exist (a retried request is answered from the run it accepted
+    /// and never writes again), and its outbox row is kept unique by the row's own id instead of by the key: the outbox's
+    /// key index takes no entry for it, one B-tree leaf fewer per message in the acceptance's commit.
+    /// </summary>
+    public Task RememberAcceptedMessageAsync(
+        IStoreTransaction transaction, string tenant, Guid sessionId, Guid messageId, string text, IReadOnlyDictionary<string, string>? extra = null,
+        CancellationToken cancellationToken = default) =>
+        RememberMessageAsync(transaction, tenant, sessionId, messageId, "user", text, null, extra, newKey: true, cancellationToken);
+
+    private Task<bool> RememberMessageAsync(
+        IStoreTransaction transaction, string tenant, Guid sessionId, Guid messageId, string role, string text, IReadOnlyList<MemoryLink>? links,
+        IReadOnlyDictionary<string, string>? extra, bool newKey, CancellationToken cancellationToken)
     {
         var value = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
         {
@@ -58,7 +78,7 @@ public sealed class MemoryWriteThrough(IOutbox outbox, IIdGenerator ids, TimePro
             ["message_id"] = messageId.ToString(),
         };
         return RememberAsync(transaction, tenant, sessionId, MemoryKeys.Message(tenant, sessionId, messageId, role), JsonSerializer.SerializeToElement(value, MemoryValueJson.Default.DictionaryStringString),
-            [MemoryKeys.SessionTag(sessionId), MemoryKeys.RoleTag(role)], links, System.Diagnostics.Activity.Current?.TraceId.ToHexString(), cancellationToken);
+            [MemoryKeys.SessionTag(sessionId), MemoryKeys.RoleTag(role)], links, System.Diagnostics.Activity.Current?.TraceId.ToHexString(), newKey, cancellationToken);
     }
 
     /// <summary>
@@ -116,14 +136,16 @@ public sealed class MemoryWriteThrough(IOutbox outbox, IIdGenerator ids, TimePro
             System.Diagnostics.Activity.Current?.TraceId.ToHexString(), cancellationToken);
     }
 
-    private async Task<bool> AppendAsync(IStoreTransaction transaction, string tenant, Guid sessionId, string topic, string dedupeKey, string payload, CancellationToken cancellationToken)
+    // A write without a dedupe key (its key is new in this transaction) is deduplicated by its row id, as events are.
+    private async Task<bool> AppendAsync(IStoreTransaction transaction, string tenant, Guid sessionId, string topic, string? dedupeKey, string payload, CancellationToken cancellationToken)
     {
+        var id = ids.NewId();
         var appended = await outbox.AppendAsync(transaction, new OutboxMessage
         {
-            Id = ids.NewId(),
+            Id = id,
             TenantId = tenant,
             Topic = topic,
-            DedupeKey = dedupeKey,
+            DedupeKey = dedupeKey ?? id.ToString(),
             PartitionKey = MemoryKeys.Partition(sessionId),
             Payload = payload,
             CreatedAt = time.GetUtcNow(),

@@ -145,6 +145,49 @@ public sealed class MemoryDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Messages_remembered_as_they_are_accepted_arrive_once_in_order_and_a_refused_one_is_audited_by_its_memory_key()
+    {
+        var session = Guid.NewGuid();
+        var (first, second, refused) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await WriteAsync(async (memory, tx) =>
+        {
+            await memory.RememberAcceptedMessageAsync(tx, "acme", session, first, "first");
+            await memory.RememberAcceptedMessageAsync(tx, "acme", session, second, "second");
+        });
+
+        var pass = await Dispatcher.DeliverAsync("w", 25, null, CancellationToken.None);
+
+        Assert.Equal(2, pass.Sent);
+        var batch = Assert.Single(_standIn.RequestsTo("/memory/remember/batch"));
+        using (var body = JsonDocument.Parse(batch.Body))
+        {
+            Assert.Equal(
+                [MemoryKeys.Message("acme", session, first, "user"), MemoryKeys.Message("acme", session, second, "user")],
+                body.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("key").GetString()));
+        }
+
+        Assert.Equal(2, _standIn.Memories.Count);
+        Assert.Empty(await Outbox.ClaimAsync(new OutboxClaimRequest("check", 25, TimeSpan.FromSeconds(5))));
+
+        // The service refuses the next one every time: its dead letter's audit record names the memory, not the row.
+        await WriteAsync((memory, tx) => memory.RememberAcceptedMessageAsync(tx, "acme", session, refused, "refused"));
+        _standIn.FailNext(MaxAttempts * 4, 422, detail: "value: field required");
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            await Dispatcher.DeliverAsync("w", 25, null, CancellationToken.None);
+            _clock.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        var dead = Assert.Single(await Outbox.ListDeadLetteredAsync("acme", 10));
+        Assert.Equal(MemoryKeys.RememberTopic, dead.Message.Topic);
+        Assert.Equal(dead.Message.Id.ToString(), dead.Message.DedupeKey);
+        var audit = await _services.GetRequiredService<IAuditLog>().ListAsync("acme", new PageRequest(10, null), "memory.dead_letter");
+        var record = Assert.Single(audit.Items);
+        Assert.Equal(MemoryKeys.Message("acme", session, refused, "user"), record.Resource);
+        Assert.Equal(2, _standIn.Memories.Count);
+    }
+
+    [Fact]
     public async Task Deferred_marks_ride_on_the_next_claim_and_the_claim_that_finds_nothing_marks_the_last()
     {
         // The sync worker's way: a pass delivers and leaves its rows leased; the next pass's claim marks them sent.

@@ -147,9 +147,10 @@ internal sealed class WalFlusher : IDisposable
         var error = Flush();
         List<TaskCompletionSource>? covered = null;
         var more = false;
+        IOException? failure;
         lock (_lock)
         {
-            _failure ??= error;
+            failure = _failure ??= error;
             _flushes++;
             if (error is null)
             {
@@ -160,7 +161,7 @@ internal sealed class WalFlusher : IDisposable
             for (var i = 0; i < _waiters.Count; i++)
             {
                 var waiter = _waiters[i];
-                if (waiter.Ticket <= target || _failure is not null)
+                if (waiter.Ticket <= target || failure is not null)
                 {
                     (covered ??= []).Add(waiter.Done);
                 }
@@ -179,15 +180,16 @@ internal sealed class WalFlusher : IDisposable
             }
         }
 
+        // Read under the lock above: once set, the store's failure stays, and every waiter it covered fails with it.
         foreach (var done in covered ?? [])
         {
-            if (error is null && _failure is null)
+            if (failure is null)
             {
                 done.TrySetResult();
             }
             else
             {
-                done.TrySetException(error ?? _failure!);
+                done.TrySetException(failure);
             }
         }
 

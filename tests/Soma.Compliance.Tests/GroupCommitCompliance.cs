@@ -215,15 +215,30 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
     }
 
     // Starts one holder per lane, each waiting inside its own transaction, then the callers of `work` (which queue behind
-    // them and share the next transaction), then lets the holders finish. Returns the callers' tasks.
+    // them and share the next transaction), then lets the holders finish. Returns the callers' tasks. A leader begins its
+    // transaction before it takes its batch, so each holder is started only once the one before it is in its transaction:
+    // otherwise a leader whose begin completed meanwhile could take holders and some of the callers into one batch. On
+    // SQLite only one transaction is open at a time: the next lane's leader waits for the writer, holding nothing yet,
+    // and takes its holder and every caller when the first holder is done.
     private async Task<List<Task<T>>> InOneBatchAsync<T>(GroupCommitter committer, List<Func<IStoreTransaction, CancellationToken, Task<T>>> work)
     {
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holders = Enumerable.Range(0, Store.GroupCommitLanes).Select(_ => committer.RunAsync(async (tx, ct) =>
+        var holders = new List<Task<int>>();
+        for (var lane = 0; lane < Store.GroupCommitLanes; lane++)
         {
-            await hold.Task;
-            return 0;
-        }, CancellationToken.None)).ToList();
+            var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            holders.Add(committer.RunAsync(async (tx, ct) =>
+            {
+                holding.TrySetResult();
+                await hold.Task;
+                return 0;
+            }, CancellationToken.None));
+            if (lane == 0 || Store.Engine != "sqlite")
+            {
+                await holding.Task.WaitAsync(Patience);
+            }
+        }
+
         var callers = work.Select(w => committer.RunAsync(w, CancellationToken.None)).ToList();
 
         // Nobody is answered while the transactions before theirs are still open.

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Storage.Postgres;
@@ -104,6 +105,26 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
         var taken = (await Ports.Runs.GetAsync(tenant, lost.Id))!;
         Assert.Equal("w2", taken.LeaseOwner);
         Assert.Equal(0, taken.Version);
+    }
+
+    [Fact]
+    public async Task Each_caller_s_work_in_a_shared_transaction_runs_in_its_own_context_not_the_leader_s()
+    {
+        var committer = new GroupCommitter(Store);
+        var traces = Enumerable.Range(0, 3).Select(_ => ActivityTraceId.CreateRandom()).ToList();
+
+        // The holders lead the shared transaction, on a flow with no Activity; each caller has its own request's.
+        var batch = await InOneBatchAsync(
+            committer,
+            traces.Select(_ => (Func<IStoreTransaction, CancellationToken, Task<string?>>)(async (_, _) =>
+            {
+                var before = Activity.Current?.TraceId.ToHexString();
+                await Task.Yield();
+                return before == Activity.Current?.TraceId.ToHexString() ? before : "changed across an await";
+            })).ToList(),
+            caller => new Activity("caller").SetParentId(traces[caller], ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded).Start());
+
+        Assert.Equal(traces.Select(t => t.ToHexString()), await Task.WhenAll(batch).WaitAsync(Patience));
     }
 
     [Fact]
@@ -220,7 +241,8 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
     // otherwise a leader whose begin completed meanwhile could take holders and some of the callers into one batch. On
     // SQLite only one transaction is open at a time: the next lane's leader waits for the writer, holding nothing yet,
     // and takes its holder and every caller when the first holder is done.
-    private async Task<List<Task<T>>> InOneBatchAsync<T>(GroupCommitter committer, List<Func<IStoreTransaction, CancellationToken, Task<T>>> work)
+    private async Task<List<Task<T>>> InOneBatchAsync<T>(
+        GroupCommitter committer, List<Func<IStoreTransaction, CancellationToken, Task<T>>> work, Func<int, IDisposable>? asCaller = null)
     {
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var holders = new List<Task<int>>();
@@ -239,7 +261,12 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
             }
         }
 
-        var callers = work.Select(w => committer.RunAsync(w, CancellationToken.None)).ToList();
+        // Each caller asks from its own context when asCaller gives one (its request's Activity, say).
+        var callers = work.Select((w, i) =>
+        {
+            using var caller = asCaller?.Invoke(i);
+            return committer.RunAsync(w, CancellationToken.None);
+        }).ToList();
 
         // Nobody is answered while the transactions before theirs are still open.
         Assert.All(callers, caller => Assert.False(caller.IsCompleted));

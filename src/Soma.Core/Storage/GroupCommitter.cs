@@ -11,7 +11,8 @@ namespace Soma.Core.Storage;
 /// and lease fencing is a condition of its own update, answered as a value), so a fenced run commits nothing of its own and
 /// takes nothing from the others. If anything in a batch throws (on PostgreSQL a failed statement also aborts the rest of
 /// the transaction), the batch is rolled back and each of its commits is retried alone, so one run's failure never takes
-/// another run's commit with it.
+/// another run's commit with it. Whichever caller leads, each caller's work runs in that caller's own execution context
+/// (its <c>Activity</c>, its async locals), as it would alone: what it writes names its own trace.
 /// </summary>
 public sealed class GroupCommitter(IStore store)
 {
@@ -142,7 +143,7 @@ public sealed class GroupCommitter(IStore store)
             {
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    results[i] = await batch[i].Work(transaction, batch[i].CancellationToken).ConfigureAwait(false);
+                    results[i] = await batch[i].RunAsync(transaction).ConfigureAwait(false);
                 }
 
                 durable = await transaction.CommitWrittenAsync(CancellationToken.None).ConfigureAwait(false);
@@ -216,7 +217,7 @@ public sealed class GroupCommitter(IStore store)
         {
             await using (transaction.ConfigureAwait(false))
             {
-                var result = await item.Work(transaction, item.CancellationToken).ConfigureAwait(false);
+                var result = await item.RunAsync(transaction).ConfigureAwait(false);
                 bool busy;
                 lock (_lock)
                 {
@@ -249,6 +250,33 @@ public sealed class GroupCommitter(IStore store)
 
     private sealed record Pending(Func<IStoreTransaction, CancellationToken, Task<object?>> Work, CancellationToken CancellationToken)
     {
+        // The caller's execution context (its Activity, its async locals), taken where it asked to commit.
+        private readonly ExecutionContext? _context = ExecutionContext.Capture();
+
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>
+        /// Runs the work as its caller would alone: in the caller's execution context, whichever caller leads the batch. A
+        /// leader runs the others' work on its own flow, so without this a queued caller's events, audit records and memory
+        /// writes would name the leader's trace (Activity.Current) instead of their own.
+        /// </summary>
+        public Task<object?> RunAsync(IStoreTransaction transaction)
+        {
+            if (_context is null)
+            {
+                return Work(transaction, CancellationToken);
+            }
+
+            var call = new Call(this, transaction);
+            ExecutionContext.Run(_context, static state => ((Call)state!).Start(), call);
+            return call.Task!;
+        }
+
+        private sealed class Call(Pending pending, IStoreTransaction transaction)
+        {
+            public Task<object?>? Task { get; private set; }
+
+            public void Start() => Task = pending.Work(transaction, pending.CancellationToken);
+        }
     }
 }

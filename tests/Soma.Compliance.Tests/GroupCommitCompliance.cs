@@ -4,6 +4,7 @@ using Soma.Core.Runs;
 using Soma.Core.Storage;
 using Soma.Storage.Postgres;
 using Soma.Storage.Sqlite;
+using Soma.Testing;
 
 namespace Soma.Compliance.Tests;
 
@@ -244,22 +245,7 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
     private async Task<List<Task<T>>> InOneBatchAsync<T>(
         GroupCommitter committer, List<Func<IStoreTransaction, CancellationToken, Task<T>>> work, Func<int, IDisposable>? asCaller = null)
     {
-        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holders = new List<Task<int>>();
-        for (var lane = 0; lane < Store.GroupCommitLanes; lane++)
-        {
-            var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            holders.Add(committer.RunAsync(async (tx, ct) =>
-            {
-                holding.TrySetResult();
-                await hold.Task;
-                return 0;
-            }, CancellationToken.None));
-            if (lane == 0 || Store.Engine != "sqlite")
-            {
-                await holding.Task.WaitAsync(Patience);
-            }
-        }
+        var held = await HeldLanes.HoldAsync(committer, Store, Patience);
 
         // Each caller asks from its own context when asCaller gives one (its request's Activity, say).
         var callers = work.Select((w, i) =>
@@ -270,8 +256,7 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
 
         // Nobody is answered while the transactions before theirs are still open.
         Assert.All(callers, caller => Assert.False(caller.IsCompleted));
-        hold.SetResult();
-        await Task.WhenAll(holders).WaitAsync(Patience);
+        await held.ReleaseAsync();
         await Task.WhenAll(callers.Select(c => c.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(Patience);
         return callers;
     }

@@ -5,6 +5,7 @@ using Soma.Core.Storage;
 using Soma.Gateway.Sessions;
 using Soma.Gateway.Tests.Conversations;
 using Soma.Memory.WriteThrough;
+using Soma.Testing;
 using static Soma.Gateway.Tests.Conversations.Conversation;
 
 namespace Soma.Gateway.Tests.Tracing;
@@ -30,24 +31,7 @@ public sealed class SharedCommitTraceTests(ConversationFixture fixture) : IClass
 
         // Every lane of the committer is held inside a transaction, so the messages queue and go into the next one
         // together, led by a holder: a caller with no trace of its own.
-        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holders = new List<Task<int>>();
-        for (var lane = 0; lane < store.GroupCommitLanes; lane++)
-        {
-            var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            holders.Add(committer.RunAsync(async (_, _) =>
-            {
-                holding.TrySetResult();
-                await hold.Task;
-                return 0;
-            }, CancellationToken.None));
-
-            // On SQLite the second lane waits for the one writer, holding nothing yet.
-            if (lane == 0)
-            {
-                await holding.Task.WaitAsync(Patience);
-            }
-        }
+        var held = await HeldLanes.HoldAsync(committer, store, Patience);
 
         var traces = new[] { ActivityTraceId.CreateRandom(), ActivityTraceId.CreateRandom(), ActivityTraceId.CreateRandom() };
         var accepting = traces.Select((trace, i) =>
@@ -56,8 +40,7 @@ public sealed class SharedCommitTraceTests(ConversationFixture fixture) : IClass
             return intake.AcceptAsync(new IncomingMessage(tenant, session, $"message {i}", null, null, "tester", ["user"], request.Id, $"request-{i}"), 8, CancellationToken.None);
         }).ToList();
         Assert.All(accepting, task => Assert.False(task.IsCompleted));
-        hold.SetResult();
-        await Task.WhenAll(holders).WaitAsync(Patience);
+        await held.ReleaseAsync();
         var accepted = (await Task.WhenAll(accepting).WaitAsync(Patience)).Select(Assert.IsType<IntakeResult.Accepted>).ToList();
 
         // Each message's conversation.user_message event, in the session's log, names its own request's trace.

@@ -48,7 +48,7 @@ public sealed class SharedCommitTraceTests(ConversationFixture fixture) : IClass
         for (var i = 0; i < traces.Length; i++)
         {
             var messageId = accepted[i].MessageId.ToString();
-            var userMessage = Assert.Single(events, e => e.Type == "conversation.user_message" && Data(e.Payload).GetProperty("message_id").GetString() == messageId);
+            var userMessage = Assert.Single(events, e => e.Type == "conversation.user_message" && MessageIdOf(e.Payload) == messageId);
             using var envelope = JsonDocument.Parse(userMessage.Payload);
             Assert.Equal(traces[i].ToHexString(), envelope.RootElement.GetProperty("trace_id").GetString());
         }
@@ -64,5 +64,9 @@ public sealed class SharedCommitTraceTests(ConversationFixture fixture) : IClass
         }
     }
 
-    private static JsonElement Data(string payload) => JsonDocument.Parse(payload).RootElement.GetProperty("data").Clone();
+    private static string? MessageIdOf(string payload)
+    {
+        using var envelope = JsonDocument.Parse(payload);
+        return envelope.RootElement.GetProperty("data").GetProperty("message_id").GetString();
+    }
 }

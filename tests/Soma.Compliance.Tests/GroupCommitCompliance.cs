@@ -236,12 +236,8 @@ public abstract class GroupCommitCompliance<TEngine>(TEngine engine) : Complianc
         Assert.True(outcomes[1]);
     }
 
-    // Starts one holder per lane, each waiting inside its own transaction, then the callers of `work` (which queue behind
-    // them and share the next transaction), then lets the holders finish. Returns the callers' tasks. A leader begins its
-    // transaction before it takes its batch, so each holder is started only once the one before it is in its transaction:
-    // otherwise a leader whose begin completed meanwhile could take holders and some of the callers into one batch. On
-    // SQLite only one transaction is open at a time: the next lane's leader waits for the writer, holding nothing yet,
-    // and takes its holder and every caller when the first holder is done.
+    // Holds every lane (HeldLanes), starts the callers of `work` (which queue behind the holders and share the next
+    // transaction), then lets the holders finish. Returns the callers' tasks.
     private async Task<List<Task<T>>> InOneBatchAsync<T>(
         GroupCommitter committer, List<Func<IStoreTransaction, CancellationToken, Task<T>>> work, Func<int, IDisposable>? asCaller = null)
     {

@@ -31,8 +31,10 @@ public sealed class HeldLanes
                 return 0;
             }, CancellationToken.None));
 
-            // On SQLite only one transaction is open at a time: the second lane's leader waits for the writer, holding
-            // nothing yet, and takes its holder and every caller together once the first lets go.
+            // A leader begins its transaction before it takes its batch, so each holder starts only once the one before
+            // it is in its transaction: otherwise a leader whose begin completed meanwhile could take holders and some of
+            // the callers into one batch. On SQLite only one transaction is open at a time: the next lane's leader waits
+            // for the writer, holding nothing yet, and takes its holder and every caller together once the first lets go.
             if (lane == 0 || store.Engine != "sqlite")
             {
                 await holding.Task.WaitAsync(patience);

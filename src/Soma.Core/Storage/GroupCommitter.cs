@@ -267,16 +267,9 @@ public sealed class GroupCommitter(IStore store)
                 return Work(transaction, CancellationToken);
             }
 
-            var call = new Call(this, transaction);
-            ExecutionContext.Run(_context, static state => ((Call)state!).Start(), call);
-            return call.Task!;
-        }
-
-        private sealed class Call(Pending pending, IStoreTransaction transaction)
-        {
-            public Task<object?>? Task { get; private set; }
-
-            public void Start() => Task = pending.Work(transaction, pending.CancellationToken);
+            Task<object?>? task = null;
+            ExecutionContext.Run(_context, _ => task = Work(transaction, CancellationToken), null);
+            return task!;
         }
     }
 }

@@ -41,12 +41,14 @@ internal sealed class SqliteCheckpointStore(SqliteStore store) : ICheckpointStor
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keepLast, 1);
         using var transaction = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        // The versions to delete are found in the key's index, which holds every column the condition reads: a scan of
+        // the table itself would read every checkpoint's state (migration 0019 keeps the states in the table's rows).
         using var command = transaction.CreateCommand("""
-            DELETE FROM checkpoints WHERE EXISTS (
-                SELECT 1 FROM runs r
-                WHERE r.tenant_id = checkpoints.tenant_id AND r.id = checkpoints.run_id AND r.ended_at IS NOT NULL
-                  AND (checkpoints.version <= r.checkpoint_version - $keep
-                       OR (r.ended_at < $endedBefore AND checkpoints.version < r.checkpoint_version)))
+            DELETE FROM checkpoints WHERE rowid IN (
+                SELECT c.rowid FROM checkpoints c JOIN runs r ON r.tenant_id = c.tenant_id AND r.id = c.run_id
+                WHERE r.ended_at IS NOT NULL
+                  AND (c.version <= r.checkpoint_version - $keep
+                       OR (r.ended_at < $endedBefore AND c.version < r.checkpoint_version)))
             """);
         command.Parameters.AddWithValue("$keep", keepLast);
         command.Parameters.AddWithValue("$endedBefore", Ticks(endedBefore));

@@ -50,7 +50,7 @@ public sealed class SqliteSessionEventsByRowidTests : IDisposable
         }
 
         await using var after = SqliteEngine.Open(path, clock);
-        Assert.Equal([Rebuilt], await after.Store.MigrateAsync());
+        Assert.Equal(Rebuilt, (await after.Store.MigrateAsync())[0]);
         Assert.False(WithoutRowid(path), "session_events is an ordinary table after the migration");
 
         foreach (var session in sessions)

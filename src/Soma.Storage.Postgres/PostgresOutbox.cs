@@ -13,15 +13,15 @@ namespace Soma.Storage.Postgres;
 internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions> options) : IOutbox
 {
     private const string EntryColumns =
-        "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";
+        "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at, in_partition_log";
 
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
     // Skipped when the id is taken, or, for a dedupe key other than the row's id, its (tenant, topic, dedupe key): an
     // event's dedupe key is its id, unique already, so events are not in the dedupe index (migration 0016).
     private const string Append = """
-        INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at, in_partition_log)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT DO NOTHING
         """;
 
@@ -70,6 +70,7 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
         parameters.Add(new NpgsqlParameter { Value = message.Payload });
         parameters.Add(new NpgsqlParameter { Value = message.CreatedAt.ToUniversalTime() });
         parameters.Add(new NpgsqlParameter { Value = now.ToUniversalTime() });
+        parameters.Add(new NpgsqlParameter { Value = message.InPartitionLog });
     }
 
     /// <inheritdoc />
@@ -348,7 +349,7 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {EntryColumns} FROM outbox
-            WHERE tenant_id = @tenant AND partition_key = @partition{(after is null ? "" : " AND id > @after")}
+            WHERE tenant_id = @tenant AND partition_key = @partition AND in_partition_log{(after is null ? "" : " AND id > @after")}
             ORDER BY id LIMIT @limit
             """;
         command.Add("tenant", tenantId);
@@ -372,6 +373,7 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
             PartitionKey = NullableString(r, 4),
             Payload = r.GetString(5),
             CreatedAt = Time(r, 6),
+            InPartitionLog = r.GetBoolean(14),
         },
         (OutboxStatus)r.GetInt16(7),
         r.GetInt32(8),

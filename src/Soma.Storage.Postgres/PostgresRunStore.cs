@@ -212,10 +212,10 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
     // returned a row (the run was added or changed): the outbox's append, as PostgresOutbox writes it, for each.
     private static string EventsWhen(string source) => $"""
         , events AS (
-            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
-            SELECT e.id, e.tenant_id, e.topic, e.dedupe_key, e.partition_key, e.payload, e.created_at, @now
-            FROM unnest(@event_ids, @event_tenants, @event_topics, @event_dedupe_keys, @event_partitions, @event_payloads, @event_times)
-                AS e (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at)
+            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at, in_partition_log)
+            SELECT e.id, e.tenant_id, e.topic, e.dedupe_key, e.partition_key, e.payload, e.created_at, @now, e.in_partition_log
+            FROM unnest(@event_ids, @event_tenants, @event_topics, @event_dedupe_keys, @event_partitions, @event_payloads, @event_times, @event_in_partition_log)
+                AS e (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, in_partition_log)
             WHERE EXISTS (SELECT 1 FROM {source})
             ON CONFLICT DO NOTHING)
         """;
@@ -240,6 +240,7 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         command.Parameters.Add(TextArray("event_partitions", events.Select(e => e.PartitionKey)));
         command.Parameters.Add(TextArray("event_payloads", events.Select(e => e.Payload)));
         command.Parameters.Add(new NpgsqlParameter("event_times", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.CreatedAt.UtcDateTime).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("event_in_partition_log", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Boolean) { Value = events.Select(e => e.InPartitionLog).ToArray() });
     }
 
     private static NpgsqlParameter TextArray(string name, IEnumerable<string?> values) =>

@@ -16,7 +16,7 @@ namespace Soma.Storage.Sqlite;
 internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> options) : IOutbox
 {
     private const string EntryColumns =
-        "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at";
+        "id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, sent_at, in_partition_log";
 
     private readonly int _maxAttempts = options.Value.MaxAttempts;
 
@@ -34,13 +34,13 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
         // Skipped when the id is taken, or, for a dedupe key other than the row's id, its (tenant, topic, dedupe key): an
         // event's dedupe key is its id, unique already, so events are not in the dedupe index (migration 0016).
         var inserted = transaction.Insert("""
-            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at, in_partition_log)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             ON CONFLICT DO NOTHING
             """, "append to the outbox")
             .Id(1, message.Id).Text(2, message.TenantId).Text(3, message.Topic).Text(4, message.DedupeKey).Text(5, message.PartitionKey)
             .Text(6, message.Payload).Integer(7, Ticks(message.CreatedAt)).Integer(8, Ticks(transaction.Store.TimeProvider.GetUtcNow()))
-            .Execute();
+            .Integer(9, message.InPartitionLog ? 1 : 0).Execute();
         return inserted == 1;
     }
 
@@ -353,7 +353,7 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {EntryColumns} FROM outbox
-            WHERE tenant_id = $tenant AND partition_key = $partition{(after is null ? "" : " AND id > $after")}
+            WHERE tenant_id = $tenant AND partition_key = $partition AND in_partition_log = 1{(after is null ? "" : " AND id > $after")}
             ORDER BY id LIMIT $limit
             """;
         command.Parameters.AddWithValue("$tenant", tenantId);
@@ -425,6 +425,7 @@ internal sealed class SqliteOutbox(SqliteStore store, IOptions<OutboxOptions> op
             PartitionKey = NullableString(r, 4),
             Payload = r.GetString(5),
             CreatedAt = Time(r, 6),
+            InPartitionLog = r.GetInt64(14) != 0,
         },
         (OutboxStatus)r.GetInt32(7),
         r.GetInt32(8),

@@ -579,6 +579,40 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
+    public async Task A_row_left_out_of_the_partition_log_is_not_listed_but_is_delivered_in_its_partition_s_order()
+    {
+        var tenant = NewTenant();
+        var rows = Enumerable.Range(0, 4)
+            .Select(i => Message(tenant, partitionKey: "session-1", createdAt: Start.AddMilliseconds(i - 10)) with
+            {
+                Id = Guid.CreateVersion7(Start.AddMilliseconds(i - 10)),
+                InPartitionLog = i % 2 == 0,
+            })
+            .ToList();
+        await InTransactionAsync(async tx =>
+        {
+            await Outbox.AppendAsync(tx, rows[0]);
+            await Outbox.AppendManyAsync(tx, rows[1..]);
+        });
+
+        // Listed: only the rows in the partition log. Read by id: every row, with what it was appended with.
+        Assert.Equal([rows[0].Id, rows[2].Id], (await Outbox.ListPartitionAsync(tenant, "session-1", null, 100)).Select(e => e.Message.Id));
+        Assert.Equal([rows[2].Id], (await Outbox.ListPartitionAsync(tenant, "session-1", rows[0].Id, 100)).Select(e => e.Message.Id));
+        foreach (var row in rows)
+        {
+            Assert.Equal(row, (await Outbox.GetAsync(tenant, row.Id))!.Message);
+        }
+
+        // Delivered in the partition's order all the same: the row left out waits while the one before it is leased.
+        OutboxClaimRequest Ordered(string owner) => new(owner, 1, Lease) { TenantId = tenant, InPartitionOrder = true };
+        Assert.Equal(rows[0].Id, Assert.Single(await Outbox.ClaimAsync(Ordered("a"))).Message.Id);
+        Assert.Empty(await Outbox.ClaimAsync(Ordered("b")));
+        await Outbox.MarkSentAsync("a", [rows[0].Id]);
+        var next = Assert.Single(await Outbox.ClaimAsync(Ordered("b")));
+        Assert.Equal(rows[1], next.Message);
+    }
+
+    [Fact]
     public async Task In_partition_order_a_row_waits_while_an_earlier_row_of_its_partition_is_leased_or_backs_off()
     {
         var tenant = NewTenant();

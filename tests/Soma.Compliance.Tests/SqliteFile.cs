@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Soma.Core.Storage;
 
 namespace Soma.Compliance.Tests;
 
@@ -28,6 +29,30 @@ internal static class SqliteFile
         }
 
         return string.Join(" | ", lines);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/> as an outbox row with the columns every schema version has had (the store's own
+    /// append names columns later migrations added), sent at <paramref name="sentAt"/> when given, pending otherwise.
+    /// </summary>
+    public static void InsertOutboxRow(string path, OutboxMessage message, DateTimeOffset? sentAt = null)
+    {
+        using var connection = Open(path);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at, status, sent_at)
+            VALUES ($id, $tenant, $topic, $dedupe, $partition, $payload, $created, $created, $status, $sent)
+            """;
+        command.Parameters.AddWithValue("$id", message.Id.ToString("D"));
+        command.Parameters.AddWithValue("$tenant", message.TenantId);
+        command.Parameters.AddWithValue("$topic", message.Topic);
+        command.Parameters.AddWithValue("$dedupe", message.DedupeKey);
+        command.Parameters.AddWithValue("$partition", (object?)message.PartitionKey ?? DBNull.Value);
+        command.Parameters.AddWithValue("$payload", message.Payload);
+        command.Parameters.AddWithValue("$created", message.CreatedAt.UtcTicks);
+        command.Parameters.AddWithValue("$status", sentAt is null ? 0 : 1);
+        command.Parameters.AddWithValue("$sent", (object?)sentAt?.UtcTicks ?? DBNull.Value);
+        command.ExecuteNonQuery();
     }
 
     private static SqliteConnection Open(string path)

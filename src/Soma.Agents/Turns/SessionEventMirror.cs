@@ -95,7 +95,7 @@ public sealed class SessionEventMirror(
             string.IsNullOrEmpty(message) ? "The turn failed." : message,
             code is not ("model.not_configured" or "model.rejected"))), ids, time);
         var json = EventJson.Serialize(envelope);
-        await outbox.AppendAsync(transaction, OutboxMessages.For(envelope, json, input.SessionId.ToString()), cancellationToken).ConfigureAwait(false);
+        await outbox.AppendAsync(transaction, OutboxMessages.ForSessionEvent(envelope, json, input.SessionId), cancellationToken).ConfigureAwait(false);
         await sessions.AppendEventAsync(transaction, new SessionEvent(run.TenantId, input.SessionId, 0, envelope.Id, ConversationError.EventType, json, envelope.Time), cancellationToken).ConfigureAwait(false);
     }
 

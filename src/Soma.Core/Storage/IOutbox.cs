@@ -80,7 +80,8 @@ public interface IOutbox
 
     /// <summary>
     /// The tenant's rows with this partition key (whatever their delivery state), in id order, after
-    /// <paramref name="after"/> when given: the replayable event log of one run or session.
+    /// <paramref name="after"/> when given: the replayable event log of one run, or a session's memory writes. Rows
+    /// appended with <see cref="OutboxMessage.InPartitionLog"/> false are not listed.
     /// </summary>
     Task<IReadOnlyList<OutboxEntry>> ListPartitionAsync(string tenantId, string partitionKey, Guid? after, int limit, CancellationToken cancellationToken = default);
 }

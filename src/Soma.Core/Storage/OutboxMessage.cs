@@ -18,6 +18,14 @@ public sealed record OutboxMessage
     /// <summary>Rows with the same partition key (e.g. a session id) are meant to be delivered in id order; null for none.</summary>
     public string? PartitionKey { get; init; }
 
+    /// <summary>
+    /// Whether <see cref="IOutbox.ListPartitionAsync"/> lists it with its partition (the default). False for a message whose
+    /// partition's history is read from elsewhere, such as a session's conversation events, which its session log keeps:
+    /// the store then writes no entry for it into the partition index, an entry that would land in a different place of
+    /// that index for each active session. Its delivery, in partition order, is unchanged.
+    /// </summary>
+    public bool InPartitionLog { get; init; } = true;
+
     /// <summary>The payload as JSON text.</summary>
     public required string Payload { get; init; }
 

@@ -19,4 +19,12 @@ public static class OutboxMessages
             CreatedAt = envelope.Time,
         };
     }
+
+    /// <summary>
+    /// The outbox row of a conversation event of session <paramref name="sessionId"/>, which the session's log stores
+    /// too: delivered in the session's order, but not listed by partition (<see cref="OutboxMessage.InPartitionLog"/>).
+    /// </summary>
+    public static OutboxMessage ForSessionEvent<TData>(Contracts.Events.EventEnvelope<TData> envelope, string payload, Guid sessionId)
+        where TData : Contracts.Events.IEventData =>
+        For(envelope, payload, sessionId.ToString()) with { InPartitionLog = false };
 }

@@ -133,7 +133,7 @@ public sealed class MessageIntake(
                     var context = EventContext.FromActivity(Activity.Current, tenant, "soma/gateway", message.RequestId) with { SessionId = message.SessionId, RunId = run.Id };
                     var envelope = context.Create(new UserMessage(messageId, message.Content), ids, time, message.IdempotencyKey);
                     var payload = EventJson.Serialize(envelope);
-                    await outbox.AppendAsync(transaction, OutboxMessages.For(envelope, payload, message.SessionId.ToString()), token);
+                    await outbox.AppendAsync(transaction, OutboxMessages.ForSessionEvent(envelope, payload, message.SessionId), token);
                     await sessions.AppendEventAsync(transaction, new SessionEvent(tenant, message.SessionId, 0, envelope.Id, UserMessage.EventType, payload, envelope.Time), token);
                     var key = new SessionKey(tenant, message.SessionId);
                     transaction.OnCommitted(() => stream.NotifyDurable(key));

@@ -4,8 +4,11 @@ using System.Net.Http.Json;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Soma.Core.Storage;
 using Soma.Gateway.Auth;
+using Soma.Memory.WriteThrough;
 using static Soma.Gateway.Tests.Conversations.Conversation;
 
 namespace Soma.Gateway.Tests.Conversations;
@@ -72,6 +75,29 @@ public sealed class MessageApiTests(ConversationFixture fixture) : IClassFixture
         var third = await SendAsync(client, session, "only once", "key-1");
         Assert.Equal(first, third);
         await AssertOneTurnAsync(client, session, first);
+    }
+
+    [Fact]
+    public async Task A_message_s_event_is_published_in_its_session_s_order_and_kept_in_the_session_log_not_the_partition_log()
+    {
+        var tenant = ServerFixture.NewTenant();
+        using var client = Server.For(tenant);
+        var session = await CreateSessionAsync(client);
+        var accepted = await SendAsync(client, session, "where does my message go");
+
+        var services = Server.Services;
+        var userMessage = Assert.Single(
+            await services.GetRequiredService<ISessionStore>().ListEventsAsync(tenant, session, 0, 100),
+            e => e.Type == "conversation.user_message");
+        var outbox = services.GetRequiredService<IOutbox>();
+        var published = (await outbox.GetAsync(tenant, userMessage.EventId))!.Message;
+        Assert.Equal(("conversation.v1", session.ToString(), userMessage.Payload), (published.Topic, published.PartitionKey, published.Payload));
+        Assert.False(published.InPartitionLog, "the session's log keeps the event; the outbox does not list it again");
+        Assert.Empty(await outbox.ListPartitionAsync(tenant, session.ToString(), null, 100));
+
+        // The memory write of the message and the run's events are listed by their partitions.
+        Assert.Contains(await outbox.ListPartitionAsync(tenant, MemoryKeys.Partition(session), null, 100), w => w.Message.Payload.Contains(accepted.MessageId.ToString(), StringComparison.Ordinal));
+        Assert.Contains(await outbox.ListPartitionAsync(tenant, accepted.RunId.ToString(), null, 100), e => e.Message.Topic == "agent.runs.v1");
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class SqliteCheckpointsByRowidTests : IDisposable
     {
         var path = Path.Combine(_directory.Path, "soma.db");
         SqliteEngine.MigrateUpTo(path, Rebuilt);
-        Assert.True(WithoutRowid(path), "checkpoints is WITHOUT ROWID before the migration");
+        Assert.True(SqliteFile.IsWithoutRowid(path, "checkpoints"), "checkpoints is WITHOUT ROWID before the migration");
         var clock = TimeProvider.System;
         var start = clock.GetUtcNow().AddHours(-1);
 
@@ -59,7 +59,7 @@ public sealed class SqliteCheckpointsByRowidTests : IDisposable
 
         await using var after = SqliteEngine.Open(path, clock);
         Assert.Equal(Rebuilt, (await after.Store.MigrateAsync())[0]);
-        Assert.False(WithoutRowid(path), "checkpoints is an ordinary table after the migration");
+        Assert.False(SqliteFile.IsWithoutRowid(path, "checkpoints"), "checkpoints is an ordinary table after the migration");
 
         foreach (var run in runs)
         {
@@ -93,9 +93,4 @@ public sealed class SqliteCheckpointsByRowidTests : IDisposable
         Assert.Contains("sqlite_autoindex_checkpoints_1", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
     }
-
-    private static bool WithoutRowid(string path) =>
-        SqliteFile.Scalar(path, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'checkpoints'") is string sql
-            ? sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase)
-            : throw new InvalidOperationException("No table checkpoints.");
 }

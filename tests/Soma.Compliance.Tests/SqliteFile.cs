@@ -15,6 +15,12 @@ internal static class SqliteFile
         return command.ExecuteScalar();
     }
 
+    /// <summary>Whether <paramref name="table"/> is a WITHOUT ROWID table (its rows kept in its key's B-tree).</summary>
+    public static bool IsWithoutRowid(string path, string table) =>
+        Scalar(path, $"SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '{table}'") is string sql
+            ? sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase)
+            : throw new InvalidOperationException($"No table {table}.");
+
     /// <summary>SQLite's plan for <paramref name="sql"/>, its steps joined by " | ".</summary>
     public static string Plan(string path, string sql)
     {

@@ -20,7 +20,7 @@ public sealed class SqliteSessionEventsByRowidTests : IDisposable
     {
         var path = Path.Combine(_directory.Path, "soma.db");
         SqliteEngine.MigrateUpTo(path, Rebuilt);
-        Assert.True(WithoutRowid(path), "session_events is WITHOUT ROWID before the migration");
+        Assert.True(SqliteFile.IsWithoutRowid(path, "session_events"), "session_events is WITHOUT ROWID before the migration");
         var clock = TimeProvider.System;
         var start = clock.GetUtcNow().AddHours(-1);
 
@@ -51,7 +51,7 @@ public sealed class SqliteSessionEventsByRowidTests : IDisposable
 
         await using var after = SqliteEngine.Open(path, clock);
         Assert.Equal(Rebuilt, (await after.Store.MigrateAsync())[0]);
-        Assert.False(WithoutRowid(path), "session_events is an ordinary table after the migration");
+        Assert.False(SqliteFile.IsWithoutRowid(path, "session_events"), "session_events is an ordinary table after the migration");
 
         foreach (var session in sessions)
         {
@@ -80,9 +80,4 @@ public sealed class SqliteSessionEventsByRowidTests : IDisposable
         Assert.Contains("sqlite_autoindex_session_events_1", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
     }
-
-    private static bool WithoutRowid(string path) =>
-        SqliteFile.Scalar(path, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'session_events'") is string sql
-            ? sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase)
-            : throw new InvalidOperationException("No table session_events.");
 }

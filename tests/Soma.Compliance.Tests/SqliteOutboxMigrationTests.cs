@@ -62,9 +62,9 @@ public sealed class SqliteOutboxMigrationTests : IDisposable
         var written = Enumerable.Range(0, 5)
             .Select(i => OutboxRows.New("acme", start.AddSeconds(i), partitionKey: i == 3 ? "run-2" : "run-1") with { Id = Guid.CreateVersion7(start.AddSeconds(i)) })
             .ToList();
-        foreach (var message in written)
+        for (var i = 0; i < written.Count; i++)
         {
-            SqliteFile.InsertOutboxRow(path, message, sentAt: written.IndexOf(message) % 2 == 0 ? start.AddMinutes(1) : null);
+            SqliteFile.InsertOutboxRow(path, written[i], sentAt: i % 2 == 0 ? start.AddMinutes(1) : null);
         }
 
         await using var after = SqliteEngine.Open(path, clock);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Soma.Core.Storage;
+using Soma.Storage.Sqlite;
 
 namespace Soma.Compliance.Tests;
 
@@ -49,15 +50,15 @@ internal static class SqliteFile
             INSERT INTO outbox (id, tenant_id, topic, dedupe_key, partition_key, payload, created_at, next_attempt_at, status, sent_at)
             VALUES ($id, $tenant, $topic, $dedupe, $partition, $payload, $created, $created, $status, $sent)
             """;
-        command.Parameters.AddWithValue("$id", message.Id.ToString("D"));
+        command.Parameters.AddWithValue("$id", SqliteValues.Id(message.Id));
         command.Parameters.AddWithValue("$tenant", message.TenantId);
         command.Parameters.AddWithValue("$topic", message.Topic);
         command.Parameters.AddWithValue("$dedupe", message.DedupeKey);
         command.Parameters.AddWithValue("$partition", (object?)message.PartitionKey ?? DBNull.Value);
         command.Parameters.AddWithValue("$payload", message.Payload);
-        command.Parameters.AddWithValue("$created", message.CreatedAt.UtcTicks);
+        command.Parameters.AddWithValue("$created", SqliteValues.Ticks(message.CreatedAt));
         command.Parameters.AddWithValue("$status", sentAt is null ? 0 : 1);
-        command.Parameters.AddWithValue("$sent", (object?)sentAt?.UtcTicks ?? DBNull.Value);
+        command.Parameters.AddWithValue("$sent", sentAt is { } sent ? SqliteValues.Ticks(sent) : DBNull.Value);
         command.ExecuteNonQuery();
     }
 

@@ -12,4 +12,10 @@ internal static class LogEvents
 
     /// <summary>Logged by <c>SqliteStore</c>'s background checkpoint.</summary>
     public const int SqliteStoreCheckpointFailed = 1002;
+
+    /// <summary>Logged by <c>SqliteStore</c> when the writer was left in a transaction nothing owned, and it rolled it back.</summary>
+    public const int SqliteStoreStrayTransactionRolledBack = 1003;
+
+    /// <summary>Logged by <c>SqliteStore</c> when rolling back such a transaction failed.</summary>
+    public const int SqliteStoreStrayTransactionNotRolledBack = 1004;
 }

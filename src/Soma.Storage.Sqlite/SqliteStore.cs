@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Soma.Core.Health;
 using Soma.Core.Storage;
+using SQLitePCL;
 
 namespace Soma.Storage.Sqlite;
 
@@ -29,6 +30,7 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
     private Task? _checkpoints;
     private bool _disposed;
     private int _writers;
+    private string _lastWrite = "none yet";
 
     /// <summary>Creates the store; nothing is opened until the first call.</summary>
     public SqliteStore(IOptions<SqliteStoreOptions> options, TimeProvider timeProvider, ILogger<SqliteStore>? logger = null)
@@ -213,6 +215,7 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
         try
         {
             var writer = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
+            RollBackStrayTransaction(writer);
             var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             return new SqliteStoreTransaction(this, writer, transaction, _writeGate, _statements!);
         }
@@ -238,6 +241,33 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
 
     /// <summary>A write transaction begun by <see cref="BeginWriteAsync"/> is over: rolled back, or committed and durable.</summary>
     internal void WriterDone() => Interlocked.Decrement(ref _writers);
+
+    /// <summary>How the last write transaction ended (committed, rolled back, or its rollback failed), for the log line below.</summary>
+    internal void WriteEnded(string how) => _lastWrite = how;
+
+    // The write gate is held and every transaction of this store before it has ended, so SQLite must be out of any
+    // transaction on the writer. Should it still be in one that no SqliteTransaction owns, every BEGIN would fail with
+    // "cannot start a transaction within a transaction", and the writer would keep SQLite's write lock, until the process
+    // restarted (a gateway once stopped leasing runs that way). That transaction is rolled back: nothing in it was
+    // committed, so no caller was told it was.
+    private void RollBackStrayTransaction(SqliteConnection writer)
+    {
+        var handle = writer.Handle!;
+        if (raw.sqlite3_get_autocommit(handle) != 0)
+        {
+            return;
+        }
+
+        var rc = raw.sqlite3_exec(handle, "ROLLBACK");
+        if (rc != raw.SQLITE_OK)
+        {
+            var error = raw.sqlite3_errmsg(handle).utf8_to_string();
+            Log.StrayTransactionNotRolledBack(_logger, Path, _lastWrite, error);
+            throw new StoreException($"SQLite could not start a transaction: the writer of {Path} is still in a transaction no store transaction owns, and rolling it back failed: {error}", isTransient: true);
+        }
+
+        Log.StrayTransactionRolledBack(_logger, Path, _lastWrite);
+    }
 
     /// <summary>Opens a pooled connection for reading.</summary>
     internal async Task<SqliteConnection> OpenReadAsync(CancellationToken cancellationToken)
@@ -425,5 +455,13 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
 
         [LoggerMessage(EventId = LogEvents.SqliteStoreCheckpointFailed, Level = LogLevel.Warning, Message = "Checkpointing the write-ahead log of {Path} failed")]
         public static partial void CheckpointFailed(ILogger logger, string path, Exception exception);
+
+        [LoggerMessage(EventId = LogEvents.SqliteStoreStrayTransactionRolledBack, Level = LogLevel.Error,
+            Message = "The SQLite writer of {Path} was still in a transaction that no store transaction owned (the last write transaction before it: {LastWrite}); rolled it back, nothing in it had been committed")]
+        public static partial void StrayTransactionRolledBack(ILogger logger, string path, string lastWrite);
+
+        [LoggerMessage(EventId = LogEvents.SqliteStoreStrayTransactionNotRolledBack, Level = LogLevel.Error,
+            Message = "The SQLite writer of {Path} is still in a transaction that no store transaction owns (the last write transaction before it: {LastWrite}), and rolling it back failed: {Error}")]
+        public static partial void StrayTransactionNotRolledBack(ILogger logger, string path, string lastWrite, string error);
     }
 }

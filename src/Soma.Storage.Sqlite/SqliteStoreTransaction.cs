@@ -11,6 +11,7 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
     private bool _completed;
     private bool _disposed;
     private bool _released;
+    private string? _commitFailure;
 
     private readonly SqliteStatementCache _statements;
 
@@ -55,10 +56,18 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
         {
             await Transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             _completed = true;
+            Store.WriteEnded("committed");
         }
         catch (SqliteException ex)
         {
+            _commitFailure = ex.Message;
             throw SqliteStore.Translate(ex, "commit");
+        }
+        catch (InvalidOperationException ex)
+        {
+            // SQLite rolled the transaction back itself (an I/O error, a full disk) before the commit.
+            _commitFailure = ex.Message;
+            throw;
         }
 
         // The callbacks run as soon as readers can see the commit, as they did when COMMIT flushed by itself: whoever
@@ -123,6 +132,15 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
         {
             // Disposing rolls back whatever was not committed.
             Transaction.Dispose();
+            if (!_completed)
+            {
+                Store.WriteEnded(_commitFailure is null ? "rolled back" : $"its commit failed ({_commitFailure}), then it was rolled back");
+            }
+        }
+        catch (SqliteException ex)
+        {
+            Store.WriteEnded(_commitFailure is null ? $"its rollback failed ({ex.Message})" : $"its commit failed ({_commitFailure}), then its rollback failed ({ex.Message})");
+            throw;
         }
         finally
         {

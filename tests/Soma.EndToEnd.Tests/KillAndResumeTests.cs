@@ -75,7 +75,8 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
                 await Task.Delay(200);
             }
 
-            Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(30)));
+            var exit = await server.TerminateAsync(TimeSpan.FromSeconds(30));
+            Assert.True(exit == 0, $"the server exited with {exit} when asked to stop.\n{server.Stdout}");
 
             // The ledger and the checkpoints, read from the store itself.
             await using var db = new SqliteConnection($"Data Source={Path.Combine(data.Path, "soma.db")};Mode=ReadOnly;Pooling=false");

@@ -133,10 +133,10 @@ public sealed class RedisRecallCacheTests : RecallCacheComplianceTests
         Assert.Null(await cache.GetAsync(Request()));
 
         // Warned once (the rest are throttled), naming the server but never its password.
-        var warning = Assert.Single(logger.Messages);
+        var warning = Assert.Single(logger.Entries);
         Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Contains("127.0.0.1", warning.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("hunter2", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", warning.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", warning.Text, StringComparison.Ordinal);
     }
 
     // The multiplexer (re)connects in the background; a probe in another tenant hits once it has.

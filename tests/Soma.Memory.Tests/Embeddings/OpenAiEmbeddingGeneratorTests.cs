@@ -68,7 +68,7 @@ public sealed class OpenAiEmbeddingGeneratorTests : IAsyncLifetime
         Assert.Equal(transient, failure.IsTransient);
         Assert.Contains(says, failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Key, failure.ToString(), StringComparison.Ordinal);
-        Assert.All(_log.Messages, m => Assert.DoesNotContain(Key, m.Message, StringComparison.Ordinal));
+        Assert.All(_log.Entries, m => Assert.DoesNotContain(Key, m.Text, StringComparison.Ordinal));
         Assert.Equal(1, metrics.Sum("soma.memory.embedding.failures", "kind", transient ? "transient" : "refused"));
     }
 

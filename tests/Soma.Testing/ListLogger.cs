@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Soma.Policy.Tests.Opa;
+namespace Soma.Testing;
 
 /// <summary>Keeps every log entry (event id, formatted message and exception), to check what reaches the logs.</summary>
-internal sealed class ListLogger<T> : ILogger<T>
+public sealed class ListLogger<T> : ILogger<T>
 {
     private readonly ConcurrentQueue<(int EventId, LogLevel Level, string Text)> _entries = new();
 

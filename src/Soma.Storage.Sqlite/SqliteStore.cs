@@ -348,11 +348,37 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
         // caller goes on.
         var synchronous = _options.Synchronous == SqliteSynchronous.Full && !Pipelined ? "FULL" : "NORMAL";
         var background = _options.CheckpointIntervalMilliseconds > 0;
-        await ExecuteAsync(writer, null,
-            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds};"
-            + $" PRAGMA journal_size_limit = {_options.MaxWalBytes.ToString(CultureInfo.InvariantCulture)};"
-            + (background ? " PRAGMA wal_autocheckpoint = 0;" : ""),
-            cancellationToken).ConfigureAwait(false);
+        // One statement per command: Microsoft.Data.Sqlite runs the statements after one that returns a row (journal_mode
+        // returns the mode) only when it disposes the reader, and drops their errors there.
+        string[] pragmas =
+        [
+            $"PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}",
+            "PRAGMA journal_mode = WAL",
+            $"PRAGMA synchronous = {synchronous}",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA temp_store = MEMORY",
+            $"PRAGMA journal_size_limit = {_options.MaxWalBytes.ToString(CultureInfo.InvariantCulture)}",
+            .. background ? ["PRAGMA wal_autocheckpoint = 0"] : Array.Empty<string>(),
+        ];
+        try
+        {
+            foreach (var pragma in pragmas)
+            {
+                using var command = writer.CreateCommand();
+                command.CommandText = pragma;
+                var answer = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                if (pragma == "PRAGMA journal_mode = WAL" && !string.Equals(answer as string, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new StoreException($"SQLite could not put {Path} in write-ahead log mode: it stays in {answer} mode.", isTransient: false);
+                }
+            }
+        }
+        catch
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         _statements = new SqliteStatementCache(writer);
         _writer = writer;
         if (Pipelined)

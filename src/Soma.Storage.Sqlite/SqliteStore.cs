@@ -180,8 +180,7 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
             Flusher = null;
             if (_writer is not null)
             {
-                _statements?.Dispose();
-                await _writer.DisposeAsync().ConfigureAwait(false);
+                CloseWriter(_writer);
                 SqliteConnection.ClearPool(_writer);
                 _writer = null;
             }
@@ -312,8 +311,7 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
 
         if (_writer is not null)
         {
-            _statements?.Dispose();
-            await _writer.DisposeAsync().ConfigureAwait(false);
+            CloseWriter(_writer);
         }
 
         var directory = System.IO.Path.GetDirectoryName(Path);
@@ -457,6 +455,21 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
         finally
         {
             connection?.Dispose();
+        }
+    }
+
+    // With its compiled statements, under the statement cache's lock: a command given back after its transaction let the
+    // gate go is then either kept or disposed, never while the connection closes.
+    private void CloseWriter(SqliteConnection writer)
+    {
+        if (_statements is { } statements)
+        {
+            statements.Close();
+            _statements = null;
+        }
+        else
+        {
+            writer.Dispose();
         }
     }
 

@@ -31,10 +31,10 @@ internal sealed class SqliteStoreTransaction : IStoreTransaction, IDisposable
     public SqliteTransaction Transaction { get; }
 
     /// <summary>A command in this transaction; its statements stay compiled for the next transaction once it is disposed.</summary>
-    public SqliteCommand CreateCommand(string sql) => _statements.Rent(sql, Transaction);
+    public SqliteCommand CreateCommand(string sql) => _statements.Rent(sql, EnsureActive().Transaction);
 
     /// <summary>A positional insert in this transaction, for the rows written most (see <see cref="SqliteInsert"/>).</summary>
-    public SqliteInsert Insert(string sql, string operation) => _statements.Insert(sql, operation);
+    public SqliteInsert Insert(string sql, string operation) => EnsureActive()._statements.Insert(sql, operation);
 
     public SqliteStoreTransaction EnsureActive()
     {

@@ -116,6 +116,52 @@ public sealed class SqlitePipelinedFlushTests : IDisposable
         Assert.Equal(20, (await ports.Runs.ListAsync(tenant, new RunQuery(), new PageRequest(100))).Items.Count);
     }
 
+    // A committed transaction hands the write gate on once its commit is written, and a caller's commands are disposed
+    // after its commit (a using scope around both), so they come back to the writer's statement cache while the next
+    // transaction runs. Before, the cache put such a command back and then cleared it, under a renter that could have it
+    // already, and disposed one it did not keep at once, changing the connection's command list under the gate holder: a
+    // store disposed after such writes once failed with a NullReferenceException in SqliteConnection.Close.
+    [Fact]
+    public async Task Commands_given_back_after_their_commit_never_change_under_the_next_transaction()
+    {
+        for (var round = 0; round < 4; round++)
+        {
+            var ports = SqliteEngine.Open(Path.Combine(_directory.Path, $"late-{round}.db"), TimeProvider.System);
+            var renewed = 0;
+            try
+            {
+                await ports.Store.MigrateAsync();
+                var tenant = $"t-{Guid.NewGuid():N}";
+                for (var i = 0; i < 8; i++)
+                {
+                    await using var transaction = await ports.Store.BeginAsync();
+                    await ports.Runs.CreateAsync(transaction, NewRun(tenant));
+                    await transaction.CommitAsync();
+                }
+
+                var leased = await ports.Runs.AcquireAsync(new RunLeaseRequest("owner", 8, TimeSpan.FromMinutes(5)));
+                Assert.Equal(8, leased.Count);
+
+                // Each renewal's command is disposed after its commit; eight writers renew side by side, every one must
+                // find its run with its own parameters.
+                await Task.WhenAll(leased.Select(run => Task.Run(async () =>
+                {
+                    for (var i = 0; i < 150; i++)
+                    {
+                        Assert.True(await ports.Runs.RenewLeaseAsync("owner", tenant, run.Id, TimeSpan.FromMinutes(5)));
+                        Interlocked.Increment(ref renewed);
+                    }
+                }))).WaitAsync(Patience);
+            }
+            finally
+            {
+                await ports.DisposeAsync();
+            }
+
+            Assert.Equal(8 * 150, renewed);
+        }
+    }
+
     private static async Task<(long Written, long Durable, long Flushes)> Flush(IStore store)
     {
         var health = await store.CheckHealthAsync();

@@ -248,7 +248,9 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
     // transaction on the writer. Should it still be in one that no SqliteTransaction owns, every BEGIN would fail with
     // "cannot start a transaction within a transaction", and the writer would keep SQLite's write lock, until the process
     // restarted (a gateway once stopped leasing runs that way). That transaction is rolled back: nothing in it was
-    // committed, so no caller was told it was.
+    // committed, so no caller was told it was. (The likely way there: Microsoft.Data.Sqlite begins a transaction with a
+    // command of its own, and disposing that command after BEGIN ran could throw on a command list that two threads had
+    // changed at once, which the statement cache's late returns did; see SqliteStatementCache.)
     private void RollBackStrayTransaction(SqliteConnection writer)
     {
         var handle = writer.Handle!;

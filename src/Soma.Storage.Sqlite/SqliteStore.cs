@@ -349,28 +349,32 @@ internal sealed partial class SqliteStore : IStore, IAsyncDisposable
         var synchronous = _options.Synchronous == SqliteSynchronous.Full && !Pipelined ? "FULL" : "NORMAL";
         var background = _options.CheckpointIntervalMilliseconds > 0;
         // One statement per command: Microsoft.Data.Sqlite runs the statements after one that returns a row (journal_mode
-        // returns the mode) only when it disposes the reader, and drops their errors there.
-        string[] pragmas =
-        [
-            $"PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}",
-            "PRAGMA journal_mode = WAL",
-            $"PRAGMA synchronous = {synchronous}",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA temp_store = MEMORY",
-            $"PRAGMA journal_size_limit = {_options.MaxWalBytes.ToString(CultureInfo.InvariantCulture)}",
-            .. background ? ["PRAGMA wal_autocheckpoint = 0"] : Array.Empty<string>(),
-        ];
+        // returns the mode) only when it disposes the reader, and drops their errors there. busy_timeout comes first, so
+        // journal_mode waits for a lock as every later statement does.
         try
         {
+            await ExecuteAsync(writer, null, $"PRAGMA busy_timeout = {_options.BusyTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}", cancellationToken).ConfigureAwait(false);
+            using (var journal = writer.CreateCommand())
+            {
+                journal.CommandText = "PRAGMA journal_mode = WAL";
+                var mode = await journal.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                if (!string.Equals(mode as string, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new StoreException($"SQLite could not put {Path} in write-ahead log mode: it stays in {mode} mode.", isTransient: false);
+                }
+            }
+
+            string[] pragmas =
+            [
+                $"PRAGMA synchronous = {synchronous}",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA temp_store = MEMORY",
+                $"PRAGMA journal_size_limit = {_options.MaxWalBytes.ToString(CultureInfo.InvariantCulture)}",
+                .. background ? ["PRAGMA wal_autocheckpoint = 0"] : Array.Empty<string>(),
+            ];
             foreach (var pragma in pragmas)
             {
-                using var command = writer.CreateCommand();
-                command.CommandText = pragma;
-                var answer = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                if (pragma == "PRAGMA journal_mode = WAL" && !string.Equals(answer as string, "wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new StoreException($"SQLite could not put {Path} in write-ahead log mode: it stays in {answer} mode.", isTransient: false);
-                }
+                await ExecuteAsync(writer, null, pragma, cancellationToken).ConfigureAwait(false);
             }
         }
         catch

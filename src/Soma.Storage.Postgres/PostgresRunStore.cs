@@ -18,7 +18,7 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         ArgumentNullException.ThrowIfNull(acceptance);
         var run = acceptance.Run;
         var own = store.Own(transaction);
-        using (var insert = own.CreateCommand($"""
+        using (var insert = own.CreateStatement($"""
             WITH inserted AS (
                 INSERT INTO runs (id, tenant_id, workflow, workflow_version, state, version, checkpoint_version, input, created_at, updated_at, idempotency_key, trace_parent, lease_owner, lease_expires_at)
                 VALUES (@id, @tenant, @workflow, @workflow_version, @state, @version, @checkpoint_version, @input, @created, @updated, @key, @trace, @owner, @expires)
@@ -163,7 +163,7 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         ArgumentNullException.ThrowIfNull(commit);
         var own = store.Own(transaction);
         var now = store.TimeProvider.GetUtcNow();
-        using var update = own.CreateCommand($"""
+        using var update = own.CreateStatement($"""
             WITH changed AS (
                 UPDATE runs SET
                     state = @state, version = version + 1, checkpoint_version = checkpoint_version + @checkpoint,

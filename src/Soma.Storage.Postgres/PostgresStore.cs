@@ -189,17 +189,9 @@ internal sealed partial class PostgresStore : IStore, IAsyncDisposable
 
     private async Task<PostgresStoreTransaction> BeginTransactionAsync(CancellationToken cancellationToken)
     {
+        // The transaction begins with its first command (PostgresStoreTransaction): opening the connection is all for now.
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            return new PostgresStoreTransaction(this, connection, transaction);
-        }
-        catch (NpgsqlException ex)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw Translate(ex, "start a transaction");
-        }
+        return new PostgresStoreTransaction(this, connection);
     }
 
     private static async Task ExecuteAsync(PostgresStoreTransaction transaction, string sql, CancellationToken cancellationToken)

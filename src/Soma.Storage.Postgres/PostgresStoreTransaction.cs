@@ -10,6 +10,9 @@ namespace Soma.Storage.Postgres;
 /// aborts it on the server, which then answers COMMIT with a silent ROLLBACK that Npgsql reports as success. So a failure
 /// is remembered (<see cref="Failed"/>) and the commit refused: a caller that caught the error and went on, or the other
 /// callers sharing the transaction (group commit), are never told that work the server threw away was committed.
+/// The transaction begins with its first command (Npgsql sends its <c>BEGIN</c> with that command), so a transaction whose
+/// only write is its last (<see cref="ReadAllAsync"/>) goes to the server as one batch with its own <c>BEGIN</c> and
+/// <c>COMMIT</c>, answered once.
 /// </summary>
 internal sealed class PostgresStoreTransaction : IStoreTransaction
 {
@@ -18,18 +21,17 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
     private static readonly ConditionalWeakTable<NpgsqlConnection, PostgresStoreTransaction> ByConnection = new();
 
     private readonly NpgsqlConnection _connection;
-    private readonly NpgsqlTransaction _transaction;
+    private NpgsqlTransaction? _transaction;
     private readonly CommitCallbacks _onCommitted = new();
     private bool _aborted;
     private bool _committedWithStatement;
     private bool _completed;
     private bool _disposed;
 
-    public PostgresStoreTransaction(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    public PostgresStoreTransaction(PostgresStore store, NpgsqlConnection connection)
     {
         Store = store;
         _connection = connection;
-        _transaction = transaction;
         ByConnection.AddOrUpdate(connection, this);
     }
 
@@ -44,9 +46,15 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
         }
     }
 
-    public NpgsqlCommand CreateCommand(string sql) => new(sql, _connection, _transaction);
+    public NpgsqlCommand CreateCommand(string sql) => new(sql, _connection, Begun);
 
-    public NpgsqlBatch CreateBatch() => new(_connection, _transaction);
+    public NpgsqlBatch CreateBatch() => new(_connection, Begun);
+
+    /// <summary>A command for <see cref="ReadAllAsync"/> to run, which begins the transaction only when it runs it.</summary>
+    public NpgsqlCommand CreateStatement(string sql) => new(sql, _connection);
+
+    // Npgsql's BeginTransaction sends nothing: its BEGIN goes to the server in front of the next command.
+    private NpgsqlTransaction Begun => _transaction ??= _connection.BeginTransaction();
 
     public PostgresStoreTransaction EnsureActive()
     {
@@ -63,19 +71,35 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
     /// Runs <paramref name="statement"/> in the transaction and reads its rows with <paramref name="read"/>. When it is the
     /// transaction's last write (<paramref name="last"/>) and the store never shares a transaction between callers
     /// (<see cref="PostgresStore.GroupCommitLanes"/> 0), its <c>COMMIT</c> goes to the server with it, in one batch: one round
-    /// trip, and <see cref="CommittedWithStatement"/>.
+    /// trip, and <see cref="CommittedWithStatement"/>. When it is also the transaction's first command, its <c>BEGIN</c> is
+    /// in the same batch: the server answers the three at once, where a <c>BEGIN</c> sent ahead by Npgsql is answered on its
+    /// own and costs the client a second read.
     /// </summary>
-    public Task<List<T>> ReadAllAsync<T>(NpgsqlCommand statement, Func<DbDataReader, T> read, string operation, bool last, CancellationToken cancellationToken) =>
-        last && Store.GroupCommitLanes == 0
-            ? CommitWithAsync(statement, read, operation, cancellationToken)
-            : PostgresCommands.ReadAllAsync(statement, read, operation, cancellationToken);
+    public Task<List<T>> ReadAllAsync<T>(NpgsqlCommand statement, Func<DbDataReader, T> read, string operation, bool last, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        if (last && Store.GroupCommitLanes == 0)
+        {
+            return CommitWithAsync(statement, read, operation, cancellationToken);
+        }
+
+        statement.Transaction = Begun;
+        return PostgresCommands.ReadAllAsync(statement, read, operation, cancellationToken);
+    }
 
     private async Task<List<T>> CommitWithAsync<T>(NpgsqlCommand statement, Func<DbDataReader, T> read, string operation, CancellationToken cancellationToken)
     {
         EnsureActive();
         ThrowIfAborted();
 
-        using var batch = CreateBatch();
+        // Nothing sent yet: the batch begins the transaction itself, at Npgsql's isolation level for BeginTransaction().
+        var beginsItself = _transaction is null;
+        using var batch = beginsItself ? new NpgsqlBatch(_connection) : CreateBatch();
+        if (beginsItself)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
+        }
+
         var command = new NpgsqlBatchCommand(statement.CommandText);
         foreach (NpgsqlParameter parameter in statement.Parameters)
         {
@@ -99,6 +123,8 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
         catch (NpgsqlException ex)
         {
             // The statement failed (the server skipped the COMMIT and the transaction is aborted) or the commit did.
+            // A batch that began its own transaction leaves it aborted on the server; Npgsql rolls back whatever transaction
+            // the server reports open when the connection goes back to the pool (PostgresLastChangeTests).
             _aborted = true;
             throw PostgresStore.Translate(ex, operation);
         }
@@ -112,7 +138,8 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
         EnsureOpen();
         ThrowIfAborted();
 
-        if (!_committedWithStatement)
+        // No command ran (nothing was begun): nothing to commit.
+        if (!_committedWithStatement && _transaction is not null)
         {
             try
             {
@@ -163,7 +190,10 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
         _disposed = true;
         try
         {
-            await _transaction.DisposeAsync().ConfigureAwait(false);
+            if (_transaction is not null)
+            {
+                await _transaction.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -6,8 +6,8 @@ namespace Soma.Compliance.Tests;
 
 /// <summary>
 /// On PostgreSQL a transaction whose only write is its last change sends its own <c>BEGIN</c>, the change and its
-/// <c>COMMIT</c> in one batch. These check what that batch leaves behind on the pool's only connection: the change when it
-/// succeeds, nothing when the server refuses it, and a connection the next transaction can use either way.
+/// <c>COMMIT</c> in one batch. This checks what that batch leaves behind on the pool's only connection: nothing when the
+/// server refuses the change, and a connection on which the next such batch writes the change whole.
 /// </summary>
 public sealed class PostgresLastChangeTests(PostgresEngine engine) : IClassFixture<PostgresEngine>
 {

@@ -124,9 +124,10 @@ internal sealed class SqliteStatementCache : IDisposable
             {
                 return;
             }
-        }
 
-        _retired.Enqueue(command);
+            // Under the lock, so a close that takes the lock next finds it.
+            _retired.Enqueue(command);
+        }
     }
 
     private sealed class CachedCommand(SqliteStatementCache owner) : SqliteCommand

@@ -180,7 +180,7 @@ public sealed partial class RunExecutor
             using var timer = new CancellationTokenSource();
             var due = Task.Delay(left, executor._time, timer.Token);
             var first = await Task.WhenAny([.. _inFlight.Values, due]).ConfigureAwait(false);
-            CancelInline(timer);
+            timer.Cancel();
             return first == due ? null : (Task<StepCompletion>)first;
         }
 

@@ -71,16 +71,12 @@ public sealed partial class RunExecutor(
         }
         finally
         {
-            // Inline: the renewal's wait ends on this thread and nothing hops to the thread pool at every run's end (the
-            // steps have finished by now, so no other callback is registered).
-            CancelInline(leaseLost);
+            // Cancel, not CancelAsync: the renewal's wait ends on this thread and nothing hops to the thread pool at every
+            // run's end (the steps have finished by now, so no other callback is registered).
+            leaseLost.Cancel();
             await renewal.ConfigureAwait(false);
         }
     }
-
-    // Cancels on the calling thread: the callbacks (a timer's wait, linked tokens) run here, where CancelAsync would queue
-    // them to the thread pool and resume its caller there.
-    private static void CancelInline(CancellationTokenSource source) => source.Cancel();
 
     private async Task RenewAsync(RunRecord run, string owner, TimeSpan lease, CancellationTokenSource leaseLost)
     {

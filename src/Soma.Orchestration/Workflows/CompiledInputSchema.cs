@@ -12,9 +12,14 @@ internal sealed class CompiledInputSchema
     private static readonly JsonElement Null = JsonElement.Parse("null");
     private readonly JsonSchema _schema;
 
+    // Vouches for a valid input without JsonSchema.Net (null for a schema whose shape it does not cover); JsonSchema.Net
+    // decides the rest. 'format' is an annotation for both: JsonSchema.Net runs with annotations off.
+    private readonly SchemaShapeCheck? _shape;
+
     private CompiledInputSchema(JsonSchema schema, JsonElement document)
     {
         _schema = schema;
+        _shape = SchemaShapeCheck.TryCreate(document, formatIsAnnotation: true);
         Document = document;
     }
 
@@ -49,6 +54,11 @@ internal sealed class CompiledInputSchema
         if (input.ValueKind == JsonValueKind.Undefined)
         {
             return [("", "The input is missing.")];
+        }
+
+        if (_shape?.IsCertainlyValid(input) == true)
+        {
+            return [];
         }
 
         try

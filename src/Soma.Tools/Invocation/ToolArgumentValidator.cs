@@ -10,7 +10,7 @@ namespace Soma.Tools.Invocation;
 /// <summary>
 /// Checks a call's arguments against its tool's <see cref="ITool.ParametersSchema"/> (JSON Schema 2020-12), before the
 /// policy is asked. Each schema is compiled once, on the tool's first call, into the evaluator's form and, where it is a
-/// flat object of scalars and arrays (every schema the tool SDK writes), into an <see cref="ArgumentShapeCheck"/>. A valid
+/// flat object of scalars and arrays (every schema the tool SDK writes), into an <see cref="SchemaShapeCheck"/>. A valid
 /// call costs that check, or one evaluation in flag mode with annotations off when the check cannot vouch for it; only an
 /// invalid one is evaluated again to say which field is wrong and why.
 /// </summary>
@@ -64,7 +64,7 @@ internal sealed class ToolArgumentValidator
             // A registry of its own per tool: two tools may well use the same $id, and the global registry refuses that.
             var options = new BuildOptions { SchemaRegistry = new Json.Schema.SchemaRegistry(), Dialect = Dialect.Draft202012 };
             var schema = JsonSchema.Build(tool.ParametersSchema, options);
-            return new Compiled(schema, null, ArgumentShapeCheck.TryCreate(tool.ParametersSchema));
+            return new Compiled(schema, null, SchemaShapeCheck.TryCreate(tool.ParametersSchema));
         }
         catch (Exception ex) when (ex is JsonException or JsonSchemaException or RefResolutionException or ArgumentException or InvalidOperationException)
         {
@@ -80,5 +80,5 @@ internal sealed class ToolArgumentValidator
         return options;
     }
 
-    private sealed record Compiled(JsonSchema? Schema, string? Error, ArgumentShapeCheck? Shape);
+    private sealed record Compiled(JsonSchema? Schema, string? Error, SchemaShapeCheck? Shape);
 }

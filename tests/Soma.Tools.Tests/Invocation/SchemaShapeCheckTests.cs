@@ -4,7 +4,7 @@ using System.Text.Json;
 using CsCheck;
 using Json.Schema;
 using Microsoft.Extensions.DependencyInjection;
-using Soma.Tools.Invocation;
+using Soma.Contracts.Schemas;
 using Soma.Tools.Registry;
 
 namespace Soma.Tools.Tests.Invocation;
@@ -13,7 +13,7 @@ namespace Soma.Tools.Tests.Invocation;
 /// The shape check vouches for arguments only when the schema evaluator (JsonSchema.Net, draft 2020-12) finds them valid,
 /// and, for the flat schemas the tool SDK writes, vouches for every valid call, so the evaluator is left for invalid ones.
 /// </summary>
-public sealed class ArgumentShapeCheckTests
+public sealed class SchemaShapeCheckTests
 {
     private static readonly string[] Names = ["a", "b", "count", "mode", "tags", "x"];
 
@@ -24,7 +24,7 @@ public sealed class ArgumentShapeCheckTests
         {
             var random = new Random(seed);
             var schema = Schema(random, wild: false);
-            var check = ArgumentShapeCheck.TryCreate(schema) ?? throw new InvalidOperationException($"No shape check for {schema}");
+            var check = SchemaShapeCheck.TryCreate(schema) ?? throw new InvalidOperationException($"No shape check for {schema}");
             var evaluator = Evaluator(schema);
             for (var i = 0; i < 20; i++)
             {
@@ -43,7 +43,7 @@ public sealed class ArgumentShapeCheckTests
         {
             var random = new Random(seed);
             var schema = Schema(random, wild: true);
-            var check = ArgumentShapeCheck.TryCreate(schema);
+            var check = SchemaShapeCheck.TryCreate(schema);
             if (check is null)
             {
                 return;
@@ -74,7 +74,7 @@ public sealed class ArgumentShapeCheckTests
     [InlineData("""{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":false}""", """{"a":"x","a":"y"}""")]
     public void What_it_cannot_be_sure_of_is_left_to_the_evaluator(string schema, string arguments)
     {
-        var check = ArgumentShapeCheck.TryCreate(JsonElement.Parse(schema));
+        var check = SchemaShapeCheck.TryCreate(JsonElement.Parse(schema));
         Assert.NotNull(check);
         Assert.False(check.IsCertainlyValid(JsonElement.Parse(arguments)));
     }
@@ -86,7 +86,7 @@ public sealed class ArgumentShapeCheckTests
     [InlineData("""{"type":["object","null"]}""")]
     [InlineData("""{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}""")]
     public void A_schema_whose_top_it_does_not_cover_has_no_shape_check(string schema) =>
-        Assert.Null(ArgumentShapeCheck.TryCreate(JsonElement.Parse(schema)));
+        Assert.Null(SchemaShapeCheck.TryCreate(JsonElement.Parse(schema)));
 
     [Fact]
     public async Task Every_tool_the_platform_registers_gets_a_shape_check()
@@ -95,7 +95,7 @@ public sealed class ArgumentShapeCheckTests
         var tools = host.Services.GetServices<ITool>().ToList();
         Assert.Contains(tools, t => t.Name == "time.now");
         Assert.Contains(tools, t => t.Name == "shell.run");
-        Assert.All(tools, tool => Assert.True(ArgumentShapeCheck.TryCreate(tool.ParametersSchema) is not null, $"{tool.Name}: {tool.ParametersSchema}"));
+        Assert.All(tools, tool => Assert.True(SchemaShapeCheck.TryCreate(tool.ParametersSchema) is not null, $"{tool.Name}: {tool.ParametersSchema}"));
     }
 
     private static readonly EvaluationOptions Flag = new() { OutputFormat = OutputFormat.Flag };

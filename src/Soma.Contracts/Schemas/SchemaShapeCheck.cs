@@ -2,18 +2,18 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Soma.Tools.Invocation;
+namespace Soma.Contracts.Schemas;
 
 /// <summary>
-/// A tool's argument schema turned, once, into a plain check that needs no schema evaluator: an object of named
-/// properties, each a scalar or an array of scalars with the keywords the tool SDK writes (type, enum, minimum, maximum,
-/// exclusiveMinimum, exclusiveMaximum, minLength, maxLength, minItems, maxItems, items), required names and
-/// additionalProperties. <see cref="IsCertainlyValid"/> answers true only when the arguments are valid under JSON
-/// Schema 2020-12; false means "not certain", and the full evaluator decides and explains. A keyword outside this set
-/// (a pattern, a format, a reference, a nested object) makes its property "not certain" whenever it is present, and one at
-/// the top makes the whole schema fall back (<see cref="TryCreate"/> returns null).
+/// A schema (a tool's arguments, a workflow's input) turned, once, into a plain check that needs no schema evaluator: an
+/// object of named properties, each a scalar or an array of scalars with the keywords the tool SDK writes (type, enum,
+/// minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, minItems, maxItems, items), required names
+/// and additionalProperties. <see cref="IsCertainlyValid"/> answers true only when the value is valid under JSON Schema
+/// 2020-12; false means "not certain", and the full evaluator decides and explains. A keyword outside this set (a
+/// pattern, a reference, a nested object, a format unless it is read as an annotation) makes its property "not certain"
+/// whenever it is present, and one at the top makes the whole schema fall back (<see cref="TryCreate"/> returns null).
 /// </summary>
-internal sealed class ArgumentShapeCheck
+public sealed class SchemaShapeCheck
 {
     private static readonly HashSet<string> Annotations = new(StringComparer.Ordinal)
     {
@@ -25,7 +25,7 @@ internal sealed class ArgumentShapeCheck
     private readonly ulong _required;
     private readonly bool _closed;
 
-    private ArgumentShapeCheck(byte[][] names, Rule[] rules, ulong required, bool closed)
+    private SchemaShapeCheck(byte[][] names, Rule[] rules, ulong required, bool closed)
     {
         _names = names;
         _rules = rules;
@@ -34,7 +34,12 @@ internal sealed class ArgumentShapeCheck
     }
 
     /// <summary>The check for <paramref name="schema"/>, or null when its top level is not an object shape this covers.</summary>
-    public static ArgumentShapeCheck? TryCreate(JsonElement schema)
+    /// <param name="schema">The JSON Schema (draft 2020-12).</param>
+    /// <param name="formatIsAnnotation">
+    /// Whether <c>format</c> only annotates, as in draft 2020-12's default vocabulary and in an evaluator run with
+    /// annotations off (JsonSchema.Net as workflow inputs are checked). Otherwise a property with a format is "not certain".
+    /// </param>
+    public static SchemaShapeCheck? TryCreate(JsonElement schema, bool formatIsAnnotation = false)
     {
         if (schema.ValueKind != JsonValueKind.Object)
         {
@@ -55,7 +60,7 @@ internal sealed class ArgumentShapeCheck
                 case "properties" when keyword.Value.ValueKind == JsonValueKind.Object:
                     foreach (var property in keyword.Value.EnumerateObject())
                     {
-                        properties.Add((property.Name, Rule.From(property.Value, depth: 0)));
+                        properties.Add((property.Name, Rule.From(property.Value, depth: 0, formatIsAnnotation)));
                     }
 
                     break;
@@ -105,10 +110,11 @@ internal sealed class ArgumentShapeCheck
             mask |= 1UL << properties.FindIndex(p => p.Name == name);
         }
 
-        return new ArgumentShapeCheck([.. properties.Select(p => Encoding.UTF8.GetBytes(p.Name))], [.. properties.Select(p => p.Rule)], mask, closed);
+        return new SchemaShapeCheck([.. properties.Select(p => Encoding.UTF8.GetBytes(p.Name))], [.. properties.Select(p => p.Rule)], mask, closed);
     }
 
     /// <summary>True only when <paramref name="arguments"/> are valid under the schema; false when they may not be.</summary>
+    /// <param name="arguments">The value to check (a tool call's arguments, a run's input).</param>
     public bool IsCertainlyValid(JsonElement arguments)
     {
         if (arguments.ValueKind != JsonValueKind.Object)
@@ -208,7 +214,7 @@ internal sealed class ArgumentShapeCheck
 
         private Rule? Items { get; init; }
 
-        public static Rule From(JsonElement schema, int depth)
+        public static Rule From(JsonElement schema, int depth, bool formatIsAnnotation)
         {
             if (schema.ValueKind is JsonValueKind.True)
             {
@@ -247,7 +253,8 @@ internal sealed class ArgumentShapeCheck
                     "maxLength" => TryCount(value, out maxLength),
                     "minItems" => TryCount(value, out minItems),
                     "maxItems" => TryCount(value, out maxItems),
-                    "items" => (items = From(value, depth + 1)) is not null,
+                    "items" => (items = From(value, depth + 1, formatIsAnnotation)) is not null,
+                    "format" => formatIsAnnotation,
                     _ => Annotations.Contains(keyword.Name),
                 };
                 if (!known)

@@ -22,6 +22,9 @@ public sealed class CompiledSchemaParityTests
     // mutated event often takes another if/then branch or meets a closed object's known name in the wrong place.
     private static readonly string[] SchemaStrings = [.. CollectSchemaStrings()];
 
+    // Names a field may be added under: unknown ones, and every name the schemas know.
+    private static readonly string[] FieldNames = ["extra_0", "extra_1", "extra_2", .. SchemaStrings];
+
     private static readonly JsonNode?[] Values =
     [
         null, true, false, 0, 1, -1, 2, 0.5, -0.5, 1.0, 1e2, JsonNode.Parse("1e400"), JsonNode.Parse("-1e-400"), JsonNode.Parse("-0"),
@@ -173,18 +176,11 @@ public sealed class CompiledSchemaParityTests
             var names = target.Select(p => p.Key).ToList();
             switch (random.Next(7))
             {
-                case 0 when names.Count > 0: // drop a field
-                    target.Remove(names[random.Next(names.Count)]);
-                    break;
-                case 1 when names.Count > 0: // another value of any type
-                    target[names[random.Next(names.Count)]] = Values[random.Next(Values.Length)]?.DeepClone();
+                case 0 or 1 or 3: // a field dropped, given another value of any type, or added (unknown, or known elsewhere)
+                    JsonMutations.ChangeField(target, random, Values, FieldNames);
                     break;
                 case 2 when names.Count > 0: // another const, enum value or event type
                     target[names[random.Next(names.Count)]] = SchemaStrings[random.Next(SchemaStrings.Length)];
-                    break;
-                case 3: // an extra field, unknown or known elsewhere
-                    var name = random.Next(2) == 0 ? "extra_" + random.Next(3) : SchemaStrings[random.Next(SchemaStrings.Length)];
-                    target[name] = Values[random.Next(Values.Length)]?.DeepClone();
                     break;
                 case 4 when names.Count > 0: // a string edited at one end
                     var key = names[random.Next(names.Count)];

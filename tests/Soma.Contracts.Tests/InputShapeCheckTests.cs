@@ -121,21 +121,13 @@ public sealed class InputShapeCheckTests
         var root = JsonNode.Parse(json)!.AsObject();
         for (var i = 0; i < count; i++)
         {
-            var names = root.Select(p => p.Key).ToList();
-            switch (random.Next(5))
+            if (random.Next(4) == 0 && root["roles"] is JsonArray roles)
             {
-                case 0 when names.Count > 0: // drop a field
-                    root.Remove(names[random.Next(names.Count)]);
-                    break;
-                case 1 when names.Count > 0: // another value of any type
-                    root[names[random.Next(names.Count)]] = Values[random.Next(Values.Length)]?.DeepClone();
-                    break;
-                case 2 when root["roles"] is JsonArray roles: // a role added
-                    roles.Add(Values[random.Next(Values.Length)]?.DeepClone());
-                    break;
-                default: // a field, known to one of the schemas or not
-                    root[Names[random.Next(Names.Length)]] = Values[random.Next(Values.Length)]?.DeepClone();
-                    break;
+                roles.Add(JsonMutations.Pick(Values, random));
+            }
+            else
+            {
+                JsonMutations.ChangeField(root, random, Values, Names);
             }
         }
 

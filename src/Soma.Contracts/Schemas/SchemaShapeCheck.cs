@@ -113,17 +113,17 @@ public sealed class SchemaShapeCheck
         return new SchemaShapeCheck([.. properties.Select(p => Encoding.UTF8.GetBytes(p.Name))], [.. properties.Select(p => p.Rule)], mask, closed);
     }
 
-    /// <summary>True only when <paramref name="arguments"/> are valid under the schema; false when they may not be.</summary>
-    /// <param name="arguments">The value to check (a tool call's arguments, a run's input).</param>
-    public bool IsCertainlyValid(JsonElement arguments)
+    /// <summary>True only when <paramref name="value"/> is valid under the schema; false when it may not be.</summary>
+    /// <param name="value">The value to check (a tool call's arguments, a run's input).</param>
+    public bool IsCertainlyValid(JsonElement value)
     {
-        if (arguments.ValueKind != JsonValueKind.Object)
+        if (value.ValueKind != JsonValueKind.Object)
         {
             return false;
         }
 
         var seen = 0UL;
-        foreach (var property in arguments.EnumerateObject())
+        foreach (var property in value.EnumerateObject())
         {
             var index = IndexOf(property);
             if (index < 0)

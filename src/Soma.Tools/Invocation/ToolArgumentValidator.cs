@@ -10,7 +10,7 @@ namespace Soma.Tools.Invocation;
 /// <summary>
 /// Checks a call's arguments against its tool's <see cref="ITool.ParametersSchema"/> (JSON Schema 2020-12), before the
 /// policy is asked. Each schema is compiled once, on the tool's first call, into the evaluator's form and, where it is a
-/// flat object of scalars and arrays (every schema the tool SDK writes), into an <see cref="SchemaShapeCheck"/>. A valid
+/// flat object of scalars and arrays (every schema the tool SDK writes), into a <see cref="SchemaShapeCheck"/>. A valid
 /// call costs that check, or one evaluation in flag mode with annotations off when the check cannot vouch for it; only an
 /// invalid one is evaluated again to say which field is wrong and why.
 /// </summary>

@@ -68,6 +68,10 @@ internal sealed partial class RedisRecallCache : IRecallCache, IAsyncDisposable,
     public async ValueTask<RecallResponse?> GetAsync(RecallRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+
+        // WaitAsync below hands back a task that already finished without looking at the token, and Redis on loopback can
+        // answer before it is reached: a cancelled get would then answer instead of throwing.
+        cancellationToken.ThrowIfCancellationRequested();
         var scope = RecallCacheKey.Scope(request.Tenant, request.Namespace);
         if (_dirty.ContainsKey(scope) && !await TryIncrementAsync(scope, cancellationToken).ConfigureAwait(false))
         {

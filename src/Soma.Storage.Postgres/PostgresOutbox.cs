@@ -206,7 +206,10 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxEntry>> ListAsync(OutboxQuery query, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxEntry>> ListAsync(OutboxQuery query, CancellationToken cancellationToken = default) =>
+        OutboxBundles.ListAsync(query, rows => ListRowsAsync(rows, cancellationToken));
+
+    private async Task<IReadOnlyList<OutboxEntry>> ListRowsAsync(OutboxQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -343,7 +346,10 @@ internal sealed class PostgresOutbox(PostgresStore store, IOptions<OutboxOptions
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxEntry>> ListPartitionAsync(string tenantId, string partitionKey, Guid? after, int limit, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxEntry>> ListPartitionAsync(string tenantId, string partitionKey, Guid? after, int limit, CancellationToken cancellationToken = default) =>
+        OutboxBundles.ListAsync((rowsAfter, rows) => ListPartitionRowsAsync(tenantId, partitionKey, rowsAfter, rows, cancellationToken), after, limit);
+
+    private async Task<IReadOnlyList<OutboxEntry>> ListPartitionRowsAsync(string tenantId, string partitionKey, Guid? after, int limit, CancellationToken cancellationToken)
     {
         using var connection = await store.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();

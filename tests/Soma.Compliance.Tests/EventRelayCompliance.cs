@@ -44,18 +44,7 @@ public abstract class EventRelayCompliance<TEngine>(TEngine engine) : Compliance
         });
 
         using var reading = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var received = new List<BusDelivery>();
-        var subscriber = Task.Run(async () =>
-        {
-            await foreach (var delivery in bus.SubscribeAsync(new BusSubscription(EventSubjects.Tenant(tenant)), reading.Token))
-            {
-                received.Add(delivery);
-                if (received.Count == 3)
-                {
-                    return;
-                }
-            }
-        });
+        var (received, subscriber) = Receive(bus, tenant, 3, reading.Token);
 
         var pass = await relay.PassAsync(sink.Route, sink, "relay-1", 50, tenant, CancellationToken.None);
         Assert.Equal(new RelayPass(3, 2, 1, 1, null), pass);
@@ -100,6 +89,68 @@ public abstract class EventRelayCompliance<TEngine>(TEngine engine) : Compliance
         var pass = await relay.PassAsync(sink.Route, sink, "relay-1", 50, tenant, CancellationToken.None);
         Assert.Equal(1, pass.DeadLettered);
         Assert.Contains("/tenant_id", (await Ports.Outbox.GetAsync(tenant, mismatch.Id))!.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_commit_s_events_in_one_row_are_published_one_by_one_in_order_and_one_invalid_event_holds_back_its_whole_row()
+    {
+        await using var services = Services();
+        var (relay, sink, bus) = (services.GetRequiredService<OutboxRelay>(), services.GetRequiredService<EventPublishSink>(), services.GetRequiredService<IEventBus>());
+        var tenant = NewTenant();
+        var session = Guid.CreateVersion7();
+        var ids = services.GetRequiredService<IIdGenerator>();
+
+        // Two commits of three events each (decision 0017); in the second the middle event loses its required content.
+        var good = Enumerable.Range(0, 3).Select(i => Event(tenant, session, $"good {i}", ids)).ToList();
+        var bad = Enumerable.Range(0, 3).Select(i => Event(tenant, session, $"bad {i}", ids)).ToList();
+        var broken = JsonNode.Parse(bad[1].Payload)!;
+        broken["data"]!.AsObject().Remove("content");
+        bad[1] = bad[1] with { Payload = broken.ToJsonString() };
+        var (goodRow, badRow) = (Assert.Single(OutboxBundles.Pack(good)), Assert.Single(OutboxBundles.Pack(bad)));
+        await InTransactionAsync(async tx =>
+        {
+            Assert.True(await Ports.Outbox.AppendAsync(tx, goodRow));
+            Assert.True(await Ports.Outbox.AppendAsync(tx, badRow));
+        });
+
+        using var reading = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (received, subscriber) = Receive(bus, tenant, 4, reading.Token);
+
+        // Two rows claimed: the first sent (its three events published), the second dead-lettered, naming its event.
+        var pass = await relay.PassAsync(sink.Route, sink, "relay-1", 50, tenant, CancellationToken.None);
+        Assert.Equal(new RelayPass(2, 1, 1, 1, null), pass);
+        Assert.Equal(OutboxStatus.Sent, (await Ports.Outbox.GetAsync(tenant, goodRow.Id))!.Status);
+        var dead = (await Ports.Outbox.GetAsync(tenant, badRow.Id))!;
+        Assert.Equal(OutboxStatus.DeadLettered, dead.Status);
+        Assert.Contains(bad[1].Id.ToString(), dead.LastError, StringComparison.Ordinal);
+        Assert.Contains("/data", dead.LastError, StringComparison.Ordinal);
+
+        // The audit event of the refusal follows; none of the refused row's events was published.
+        await relay.PassAsync(sink.Route, sink, "relay-1", 50, tenant, CancellationToken.None);
+        await subscriber.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(good.Select(e => e.Id), received.Take(3).Select(d => d.Id));
+        Assert.Equal(good.Select(e => e.Payload), received.Take(3).Select(d => Encoding.UTF8.GetString(d.Payload.Span)));
+        Assert.All(received.Take(3), d => Assert.Equal(EventSubjects.For(tenant, SchemaNames.Conversation), d.Subject));
+        Assert.Equal(EventSubjects.For(tenant, SchemaNames.Audit), received[3].Subject);
+        Assert.DoesNotContain(received, d => bad.Any(e => e.Id == d.Id));
+    }
+
+    // The tenant's deliveries, collected until there are count of them.
+    private static (List<BusDelivery> Received, Task Done) Receive(IEventBus bus, string tenant, int count, CancellationToken cancellationToken)
+    {
+        var received = new List<BusDelivery>();
+        var done = Task.Run(async () =>
+        {
+            await foreach (var delivery in bus.SubscribeAsync(new BusSubscription(EventSubjects.Tenant(tenant)), cancellationToken))
+            {
+                received.Add(delivery);
+                if (received.Count == count)
+                {
+                    return;
+                }
+            }
+        });
+        return (received, done);
     }
 
     private ServiceProvider Services()

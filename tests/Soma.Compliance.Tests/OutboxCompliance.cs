@@ -772,6 +772,56 @@ public abstract class OutboxCompliance<TEngine>(TEngine engine) : ComplianceSuit
     }
 
     [Fact]
+    public async Task A_commit_s_events_in_one_row_are_listed_and_paged_as_events_even_from_inside_the_row()
+    {
+        var tenant = NewTenant();
+        // Seven events of one run in time order: the first alone, then two commits of four and of two (decision 0017).
+        var events = Enumerable.Range(0, 7).Select(i => Message(
+                tenant, topic: i % 2 == 0 ? "agent.steps.v1" : "agent.runs.v1", payload: $"{{\"n\": {i}, \"text\": \"wörld ✓ {i}\"}}", partitionKey: "run-1",
+                createdAt: Start.AddMilliseconds(i)))
+            .Select((e, i) => Guid.CreateVersion7(Start.AddMilliseconds(i)) is var id ? e with { Id = id, DedupeKey = id.ToString() } : e)
+            .ToList();
+        var rows = new[] { events[..1], OutboxBundles.Pack(events[1..5]), OutboxBundles.Pack(events[5..]) };
+        Assert.All(rows, r => Assert.Single(r));
+        await InTransactionAsync(async tx =>
+        {
+            foreach (var row in rows)
+            {
+                await Outbox.AppendManyAsync(tx, row);
+            }
+        });
+
+        // The whole log, then from inside a row, from a row's last event, and page by page: the events, each whole.
+        var listed = await Outbox.ListPartitionAsync(tenant, "run-1", null, 100);
+        Assert.Equal(events.Select(e => (e.Id, e.Topic, e.Payload)), listed.Select(e => (e.Message.Id, e.Message.Topic, e.Message.Payload)));
+        Assert.Equal(events.Select(e => e.CreatedAt.ToUnixTimeMilliseconds()), listed.Select(e => e.Message.CreatedAt.ToUnixTimeMilliseconds()));
+        Assert.Equal(events.Skip(3).Select(e => e.Id), (await Outbox.ListPartitionAsync(tenant, "run-1", events[2].Id, 100)).Select(e => e.Message.Id));
+        Assert.Equal(events.Skip(5).Select(e => e.Id), (await Outbox.ListPartitionAsync(tenant, "run-1", events[4].Id, 100)).Select(e => e.Message.Id));
+        var paged = new List<Guid>();
+        Guid? after = null;
+        while (await Outbox.ListPartitionAsync(tenant, "run-1", after, 2) is { Count: > 0 } page)
+        {
+            Assert.True(page.Count <= 2);
+            paged.AddRange(page.Select(e => e.Message.Id));
+            after = page[^1].Message.Id;
+        }
+
+        Assert.Equal(events.Select(e => e.Id), paged);
+
+        // Listing by topic answers only the events of that topic, inside rows too, by time and after an event.
+        string[] steps = ["agent.steps.v1"];
+        Assert.Equal([events[0].Id, events[2].Id, events[4].Id, events[6].Id], (await Outbox.ListAsync(new OutboxQuery(steps, 10) { TenantId = tenant })).Select(e => e.Message.Id));
+        Assert.Equal([events[4].Id, events[6].Id], (await Outbox.ListAsync(new OutboxQuery(steps, 10) { TenantId = tenant, After = events[2].Id })).Select(e => e.Message.Id));
+        Assert.Equal([events[4].Id, events[6].Id], (await Outbox.ListAsync(new OutboxQuery(steps, 10) { TenantId = tenant, CreatedFrom = Start.AddMilliseconds(3) })).Select(e => e.Message.Id));
+        Assert.Equal([events[0].Id, events[2].Id], (await Outbox.ListAsync(new OutboxQuery(steps, 2) { TenantId = tenant })).Select(e => e.Message.Id));
+
+        // Delivery claims rows: three, the events of a commit together, in order.
+        var claimed = await Outbox.ClaimAsync(new OutboxClaimRequest("w", 10, Lease) { TenantId = tenant });
+        Assert.Equal([events[0].Id, events[4].Id, events[6].Id], claimed.Select(c => c.Message.Id));
+        Assert.Equal(events[1..5].Select(e => e.Id), OutboxBundles.Unpack(claimed[1].Message).Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Appending_many_stores_each_row_as_single_appends_would_and_skips_existing_and_repeated_keys()
     {
         var tenant = NewTenant();

@@ -6,6 +6,7 @@ using NATS.Client.JetStream;
 using Npgsql;
 using Soma.Contracts.Schemas;
 using Soma.Core.Messaging;
+using Soma.Core.Storage;
 
 namespace Soma.Testing;
 
@@ -260,12 +261,18 @@ public sealed partial class ScaleOutScenario
         var rows = new List<OutboxRow>();
         await using var db = new NpgsqlConnection(_connectionString);
         await db.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT id, topic, status FROM outbox WHERE topic = ANY(@topics)", db);
-        command.Parameters.AddWithValue("topics", EventPublishSink.EventTopics(SchemaRegistry.Default).ToArray());
+        // A run commit's events share one row (decision 0017): each of its events counts, with the row's status.
+        await using var command = new NpgsqlCommand("SELECT id, topic, status, payload FROM outbox WHERE topic = ANY(@topics)", db);
+        command.Parameters.AddWithValue("topics", EventPublishSink.EventTopics(SchemaRegistry.Default).Append(OutboxBundles.Topic).ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new OutboxRow(reader.GetGuid(0), reader.GetString(1), reader.GetInt16(2)));
+            var (id, topic, status) = (reader.GetGuid(0), reader.GetString(1), reader.GetInt16(2));
+            var events = topic == OutboxBundles.Topic
+                ? OutboxBundles.Unpack(new OutboxMessage { Id = id, TenantId = "", Topic = topic, DedupeKey = "", Payload = reader.GetString(3), CreatedAt = default })
+                    .Select(e => (e.Id, e.Topic))
+                : [(id, topic)];
+            rows.AddRange(events.Select(e => new OutboxRow(e.Id, e.Topic, status)));
         }
 
         return rows;

@@ -44,7 +44,8 @@ public sealed partial class EventPublishSink : IOutboxSink
         _validator = new EventValidator(schemas);
         _audit = audit;
         _logger = logger;
-        Route = options.Value.Route("events", [.. EventTopics(schemas)]);
+        // Bundles (decision 0017: a run commit's events in one row) go this way too, each of their events published.
+        Route = options.Value.Route("events", [.. EventTopics(schemas), OutboxBundles.Topic]);
         var meter = meterFactory.Create(MeterName);
         _published = SomaMeters.EventsPublished.CreateCounter<long>(meter);
         _rejected = SomaMeters.EventsRejected.CreateCounter<long>(meter);
@@ -66,29 +67,25 @@ public sealed partial class EventPublishSink : IOutboxSink
     {
         ArgumentNullException.ThrowIfNull(entries);
 
-        // Validate everything first, then start every publish in order (the bus keeps the order of one connection),
-        // then collect the outcomes in order.
-        var publishes = new Task<BusPublishResult>?[entries.Count];
-        var refusals = new string?[entries.Count];
+        // Validate everything first (each event of a bundle: one refused event refuses its whole row, and none of its
+        // events is published), then start every publish in order (the bus keeps the order of one connection), then
+        // collect the outcomes row by row.
+        var publishes = new Task<BusPublishResult>[entries.Count][];
+        var refusals = new (string Reason, string Schema)?[entries.Count];
         for (var i = 0; i < entries.Count; i++)
         {
-            refusals[i] = Check(entries[i].Message);
-            if (refusals[i] is null)
-            {
-                var message = entries[i].Message;
-                using var activity = StartPublish(message);
-                publishes[i] = _bus.PublishAsync(new BusMessage(message.Id, EventSubjects.For(message.TenantId, message.Topic), Encoding.UTF8.GetBytes(message.Payload)), cancellationToken);
-            }
+            (var events, refusals[i]) = Unpack(entries[i].Message);
+            publishes[i] = refusals[i] is null ? [.. events.Select(message => Publish(message, cancellationToken))] : [];
         }
 
         var result = new SinkResult();
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
-            if (refusals[i] is { } reason)
+            if (refusals[i] is var (reason, schema))
             {
                 _rejections[entry.Message.Id] = reason;
-                _rejected.Add(1, new("tenant", entry.Message.TenantId), new("schema", entry.Message.Topic));
+                _rejected.Add(1, new("tenant", entry.Message.TenantId), new("schema", schema));
                 LogRejected(_logger, entry.Message.Topic, entry.Message.Id, entry.Message.TenantId, reason);
                 result.Refused.Add(new OutboxRefusal(entry, reason, DeadLetterNow: true));
                 continue;
@@ -96,7 +93,11 @@ public sealed partial class EventPublishSink : IOutboxSink
 
             try
             {
-                await publishes[i]!.ConfigureAwait(false);
+                foreach (var publish in publishes[i])
+                {
+                    await publish.ConfigureAwait(false);
+                }
+
                 result.Sent.Add(entry);
             }
             catch (EventBusException ex) when (ex.IsTransient)
@@ -104,18 +105,50 @@ public sealed partial class EventPublishSink : IOutboxSink
                 result.TransientError = ex.Message;
                 result.Handled = i;
                 _failed.Add(entries.Count - i, new KeyValuePair<string, object?>("kind", "transient"));
-                ObserveRest(publishes, i + 1);
+                ObserveRest(publishes, i);
                 return result;
             }
             catch (EventBusException ex)
             {
                 _failed.Add(1, new KeyValuePair<string, object?>("kind", "refused"));
+                ObserveRest([publishes[i]], 0);
                 result.Refused.Add(new OutboxRefusal(entry, $"the bus refused the event: {ex.Message}"));
             }
         }
 
         result.Handled = entries.Count;
         return result;
+    }
+
+    private Task<BusPublishResult> Publish(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        using var activity = StartPublish(message);
+        return _bus.PublishAsync(new BusMessage(message.Id, EventSubjects.For(message.TenantId, message.Topic), Encoding.UTF8.GetBytes(message.Payload)), cancellationToken);
+    }
+
+    // A row's events (a bundle's, or the row itself) and the refusal of the first that is not valid (with its schema),
+    // or of a bundle that cannot be read.
+    private (IReadOnlyList<OutboxMessage> Events, (string Reason, string Schema)? Refusal) Unpack(OutboxMessage row)
+    {
+        IReadOnlyList<OutboxMessage> events;
+        try
+        {
+            events = OutboxBundles.Unpack(row);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            return ([], ($"the bundle of events cannot be read: {ex.Message}", row.Topic));
+        }
+
+        foreach (var message in events)
+        {
+            if (Check(message) is { } refusal)
+            {
+                return (events, (OutboxBundles.IsBundle(row) ? $"event {message.Id} ({message.Topic}) of the bundle: {refusal}" : refusal, message.Topic));
+            }
+        }
+
+        return (events, null);
     }
 
     // A producer span per event, in the trace of the request that wrote it (the envelope's trace_id and span_id), so a
@@ -174,7 +207,8 @@ public sealed partial class EventPublishSink : IOutboxSink
     public Task OnSentAsync(IReadOnlyList<OutboxEntry> sent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sent);
-        foreach (var group in sent.GroupBy(e => e.Message.Topic, StringComparer.Ordinal))
+        // Counted per event: a bundle's events by their own schemas.
+        foreach (var group in sent.SelectMany(e => OutboxBundles.Unpack(e.Message)).GroupBy(e => e.Topic, StringComparer.Ordinal))
         {
             _published.Add(group.Count(), new KeyValuePair<string, object?>("schema", group.Key));
         }
@@ -229,11 +263,14 @@ public sealed partial class EventPublishSink : IOutboxSink
     }
 
     // Publishes after a transient failure are not waited for, but their exceptions must be observed.
-    private static void ObserveRest(Task<BusPublishResult>?[] publishes, int from)
+    private static void ObserveRest(Task<BusPublishResult>[][] publishes, int from)
     {
         for (var i = from; i < publishes.Length; i++)
         {
-            publishes[i]?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            foreach (var publish in publishes[i])
+            {
+                publish.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 

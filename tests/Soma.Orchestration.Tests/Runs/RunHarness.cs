@@ -120,7 +120,7 @@ internal sealed class RunHarness : IAsyncDisposable
         var events = new List<JsonElement>();
         while (await Outbox.ClaimAsync(new OutboxClaimRequest("reader", 500, TimeSpan.FromMinutes(5)) { TenantId = tenant }) is { Count: > 0 } batch)
         {
-            events.AddRange(batch.Select(e => JsonDocument.Parse(e.Message.Payload).RootElement.Clone()));
+            events.AddRange(batch.SelectMany(e => OutboxBundles.Unpack(e.Message)).Select(m => JsonDocument.Parse(m.Payload).RootElement.Clone()));
         }
 
         return events;

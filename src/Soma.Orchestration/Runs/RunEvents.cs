@@ -81,6 +81,7 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     {
         var collected = new Collected(this);
         await work(new Collected.Ahead(collected)).ConfigureAwait(false);
+        collected.Pack();
         return collected;
     }
 
@@ -129,14 +130,20 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         private readonly List<OutboxMessage> _messages = [];
         private readonly List<(RunRecord Run, Guid Id, string Type, string Payload)> _seen = [];
 
-        /// <summary>The outbox messages to write with the commit.</summary>
-        public IReadOnlyList<OutboxMessage> Messages => _messages;
+        /// <summary>
+        /// The outbox rows to write with the commit: its events, in one row when there are several (decision 0017), made
+        /// when the collecting work ended, not inside the transaction.
+        /// </summary>
+        public IReadOnlyList<OutboxMessage> Rows { get; private set; } = [];
 
         public void Add(OutboxMessage message, RunRecord run, Guid id, string type, string payload)
         {
             _messages.Add(message);
             _seen.Add((run, id, type, payload));
         }
+
+        // Once, when the collecting work has ended.
+        public void Pack() => Rows = OutboxBundles.Pack(_messages);
 
         /// <summary>Shows each event to the observers, in order, inside <paramref name="transaction"/>, which committed it.</summary>
         public async Task NotifyAsync(IStoreTransaction transaction, CancellationToken cancellationToken)

@@ -91,9 +91,6 @@ public sealed partial class RunExecutor
                 }
             }).ConfigureAwait(false);
 
-            // The commit's events go in one outbox row (decision 0017), made here, not inside the shared transaction.
-            var rows = OutboxBundles.Pack(ahead.Messages);
-
             // Events the writes add go to the outbox together, after the run's row: one round trip on PostgreSQL.
             var committed = await executor._committer.RunAsync(
                 (transaction, token) => executor._events.HoldingAsync(transaction, () => CommitCoreAsync(transaction, token), token), cancellationToken).ConfigureAwait(false);
@@ -109,7 +106,7 @@ public sealed partial class RunExecutor
                     WaitingFor = waitingFor,
                     WakeAt = wakeAt,
                     ReleaseLease = release,
-                    Events = rows,
+                    Events = ahead.Rows,
                     Last = writes is null && !executor._events.ObserversWrite(changed),
                 }, token).ConfigureAwait(false);
                 if (!result.Committed)

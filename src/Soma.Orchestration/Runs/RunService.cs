@@ -156,7 +156,7 @@ public sealed class RunService(
                 await _events.AppendAsync(key, run, new RunStarted(run.Version, RunEvents.Workflow(run), lease.Owner), cancellationToken).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
-        var accepted = await runs.CreateAsync(transaction, new RunAcceptance(run) { Events = OutboxBundles.Pack(ahead.Messages), Last = alone && !_events.ObserversWrite(run) }, cancellationToken).ConfigureAwait(false);
+        var accepted = await runs.CreateAsync(transaction, new RunAcceptance(run) { Events = ahead.Rows, Last = alone && !_events.ObserversWrite(run) }, cancellationToken).ConfigureAwait(false);
         if (accepted.Id != run.Id)
         {
             return new RunStartResult.Accepted(accepted, Existing: true);

@@ -143,8 +143,8 @@ public static class RunnerLoad
 
     private static async Task PrintRoundAsync(List<(string Name, IAsyncDisposable Owner, Ports Ports)> engines, (string, int)[] modes, TimeSpan duration, bool warmUp)
     {
-        Console.WriteLine($"| engine | mode | steps/s | step p50 (ms) | step p99 (ms) | runs | CPU ms/step |");
-        Console.WriteLine($"|---|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine($"| engine | mode | steps/s | step p50 (ms) | step p99 (ms) | runs | CPU ms/step | KiB allocated/step |");
+        Console.WriteLine($"|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, _, ports) in engines)
         {
             if (ports.Baseline is { } baseline)
@@ -152,7 +152,7 @@ public static class RunnerLoad
                 // The server's own pace, sampled right before its rows: the disk's fsync rate drifts minute to minute.
                 var commits = await baseline(TimeSpan.FromSeconds(Math.Min(2, duration.TotalSeconds)));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | one connection, a commit per insert (baseline, commits/s) | {commits:F0} | | | | |"));
+                    $"| {name} | one connection, a commit per insert (baseline, commits/s) | {commits:F0} | | | | | |"));
             }
 
             foreach (var (mode, concurrency) in modes)
@@ -164,20 +164,22 @@ public static class RunnerLoad
 
                 var result = await MeasureAsync(ports, concurrency, duration);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {mode} | {result.StepsPerSecond:F0} | {result.P50:F2} | {result.P99:F2} | {result.Runs} | {result.CpuPerStep:F3} |"));
+                    $"| {name} | {mode} | {result.StepsPerSecond:F0} | {result.P50:F2} | {result.P99:F2} | {result.Runs} | {result.CpuPerStep:F3} | {result.KibPerStep:F1} |"));
             }
         }
     }
 
     // CPU ms/step: this process's processor time (every thread: ours, the SQLite engine, Npgsql) over the steps run, a
-    // figure the disk's drift does not move, unlike steps/s.
-    private static async Task<(double StepsPerSecond, double P50, double P99, int Runs, double CpuPerStep)> MeasureAsync(Ports p, int concurrency, TimeSpan duration)
+    // figure the disk's drift does not move, unlike steps/s. KiB allocated/step: the managed heap allocations of every
+    // thread over the steps run (the garbage collector's work grows with them), as steady as the CPU figure.
+    private static async Task<(double StepsPerSecond, double P50, double P99, int Runs, double CpuPerStep, double KibPerStep)> MeasureAsync(Ports p, int concurrency, TimeSpan duration)
     {
         var latencies = new List<double>();
         var finished = new List<RunRecord>();
         var runs = 0;
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var started = Stopwatch.GetTimestamp();
         p.HandOff?.Open("bench", TimeSpan.FromMinutes(1), concurrency);
         try
@@ -216,6 +218,7 @@ public static class RunnerLoad
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
 
         // Latencies are read from the committed checkpoints after the clock stopped, so reading them costs nothing above.
         foreach (var run in finished)
@@ -237,7 +240,8 @@ public static class RunnerLoad
         }
 
         latencies.Sort();
-        return (runs * Steps / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), runs, runs == 0 ? 0 : cpu / (runs * Steps));
+        return (runs * Steps / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), runs, runs == 0 ? 0 : cpu / (runs * Steps),
+            runs == 0 ? 0 : allocated / 1024.0 / (runs * Steps));
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];

@@ -6,7 +6,7 @@ using SQLitePCL;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>
-/// One INSERT compiled once on the writer connection and bound by position through SQLitePCLRaw, the binding
+/// One INSERT (or a keyed UPDATE, as a run's commit) compiled once on the writer connection and bound by position through SQLitePCLRaw, the binding
 /// Microsoft.Data.Sqlite itself runs on. Kept for the rows written most (an outbox row per event, an audit row per
 /// decision, a run, a message and a session event per accepted message): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a data reader
 /// on every execution (about 2.5 KiB per row); here text is encoded to UTF-8 into a stack or pooled buffer and copied
@@ -107,6 +107,30 @@ internal sealed class SqliteInsert : IDisposable
             return raw.sqlite3_step(_statement) switch
             {
                 raw.SQLITE_ROW => raw.sqlite3_column_int64(_statement, 0),
+                raw.SQLITE_DONE => null,
+                var rc => throw Failure(rc),
+            };
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+            raw.sqlite3_clear_bindings(_statement);
+        }
+    }
+
+    /// <summary>
+    /// Runs a statement with a <c>RETURNING</c> clause of two integers (an <c>UPDATE</c> of one row by its key) and returns
+    /// them, or <see langword="null"/> when no row matched; its bindings are cleared either way. SQLite makes every change
+    /// in the first step.
+    /// </summary>
+    /// <exception cref="Core.Storage.StoreException">SQLite refused the change.</exception>
+    public (long First, long Second)? ExecuteReturningPair()
+    {
+        try
+        {
+            return raw.sqlite3_step(_statement) switch
+            {
+                raw.SQLITE_ROW => (raw.sqlite3_column_int64(_statement, 0), raw.sqlite3_column_int64(_statement, 1)),
                 raw.SQLITE_DONE => null,
                 var rc => throw Failure(rc),
             };

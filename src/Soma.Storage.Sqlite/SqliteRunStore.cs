@@ -141,7 +141,7 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
     }
 
     /// <inheritdoc />
-    public async Task<RunCommitResult> CommitAsync(IStoreTransaction transaction, RunCommit commit, CancellationToken cancellationToken = default)
+    public Task<RunCommitResult> CommitAsync(IStoreTransaction transaction, RunCommit commit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(commit);
         var own = store.Own(transaction);
@@ -149,30 +149,23 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         // A step of a running run leaves it running: that statement does not set the state, so runs_runnable (whose
         // condition reads the state) is not rewritten by every step's commit (one page of the log fewer per step). A run
         // that was not running (its first start from accepted, a resume) takes the statement that sets it.
-        var read = commit.State == RunState.Running
-            ? await UpdateAsync(own, commit, now, stillRunning: true, cancellationToken).ConfigureAwait(false)
-            : null;
-        read ??= await UpdateAsync(own, commit, now, stillRunning: false, cancellationToken).ConfigureAwait(false);
+        var read = commit.State == RunState.Running ? Update(own, commit, now, stillRunning: true) : null;
+        read ??= Update(own, commit, now, stillRunning: false);
         if (read is not { } updated)
         {
-            return RunCommitResult.Refused;
+            return Task.FromResult(RunCommitResult.Refused);
         }
 
         var (version, checkpointVersion) = updated;
 
         if (commit.Checkpoint is { } checkpoint)
         {
-            using var insert = own.CreateCommand("""
+            own.Insert("""
                 INSERT INTO checkpoints (tenant_id, run_id, version, format_version, state, created_at)
-                VALUES ($tenant, $run, $version, $format, $state, $now)
-                """);
-            insert.Parameters.AddWithValue("$tenant", commit.TenantId);
-            insert.Parameters.AddWithValue("$run", Id(commit.RunId));
-            insert.Parameters.AddWithValue("$version", checkpointVersion);
-            insert.Parameters.AddWithValue("$format", checkpoint.FormatVersion);
-            insert.Parameters.AddWithValue("$state", checkpoint.State);
-            insert.Parameters.AddWithValue("$now", Ticks(now));
-            await ExecuteAsync(insert, "write a checkpoint", cancellationToken).ConfigureAwait(false);
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """, "write a checkpoint")
+                .Text(1, commit.TenantId).Id(2, commit.RunId).Integer(3, checkpointVersion).Integer(4, checkpoint.FormatVersion)
+                .Text(5, checkpoint.State).Integer(6, Ticks(now)).Execute();
         }
 
         foreach (var message in commit.Events)
@@ -180,20 +173,23 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
             SqliteOutbox.Insert(own, message);
         }
 
-        return new RunCommitResult(true, version, checkpointVersion);
+        return Task.FromResult(new RunCommitResult(true, version, checkpointVersion));
     }
 
+    // Bound by position (a compiled statement kept on the writer, no command or data reader per commit): ?1 checkpoint
+    // increment, ?2 output, ?3 error, ?4 waiting for, ?5 wake at, ?6 now, ?7 release the lease, ?8 tenant, ?9 run id,
+    // ?10 expected version, ?11 lease owner, ?12 state (only where the statement sets it).
     private const string UpdateSet = """
-        version = version + 1, checkpoint_version = checkpoint_version + $checkpoint,
-            output = $output, error = $error, waiting_for = $waitingFor, wake_at = $wakeAt, updated_at = $now,
-            lease_owner = CASE WHEN $release THEN NULL ELSE lease_owner END,
-            lease_expires_at = CASE WHEN $release THEN NULL ELSE lease_expires_at END
+        version = version + 1, checkpoint_version = checkpoint_version + ?1,
+            output = ?2, error = ?3, waiting_for = ?4, wake_at = ?5, updated_at = ?6,
+            lease_owner = CASE WHEN ?7 THEN NULL ELSE lease_owner END,
+            lease_expires_at = CASE WHEN ?7 THEN NULL ELSE lease_expires_at END
         """;
 
-    private const string UpdateWhere = "tenant_id = $tenant AND id = $id AND version = $expected AND ($owner IS NULL OR lease_owner = $owner)";
+    private const string UpdateWhere = "tenant_id = ?8 AND id = ?9 AND version = ?10 AND (?11 IS NULL OR lease_owner = ?11)";
 
     private const string UpdateSql = $"""
-        UPDATE runs SET state = $state, ended_at = CASE WHEN $state IN (3, 4, 5) THEN $now ELSE NULL END,
+        UPDATE runs SET state = ?12, ended_at = CASE WHEN ?12 IN (3, 4, 5) THEN ?6 ELSE NULL END,
             {UpdateSet}
         WHERE {UpdateWhere}
         RETURNING version, checkpoint_version
@@ -207,28 +203,18 @@ internal sealed class SqliteRunStore(SqliteStore store) : IRunStore
         """;
 
     // The run's new version and checkpoint version, or null when no row matched: fenced, or (stillRunning) not running.
-    private static async Task<(long Version, long CheckpointVersion)?> UpdateAsync(
-        SqliteStoreTransaction own, RunCommit commit, DateTimeOffset now, bool stillRunning, CancellationToken cancellationToken)
+    private static (long Version, long CheckpointVersion)? Update(SqliteStoreTransaction own, RunCommit commit, DateTimeOffset now, bool stillRunning)
     {
-        using var update = own.CreateCommand(stillRunning ? StillRunningSql : UpdateSql);
+        var update = own.Insert(stillRunning ? StillRunningSql : UpdateSql, "commit a run");
         if (!stillRunning)
         {
-            update.Parameters.AddWithValue("$state", (int)commit.State);
+            update.Integer(12, (int)commit.State);
         }
 
-        update.Parameters.AddWithValue("$checkpoint", commit.Checkpoint is null ? 0 : 1);
-        update.Parameters.AddWithValue("$output", OrNull(commit.Output));
-        update.Parameters.AddWithValue("$error", OrNull(commit.Error));
-        update.Parameters.AddWithValue("$waitingFor", OrNull(commit.WaitingFor));
-        update.Parameters.AddWithValue("$wakeAt", commit.WakeAt is { } wake ? Ticks(wake) : DBNull.Value);
-        update.Parameters.AddWithValue("$now", Ticks(now));
-        update.Parameters.AddWithValue("$release", commit.ReleaseLease);
-        update.Parameters.AddWithValue("$tenant", commit.TenantId);
-        update.Parameters.AddWithValue("$id", Id(commit.RunId));
-        update.Parameters.AddWithValue("$expected", commit.ExpectedVersion);
-        update.Parameters.AddWithValue("$owner", OrNull(commit.LeaseOwner));
-        using var reader = await update.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+        return update.Integer(1, commit.Checkpoint is null ? 0 : 1).Text(2, commit.Output).Text(3, commit.Error).Text(4, commit.WaitingFor)
+            .Integer(5, commit.WakeAt is { } wake ? Ticks(wake) : null).Integer(6, Ticks(now)).Integer(7, commit.ReleaseLease ? 1 : 0)
+            .Text(8, commit.TenantId).Id(9, commit.RunId).Integer(10, commit.ExpectedVersion).Text(11, commit.LeaseOwner)
+            .ExecuteReturningPair();
     }
 
     private static RunRecord Read(DbDataReader r) => new(

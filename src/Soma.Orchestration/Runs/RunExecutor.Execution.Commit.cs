@@ -146,6 +146,7 @@ public sealed partial class RunExecutor
 
         private static EventError ToEventError(StepError error) => new(error.Code, error.Message, error.Retryable);
 
-        private static long? OutputBytes(JsonElement? output) => output is { } o ? System.Text.Encoding.UTF8.GetByteCount(o.GetRawText()) : null;
+        // The output's UTF-8 length, read from the element's own bytes: its text is not made just to be measured.
+        private static long? OutputBytes(JsonElement? output) => output is { } o ? System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(o).Length : null;
     }
 }

@@ -89,14 +89,20 @@ public sealed partial class RunExecutor
 
                 if (scan.Failed is null)
                 {
-                    if (_deferred.Count > 0 && scan.Ready.Any(w => w.Step.HasSideEffects && !_inFlight.ContainsKey(w.Key)))
+                    if (_deferred.Count > 0 && SideEffectReady(scan))
                     {
                         // A side-effecting step starts only from committed inputs: a crash must not re-run what fed it.
                         await FlushAsync().ConfigureAwait(false);
                         continue;
                     }
 
-                    var starting = scan.Ready.Where(w => !_inFlight.ContainsKey(w.Key)).ToList();
+                    // The steps ready and not running yet (scan.Ready keeps them, the others dropped in place).
+                    var starting = scan.Ready;
+                    if (_inFlight.Count > 0)
+                    {
+                        starting.RemoveAll(w => _inFlight.ContainsKey(w.Key));
+                    }
+
                     var alone = starting.Count == 1 && _inFlight.Count == 0;
                     foreach (var work in starting)
                     {
@@ -156,6 +162,19 @@ public sealed partial class RunExecutor
                     return;
                 }
             }
+        }
+
+        private bool SideEffectReady(RunScan scan)
+        {
+            foreach (var work in scan.Ready)
+            {
+                if (work.Step.HasSideEffects && !_inFlight.ContainsKey(work.Key))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         // The next step to finish, or null when the deferred results' time is up first.

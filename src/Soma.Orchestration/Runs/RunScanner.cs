@@ -22,23 +22,27 @@ internal sealed class RunScanner(WorkflowDefinition workflow, RunCheckpoint stat
     /// <summary>Walks the workflow in dependency order and says what the run can do next at <paramref name="now"/>.</summary>
     public RunScan Scan(DateTimeOffset now)
     {
+        // A run is scanned after each step, so a scan allocates only for the steps it finds ready (their inputs): walked by
+        // index, without LINQ, and a done step's inputs never gathered. Gathering every step's inputs on every scan made
+        // a run's allocations grow with the square of its steps.
         var scan = new RunScan(_state);
-        foreach (var nodeId in _workflow.TopologicalOrder)
+        var order = _workflow.TopologicalOrder;
+        for (var i = 0; i < order.Count; i++)
         {
-            if (_workflow.TryGetLoop(nodeId, out var loop))
+            if (_workflow.TryGetLoop(order[i], out var loop))
             {
                 ScanLoop(scan, loop, now);
             }
-            else if (_workflow.TryGetStep(nodeId, out var step))
+            else if (_workflow.TryGetStep(order[i], out var step))
             {
-                ScanStep(scan, step, StepKeys.For(step.Id, null, 0), 0, Outputs(step.DependsOn), now);
+                ScanStep(scan, step, StepKeys.For(step.Id, null, 0), null, 0, now);
             }
         }
 
         return scan;
     }
 
-    private void ScanStep(RunScan scan, StepDefinition step, string key, int iteration, IReadOnlyDictionary<string, JsonElement> outputs, DateTimeOffset now)
+    private void ScanStep(RunScan scan, StepDefinition step, string key, LoopDefinition? loop, int iteration, DateTimeOffset now)
     {
         var record = _state.Step(key);
         if (record?.Status is StepStatus.Succeeded or StepStatus.Skipped)
@@ -53,12 +57,17 @@ internal sealed class RunScanner(WorkflowDefinition workflow, RunCheckpoint stat
             return;
         }
 
-        if (!step.DependsOn.All(d => IsDone(d, step.LoopId, iteration)))
+        for (var i = 0; i < step.DependsOn.Count; i++)
         {
-            return;
+            if (!IsDone(step.DependsOn[i], step.LoopId, iteration))
+            {
+                return;
+            }
         }
 
-        if (record is null && step.Condition is { } condition && !condition(new StepConditionContext(_input, outputs, iteration)))
+        // Gathered only for a condition to ask or a step to start: a waiting or backing-off step needs none.
+        Dictionary<string, JsonElement>? outputs = null;
+        if (record is null && step.Condition is { } condition && !condition(new StepConditionContext(_input, outputs = InputsOf(step, loop, iteration), iteration)))
         {
             scan.Bookkeeping = scan.Bookkeeping.WithStep(key, new StepRecord { Status = StepStatus.Skipped, EndedAt = now });
             scan.AnySkipped = true;
@@ -74,7 +83,7 @@ internal sealed class RunScanner(WorkflowDefinition workflow, RunCheckpoint stat
                 scan.NextWake = scan.NextWake is { } wake && wake < record.NextAttemptAt ? wake : record.NextAttemptAt;
                 return;
             default:
-                scan.Ready.Add(new StepWork(key, step, iteration, (record?.Attempts ?? 0) + 1, outputs));
+                scan.Ready.Add(new StepWork(key, step, iteration, (record?.Attempts ?? 0) + 1, outputs ?? InputsOf(step, loop, iteration)));
                 return;
         }
     }
@@ -88,9 +97,12 @@ internal sealed class RunScanner(WorkflowDefinition workflow, RunCheckpoint stat
         }
 
         scan.AllDone = false;
-        if (!loop.DependsOn.All(d => IsDone(d, null, 0)))
+        for (var i = 0; i < loop.DependsOn.Count; i++)
         {
-            return;
+            if (!IsDone(loop.DependsOn[i], null, 0))
+            {
+                return;
+            }
         }
 
         var iteration = progress?.Iteration ?? 0;
@@ -108,23 +120,35 @@ internal sealed class RunScanner(WorkflowDefinition workflow, RunCheckpoint stat
 
         foreach (var body in loop.Body)
         {
-            var outputs = new Dictionary<string, JsonElement>(Outputs(loop.DependsOn), StringComparer.Ordinal);
-            foreach (var dep in body.DependsOn)
-            {
-                if (_state.Step(StepKeys.For(dep, loop.Id, iteration))?.Output is { } output)
-                {
-                    outputs[dep] = output;
-                }
-            }
-
-            if (iteration > 0)
-            {
-                // The previous iteration's outputs, for loops that build on them (the agent's tool loop does).
-                outputs["$previous"] = ToObject(IterationOutputs(loop, iteration - 1));
-            }
-
-            ScanStep(scan, body, StepKeys.For(body.Id, loop.Id, iteration), iteration, outputs, now);
+            ScanStep(scan, body, StepKeys.For(body.Id, loop.Id, iteration), loop, iteration, now);
         }
+    }
+
+    // What a step about to run (or have its condition asked) is given: the outputs of what it depends on; in a loop, of
+    // what the loop depends on, of the steps of the same iteration it depends on, and the previous iteration's.
+    private Dictionary<string, JsonElement> InputsOf(StepDefinition step, LoopDefinition? loop, int iteration)
+    {
+        if (loop is null)
+        {
+            return Outputs(step.DependsOn);
+        }
+
+        var outputs = Outputs(loop.DependsOn);
+        for (var i = 0; i < step.DependsOn.Count; i++)
+        {
+            if (_state.Step(StepKeys.For(step.DependsOn[i], loop.Id, iteration))?.Output is { } output)
+            {
+                outputs[step.DependsOn[i]] = output;
+            }
+        }
+
+        if (iteration > 0)
+        {
+            // The previous iteration's outputs, for loops that build on them (the agent's tool loop does).
+            outputs["$previous"] = ToObject(IterationOutputs(loop, iteration - 1));
+        }
+
+        return outputs;
     }
 
     private bool IsDone(string nodeId, string? loopId, int iteration)
@@ -138,11 +162,12 @@ internal sealed class RunScanner(WorkflowDefinition workflow, RunCheckpoint stat
         return _state.Step(key)?.Status is StepStatus.Succeeded or StepStatus.Skipped;
     }
 
-    private Dictionary<string, JsonElement> Outputs(IEnumerable<string> nodeIds)
+    private Dictionary<string, JsonElement> Outputs(IReadOnlyList<string> nodeIds)
     {
-        var outputs = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var id in nodeIds)
+        var outputs = new Dictionary<string, JsonElement>(nodeIds.Count, StringComparer.Ordinal);
+        for (var i = 0; i < nodeIds.Count; i++)
         {
+            var id = nodeIds[i];
             if (_workflow.TryGetLoop(id, out var loop))
             {
                 if (_state.Loops.TryGetValue(id, out var progress))
@@ -178,7 +203,7 @@ internal sealed class RunScanner(WorkflowDefinition workflow, RunCheckpoint stat
     {
         var output = new JsonObject();
         var dependedOn = _workflow.Steps.SelectMany(s => s.DependsOn).Concat(_workflow.Loops.SelectMany(l => l.DependsOn)).ToHashSet(StringComparer.Ordinal);
-        foreach (var (id, value) in Outputs(_workflow.TopologicalOrder.Where(n => !dependedOn.Contains(n))))
+        foreach (var (id, value) in Outputs([.. _workflow.TopologicalOrder.Where(n => !dependedOn.Contains(n))]))
         {
             output[id] = JsonNode.Parse(value.GetRawText());
         }

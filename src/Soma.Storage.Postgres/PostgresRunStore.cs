@@ -157,30 +157,36 @@ internal sealed class PostgresRunStore(PostgresStore store) : IRunStore
         return await ExecuteAsync(command, "renew a run lease", cancellationToken).ConfigureAwait(false) == 1;
     }
 
+    // A run commit's statement in its four shapes (with or without a checkpoint, with or without events), made once: index
+    // 1 adds the checkpoint, 2 the events.
+    private static readonly string[] CommitSql = [.. Enumerable.Range(0, 4).Select(shape => CommitStatement(checkpoint: (shape & 1) != 0, events: (shape & 2) != 0))];
+
+    private static string CommitStatement(bool checkpoint, bool events) => $"""
+        WITH changed AS (
+            UPDATE runs SET
+                state = @state, version = version + 1, checkpoint_version = checkpoint_version + @checkpoint,
+                output = @output, error = @error, waiting_for = @waiting_for, wake_at = @wake_at, updated_at = @now,
+                ended_at = CASE WHEN @state IN (3, 4, 5) THEN @now ELSE NULL END,
+                lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
+                lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END
+            WHERE tenant_id = @tenant AND id = @id AND version = @expected AND (@owner::text IS NULL OR lease_owner = @owner)
+            RETURNING tenant_id, id, version, checkpoint_version)
+        {(!checkpoint ? "" : """
+        , written AS (
+            INSERT INTO checkpoints (tenant_id, run_id, version, format_version, state, created_at)
+            SELECT tenant_id, id, checkpoint_version, @format, @checkpoint_state, @now FROM changed)
+        """)}
+        {(!events ? "" : EventsWhen("changed"))}
+        SELECT version, checkpoint_version FROM changed
+        """;
+
     /// <inheritdoc />
     public async Task<RunCommitResult> CommitAsync(IStoreTransaction transaction, RunCommit commit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(commit);
         var own = store.Own(transaction);
         var now = store.TimeProvider.GetUtcNow();
-        using var update = own.CreateStatement($"""
-            WITH changed AS (
-                UPDATE runs SET
-                    state = @state, version = version + 1, checkpoint_version = checkpoint_version + @checkpoint,
-                    output = @output, error = @error, waiting_for = @waiting_for, wake_at = @wake_at, updated_at = @now,
-                    ended_at = CASE WHEN @state IN (3, 4, 5) THEN @now ELSE NULL END,
-                    lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
-                    lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END
-                WHERE tenant_id = @tenant AND id = @id AND version = @expected AND (@owner::text IS NULL OR lease_owner = @owner)
-                RETURNING tenant_id, id, version, checkpoint_version)
-            {(commit.Checkpoint is null ? "" : """
-            , written AS (
-                INSERT INTO checkpoints (tenant_id, run_id, version, format_version, state, created_at)
-                SELECT tenant_id, id, checkpoint_version, @format, @checkpoint_state, @now FROM changed)
-            """)}
-            {(commit.Events.Count == 0 ? "" : EventsWhen("changed"))}
-            SELECT version, checkpoint_version FROM changed
-            """);
+        using var update = own.CreateStatement(CommitSql[(commit.Checkpoint is null ? 0 : 1) + (commit.Events.Count == 0 ? 0 : 2)]);
         update.Add("state", (short)commit.State);
         update.Add("checkpoint", commit.Checkpoint is null ? 0 : 1);
         update.AddText("output", commit.Output);

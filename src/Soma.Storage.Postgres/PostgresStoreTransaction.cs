@@ -100,10 +100,15 @@ internal sealed class PostgresStoreTransaction : IStoreTransaction
             batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
         }
 
+        // The statement's parameters move to the batch's command (a parameter belongs to one collection at a time): no
+        // copy of each (a step's commit has about twenty).
         var command = new NpgsqlBatchCommand(statement.CommandText);
-        foreach (NpgsqlParameter parameter in statement.Parameters)
+        var parameters = new NpgsqlParameter[statement.Parameters.Count];
+        statement.Parameters.CopyTo(parameters, 0);
+        statement.Parameters.Clear();
+        foreach (var parameter in parameters)
         {
-            command.Parameters.Add(parameter.Clone());
+            command.Parameters.Add(parameter);
         }
 
         batch.BatchCommands.Add(command);

@@ -13,6 +13,10 @@ public static class EventJson
     public static string Serialize<TData>(EventEnvelope<TData> @event)
         where TData : IEventData => JsonSerializer.Serialize(@event, Options);
 
+    /// <summary>Serializes an event envelope to UTF-8 JSON, as <see cref="Serialize{TData}"/> writes it as text.</summary>
+    public static byte[] SerializeToUtf8Bytes<TData>(EventEnvelope<TData> @event)
+        where TData : IEventData => JsonSerializer.SerializeToUtf8Bytes(@event, Options);
+
     /// <summary>Serializes an event to a JSON element (for validation or embedding).</summary>
     public static JsonElement SerializeToElement<TData>(EventEnvelope<TData> @event)
         where TData : IEventData => JsonSerializer.SerializeToElement(@event, Options);

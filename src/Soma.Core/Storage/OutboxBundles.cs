@@ -22,11 +22,39 @@ public static class OutboxBundles
     public static IReadOnlyList<OutboxMessage> Pack(IReadOnlyList<OutboxMessage> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        if (messages.Count < 2 || !Packable(messages))
+        return messages.Count < 2 || !Packable(messages) ? messages : [Bundle(messages, null)];
+    }
+
+    /// <summary>
+    /// As <see cref="Pack(IReadOnlyList{OutboxMessage})"/>, for events whose JSON is given as UTF-8
+    /// (<paramref name="payloads"/>, one per message; the messages' own payloads are not read): a bundle is written from
+    /// those bytes, and only messages that stay rows of their own get their payload as text.
+    /// </summary>
+    public static IReadOnlyList<OutboxMessage> Pack(IReadOnlyList<OutboxMessage> messages, IReadOnlyList<byte[]> payloads)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(payloads);
+        if (payloads.Count != messages.Count)
         {
-            return messages;
+            throw new ArgumentException($"{payloads.Count} payloads given for {messages.Count} messages.", nameof(payloads));
         }
 
+        if (messages.Count >= 2 && Packable(messages))
+        {
+            return [Bundle(messages, payloads)];
+        }
+
+        var rows = new OutboxMessage[messages.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = messages[i] with { Payload = System.Text.Encoding.UTF8.GetString(payloads[i]) };
+        }
+
+        return rows;
+    }
+
+    private static OutboxMessage Bundle(IReadOnlyList<OutboxMessage> messages, IReadOnlyList<byte[]>? payloads)
+    {
         // The thread's buffer, kept between bundles (a run commit's ~10 KiB of JSON allocated afresh each time was about
         // a twentieth of a batched step's allocations); one that grew past LargestKept is not kept.
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
@@ -34,14 +62,23 @@ public static class OutboxBundles
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
-            foreach (var message in messages)
+            for (var i = 0; i < messages.Count; i++)
             {
+                var message = messages[i];
                 writer.WriteStartObject();
                 writer.WriteString("id", message.Id);
                 writer.WriteString("topic", message.Topic);
                 writer.WriteString("created_at", message.CreatedAt);
                 writer.WritePropertyName("payload");
-                writer.WriteRawValue(message.Payload, skipInputValidation: true);
+                if (payloads is null)
+                {
+                    writer.WriteRawValue(message.Payload, skipInputValidation: true);
+                }
+                else
+                {
+                    writer.WriteRawValue(payloads[i], skipInputValidation: true);
+                }
+
                 writer.WriteEndObject();
             }
 
@@ -55,15 +92,12 @@ public static class OutboxBundles
             _buffer = null;
         }
 
-        return
-        [
-            last with
-            {
-                Topic = Topic,
-                DedupeKey = last.Id.ToString(),
-                Payload = payload,
-            },
-        ];
+        return last with
+        {
+            Topic = Topic,
+            DedupeKey = last.Id.ToString(),
+            Payload = payload,
+        };
     }
 
     private const int LargestKept = 256 * 1024;

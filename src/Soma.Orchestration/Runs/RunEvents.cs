@@ -24,14 +24,16 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     {
         var context = Trace(run);
         var envelope = context.Create(data, ids, time, idempotencyKey);
-        var payload = EventJson.Serialize(envelope);
-        var message = OutboxMessages.For(envelope, payload, run.Id.ToString());
         if (transaction is Collected.Ahead ahead)
         {
-            // Not written yet, and the run not committed: the observers see the event once the commit is accepted.
-            ahead.Owner.Add(message, run, envelope.Id, TData.EventType, payload);
+            // Not written yet, and the run not committed: the observers see the event once the commit is accepted. Kept
+            // as UTF-8, which a bundle row is written from; text is made only for a row of its own or an observer.
+            ahead.Owner.Add(OutboxMessages.For(envelope, "", run.Id.ToString()), EventJson.SerializeToUtf8Bytes(envelope), run, TData.EventType);
             return;
         }
+
+        var payload = EventJson.Serialize(envelope);
+        var message = OutboxMessages.For(envelope, payload, run.Id.ToString());
 
         if (_held.TryGetValue(transaction, out var held))
         {
@@ -127,8 +129,10 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
     /// <summary>Events collected for a run's commit, in the order they were appended.</summary>
     internal sealed class Collected(RunEvents events)
     {
+        // Each event's row without its payload, and the payload as UTF-8 JSON.
         private readonly List<OutboxMessage> _messages = [];
-        private readonly List<(RunRecord Run, Guid Id, string Type, string Payload)> _seen = [];
+        private readonly List<byte[]> _payloads = [];
+        private readonly List<(RunRecord Run, string Type)> _seen = [];
 
         /// <summary>
         /// The outbox rows to write with the commit: its events, in one row when there are several (decision 0017), made
@@ -136,23 +140,31 @@ internal sealed class RunEvents(IOutbox outbox, IIdGenerator ids, TimeProvider t
         /// </summary>
         public IReadOnlyList<OutboxMessage> Rows { get; private set; } = [];
 
-        public void Add(OutboxMessage message, RunRecord run, Guid id, string type, string payload)
+        public void Add(OutboxMessage message, byte[] payload, RunRecord run, string type)
         {
             _messages.Add(message);
-            _seen.Add((run, id, type, payload));
+            _payloads.Add(payload);
+            _seen.Add((run, type));
         }
 
         // Once, when the collecting work has ended.
-        public void Pack() => Rows = OutboxBundles.Pack(_messages);
+        public void Pack() => Rows = OutboxBundles.Pack(_messages, _payloads);
 
         /// <summary>Shows each event to the observers, in order, inside <paramref name="transaction"/>, which committed it.</summary>
         public async Task NotifyAsync(IStoreTransaction transaction, CancellationToken cancellationToken)
         {
-            foreach (var (run, id, type, payload) in _seen)
+            if (events._observers.Length == 0)
             {
+                return;
+            }
+
+            for (var i = 0; i < _seen.Count; i++)
+            {
+                var (run, type) = _seen[i];
+                var payload = System.Text.Encoding.UTF8.GetString(_payloads[i]);
                 foreach (var observer in events._observers)
                 {
-                    await observer.OnEventAsync(transaction, run, id, type, payload, cancellationToken).ConfigureAwait(false);
+                    await observer.OnEventAsync(transaction, run, _messages[i].Id, type, payload, cancellationToken).ConfigureAwait(false);
                 }
             }
         }

@@ -44,6 +44,26 @@ public sealed class OutboxBundlesTests
         Assert.Equal(2, OutboxBundles.Pack([bundle, Event("acme", "run-1", "{}", 2)]).Count);
     }
 
+    [Fact]
+    public void Events_given_as_UTF8_make_the_same_row_and_a_row_of_its_own_gets_its_text()
+    {
+        string[] payloads = ["{\"a\": 1, \"text\": \"w\\u00f6rld\"}", "{\"text\":\"✓ ünïcode \\\"quoted\\\"\"}"];
+        var events = payloads.Select((p, i) => Event("acme", "run-1", p, i)).ToList();
+        var utf8 = payloads.Select(System.Text.Encoding.UTF8.GetBytes).ToList();
+
+        // The messages' own payloads are not read: the bytes are.
+        var row = Assert.Single(OutboxBundles.Pack([.. events.Select(e => e with { Payload = "" })], utf8));
+        Assert.Equal(Assert.Single(OutboxBundles.Pack(events)), row);
+        Assert.Equal(events, OutboxBundles.Unpack(row));
+
+        // Rows that stay apart, alone or unable to share a row, carry their payloads as text.
+        Assert.Equal(events[0], Assert.Single(OutboxBundles.Pack([events[0] with { Payload = "" }], [utf8[0]])));
+        Assert.Equal([events[0], events[1] with { TenantId = "other" }], OutboxBundles.Pack([events[0] with { Payload = "" }, events[1] with { TenantId = "other", Payload = "" }], utf8));
+
+        var refused = Assert.Throws<ArgumentException>(() => OutboxBundles.Pack(events, utf8[..1]));
+        Assert.Contains("1 payloads given for 2 messages", refused.Message, StringComparison.Ordinal);
+    }
+
     private static OutboxMessage Event(string tenant, string partition, string payload, int n, string topic = "agent.steps.v1")
     {
         var id = Guid.CreateVersion7(Start.AddMilliseconds(n));

@@ -6,12 +6,13 @@ using SQLitePCL;
 namespace Soma.Storage.Sqlite;
 
 /// <summary>
-/// One INSERT (or a keyed UPDATE, as a run's commit) compiled once on the writer connection and bound by position through SQLitePCLRaw, the binding
-/// Microsoft.Data.Sqlite itself runs on. Kept for the rows written most (an outbox row per event, an audit row per
-/// decision, a run, a message and a session event per accepted message): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a data reader
-/// on every execution (about 2.5 KiB per row); here text is encoded to UTF-8 into a stack or pooled buffer and copied
-/// by SQLite, and nothing is allocated. It runs in the writer's open transaction, as a rented command does; only the writer's gate holder uses it,
-/// one execution at a time.
+/// One INSERT (or a keyed UPDATE, as a run's commit) compiled once on the writer connection and bound by position
+/// through SQLitePCLRaw, the binding Microsoft.Data.Sqlite itself runs on. Kept for the rows written most (an outbox
+/// row per event, an audit row per decision, a run, a message and a session event per accepted message, a run's commit
+/// and its checkpoint): a command allocates a parameter per value, boxes it, converts each text to UTF-8 and builds a
+/// data reader on every execution (about 2.5 KiB per row); here text is encoded to UTF-8 into a stack or pooled buffer
+/// and copied by SQLite, and nothing is allocated. It runs in the writer's open transaction, as a rented command does;
+/// only the writer's gate holder uses it, one execution at a time.
 /// </summary>
 internal sealed class SqliteInsert : IDisposable
 {

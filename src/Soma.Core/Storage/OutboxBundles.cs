@@ -55,8 +55,8 @@ public static class OutboxBundles
 
     private static OutboxMessage Bundle(IReadOnlyList<OutboxMessage> messages, IReadOnlyList<byte[]>? payloads)
     {
-        // The thread's buffer, kept between bundles (a run commit's ~10 KiB of JSON allocated afresh each time was about
-        // a twentieth of a batched step's allocations); one that grew past LargestKept is not kept.
+        // The thread's buffer, kept between bundles instead of one the size of the commit's events allocated for each;
+        // one that grew past LargestKept is not kept.
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))

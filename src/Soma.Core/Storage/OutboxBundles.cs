@@ -95,7 +95,8 @@ public static class OutboxBundles
         return last with
         {
             Topic = Topic,
-            DedupeKey = last.Id.ToString(),
+            // Packable checked it is the last event's id as text.
+            DedupeKey = last.DedupeKey,
             Payload = payload,
         };
     }
@@ -200,12 +201,19 @@ public static class OutboxBundles
         foreach (var message in messages)
         {
             if (message.TenantId != first.TenantId || message.PartitionKey != first.PartitionKey || message.InPartitionLog != first.InPartitionLog
-                || message.DedupeKey != message.Id.ToString() || IsBundle(message))
+                || !DedupedById(message) || IsBundle(message))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    // Whether the message's dedupe key is its id's text (an event's row), compared without making that text.
+    private static bool DedupedById(OutboxMessage message)
+    {
+        Span<char> id = stackalloc char[36];
+        return message.Id.TryFormat(id, out var written) && message.DedupeKey.AsSpan().SequenceEqual(id[..written]);
     }
 }

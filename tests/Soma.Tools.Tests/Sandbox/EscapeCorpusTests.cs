@@ -176,7 +176,7 @@ public sealed class EscapeCorpusTests(SandboxFixture fixture) : IDisposable
     {
         var limits = new SandboxLimits(TimeSpan.FromSeconds(2), 1 << 20) { KillGrace = TimeSpan.FromMilliseconds(200) };
         var result = await RunAsync(profile, "echo before-the-loop; while :; do :; done", limits);
-        Assert.True(result.TimedOut);
+        Assert.True(result.TimedOut, $"the loop ended after {result.Duration.TotalMilliseconds:F0} ms: exit {result.ExitCode}, signal {result.Signal}, stdout '{result.Stdout}', stderr '{result.Stderr}'");
         Assert.True(result.OutputTruncated);
         Assert.Contains("before-the-loop", result.Stdout, StringComparison.Ordinal);
     }

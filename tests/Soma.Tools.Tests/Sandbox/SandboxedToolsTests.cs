@@ -110,7 +110,7 @@ public sealed class SandboxedToolsTests : IAsyncLifetime
     public async Task Code_python_runs_in_the_profile_its_options_choose()
     {
         var call = await CallAsync("code.python", new { code = "import os\nprint(sum(range(10)), os.getcwd())" });
-        Assert.Null(call.Result.ErrorCode);
+        Assert.True(call.Result.ErrorCode is null, $"{call.Result.ErrorCode}: {call.Result.Output}");
         Assert.Equal(Soma.Contracts.Events.Sandbox.Gvisor, call.Result.Sandbox);
         Assert.Equal("45 /workspace\n[exit code 0]", call.Result.Output);
         Assert.Equal("gvisor", _host.Services.GetRequiredService<ToolSandboxes>().For("code.python").Name);

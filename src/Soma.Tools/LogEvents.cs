@@ -54,4 +54,7 @@ internal static class LogEvents
 
     /// <summary>Logged by <c>EgressLog</c>.</summary>
     public const int EgressInvalid = 4233;
+
+    /// <summary>Logged by <c>GvisorSandbox</c>.</summary>
+    public const int GvisorStartRetried = 4240;
 }

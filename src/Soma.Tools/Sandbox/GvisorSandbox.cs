@@ -1,4 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Soma.Contracts.Identity;
 using Soma.Core.Sandbox;
@@ -17,17 +20,22 @@ public sealed class GvisorSandbox : IToolSandbox
     public const string EgressUnsupported =
         "The policy grants this call egress, and egress through the filtering proxy is supported in the bubblewrap profile only; the gvisor profile runs with --network=none. Run the tool in the bubblewrap profile (Soma:Sandbox:Tools) or drop its egress rule.";
 
+    // runsc's own log, in the call's bundle (outside the sandbox's view).
+    private const string LogFile = "runsc.log";
+
     private readonly SandboxOptions _options;
     private readonly SandboxHost _host;
     private readonly Lazy<SandboxAvailability> _availability;
     private readonly string _bundles;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the profile from <c>Soma:Sandbox</c>.</summary>
-    public GvisorSandbox(IOptions<SandboxOptions> options, SandboxHost host)
+    public GvisorSandbox(IOptions<SandboxOptions> options, SandboxHost host, ILogger<GvisorSandbox>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _host = host;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         _bundles = Path.Combine(Path.GetTempPath(), "soma-gvisor");
         _availability = new Lazy<SandboxAvailability>(Probe);
     }
@@ -67,12 +75,29 @@ public sealed class GvisorSandbox : IToolSandbox
         return Launch(command, Bundle(command));
     }
 
+    // runsc's own failure to start the sandbox is tried once more: the program did not run. runsc writes that failure to
+    // its log file in the call's bundle, which the program cannot reach, so a program that prints the same words and
+    // exits with runsc's status 128 is taken at its word. A second failure is the call's error, not an exit status.
     private async Task<SandboxResult> RunUncheckedAsync(SandboxCommand command, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken)
+    {
+        var (result, failure) = await RunOnceAsync(command, onOutput, cancellationToken).ConfigureAwait(false);
+        if (failure is null)
+        {
+            return result;
+        }
+
+        GvisorLog.StartRetried(_logger, failure);
+        (result, failure) = await RunOnceAsync(command, onOutput, cancellationToken).ConfigureAwait(false);
+        return failure is null ? result : result with { Error = $"runsc could not start the sandbox: {failure}" };
+    }
+
+    private async Task<(SandboxResult Result, string? StartFailure)> RunOnceAsync(SandboxCommand command, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken)
     {
         var bundle = Bundle(command);
         try
         {
-            return await SandboxProcess.RunAsync(Launch(command, bundle), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
+            var result = await SandboxProcess.RunAsync(Launch(command, bundle), command.StandardInput, command.Limits, onOutput, cancellationToken).ConfigureAwait(false);
+            return (result, result is { ExitCode: 128, TimedOut: false, Error: null } ? StartFailure(Path.Combine(bundle, LogFile)) : null);
         }
         finally
         {
@@ -89,10 +114,39 @@ public sealed class GvisorSandbox : IToolSandbox
         }
     }
 
+    /// <summary>
+    /// runsc's message, from its log file (<c>--log-format json</c>, empty when all went well), when it failed before
+    /// the program ran ("running container: creating container: …" or "… starting container: …"); else null.
+    /// </summary>
+    internal static string? StartFailure(string logFile)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(logFile))
+            {
+                using var entry = JsonDocument.Parse(line);
+                if (entry.RootElement.TryGetProperty("level", out var level) && level.ValueEquals("error")
+                    && entry.RootElement.TryGetProperty("msg", out var message) && message.GetString() is { } text
+                    && (text.StartsWith("running container: creating container: ", StringComparison.Ordinal)
+                        || text.StartsWith("running container: starting container: ", StringComparison.Ordinal)))
+                {
+                    return text;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // No log (runsc never ran) or not runsc's: no start failure to retry.
+        }
+
+        return null;
+    }
+
     private SandboxLaunch Launch(SandboxCommand command, string bundle) => ServerBoundLaunch.Create(
         "exec \"$@\"",
         ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-         _options.Runsc, "--rootless", "--network=none", "--oci-seccomp", "--root", Path.Combine(bundle, "state"), "run", "--bundle", bundle, Path.GetFileName(bundle)]);
+         _options.Runsc, "--rootless", "--network=none", "--oci-seccomp", "--log", Path.Combine(bundle, LogFile), "--log-format", "json",
+         "--root", Path.Combine(bundle, "state"), "run", "--bundle", bundle, Path.GetFileName(bundle)]);
 
     /// <summary>Writes the call's OCI bundle: an empty read-only root and the mounts.</summary>
     private string Bundle(SandboxCommand command)

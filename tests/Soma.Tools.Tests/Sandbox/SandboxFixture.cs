@@ -24,7 +24,7 @@ public sealed class SandboxFixture : IDisposable
         _services = new ServiceCollection().AddMetrics().AddLogging(logging => logging.AddProvider(Logs)).BuildServiceProvider();
         Egress = new SandboxEgress(_services.GetRequiredService<ILogger<SandboxEgress>>(), _services.GetRequiredService<IMeterFactory>());
         Bubblewrap = new BubblewrapSandbox(options, Host, Egress);
-        Gvisor = new GvisorSandbox(options, Host);
+        Gvisor = new GvisorSandbox(options, Host, _services.GetRequiredService<ILogger<GvisorSandbox>>());
         Directory.CreateDirectory(System.IO.Path.Combine(Data.Path, "keys"));
         KeyFile = System.IO.Path.Combine(Data.Path, "keys", "signing.key");
         File.WriteAllText(KeyFile, Secret);

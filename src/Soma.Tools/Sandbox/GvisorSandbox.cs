@@ -76,12 +76,13 @@ public sealed class GvisorSandbox : IToolSandbox
     }
 
     // runsc's own failure to start the sandbox is tried once more: the program did not run. runsc writes that failure to
-    // its log file in the call's bundle, which the program cannot reach, so a program that prints the same words and
-    // exits with runsc's status 128 is taken at its word. A second failure is the call's error, not an exit status.
+    // its log file in the call's bundle, out of the program's reach, so a program that exits with 128 itself keeps its
+    // exit status whatever it prints. A second failure is the call's error, not an exit status. The first attempt's
+    // message (runsc writes it to stderr too) stays in what was streamed to onOutput.
     private async Task<SandboxResult> RunUncheckedAsync(SandboxCommand command, Func<SandboxOutput, ValueTask>? onOutput, CancellationToken cancellationToken)
     {
         var (result, failure) = await RunOnceAsync(command, onOutput, cancellationToken).ConfigureAwait(false);
-        if (failure is null)
+        if (failure is null || cancellationToken.IsCancellationRequested)
         {
             return result;
         }
@@ -118,7 +119,7 @@ public sealed class GvisorSandbox : IToolSandbox
     /// runsc's message, from its log file (<c>--log-format json</c>, empty when all went well), when it failed before
     /// the program ran ("running container: creating container: …" or "… starting container: …"); else null.
     /// </summary>
-    internal static string? StartFailure(string logFile)
+    private static string? StartFailure(string logFile)
     {
         try
         {
@@ -264,7 +265,9 @@ public sealed class GvisorSandbox : IToolSandbox
             var probe = RunUncheckedAsync(new SandboxCommand(["/bin/true"], workspace.FullName, SandboxLimits.Default), null, CancellationToken.None).GetAwaiter().GetResult();
             if (!probe.Succeeded)
             {
-                return SandboxAvailability.Missing($"runsc could not start a sandbox: {(probe.Error ?? probe.Stderr).Trim()}");
+                return SandboxAvailability.Missing(probe.Error is { } error && error.StartsWith("runsc ", StringComparison.Ordinal)
+                    ? error
+                    : $"runsc could not start a sandbox: {(probe.Error ?? probe.Stderr).Trim()}");
             }
         }
         finally

@@ -14,7 +14,9 @@ have_pg && id postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)  # the event bus (JetStream) and live deltas across processes
 command -v mkdocs >/dev/null 2>&1 || missing+=(mkdocs)
-/usr/bin/python3 -c 'import material' >/dev/null 2>&1 || missing+=(mkdocs-material)
+# Debian's theme is not an importable module (it lives in /usr/share/mkdocs/themes): ask mkdocs for its themes.
+/usr/bin/python3 -c 'import sys; from mkdocs.utils import get_theme_names; sys.exit("material" not in get_theme_names())' >/dev/null 2>&1 \
+  || missing+=(mkdocs-material)
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
 command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || missing+=(prometheus)  # promtool tests of deploy/prometheus, the live alert test
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)

@@ -33,6 +33,16 @@ public static class IngestLoad
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // --wrk: the measured load comes from wrk (a load generator in C, in its own process) instead of the in-process lanes.
+        var useWrk = args.Contains("--wrk", StringComparer.Ordinal);
+        args = [.. args.Where(a => a != "--wrk")];
+        var wrk = useWrk ? WrkLoad.Find() : null;
+        if (useWrk && wrk is null)
+        {
+            Console.Error.WriteLine("ingest --wrk: no wrk on the PATH (Debian: apt-get install wrk)");
+            return 2;
+        }
+
         var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
         var clients = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 32;
         var only = args.Length > 3 ? args[3] : null;
@@ -61,7 +71,7 @@ public static class IngestLoad
         };
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{clients} clients, {seconds} s per row after a warm-up of at least {WarmUp.TotalSeconds:F0} s (on until the JIT settles), {Sessions} sessions"));
+            $"{clients} clients ({(wrk is null ? "in this process" : "wrk, one thread, in its own process")}), {seconds} s per row after a warm-up of at least {WarmUp.TotalSeconds:F0} s (on until the JIT settles), {Sessions} sessions"));
         Console.WriteLine();
         Console.WriteLine("| engine | request | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | ratio to /healthz | warm-up (s) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|---:|---:|");
@@ -84,14 +94,24 @@ public static class IngestLoad
                 return new HttpRequestMessage(HttpMethod.Post, sessions[n % sessions.Length]) { Content = content };
             }
 
+            var authorization = client.DefaultRequestHeaders.Authorization!.ToString();
+            var paths = sessions.Select(s => s.PathAndQuery).ToArray();
+            Task<LoadResult> Drive(bool messages) => (wrk, messages) switch
+            {
+                (null, false) => DriveAsync(client, clients, duration, Trivial, HttpStatusCode.OK),
+                (null, true) => DriveAsync(client, clients, duration, Message, HttpStatusCode.Accepted),
+                (_, false) => WrkLoad.DriveAsync(wrk, server.BaseAddress, authorization, ["/healthz"], "GET", null, clients, duration),
+                (_, true) => WrkLoad.DriveAsync(wrk, server.BaseAddress, authorization, paths, "POST", MessageBody, clients, duration),
+            };
+
             var warmTrivial = await WarmUpAsync(client, clients, Trivial, HttpStatusCode.OK);
-            var baseline = await DriveAsync(client, clients, duration, Trivial, HttpStatusCode.OK);
+            var baseline = await Drive(messages: false);
             var warmIngest = await WarmUpAsync(client, clients, Message, HttpStatusCode.Accepted);
             var fsyncBefore = FsyncRate.Sample(FsyncSample);
 
             // On standard error, so a profiler can start with the measured row (e.g. perf record --control).
             Console.Error.WriteLine($"ingest: {id}: measuring POST /v1/sessions/{{id}}/messages for {seconds} s");
-            var ingest = await DriveAsync(client, clients, duration, Message, HttpStatusCode.Accepted);
+            var ingest = await Drive(messages: true);
             var fsync = (fsyncBefore + FsyncRate.Sample(FsyncSample)) / 2;
             var ratio = ingest.RequestsPerSecond / baseline.RequestsPerSecond;
 
@@ -105,6 +125,7 @@ public static class IngestLoad
                     Benchmark = "ingest",
                     Engine = id,
                     Clients = clients,
+                    LoadGenerator = wrk is null ? "in-process" : "wrk",
                     Sessions,
                     Seconds = seconds,
                     Accepted = ingest.Ok,

@@ -62,6 +62,10 @@ internal static partial class DurableFiles
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     public static partial int DataSync(int fd);
 
+    /// <summary>Writes back every dirty page of the file system that holds the file open at <paramref name="fd"/>, as <c>syncfs(2)</c> (Linux): 0, or -1.</summary>
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    public static partial int SyncFileSystem(int fd);
+
     /// <summary>Closes a descriptor, as <c>close(2)</c>.</summary>
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);

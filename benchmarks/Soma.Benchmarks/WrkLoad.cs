@@ -8,9 +8,8 @@ namespace Soma.Benchmarks;
 /// <summary>
 /// Load from <c>wrk</c> (Debian's package), a load generator in C, in a process of its own: one thread, a number of
 /// keep-alive connections each sending its next request when the last response has been read, as the in-process lanes
-/// of <see cref="IngestLoad.DriveAsync"/> do, at a small part of their CPU. On a two-core machine the in-process
-/// <see cref="HttpClient"/> lanes take a large share of the cores the server is measured on; this shows the server
-/// with the load generator's share made small.
+/// of <see cref="IngestLoad.DriveAsync"/> do. The in-process <see cref="HttpClient"/> lanes share the server's process
+/// and cores; from here the load generator's share is small, and latency is what a client outside the process sees.
 /// </summary>
 internal static class WrkLoad
 {

@@ -27,7 +27,7 @@ internal static class MemoryOutageLoad
             Log = line => Console.Error.WriteLine(line),
         });
 
-        var writes = report.PendingAtOutageEnd;
+        var writes = report.OutboxAtOutageEnd;
         var drainRate = report.TimeToDrain.TotalSeconds > 0 ? writes / report.TimeToDrain.TotalSeconds : 0;
         var lost = report.MissingKeys.Count + report.MissingLinks.Count;
         Console.WriteLine();

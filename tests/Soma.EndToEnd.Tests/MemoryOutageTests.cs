@@ -41,6 +41,7 @@ public sealed class MemoryOutageTests(ITestOutputHelper output)
 
         // The outbox grew to hold the whole outage, never past its cap, and drained.
         Assert.True(report.MaxPending <= report.Cap, $"pending memory writes reached {report.MaxPending}, above the cap of {report.Cap}.");
+        Assert.Equal(4L * Messages, report.OutboxAtOutageEnd);
         Assert.Equal(4L * Messages, report.PendingAtOutageEnd);
         Assert.Equal(0, report.FinalPending);
         Assert.Equal(0, report.GatewayOutbox.GetValueOrDefault("pending"));

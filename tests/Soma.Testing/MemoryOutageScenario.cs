@@ -167,8 +167,19 @@ public sealed partial class MemoryOutageScenario : IAsyncDisposable
             await Task.WhenAll(senders);
             Log($"all {_options.Messages} messages accepted; waiting for the turns");
             await WaitUntilAsync(async () => await EndedRunsAsync(cancellationToken) >= _options.Messages, "every turn to end", cancellationToken);
+            // The outbox's own count is exact. The status endpoint's is the last read of the store (every second) plus this
+            // process's writes since, and a turn's writes are added to it just after its commit, which the run's end shows
+            // first: it may be a few short for a moment, so it gets five seconds (five refreshes) to agree.
+            var outboxAtOutageEnd = await OutboxPendingAsync(cancellationToken);
+            var agreeBy = DateTime.UtcNow + TimeSpan.FromSeconds(5);
             var pendingAtOutageEnd = await PendingAsync(cancellationToken) ?? -1;
-            Log($"every turn ended; pending memory writes {pendingAtOutageEnd}");
+            while (pendingAtOutageEnd != outboxAtOutageEnd && DateTime.UtcNow < agreeBy)
+            {
+                await Task.Delay(50, cancellationToken);
+                pendingAtOutageEnd = await PendingAsync(cancellationToken) ?? -1;
+            }
+
+            Log($"every turn ended; the outbox holds {outboxAtOutageEnd} memory writes, the status endpoint says {pendingAtOutageEnd} pending");
 
             // Recovery: the memory service comes back; the gateway dies during the drain.
             _memory = SomaProcess.Start(MemoryServe);
@@ -197,7 +208,7 @@ public sealed partial class MemoryOutageScenario : IAsyncDisposable
             await sampler;
             await _gateway.TerminateAsync(_options.Patience);
             await _memory.TerminateAsync(_options.Patience);
-            return await ReportAsync(kills, runStates, pendingAtOutageEnd, finalPending, timeToDrain, cancellationToken);
+            return await ReportAsync(kills, runStates, outboxAtOutageEnd, pendingAtOutageEnd, finalPending, timeToDrain, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -494,7 +505,7 @@ public sealed partial class MemoryOutageScenario : IAsyncDisposable
     }
 
     private async Task<MemoryOutageReport> ReportAsync(
-        List<string> kills, Dictionary<string, int> runStates, long pendingAtOutageEnd, long finalPending, TimeSpan timeToDrain, CancellationToken cancellationToken)
+        List<string> kills, Dictionary<string, int> runStates, long outboxAtOutageEnd, long pendingAtOutageEnd, long finalPending, TimeSpan timeToDrain, CancellationToken cancellationToken)
     {
         var tenant = _options.Tenant;
         var memories = new List<string>();
@@ -570,6 +581,7 @@ public sealed partial class MemoryOutageScenario : IAsyncDisposable
             Kills = kills,
             RunStates = runStates,
             MaxPending = _maxPending,
+            OutboxAtOutageEnd = outboxAtOutageEnd,
             PendingAtOutageEnd = pendingAtOutageEnd,
             TimeToDrain = timeToDrain,
             Duration = _clock.Elapsed,

@@ -34,7 +34,7 @@ public sealed record MemoryOutageReport
     /// <summary>Memory writes in the gateway's outbox when every turn had ended, before the memory service came back (read from its database).</summary>
     public required long OutboxAtOutageEnd { get; init; }
 
-    /// <summary>Pending memory writes <c>GET /v1/memory/status</c> reported then, once it agreed with the outbox or after five seconds.</summary>
+    /// <summary>Pending memory writes <c>GET /v1/memory/status</c> reported then, just before the outbox was read.</summary>
     public required long PendingAtOutageEnd { get; init; }
 
     /// <summary>From the memory service's restart to pending 0.</summary>

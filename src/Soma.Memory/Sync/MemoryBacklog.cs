@@ -27,6 +27,7 @@ public sealed partial class MemoryBacklog : BackgroundService
     private readonly int _cap;
     private readonly ConcurrentDictionary<string, Counters> _local = new(StringComparer.Ordinal);
     private volatile Dictionary<string, OutboxDepth> _read = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
     private volatile bool _loaded;
 
     /// <summary>Creates the backlog and registers its gauges.</summary>
@@ -86,28 +87,40 @@ public sealed partial class MemoryBacklog : BackgroundService
     /// <summary>This process delivered (or dead-lettered) <paramref name="count"/> memory writes of <paramref name="tenant"/>.</summary>
     public void Removed(string tenant, int count) => _local.GetOrAdd(tenant, static _ => new Counters()).Remove(count);
 
-    /// <summary>Reads the store now (also done every second in the background).</summary>
+    /// <summary>Reads the store now (also done every second in the background); a refresh under way is waited for first.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
-        // A write or delivery committed while the read is under way may or may not be in it. Writes counted before the
-        // read started and deliveries counted by the time it ended are taken back out, so either is counted twice at worst
-        // for one interval (more pending, never fewer: admission stays on the safe side and a drain is never reported
-        // done early).
-        var added = _local.ToDictionary(p => p.Key, p => p.Value.Added, StringComparer.Ordinal);
-        var depths = await _outbox.GetDepthAsync([.. MemoryKeys.Topics], cancellationToken).ConfigureAwait(false);
-        var removed = _local.ToDictionary(p => p.Key, p => p.Value.Removed, StringComparer.Ordinal);
-        _read = depths.ToDictionary(d => d.TenantId, StringComparer.Ordinal);
-        foreach (var (tenant, count) in added)
+        // One refresh at a time: two that overlapped both took the same writes back out of this process's counts, and the
+        // count stayed that many short until the next refresh (the status endpoint refreshes on each call, beside the
+        // background one).
+        await _refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            _local[tenant].Add(-count);
-        }
+            // A write or delivery committed while the read is under way may or may not be in it. Writes counted before the
+            // read started and deliveries counted by the time it ended are taken back out, so either is counted twice at
+            // worst for one interval (more pending, never fewer: admission stays on the safe side and a drain is never
+            // reported done early). The order keeps that true in between: the deliveries come out before the new read
+            // (which no longer holds them) is in place, the writes after it (which already holds them).
+            var added = _local.ToDictionary(p => p.Key, p => p.Value.Added, StringComparer.Ordinal);
+            var depths = await _outbox.GetDepthAsync([.. MemoryKeys.Topics], cancellationToken).ConfigureAwait(false);
+            var removed = _local.ToDictionary(p => p.Key, p => p.Value.Removed, StringComparer.Ordinal);
+            foreach (var (tenant, count) in removed)
+            {
+                _local[tenant].Remove(-count);
+            }
 
-        foreach (var (tenant, count) in removed)
+            _read = depths.ToDictionary(d => d.TenantId, StringComparer.Ordinal);
+            foreach (var (tenant, count) in added)
+            {
+                _local[tenant].Add(-count);
+            }
+
+            _loaded = true;
+        }
+        finally
         {
-            _local[tenant].Remove(-count);
+            _refreshing.Release();
         }
-
-        _loaded = true;
     }
 
     /// <summary>Whether the store has been read at least once.</summary>

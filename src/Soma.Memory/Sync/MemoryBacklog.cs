@@ -99,8 +99,8 @@ public sealed partial class MemoryBacklog : BackgroundService
             // A write or delivery committed while the read is under way may or may not be in it. Writes counted before the
             // read started and deliveries counted by the time it ended are taken back out, so either is counted twice at
             // worst for one interval (more pending, never fewer: admission stays on the safe side and a drain is never
-            // reported done early). The order keeps that true in between: the deliveries come out before the new read
-            // (which no longer holds them) is in place, the writes after it (which already holds them).
+            // reported done early). The order keeps that true in between: the deliveries are forgotten before the new read
+            // (which no longer holds them) replaces the old one, the writes after it (which already holds them).
             var added = _local.ToDictionary(p => p.Key, p => p.Value.Added, StringComparer.Ordinal);
             var depths = await _outbox.GetDepthAsync([.. MemoryKeys.Topics], cancellationToken).ConfigureAwait(false);
             var removed = _local.ToDictionary(p => p.Key, p => p.Value.Removed, StringComparer.Ordinal);

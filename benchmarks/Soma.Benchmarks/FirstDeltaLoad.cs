@@ -129,12 +129,33 @@ public static class FirstDeltaLoad
         var accepted = new List<double>(messages);
         var firstDelta = new List<double>(messages);
         var final = new List<double>(messages);
+        var overtaken = 0;
         for (var i = 0; i < messages; i++)
         {
             var (toAccepted, toFirstDelta, toFinal) = await SendAsync(client, messagesUri, arrivals);
             accepted.Add(toAccepted);
-            firstDelta.Add(toFirstDelta);
             final.Add(toFinal);
+            if (toFirstDelta is { } delta)
+            {
+                firstDelta.Add(delta);
+            }
+            else
+            {
+                overtaken++;
+            }
+        }
+
+        // Deltas are live only: a stream that reads the log after the answer's final was committed drops the deltas
+        // still queued for it as stale (the final replaces them), as it should for a slow client. That happens now and
+        // then on a loaded machine; an answer that never streams is a defect.
+        if (overtaken > messages / 2)
+        {
+            throw new InvalidOperationException($"{overtaken} of {messages} answers reached the stream without a delta: answers are not streaming.");
+        }
+
+        if (overtaken > 0)
+        {
+            Console.WriteLine($"({overtaken} of {messages} answers came without a delta, their final first: left out of the first-delta row)");
         }
 
         await stop.CancelAsync();
@@ -174,8 +195,11 @@ public static class FirstDeltaLoad
         Console.WriteLine(JsonSerializer.Serialize(line, JsonLine));
     }
 
-    /// <summary>Sends one message and waits for its answer's first delta and final event; the three latencies in ms.</summary>
-    private static async Task<(double Accepted, double FirstDelta, double Final)> SendAsync(HttpClient client, Uri messages, ConcurrentDictionary<Guid, Arrival> arrivals)
+    /// <summary>
+    /// Sends one message and waits for its answer's final event; the latencies in ms to the 202, the first delta (none
+    /// when the final overtook every delta on the stream) and the final.
+    /// </summary>
+    private static async Task<(double Accepted, double? FirstDelta, double Final)> SendAsync(HttpClient client, Uri messages, ConcurrentDictionary<Guid, Arrival> arrivals)
     {
         var sent = Stopwatch.GetTimestamp();
         using var response = await client.PostAsJsonAsync(messages, new { content = Content });
@@ -188,10 +212,8 @@ public static class FirstDeltaLoad
         var reply = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reply_id").GetGuid();
         var arrival = arrivals.GetOrAdd(reply, _ => new Arrival());
         var finalAt = await arrival.Final.Task.WaitAsync(Patience);
-        var deltaAt = arrival.FirstDelta.Task.IsCompleted
-            ? await arrival.FirstDelta.Task
-            : throw new InvalidOperationException($"Reply {reply} ended without a delta on the stream.");
-        return (Milliseconds(sent, acceptedAt), Milliseconds(sent, deltaAt), Milliseconds(sent, finalAt));
+        double? toDelta = arrival.FirstDelta.Task.IsCompleted ? Milliseconds(sent, await arrival.FirstDelta.Task) : null;
+        return (Milliseconds(sent, acceptedAt), toDelta, Milliseconds(sent, finalAt));
     }
 
     private static double Milliseconds(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
